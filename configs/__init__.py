@@ -1,0 +1,30 @@
+"""The lab's configuration: `default.toml`, the loader and its frozen, typed sections.
+
+`configs` imports nothing else from the lab, so every package may import it (config types and
+the base error classes live here).
+"""
+
+from configs.errors import ConfigurationError, InputError, LabError
+from configs.loader import DEFAULT_CONFIG_PATH, load_config
+from configs.schema import (
+    AlpacaConfig,
+    BacktestConfig,
+    DataConfig,
+    LabConfig,
+    LogConfig,
+    WindowsConfig,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "AlpacaConfig",
+    "BacktestConfig",
+    "ConfigurationError",
+    "DataConfig",
+    "InputError",
+    "LabConfig",
+    "LabError",
+    "LogConfig",
+    "WindowsConfig",
+    "load_config",
+]

@@ -1,0 +1,1 @@
+"""How strategies are bred, and the `evolve` command line (data tools, the baseline report)."""

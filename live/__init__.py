@@ -1,0 +1,2 @@
+"""How approved strategies trade: allocator, order planning, brokers, reconciliation and the
+kill switch."""

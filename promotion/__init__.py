@@ -1,0 +1,1 @@
+"""How a candidate becomes tradable: the statistical gate, human review and the lifecycle."""

@@ -1,0 +1,1 @@
+"""research.db: typed SQLAlchemy models, sessions, migrations and backups."""
