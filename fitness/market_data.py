@@ -1,0 +1,50 @@
+"""Load market data from the configured source into a checked `Panel`.
+
+Sources: "bundled" (the real daily bars shipped in `fitness/data/`), "alpaca" (alpaca-py,
+cached and refreshed incrementally) or a CSV/Parquet file. One time-zone policy for the whole
+lab: every date is a New York exchange trading date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from configs import AlpacaConfig, DataConfig
+from fitness.bars import read_bars_file
+from fitness.panel import Panel, build_panel
+from fitness.problems import DataReport
+from fitness.validation import check_bars
+
+__all__ = ["BUNDLED_BARS", "load_panel"]
+
+BUNDLED_BARS = Path(__file__).with_name("data") / "bundled_bars.csv.xz"
+
+
+def load_panel(
+    data: DataConfig,
+    alpaca: AlpacaConfig,
+    source: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Panel, DataReport]:
+    """Read, check and pivot the bars of `source` (default `data.source`).
+
+    `now` (UTC) is only used by the Alpaca source, to know which daily bars are complete.
+
+    Raises:
+        DataError: the source cannot be read, or `data.policy` rejects it.
+    """
+    source = source or data.source
+    if source == "bundled":
+        report = DataReport(source=f"bundled ({BUNDLED_BARS.name})")
+        frame = read_bars_file(BUNDLED_BARS, report)
+    elif source == "alpaca":
+        from fitness.alpaca_bars import load_alpaca_bars  # alpaca-py is a heavy import
+
+        report = DataReport(source="alpaca")
+        frame = load_alpaca_bars(alpaca, report, now=now)
+    else:
+        report = DataReport(source=source)
+        frame = read_bars_file(Path(source), report)
+    checked = check_bars(frame, data, report)
+    return build_panel(checked, data.fill_gaps_up_to, report), report
