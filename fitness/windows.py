@@ -1,0 +1,97 @@
+"""Fixed evaluation windows: train, validation and holdout, each with a warm-up and an id.
+
+A window's id is a hash of the panel content over its range including the warm-up (dates,
+symbols, every array), the warm-up length and the account and cost rules. Every stored metric
+carries it, so two numbers are only compared when they were measured on the same window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from configs import BacktestConfig, ConfigurationError, WindowsConfig
+from fitness.panel import Panel
+
+__all__ = ["Window", "build_windows"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A fixed range of the panel. Day indices refer to the full panel.
+
+    Attributes:
+        name: "train", "validation" or "holdout".
+        warmup_start: first day of the warm-up (lookbacks only; no return is counted there).
+        start: first day whose return counts.
+        stop: one past the last day.
+        id: hash of content, warm-up, account and cost rules.
+    """
+
+    name: str
+    first: np.datetime64
+    last: np.datetime64
+    warmup_start: int
+    start: int
+    stop: int
+    id: str
+
+    @property
+    def n_days(self) -> int:
+        """Sessions whose returns count."""
+        return self.stop - self.start
+
+    @property
+    def warmup_days(self) -> int:
+        return self.start - self.warmup_start
+
+    def panel(self, full: Panel) -> Panel:
+        """The data this window may see: warm-up plus window, nothing after its last day."""
+        return full.days(self.warmup_start, self.stop)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.first}..{self.last} ({self.n_days} days, id {self.id[:12]})"
+
+
+def build_windows(
+    panel: Panel, windows: WindowsConfig, rules: BacktestConfig
+) -> dict[str, Window]:
+    """The configured windows on `panel`, snapped to its trading days.
+
+    Raises:
+        ConfigurationError: a window outside the data, shorter than `windows.min_days`, or
+            without room for `windows.warmup_days` sessions of warm-up before it.
+    """
+    dates = panel.dates
+    span = f"{dates[0]}..{dates[-1]}"
+    rules_text = json.dumps(dataclasses.asdict(rules), sort_keys=True)
+    built = {}
+    for name, (first, last) in windows.ranges().items():
+        key = f"windows.{name}"
+        lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
+        if lo < dates[0] or hi > dates[-1]:
+            raise ConfigurationError(f"{key}: {first}..{last} is outside the data ({span})")
+        start = int(np.searchsorted(dates, lo, side="left"))
+        stop = int(np.searchsorted(dates, hi, side="right"))
+        if stop - start < windows.min_days:
+            raise ConfigurationError(
+                f"{key}: {first}..{last} has {stop - start} sessions, "
+                f"windows.min_days is {windows.min_days}"
+            )
+        warmup_start = start - windows.warmup_days
+        if warmup_start < 0:
+            raise ConfigurationError(
+                f"{key}: needs {windows.warmup_days} sessions of warm-up before {first}, "
+                f"but the data ({span}) has only {start}"
+            )
+        digest = hashlib.sha256()
+        digest.update(panel.days(warmup_start, stop).fingerprint.encode())
+        digest.update(f"|warmup={windows.warmup_days}|rules={rules_text}".encode())
+        built[name] = Window(
+            name, dates[start], dates[stop - 1], warmup_start, start, stop, digest.hexdigest()
+        )
+    return built
