@@ -67,7 +67,8 @@ class BacktestResult:
         returns: (n,) daily returns of equity; the first is against `initial_cash`.
         exposure: (n,) position value / equity at each close.
         turnover: (n,) value traded that day (buys and sells) / equity at the previous close.
-        settled_cash: (n,) settled cash at each close.
+        cash: (n,) cash at each close, settled or not.
+        settled_cash: (n,) settled cash at each close (what may buy).
         trades: the round trips entered in these days.
     """
 
@@ -77,6 +78,7 @@ class BacktestResult:
     returns: np.ndarray
     exposure: np.ndarray
     turnover: np.ndarray
+    cash: np.ndarray
     settled_cash: np.ndarray
     trades: Trades
 
@@ -96,7 +98,7 @@ def backtest(
     if not 0 <= start < panel.n_days:
         raise ValueError(f"start {start} is outside the panel's {panel.n_days} days")
     (
-        equity, exposure, traded, settled, t_symbol, t_entry, t_entry_price, t_exit,
+        equity, exposure, traded, cash, settled, t_symbol, t_entry, t_entry_price, t_exit,
         t_exit_price, t_qty, t_cost, t_pnl,
     ) = simulate_nb(
         panel.open, panel.close, panel.volume, panel.tradable, np.ascontiguousarray(signal),
@@ -126,6 +128,7 @@ def backtest(
         returns=equity[start:] / previous - 1.0,
         exposure=exposure[start:],
         turnover=traded[start:] / previous,
+        cash=cash[start:],
         settled_cash=settled[start:],
         trades=trades,
     )

@@ -52,15 +52,16 @@ def simulate_nb(
     fee_per_share: float,
 ) -> tuple[
     np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
 ]:
     """Simulate the account over days [start, T). Arrays are (T, N); returns per-day equity,
-    exposure, traded value and settled cash (all (T,)), then the trades' symbol, entry day,
+    exposure, traded value, cash and settled cash (all (T,)), then the trades' symbol, entry day,
     entry price, exit day (-1: open), exit price, quantity, cost and P&L."""
     n_days, n_symbols = close.shape
     equity = np.full(n_days, initial_cash)
     exposure = np.zeros(n_days)
     traded = np.zeros(n_days)
+    cash = np.full(n_days, initial_cash)
     settled_cash = np.full(n_days, initial_cash)
 
     capacity = _capacity_nb(signal, start)
@@ -172,6 +173,7 @@ def simulate_nb(
         equity[t] = settled + unsettled + value
         exposure[t] = value / equity[t] if equity[t] > 0.0 else 0.0
         traded[t] = traded_today
+        cash[t] = settled + unsettled
         settled_cash[t] = settled
         equity_prev = equity[t]
 
@@ -181,7 +183,7 @@ def simulate_nb(
         if k >= 0:
             t_pnl[k] = qty[j] * last_close[j] - t_cost[k]
     return (
-        equity, exposure, traded, settled_cash,
+        equity, exposure, traded, cash, settled_cash,
         t_symbol[:n_trades], t_entry[:n_trades], t_entry_price[:n_trades], t_exit[:n_trades],
         t_exit_price[:n_trades], t_qty[:n_trades], t_cost[:n_trades], t_pnl[:n_trades],
     )

@@ -1,0 +1,42 @@
+"""Small hand-written panels for tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fitness.panel import Panel
+
+
+def make_panel(
+    opens: dict[str, list[float]],
+    closes: dict[str, list[float]] | None = None,
+    volumes: dict[str, list[float]] | None = None,
+    tradable: dict[str, list[bool]] | None = None,
+) -> Panel:
+    """A panel from per-symbol lists; closes default to the opens, volumes to 1000. NaN marks
+    a day without a bar, which is then not tradable."""
+    symbols = tuple(sorted(opens))
+    n_days = len(next(iter(opens.values())))
+    dates = np.datetime64("2020-01-01") + np.arange(n_days).astype("timedelta64[D]")
+
+    def table(values: dict[str, list[float]] | None, default: dict[str, list[float]]) -> np.ndarray:
+        source = values or default
+        return np.array([source[s] for s in symbols], dtype=float).T
+
+    o = table(opens, opens)
+    c = table(closes, opens)
+    v = table(volumes, {s: [1000.0] * n_days for s in symbols})
+    ok = ~np.isnan(o) & ~np.isnan(c)
+    if tradable is not None:
+        ok &= np.array([tradable[s] for s in symbols], dtype=bool).T
+    return Panel(dates, symbols, o, np.fmax(o, c), np.fmin(o, c), c, v, ok)
+
+
+def make_signal(panel: Panel, on: dict[str, str]) -> np.ndarray:
+    """`on` gives per symbol a string of 0/1 per day (spaces ignored); absent symbols are 0."""
+    signal = np.zeros((panel.n_days, panel.n_symbols), dtype=bool)
+    for j, symbol in enumerate(panel.symbols):
+        bits = on.get(symbol, "0" * panel.n_days).replace(" ", "")
+        assert len(bits) == panel.n_days, symbol
+        signal[:, j] = [b == "1" for b in bits]
+    return signal
