@@ -4,7 +4,7 @@
 the base error classes live here).
 """
 
-from configs.errors import ConfigurationError, InputError, LabError
+from configs.errors import ConfigurationError, InputError, LabError, ServiceError
 from configs.loader import DEFAULT_CONFIG_PATH, load_config
 from configs.schema import (
     AlpacaConfig,
@@ -25,6 +25,7 @@ __all__ = [
     "LabConfig",
     "LabError",
     "LogConfig",
+    "ServiceError",
     "WindowsConfig",
     "load_config",
 ]

@@ -1,13 +1,14 @@
 """The lab's error classes, named by how they are handled.
 
 Every command maps them to exit codes at its entry point: an `InputError` (bad input or
-configuration: the user must change something) exits with code 2 and a one-line reason; anything
-else is unexpected and exits with code 1.
+configuration: the user must change something) exits with code 2 and a one-line reason; a
+`ServiceError` (an outside service failed; trying again later may work) and anything unexpected
+exit with code 1.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "InputError", "LabError"]
+__all__ = ["ConfigurationError", "InputError", "LabError", "ServiceError"]
 
 
 class LabError(Exception):
@@ -20,3 +21,7 @@ class InputError(LabError):
 
 class ConfigurationError(InputError):
     """The configuration is invalid (unknown key, wrong type, inconsistent values)."""
+
+
+class ServiceError(LabError):
+    """An outside service (a data provider, a broker) failed or did not answer in time."""

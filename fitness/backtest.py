@@ -92,24 +92,45 @@ def backtest(
     open of `start` (from the signal at the close of `start - 1`).
     """
     if signal.shape != (panel.n_days, panel.n_symbols):
-        raise ValueError(f"signal has shape {signal.shape}, panel is {panel.n_days, panel.n_symbols}")
+        raise ValueError(
+            f"signal has shape {signal.shape}, panel is {panel.n_days, panel.n_symbols}"
+        )
     if signal.dtype != np.bool_:
         raise ValueError(f"signal must be bool, got {signal.dtype}")
     if not 0 <= start < panel.n_days:
         raise ValueError(f"start {start} is outside the panel's {panel.n_days} days")
     (
-        equity, exposure, traded, cash, settled, t_symbol, t_entry, t_entry_price, t_exit,
-        t_exit_price, t_qty, t_cost, t_pnl,
+        equity,
+        exposure,
+        traded,
+        cash,
+        settled,
+        t_symbol,
+        t_entry,
+        t_entry_price,
+        t_exit,
+        t_exit_price,
+        t_qty,
+        t_cost,
+        t_pnl,
     ) = simulate_nb(
-        panel.open, panel.close, panel.volume, panel.tradable, np.ascontiguousarray(signal),
-        start, rules.initial_cash, rules.settlement_days, rules.max_positions, rules.fractional,
-        rules.slippage_bps / 10_000.0, rules.fee_per_order, rules.fee_per_share,
+        panel.open,
+        panel.close,
+        panel.volume,
+        panel.tradable,
+        np.ascontiguousarray(signal),
+        start,
+        rules.initial_cash,
+        rules.settlement_days,
+        rules.max_positions,
+        rules.fractional,
+        rules.slippage_bps / 10_000.0,
+        rules.fee_per_order,
+        rules.fee_per_share,
     )
     previous = np.r_[rules.initial_cash, equity[start:-1]]
     last_day = panel.n_days - 1
-    exit_date = np.where(
-        t_exit >= 0, panel.dates[np.maximum(t_exit, 0)], np.datetime64("NaT", "D")
-    )
+    exit_date = np.where(t_exit >= 0, panel.dates[np.maximum(t_exit, 0)], np.datetime64("NaT", "D"))
     trades = Trades(
         symbol=np.asarray(panel.symbols, dtype=object)[t_symbol],
         entry_date=panel.dates[t_entry],

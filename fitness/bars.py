@@ -7,6 +7,7 @@ checked here beyond the columns (see `fitness.validation`).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,8 @@ _NUMERIC = (*PRICE_COLUMNS, "volume", "adj_close")
 
 def read_bars_file(path: Path, report: DataReport) -> pd.DataFrame:
     """Load `path` into columns date (datetime64, NaT when unparseable), symbol, open, high,
-    low, close, volume (float, NaN when not a number), line and date_text (as written). Adjusts by `adj_close` when the
-    file has it (noted in `report`)."""
+    low, close, volume (float, NaN when not a number), line, and date_text (as written).
+    Adjusts by `adj_close` when the file has it (noted in `report`)."""
     if not path.exists():
         raise DataError(f"{path}: file does not exist")
     try:
@@ -34,7 +35,7 @@ def read_bars_file(path: Path, report: DataReport) -> pd.DataFrame:
         else:
             frame = _read_csv(path)
             first_line = 2
-    except (OSError, ValueError, ImportError) as e:
+    except (OSError, ValueError, ImportError, pd.errors.ParserWarning) as e:
         raise DataError(f"{path}: cannot be read as bars: {e}") from e
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -83,10 +84,16 @@ def adjust_by_adj_close(frame: pd.DataFrame, report: DataReport) -> pd.DataFrame
 
 def _read_csv(path: Path) -> pd.DataFrame:
     # Numbers are inferred: a column with a stray word stays text and becomes NaN in
-    # read_bars_file, so that the checks can name the offending line.
-    return pd.read_csv(
-        path, dtype={"date": "string", "symbol": "string"}, skip_blank_lines=False
-    )
+    # read_bars_file, so that the checks can name the offending line. A row with more fields
+    # than the header is an error (pandas would otherwise shift it or drop the extra values).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(
+            path,
+            dtype={"date": "string", "symbol": "string"},
+            skip_blank_lines=False,
+            index_col=False,
+        )
 
 
 def _parse_dates(column: pd.Series) -> pd.Series:
@@ -99,6 +106,6 @@ def _parse_dates(column: pd.Series) -> pd.Series:
     text = column.astype("string").str.strip().astype("category")
     parsed = pd.to_datetime(text.cat.categories, format="%Y-%m-%d", errors="coerce")
     codes = text.cat.codes.to_numpy()
-    values = parsed.to_numpy()[codes]
-    values[codes < 0] = np.datetime64("NaT")
-    return pd.Series(values, index=column.index, dtype="datetime64[ns]")
+    dates = parsed.to_numpy()[codes]
+    dates[codes < 0] = np.datetime64("NaT")
+    return pd.Series(dates, index=column.index, dtype="datetime64[ns]")

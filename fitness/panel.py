@@ -121,7 +121,9 @@ def _fill_gaps(
             continue
         # Runs of missing days: starts where missing begins, ends where it stops.
         edges = np.diff(np.r_[0, missing.astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        for start, stop in zip(
+            np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True
+        ):
             length = stop - start
             span = f"{dates[start]}" if length == 1 else f"{dates[start]}..{dates[stop - 1]}"
             if length <= limit:
@@ -132,6 +134,12 @@ def _fill_gaps(
             else:
                 action = f"left missing (longer than data.fill_gaps_up_to = {limit})"
             report.problems.append(
-                DataProblem("warning", "missing sessions", symbol, span, None,
-                            f"{length} session(s) with no bar: {action}")
+                DataProblem(
+                    "warning",
+                    "missing sessions",
+                    symbol,
+                    span,
+                    None,
+                    f"{length} session(s) with no bar: {action}",
+                )
             )

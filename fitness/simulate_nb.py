@@ -51,8 +51,19 @@ def simulate_nb(
     fee_per_order: float,
     fee_per_share: float,
 ) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
 ]:
     """Simulate the account over days [start, T). Arrays are (T, N); returns per-day equity,
     exposure, traded value, cash and settled cash (all (T,)), then the trades' symbol, entry day,
@@ -183,7 +194,17 @@ def simulate_nb(
         if k >= 0:
             t_pnl[k] = qty[j] * last_close[j] - t_cost[k]
     return (
-        equity, exposure, traded, cash, settled_cash,
-        t_symbol[:n_trades], t_entry[:n_trades], t_entry_price[:n_trades], t_exit[:n_trades],
-        t_exit_price[:n_trades], t_qty[:n_trades], t_cost[:n_trades], t_pnl[:n_trades],
+        equity,
+        exposure,
+        traded,
+        cash,
+        settled_cash,
+        t_symbol[:n_trades],
+        t_entry[:n_trades],
+        t_entry_price[:n_trades],
+        t_exit[:n_trades],
+        t_exit_price[:n_trades],
+        t_qty[:n_trades],
+        t_cost[:n_trades],
+        t_pnl[:n_trades],
     )

@@ -73,7 +73,10 @@ def _select_symbols(
 
 def _file_errors(frame: pd.DataFrame) -> list[DataProblem]:
     problems = _problems(
-        frame, frame["symbol"].isna() | (frame["symbol"] == ""), "error", "no symbol",
+        frame,
+        frame["symbol"].isna() | (frame["symbol"] == ""),
+        "error",
+        "no symbol",
         lambda r: "the symbol cell is empty",
     )
     dated = frame[frame["date"].notna() & frame["symbol"].notna()]
@@ -81,7 +84,10 @@ def _file_errors(frame: pd.DataFrame) -> list[DataProblem]:
     if earlier.any():
         first = dated[earlier].iloc[:1]
         problems += _problems(
-            first, pd.Series(True, index=first.index), "error", "unsorted input",
+            first,
+            pd.Series(True, index=first.index),
+            "error",
+            "unsorted input",
             lambda r: "date goes backwards within the symbol; sort the file by symbol and date",
         )
     return problems
@@ -102,11 +108,13 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
     for column in PRICE_COLUMNS:
         value = frame[column]
         flag(
-            ~np.isfinite(value), "non-finite price",
+            ~np.isfinite(value),
+            "non-finite price",
             lambda r, c=column: f"{c} is {_text(r[c])}; prices must be finite numbers",
         )
         flag(
-            np.isfinite(value) & (value <= 0), "non-positive price",
+            np.isfinite(value) & (value <= 0),
+            "non-positive price",
             lambda r, c=column: f"{c} is {_text(r[c])}; prices must be positive",
         )
     volume = frame["volume"]
@@ -114,7 +122,8 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
     flag(volume < 0, "negative volume", lambda r: f"volume is {_text(r['volume'])}")
     high, low = frame["high"], frame["low"]
     flag(
-        high < low, "high below low",
+        high < low,
+        "high below low",
         lambda r: f"high {_text(r['high'])} is below low {_text(r['low'])}",
     )
     for column in ("open", "close"):
@@ -128,11 +137,12 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
     keyed = frame["date"].notna()
     duplicated = keyed & frame.duplicated(["symbol", "date"], keep="first")
     if duplicated.any():
-        first_line = frame[keyed].drop_duplicates(["symbol", "date"]).set_index(
-            ["symbol", "date"]
-        )["line"]
+        first_line = (
+            frame[keyed].drop_duplicates(["symbol", "date"]).set_index(["symbol", "date"])["line"]
+        )
         flag(
-            duplicated, "duplicate row",
+            duplicated,
+            "duplicate row",
             lambda r: f"(date, symbol) already on line {first_line[(r['symbol'], r['date'])]}",
         )
     return bad
@@ -147,8 +157,14 @@ def _series_errors(
         n = int(counts.get(symbol, 0))
         if n < rules.min_bars:
             report.problems.append(
-                DataProblem("error", "too few bars", str(symbol), "", None,
-                            f"{n} usable bar(s), data.min_bars is {rules.min_bars}")
+                DataProblem(
+                    "error",
+                    "too few bars",
+                    str(symbol),
+                    "",
+                    None,
+                    f"{n} usable bar(s), data.min_bars is {rules.min_bars}",
+                )
             )
     same = good["symbol"].eq(good["symbol"].shift(1))
     move = np.log(good["close"]).diff().where(same)
@@ -163,7 +179,10 @@ def _series_errors(
         next_close = good["close"].shift(-1)
         report.problems.extend(
             _problems(
-                good, spike, "error", "bad tick",
+                good,
+                spike,
+                "error",
+                "bad tick",
                 lambda r: (
                     f"close {_text(previous_close[r.name])} -> {_text(r['close'])} -> "
                     f"{_text(next_close[r.name])}: a one-day spike that reverses the next day"
@@ -180,12 +199,26 @@ def _repair(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.Da
     low_off = lo < body_bottom / (1 + rules.suspect_range)
     action = "clipped to the body" if rules.clip_suspect_range else "kept"
     report.problems.extend(
-        _problems(frame, pd.Series(high_off), "warning", "suspect high",
-                  lambda r: f"high {_text(r['high'])} vs max(open, close) "
-                            f"{_text(max(r['open'], r['close']))}: {action}")
-        + _problems(frame, pd.Series(low_off), "warning", "suspect low",
-                    lambda r: f"low {_text(r['low'])} vs min(open, close) "
-                              f"{_text(min(r['open'], r['close']))}: {action}")
+        _problems(
+            frame,
+            pd.Series(high_off),
+            "warning",
+            "suspect high",
+            lambda r: (
+                f"high {_text(r['high'])} vs max(open, close) "
+                f"{_text(max(r['open'], r['close']))}: {action}"
+            ),
+        )
+        + _problems(
+            frame,
+            pd.Series(low_off),
+            "warning",
+            "suspect low",
+            lambda r: (
+                f"low {_text(r['low'])} vs min(open, close) "
+                f"{_text(min(r['open'], r['close']))}: {action}"
+            ),
+        )
     )
     if rules.clip_suspect_range:
         h = np.where(high_off, body_top, h)
@@ -196,23 +229,47 @@ def _repair(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.Da
     flat = (o == h) & (h == lo) & (lo == c)
     ranged_zero = (v == 0) & ~flat
     report.problems.extend(
-        _problems(frame, pd.Series(flat), "warning", "flat bar",
-                  lambda r: f"open = high = low = close = {_text(r['close'])}, volume "
-                            f"{_text(r['volume'])}"
-                            + ("; nothing traded: not tradable" if r["volume"] == 0 else ""))
-        + _problems(frame, pd.Series(ranged_zero), "warning", "zero volume",
-                    lambda r: "volume 0 on a bar with a range: the previous bar's volume is used "
-                              "(a symbol's first bar keeps 0)")
+        _problems(
+            frame,
+            pd.Series(flat),
+            "warning",
+            "flat bar",
+            lambda r: (
+                f"open = high = low = close = {_text(r['close'])}, volume "
+                f"{_text(r['volume'])}"
+                + ("; nothing traded: not tradable" if r["volume"] == 0 else "")
+            ),
+        )
+        + _problems(
+            frame,
+            pd.Series(ranged_zero),
+            "warning",
+            "zero volume",
+            lambda r: (
+                "volume 0 on a bar with a range: the previous bar's volume is used "
+                "(a symbol's first bar keeps 0)"
+            ),
+        )
     )
     # Carry volume forward over ranged zero-volume bars (a run of them carries the last real one).
     carry = pd.Series(np.where(ranged_zero & same, np.nan, v)).ffill().to_numpy()
     v = np.where(ranged_zero & same, carry, v)
 
-    repeated = same & np.r_[False, (o[1:] == o[:-1]) & (h[1:] == h[:-1])
-                            & (lo[1:] == lo[:-1]) & (c[1:] == c[:-1])] & ~flat
+    repeated = (
+        same
+        & np.r_[
+            False, (o[1:] == o[:-1]) & (h[1:] == h[:-1]) & (lo[1:] == lo[:-1]) & (c[1:] == c[:-1])
+        ]
+        & ~flat
+    )
     report.problems.extend(
-        _problems(frame, pd.Series(repeated), "warning", "repeated bar",
-                  lambda r: "same open, high, low and close as the previous bar")
+        _problems(
+            frame,
+            pd.Series(repeated),
+            "warning",
+            "repeated bar",
+            lambda r: "same open, high, low and close as the previous bar",
+        )
     )
     frame["open"], frame["high"], frame["low"], frame["close"], frame["volume"] = o, h, lo, c, v
     frame["tradable"] = ~(flat & (v == 0))

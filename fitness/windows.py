@@ -57,9 +57,7 @@ class Window:
         return f"{self.name} {self.first}..{self.last} ({self.n_days} days, id {self.id[:12]})"
 
 
-def build_windows(
-    panel: Panel, windows: WindowsConfig, rules: BacktestConfig
-) -> dict[str, Window]:
+def build_windows(panel: Panel, windows: WindowsConfig, rules: BacktestConfig) -> dict[str, Window]:
     """The configured windows on `panel`, snapped to its trading days.
 
     Raises:

@@ -16,11 +16,23 @@ from configs import BacktestConfig
 
 
 @dataclass
+class RefTrade:
+    symbol: str
+    entry_day: int
+    entry_price: float
+    quantity: float
+    cost: float
+    exit_day: int = -1
+    exit_price: float = math.nan
+    pnl: float = 0.0
+
+
+@dataclass
 class ReferenceResult:
     equity: list[float] = field(default_factory=list)
     cash: list[float] = field(default_factory=list)
     settled_cash: list[float] = field(default_factory=list)
-    trades: list[dict[str, object]] = field(default_factory=list)
+    trades: list[RefTrade] = field(default_factory=list)
 
 
 def reference_backtest(
@@ -40,7 +52,7 @@ def reference_backtest(
         last_bar[s] = rows[-1] if rows else -1
     settled = rules.initial_cash
     pending: dict[int, float] = {}  # settlement day -> proceeds
-    positions: dict[str, dict[str, object]] = {}  # symbol -> the open trade
+    positions: dict[str, RefTrade] = {}  # symbol -> the open trade
     last_close: dict[str, float] = {}
     out = ReferenceResult()
     equity_before = rules.initial_cash
@@ -61,10 +73,11 @@ def reference_backtest(
                 else:
                     continue
                 trade = positions.pop(s)
-                qty = float(trade["quantity"])  # type: ignore[arg-type]
-                gross = qty * price
-                proceeds = gross - min(rules.fee_per_order + rules.fee_per_share * qty, gross)
-                trade.update(exit_day=t, exit_price=price, pnl=proceeds - float(trade["cost"]))  # type: ignore[arg-type]
+                gross = trade.quantity * price
+                fee = rules.fee_per_order + rules.fee_per_share * trade.quantity
+                proceeds = gross - min(fee, gross)
+                trade.exit_day, trade.exit_price = t, price
+                trade.pnl = proceeds - trade.cost
                 if rules.settlement_days == 0:
                     settled += proceeds
                 else:
@@ -73,11 +86,15 @@ def reference_backtest(
             free = rules.max_positions - len(positions)
             wanted = [s for s in symbols if s not in positions and decided[s] and bar_today[s]]
 
-            def liquidity(s: str) -> tuple[float, int]:
-                dv = close.iloc[t - 1][s] * volume.iloc[t - 1][s]
-                return (-(dv if not math.isnan(dv) else -1.0), symbols.index(s))
-
-            wanted.sort(key=liquidity)
+            # Most liquid first (dollar volume at the decision close, NaN last), then column.
+            decided_close, decided_volume = close.iloc[t - 1], volume.iloc[t - 1]
+            dollar_volume = {s: decided_close[s] * decided_volume[s] for s in wanted}
+            wanted.sort(
+                key=lambda s: (
+                    -(dollar_volume[s] if not math.isnan(dollar_volume[s]) else -1.0),
+                    symbols.index(s),
+                )
+            )
             for s in wanted[: max(free, 0)]:
                 budget = min(equity_before / rules.max_positions, settled)
                 price = open_.iloc[t][s] * (1 + slip)
@@ -89,21 +106,19 @@ def reference_backtest(
                     units * price + rules.fee_per_order + rules.fee_per_share * units, settled
                 )
                 settled -= cost
-                trade = {"symbol": s, "entry_day": t, "entry_price": price, "quantity": units,
-                         "cost": cost, "exit_day": -1, "exit_price": math.nan, "pnl": 0.0}
-                positions[s] = trade
-                out.trades.append(trade)
+                positions[s] = RefTrade(s, t, price, units, cost)
+                out.trades.append(positions[s])
         value = 0.0
         for s in symbols:
             if s in positions:
                 if not math.isnan(close.iloc[t][s]):
                     last_close[s] = close.iloc[t][s]
-                value += float(positions[s]["quantity"]) * last_close[s]  # type: ignore[arg-type]
+                value += positions[s].quantity * last_close[s]
         cash = settled + sum(amount for day, amount in pending.items() if day > t)
         out.equity.append(cash + value)
         out.cash.append(cash)
         out.settled_cash.append(settled)
         equity_before = cash + value
     for s, trade in positions.items():
-        trade["pnl"] = float(trade["quantity"]) * last_close[s] - float(trade["cost"])  # type: ignore[arg-type]
+        trade.pnl = trade.quantity * last_close[s] - trade.cost
     return out

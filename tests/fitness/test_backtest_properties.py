@@ -41,8 +41,9 @@ def random_panel(rng: np.random.Generator, n_days: int, n_symbols: int) -> Panel
     tradable = present & (rng.random(close.shape) > 0.05)
     dates = np.datetime64("2020-01-01") + np.arange(n_days).astype("timedelta64[D]")
     symbols = tuple(f"S{j:02d}" for j in range(n_symbols))
-    return Panel(dates, symbols, open_, np.fmax(open_, close), np.fmin(open_, close), close,
-                 volume, tradable)
+    return Panel(
+        dates, symbols, open_, np.fmax(open_, close), np.fmin(open_, close), close, volume, tradable
+    )
 
 
 @st.composite
@@ -70,8 +71,12 @@ def frames(panel: Panel) -> dict[str, pd.DataFrame]:
     def df(a: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(a, columns=list(panel.symbols))
 
-    return {"open_": df(panel.open), "close": df(panel.close), "volume": df(panel.volume),
-            "tradable": df(panel.tradable)}
+    return {
+        "open_": df(panel.open),
+        "close": df(panel.close),
+        "volume": df(panel.volume),
+        "tradable": df(panel.tradable),
+    }
 
 
 def held_value(case: Case, result: BacktestResult) -> np.ndarray:
@@ -80,8 +85,13 @@ def held_value(case: Case, result: BacktestResult) -> np.ndarray:
     dates = panel.dates[case.start :]
     value = np.zeros(len(dates))
     last_close = pd.DataFrame(panel.close).ffill().to_numpy()[case.start :]
-    for s, entry, exit_, qty in zip(result.trades.symbol, result.trades.entry_date,
-                                    result.trades.exit_date, result.trades.quantity, strict=True):
+    for s, entry, exit_, qty in zip(
+        result.trades.symbol,
+        result.trades.entry_date,
+        result.trades.exit_date,
+        result.trades.quantity,
+        strict=True,
+    ):
         j = panel.symbols.index(s)
         held = (dates >= entry) & (np.isnat(exit_) | (dates < exit_))
         value[held] += qty * last_close[held, j]
@@ -102,14 +112,13 @@ def test_agrees_with_the_plain_python_reference(case: Case) -> None:
     np.testing.assert_allclose(result.settled_cash, reference.settled_cash, rtol=1e-9, atol=1e-6)
     assert len(result.trades) == len(reference.trades)
     for k, trade in enumerate(reference.trades):
-        assert result.trades.symbol[k] == trade["symbol"]
-        assert result.trades.entry_date[k] == case.panel.dates[trade["entry_day"]]
-        exit_day = int(trade["exit_day"])  # type: ignore[call-overload]
-        assert (np.isnat(result.trades.exit_date[k]) and exit_day == -1) or (
-            result.trades.exit_date[k] == case.panel.dates[exit_day]
+        assert result.trades.symbol[k] == trade.symbol
+        assert result.trades.entry_date[k] == case.panel.dates[trade.entry_day]
+        assert (np.isnat(result.trades.exit_date[k]) and trade.exit_day == -1) or (
+            result.trades.exit_date[k] == case.panel.dates[trade.exit_day]
         )
-        np.testing.assert_allclose(result.trades.quantity[k], trade["quantity"], rtol=1e-12)
-        np.testing.assert_allclose(result.trades.pnl[k], trade["pnl"], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(result.trades.quantity[k], trade.quantity, rtol=1e-12)
+        np.testing.assert_allclose(result.trades.pnl[k], trade.pnl, rtol=1e-9, atol=1e-6)
 
 
 @settings(max_examples=300, deadline=None)
@@ -141,21 +150,24 @@ def perturbed(panel: Panel, t: int, include_day_t: bool, seed: int) -> Panel:
         first = t if include_day_t and name != "open" else t + 1
         array[first:] *= rng.uniform(0.5, 2.0, size=array[first:].shape)
         changed[name] = array
-    return dataclasses.replace(panel, **changed)
+    return dataclasses.replace(panel, **changed)  # type: ignore[arg-type]
 
 
 def assert_same_fills_through(day: np.datetime64, a: BacktestResult, b: BacktestResult) -> None:
     for x, y in ((a, b), (b, a)):
         mine, theirs = x.trades.entry_date <= day, y.trades.entry_date <= day
         for name in ("symbol", "quantity", "entry_price", "entry_date"):
-            np.testing.assert_array_equal(getattr(x.trades, name)[mine],
-                                          getattr(y.trades, name)[theirs])
+            np.testing.assert_array_equal(
+                getattr(x.trades, name)[mine], getattr(y.trades, name)[theirs]
+            )
         exits, other = x.trades.exit_date[mine], y.trades.exit_date[theirs]
         nat = np.datetime64("NaT")
-        np.testing.assert_array_equal(np.where(exits <= day, exits, nat),
-                                      np.where(other <= day, other, nat))
-        np.testing.assert_array_equal(x.trades.exit_price[mine][exits <= day],
-                                      y.trades.exit_price[theirs][other <= day])
+        np.testing.assert_array_equal(
+            np.where(exits <= day, exits, nat), np.where(other <= day, other, nat)
+        )
+        np.testing.assert_array_equal(
+            x.trades.exit_price[mine][exits <= day], y.trades.exit_price[theirs][other <= day]
+        )
 
 
 @settings(max_examples=300, deadline=None)
@@ -174,9 +186,7 @@ def test_prices_after_day_t_change_nothing_up_to_the_fills_of_day_t(
 
 @settings(max_examples=300, deadline=None)
 @given(cases(), st.data())
-def test_fills_of_day_t_use_nothing_of_day_t_but_its_open(
-    case: Case, data: st.DataObject
-) -> None:
+def test_fills_of_day_t_use_nothing_of_day_t_but_its_open(case: Case, data: st.DataObject) -> None:
     t = data.draw(st.integers(case.start, case.panel.n_days - 1))
     before = backtest(case.panel, case.signal, case.rules, case.start)
     after = backtest(perturbed(case.panel, t, True, t), case.signal, case.rules, case.start)

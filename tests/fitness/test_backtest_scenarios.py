@@ -20,105 +20,150 @@ from tests.fitness.panels import make_panel, make_signal
 
 NAN = math.nan
 BASE = dataclasses.replace(
-    load_config().backtest, initial_cash=1000.0, max_positions=1, fractional=False,
-    slippage_bps=0.0, fee_per_order=0.0, fee_per_share=0.0, settlement_days=1,
+    load_config().backtest,
+    initial_cash=1000.0,
+    max_positions=1,
+    fractional=False,
+    slippage_bps=0.0,
+    fee_per_order=0.0,
+    fee_per_share=0.0,
+    settlement_days=1,
 )
 
-SCENARIOS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, str], list[tuple[Any, ...]], float]] = [
+SCENARIOS: list[
+    tuple[str, dict[str, Any], dict[str, Any], dict[str, str], list[tuple[Any, ...]], float]
+] = [
     (
         # Signal at close 0 -> buy at open 1; signal off at close 2 -> sell at open 3.
         "fills at the next open",
-        {}, {"opens": {"A": [10, 10, 12, 12]}}, {"A": "1100"},
-        [("A", 1, 3, 100)], 1200.0,
+        {},
+        {"opens": {"A": [10, 10, 12, 12]}},
+        {"A": "1100"},
+        [("A", 1, 3, 100)],
+        1200.0,
     ),
     (
         # Sell A at open 2 (1100 settles on day 3); B cannot be bought on day 2 with unsettled
         # cash, only on day 3: 1100 / 5 = 220 shares.
         "settlement T+1: proceeds are not spendable until settled",
-        {"settlement_days": 1}, {"opens": {"A": [10, 10, 11, 11, 11], "B": [5] * 5}},
+        {"settlement_days": 1},
+        {"opens": {"A": [10, 10, 11, 11, 11], "B": [5] * 5}},
         {"A": "10000", "B": "01111"},
-        [("A", 1, 2, 100), ("B", 3, None, 220)], 1100.0,
+        [("A", 1, 2, 100), ("B", 3, None, 220)],
+        1100.0,
     ),
     (
         # Same bars, T+0: the proceeds buy B at the same open they were raised. The entry is
         # sized from equity at the decision close (1000): 200 shares, 100 stays in cash.
         "settlement T+0: proceeds are spendable at once",
-        {"settlement_days": 0}, {"opens": {"A": [10, 10, 11, 11, 11], "B": [5] * 5}},
+        {"settlement_days": 0},
+        {"opens": {"A": [10, 10, 11, 11, 11], "B": [5] * 5}},
         {"A": "10000", "B": "01111"},
-        [("A", 1, 2, 100), ("B", 2, None, 200)], 1100.0,
+        [("A", 1, 2, 100), ("B", 2, None, 200)],
+        1100.0,
     ),
     (
         # T+2: sold on day 2, settled on day 4.
         "settlement T+2",
-        {"settlement_days": 2}, {"opens": {"A": [10, 10, 11, 11, 11, 11], "B": [5] * 6}},
+        {"settlement_days": 2},
+        {"opens": {"A": [10, 10, 11, 11, 11, 11], "B": [5] * 6}},
         {"A": "100000", "B": "011111"},
-        [("A", 1, 2, 100), ("B", 4, None, 220)], 1100.0,
+        [("A", 1, 2, 100), ("B", 4, None, 220)],
+        1100.0,
     ),
     (
         # Buy at 100 * 1.001 = 100.1 plus 0.01/share and 1/order: floor(9999 / 100.11) = 99
         # shares for 99 * 100.1 + 1 + 0.99 = 9911.89. Sell at 110 * 0.999 = 109.89:
         # 10879.11 - 1.99 = 10877.12. Equity 10000 - 9911.89 + 10877.12 = 10965.23.
         "slippage and fees",
-        {"initial_cash": 10000.0, "slippage_bps": 10.0, "fee_per_order": 1.0, "fee_per_share": 0.01},
-        {"opens": {"A": [100, 100, 110]}}, {"A": "100"},
-        [("A", 1, 2, 99)], 10965.23,
+        {
+            "initial_cash": 10000.0,
+            "slippage_bps": 10.0,
+            "fee_per_order": 1.0,
+            "fee_per_share": 0.01,
+        },
+        {"opens": {"A": [100, 100, 110]}},
+        {"A": "100"},
+        [("A", 1, 2, 99)],
+        10965.23,
     ),
     (
         # 1000 / 30 = 33.33: whole shares buy 33 and leave 10 in cash.
         "whole shares",
-        {"fractional": False}, {"opens": {"A": [30, 30, 30]}}, {"A": "111"},
-        [("A", 1, None, 33)], 1000.0,
+        {"fractional": False},
+        {"opens": {"A": [30, 30, 30]}},
+        {"A": "111"},
+        [("A", 1, None, 33)],
+        1000.0,
     ),
     (
         # Fractional: 33.333333333 shares (rounded down to 1e-9).
         "fractional shares",
-        {"fractional": True}, {"opens": {"A": [30, 30, 30]}}, {"A": "111"},
-        [("A", 1, None, 33.333333333)], 1000.0,
+        {"fractional": True},
+        {"opens": {"A": [30, 30, 30]}},
+        {"A": "111"},
+        [("A", 1, None, 33.333333333)],
+        1000.0,
     ),
     (
         # Three want in, two slots: most dollar volume at the decision close first (C 3000,
         # A 1000, B 500). Each gets equity / 2 = 500 -> 50 shares at 10.
         "max positions: the most liquid enter first",
         {"max_positions": 2},
-        {"opens": {"A": [10] * 3, "B": [10] * 3, "C": [10] * 3},
-         "volumes": {"A": [100] * 3, "B": [50] * 3, "C": [300] * 3}},
+        {
+            "opens": {"A": [10] * 3, "B": [10] * 3, "C": [10] * 3},
+            "volumes": {"A": [100] * 3, "B": [50] * 3, "C": [300] * 3},
+        },
         {"A": "111", "B": "111", "C": "111"},
-        [("C", 1, None, 50), ("A", 1, None, 50)], 1000.0,
+        [("C", 1, None, 50), ("A", 1, None, 50)],
+        1000.0,
     ),
     (
         # Equal dollar volume: the earlier column (A) wins.
         "max positions: ties go to the earlier column",
-        {"max_positions": 1}, {"opens": {"A": [10] * 3, "B": [10] * 3}},
+        {"max_positions": 1},
+        {"opens": {"A": [10] * 3, "B": [10] * 3}},
         {"A": "111", "B": "111"},
-        [("A", 1, None, 100)], 1000.0,
+        [("A", 1, None, 100)],
+        1000.0,
     ),
     (
         # A's slot frees on day 2 (A sold), but its proceeds settle on day 3 (T+1): B enters
         # on day 3.
         "a held position blocks new entries until it exits",
-        {"max_positions": 1}, {"opens": {"A": [10] * 5, "B": [10] * 5},
-                               "volumes": {"A": [900] * 5, "B": [100] * 5}},
+        {"max_positions": 1},
+        {"opens": {"A": [10] * 5, "B": [10] * 5}, "volumes": {"A": [900] * 5, "B": [100] * 5}},
         {"A": "10000", "B": "11111"},
-        [("A", 1, 2, 100), ("B", 3, None, 100)], 1000.0,
+        [("A", 1, 2, 100), ("B", 3, None, 100)],
+        1000.0,
     ),
     (
         # No bar for A on day 1: the entry waits for day 2 (signal still on).
         "missing bar on the entry day",
-        {}, {"opens": {"A": [10, NAN, 10, 10]}}, {"A": "1111"},
-        [("A", 2, None, 100)], 1000.0,
+        {},
+        {"opens": {"A": [10, NAN, 10, 10]}},
+        {"A": "1111"},
+        [("A", 2, None, 100)],
+        1000.0,
     ),
     (
         # Held A, signal off at close 2, no bar on day 3: sold on day 4. Day 3 is valued at the
         # last close (20).
         "missing bar on the exit day",
-        {}, {"opens": {"A": [10, 10, 20, NAN, 15]}}, {"A": "11000"},
-        [("A", 1, 4, 100)], 1500.0,
+        {},
+        {"opens": {"A": [10, 10, 20, NAN, 15]}},
+        {"A": "11000"},
+        [("A", 1, 4, 100)],
+        1500.0,
     ),
     (
         # A's data ends after day 2 (close 12): closed on day 3 at 12, whatever the signal.
         "data ending mid-position",
-        {}, {"opens": {"A": [10, 10, 12, NAN, NAN], "B": [1] * 5}}, {"A": "11111"},
-        [("A", 1, 3, 100)], 1200.0,
+        {},
+        {"opens": {"A": [10, 10, 12, NAN, NAN], "B": [1] * 5}},
+        {"A": "11111"},
+        [("A", 1, 3, 100)],
+        1200.0,
     ),
 ]
 
@@ -147,8 +192,11 @@ def test_scenario(
             float(q),
         )
         for s, e, x, q in zip(
-            result.trades.symbol, result.trades.entry_date, result.trades.exit_date,
-            result.trades.quantity, strict=True,
+            result.trades.symbol,
+            result.trades.entry_date,
+            result.trades.exit_date,
+            result.trades.quantity,
+            strict=True,
         )
     ]
     assert got == [(s, e, x, pytest.approx(q, abs=1e-9)) for s, e, x, q in trades], intent

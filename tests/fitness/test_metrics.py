@@ -24,7 +24,7 @@ from fitness.metrics import compute_metrics
 # Trades: P&L +5 (held 3 days) and -2 (held 1 day): win rate .5, average holding 2 days.
 # Turnover per day 1, 0, 1, 0 (of the previous equity): mean .5 * 252 / 2 = 63 a year.
 # Exposure 1, 1, .5, 0: mean .625.
-CAGR = 1.089 ** 63 - 1
+CAGR = 1.089**63 - 1
 GOLDEN = {
     "n_days": 4,
     "total_return": 0.089,

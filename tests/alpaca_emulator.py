@@ -1,0 +1,149 @@
+"""A local emulator of Alpaca's REST API on 127.0.0.1, for the real alpaca-py client.
+
+It speaks Alpaca's wire format (shared/reference/alpaca.md, section 1.6 for bars): the client is
+pointed at it with `url_override`. Faults are injected per test: an error reply for the next
+requests, or a socket that accepts and never answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+Bar = tuple[float, float, float, float, float]  # open, high, low, close, volume
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class EmulatorState:
+    key_id: str
+    secret_key: str
+    bars: dict[str, dict[dt.date, Bar]] = field(default_factory=dict)
+    page_size: int = 10_000  # the server's own cap on `limit`
+    requests: list[Request] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # replies for the next requests
+    hanging: bool = False  # accept the connection, then never answer (until shutdown)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def bar_timestamp(day: dt.date) -> str:
+    """Midnight New York time written in UTC, as Alpaca stamps daily bars."""
+    midnight = dt.datetime.combine(day, dt.time(), NEW_YORK)
+    return midnight.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: EmulatorState
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        state = self.state
+        with state.lock:
+            state.requests.append(Request("GET", url.path, params, dict(self.headers)))
+            error = state.errors.pop(0) if state.errors else None
+        if state.hanging:
+            state.release.wait(timeout=30)  # bounded; shutdown releases it
+            return
+        if (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY")) != (
+            state.key_id,
+            state.secret_key,
+        ):
+            return self._reply(403, {"code": 40310000, "message": "forbidden"})
+        if error is not None:
+            return self._reply_text(error[0], error[1])
+        if url.path == "/v2/stocks/bars":
+            return self._bars(params)
+        self._reply(404, {"code": 40410000, "message": "endpoint not found"})
+
+    def _bars(self, params: dict[str, str]) -> None:
+        state = self.state
+        if params.get("timeframe") != "1Day":
+            return self._reply(422, {"code": 42210000, "message": "only 1Day in this emulator"})
+        symbols = params["symbols"].split(",")
+        start = _parse_time(params["start"]) if "start" in params else None
+        end = _parse_time(params["end"]) if "end" in params else None
+        rows = []
+        for symbol in sorted(symbols):
+            for day, (o, h, lo, c, v) in sorted(state.bars.get(symbol, {}).items()):
+                stamp = dt.datetime.combine(day, dt.time(), NEW_YORK)
+                if (start and stamp < start) or (end and stamp > end):
+                    continue
+                rows.append(
+                    (
+                        symbol,
+                        {
+                            "t": bar_timestamp(day),
+                            "o": o,
+                            "h": h,
+                            "l": lo,
+                            "c": c,
+                            "v": v,
+                            "n": 100,
+                            "vw": c,
+                        },
+                    )
+                )
+        offset = int(base64.b64decode(params["page_token"])) if params.get("page_token") else 0
+        limit = min(int(params.get("limit", 1000)), state.page_size)
+        page = rows[offset : offset + limit]
+        body: dict[str, object] = {"bars": {}, "currency": "USD", "next_page_token": None}
+        for symbol, bar in page:
+            body["bars"].setdefault(symbol, []).append(bar)  # type: ignore[attr-defined]
+        if offset + limit < len(rows):
+            body["next_page_token"] = base64.b64encode(str(offset + limit).encode()).decode()
+        self._reply(200, body)
+
+    def _reply(self, status: int, body: object) -> None:
+        self._reply_text(status, json.dumps(body))
+
+    def _reply_text(self, status: int, text: str) -> None:
+        payload = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@contextmanager
+def alpaca_emulator(key_id: str, secret_key: str) -> Iterator[tuple[str, EmulatorState]]:
+    """Serve on a free port of 127.0.0.1; yields the base URL and the state to script."""
+    state = EmulatorState(key_id, secret_key)
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        state.release.set()
+        server.shutdown()
+        server.server_close()
