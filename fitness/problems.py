@@ -55,7 +55,7 @@ class DataReport:
             lines.append(f"{check}: {count}")
             shown = [p for p in found if p.check == check][:examples]
             lines.extend(f"  {p.describe(self.source)}" for p in shown)
-            if count > len(shown):
+            if 0 < len(shown) < count:
                 lines.append(f"  ... and {count - len(shown)} more")
         return lines
 

@@ -1,0 +1,75 @@
+"""Text the `evolve` commands print: data summaries and metric tables."""
+
+from __future__ import annotations
+
+import math
+
+from configs import LabConfig
+from evolve.baseline import BaselineRow
+from fitness.panel import Panel
+from fitness.problems import DataReport
+
+__all__ = ["baseline_table", "data_summary"]
+
+
+def data_summary(panel: Panel, report: DataReport, examples: int | None) -> str:
+    """Source, shape, dates, fingerprint, notes and problems; `examples` findings per check
+    (None: all of them, 0: counts only)."""
+    lines = [
+        f"source: {report.source}",
+        f"rows: {report.rows}  symbols: {panel.n_symbols}  sessions: {panel.n_days}  "
+        f"dates: {panel.dates[0]}..{panel.dates[-1]}",
+        f"fingerprint: {panel.fingerprint}",
+    ]
+    lines += [f"note: {note}" for note in report.notes]
+    lines += [f"dropped: {symbol} ({why})" for symbol, why in sorted(report.dropped.items())]
+    for severity in ("error", "warning"):
+        found = report.errors if severity == "error" else report.warnings
+        if not found:
+            continue
+        lines.append(f"{severity}s: {len(found)}")
+        limit = 10**9 if examples is None else examples
+        lines += [f"  {line}" for line in report.summary_lines(severity, examples=limit)]
+    return "\n".join(lines)
+
+
+_COLUMNS = (
+    ("sharpe", "sharpe", "{:.2f}"),
+    ("sortino", "sortino", "{:.2f}"),
+    ("cagr", "cagr", "{:.1%}"),
+    ("max_dd", "max_drawdown", "{:.1%}"),
+    ("calmar", "calmar", "{:.2f}"),
+    ("trades", "n_trades", "{:d}"),
+    ("win", "win_rate", "{:.0%}"),
+    ("hold_d", "avg_holding_days", "{:.0f}"),
+    ("turnover", "turnover", "{:.2f}"),
+    ("exposure", "exposure", "{:.0%}"),
+)
+
+
+def baseline_table(rows: list[BaselineRow], config: LabConfig) -> str:
+    rules = config.backtest
+    shares = "fractional" if rules.fractional else "whole"
+    lines = [
+        f"config: {config.id[:12]}",
+        f"costs: slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order + "
+        f"{rules.fee_per_share:g}/share; settlement T+{rules.settlement_days}; {shares} shares; "
+        f"initial cash {rules.initial_cash:,.0f}; metrics after costs, annualised over 252 days",
+    ]
+    width = max(len(r.strategy) for r in rows)
+    header = f"  {'strategy':<{width}}" + "".join(f" {name:>9}" for name, _, _ in _COLUMNS)
+    current = None
+    for row in rows:
+        if row.window is not current:
+            current = row.window
+            lines += ["", f"window {row.window.describe()}", header]
+        values = row.metrics.as_dict()
+        cells = "".join(f" {_cell(fmt, values[key]):>9}" for _, key, fmt in _COLUMNS)
+        lines.append(f"  {row.strategy:<{width}}{cells}")
+    return "\n".join(lines)
+
+
+def _cell(fmt: str, value: float | int) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return fmt.format(value)

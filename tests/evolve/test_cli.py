@@ -1,0 +1,203 @@
+"""The `evolve` command line, run as real subprocesses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.alpaca_emulator import EmulatorState, alpaca_emulator
+from tests.fitness.test_alpaca_bars import KEY, SECRET, SYMBOLS, serve
+
+EVOLVE = str(Path(sys.executable).with_name("evolve"))
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    environment.update(env or {})
+    return subprocess.run(
+        [EVOLVE, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["data"], ["data", "info"], ["data", "validate"], ["baseline"]]
+)
+def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = run(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: evolve" in result.stdout
+    if command and command != ["data"]:
+        assert "--config" in result.stdout and "--db" in result.stdout
+
+
+def test_baseline_reports_every_window_with_costs(tmp_path: Path) -> None:
+    result = run("baseline", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for name in ("window train 2006-01-03..2011-12-30", "window validation", "window holdout"):
+        assert name in out
+    assert out.count("buy-and-hold (60 slots)") == 3
+    assert "close > sma(200) (10 slots)" in out
+    assert "costs: slippage 5 bps" in out and "settlement T+1" in out
+    assert not (tmp_path / "research.db").exists()  # a report writes nothing
+
+
+def test_data_info_on_the_bundled_data(tmp_path: Path) -> None:
+    result = run("data", "info", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "source: bundled" in result.stdout
+    assert "symbols: 60  sessions: 4348  dates: 2000-01-03..2017-04-13" in result.stdout
+    assert "fingerprint: " in result.stdout
+    assert "XLF 2011-06-16: suspect high" in result.stdout
+
+
+def test_validate_accepts_a_usable_file_and_lists_its_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "ok.csv"
+    rows = [
+        f"2020-01-{d:02d},A,10,11,9,{10 + d / 100},{0 if d == 3 else 100}" for d in range(1, 31)
+    ]
+    path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    result = run(
+        "data", "validate", str(path), cwd=tmp_path, env={"LAB_CONFIG": str(config(tmp_path))}
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{path}:4: A 2020-01-03: zero volume" in result.stdout
+    assert "usable: yes (1 warning(s))" in result.stdout
+
+
+def test_validate_rejects_a_bad_file_with_every_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "date,symbol,open,high,low,close,volume\n"
+        "2020-01-01,A,10,11,9,10,100\n"
+        "2020-01-02,A,10,11,9,-10,100\n"
+        "2020-01-03,A,10,9,11,10,100\n"
+    )
+    result = run(
+        "data", "validate", str(path), cwd=tmp_path, env={"LAB_CONFIG": str(config(tmp_path))}
+    )
+    assert result.returncode == 2
+    assert f"{path}:3: A 2020-01-02: non-positive price: close is -10" in result.stderr
+    assert f"{path}:4: A 2020-01-03: high below low" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def config(tmp_path: Path, text: str = "[data]\nmin_bars = 2\n") -> Path:
+    path = tmp_path / "lab.toml"
+    path.write_text(text)
+    return path
+
+
+def test_bad_configuration_exits_2_with_one_line(tmp_path: Path) -> None:
+    cfg = config(tmp_path, "[backtest]\nmax_postions = 3\n")
+    result = run("baseline", "--config", str(cfg), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: backtest.max_postions: unknown key; did you mean 'max_positions'?"
+    )
+
+
+def test_windows_outside_the_data_exit_2(tmp_path: Path) -> None:
+    cfg = config(tmp_path, "[windows]\nholdout = [2015-01-02, 2019-01-02]\n")
+    result = run("baseline", "--config", str(cfg), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "windows.holdout: 2015-01-02..2019-01-02 is outside the data" in result.stderr
+
+
+def test_an_unexpected_failure_exits_1_and_logs_the_traceback(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import click
+        from configs.commands import LabGroup, lab_command_options
+
+        @click.group(cls=LabGroup)
+        def main():
+            pass
+
+        @main.command()
+        @lab_command_options
+        def boom(lab):
+            raise RuntimeError("something broke")
+
+        main()
+        """
+    )
+    cfg = config(tmp_path, "[log]\ndir = 'var'\n")
+    result = subprocess.run(
+        [sys.executable, "-c", script, "boom", "--config", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    log = tmp_path / "var" / "errors.log"
+    assert result.stderr.strip() == (
+        f"unexpected error: RuntimeError: something broke (traceback in {log})"
+    )
+    assert "Traceback" in log.read_text() and "something broke" in log.read_text()
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[tuple[str, EmulatorState]]:
+    from configs import load_config
+    from fitness.market_data import load_panel
+
+    config_ = load_config()
+    panel = load_panel(config_.data, config_.alpaca)[0]
+    with alpaca_emulator(KEY, SECRET) as (url, state):
+        serve(state, panel, through=dt.date(2017, 4, 13))
+        yield url, state
+
+
+def alpaca_config(tmp_path: Path, url: str, timeout: float = 5.0) -> Path:
+    symbols = ", ".join(f'"{s}"' for s in SYMBOLS)
+    return config(
+        tmp_path,
+        f"[data]\nsource = 'alpaca'\n[alpaca]\nsymbols = [{symbols}]\n"
+        f"data_url = '{url}'\ntimeout_seconds = {timeout}\n",
+    )
+
+
+def test_alpaca_source_end_to_end_never_prints_the_keys(
+    tmp_path: Path, emulator: tuple[str, EmulatorState]
+) -> None:
+    url, _ = emulator
+    keys = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET}
+    result = run(
+        "data", "info", "--config", str(alpaca_config(tmp_path, url)), cwd=tmp_path, env=keys
+    )
+    assert result.returncode == 0, result.stderr
+    assert "source: alpaca" in result.stdout and "symbols: 3" in result.stdout
+    assert (tmp_path / "data-cache" / "alpaca-bars-iex.parquet").exists()
+    wrong = run(
+        "data",
+        "info",
+        "--config",
+        str(alpaca_config(tmp_path, url)),
+        cwd=tmp_path,
+        env={**keys, "APCA_API_SECRET_KEY": SECRET + "x"},
+    )
+    assert wrong.returncode == 2 and "HTTP 403" in wrong.stderr
+    for output in (result.stdout, result.stderr, wrong.stdout, wrong.stderr):
+        assert KEY not in output and SECRET not in output
+
+
+def test_a_silent_data_service_exits_1(tmp_path: Path, emulator: tuple[str, EmulatorState]) -> None:
+    url, state = emulator
+    state.hanging = True
+    keys = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET}
+    result = run(
+        "data", "info", "--config", str(alpaca_config(tmp_path, url, 1.0)), cwd=tmp_path, env=keys
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Alpaca data request failed (ReadTimeout; timeout 1 s)")
