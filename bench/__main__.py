@@ -1,0 +1,95 @@
+"""Run the benchmarks: `python -m bench` (full) or `python -m bench --smoke` (seconds, for CI).
+
+Prints the machine, every figure and the targets; writes the figures as JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+
+from bench import backtest_speed, load_speed
+from configs import load_config
+from fitness.market_data import BUNDLED_BARS, load_panel
+from fitness.panel import Panel
+
+FULL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "daily_bars.csv.gz"
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGETS = {"x_pandas": 50.0, "x_vectorbt": 10.0, "panel_seconds": 3.0, "panel_peak_mb": 600.0}
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+        "numpy": np.__version__, "pandas": pd.__version__, "numba": numba.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmark runs")
+    parser.add_argument("--no-vectorbt", action="store_true", help="skip the vectorbt comparison")
+    args = parser.parse_args()
+    config = load_config()
+    repeats = 3 if args.smoke else 20
+    sources: list[tuple[str, Path]] = [("embedded", BUNDLED_BARS)]
+    if FULL_DATA.exists():
+        sources.insert(0, ("full", FULL_DATA))
+    report: dict[str, Any] = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                              "smoke": args.smoke, "machine": machine(), "backtest": {}}
+    print(f"machine: {report['machine']}")
+    for label, path in sources:
+        panel, _ = load_panel(config.data, config.alpaca, source=str(path))
+        if args.smoke:
+            panel = _small(panel)
+        figures = backtest_speed.measure(panel, config.backtest, repeats, not args.no_vectorbt)
+        label = f"{label} cut to {panel.n_symbols}x{panel.n_days}" if args.smoke else label
+        report["backtest"][label] = figures
+        print(f"backtest [{label}] " + " ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
+        if args.smoke:
+            break
+    load_path = BUNDLED_BARS if args.smoke else sources[0][1]
+    report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
+    print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
+    print("targets: " + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}"
+                                 for k, v in TARGETS.items()))
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if args.smoke else "") + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    ok = all(f["pandas_agrees"] for f in report["backtest"].values())
+    print(f"engine agrees with the pandas reference: {'yes' if ok else 'NO'}")
+    return 0 if ok else 1
+
+
+def _small(panel: Panel) -> Panel:
+    small = panel.days(panel.n_days - 400, panel.n_days)
+    keep = slice(0, 12)
+    return Panel(small.dates, small.symbols[keep],
+                 *(getattr(small, f)[:, keep] for f in ("open", "high", "low", "close", "volume",
+                                                        "tradable")))
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,25 @@
+"""The benchmarks' smoke run: tiny sizes, real subprocess; it checks they run and agree, not
+how fast they are (the figures live in BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_smoke_run() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "engine agrees with the pandas reference: yes" in result.stdout
+    newest = max((ROOT / "bench" / "results").glob("smoke-*.json"), key=lambda p: p.stat().st_mtime)
+    figures = json.loads(newest.read_text())
+    (backtest,) = figures["backtest"].values()
+    assert backtest["engine_ms"] > 0 and backtest["pandas_ms"] > 0 and backtest["vectorbt_ms"] > 0
+    assert figures["load"]["panel_shape"] == [4348, 60]
