@@ -37,15 +37,19 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "pandas": pd.__version__, "numba": numba.__version__,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "numba": numba.__version__,
         "platform": platform.platform(),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmark runs")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs")
     parser.add_argument("--no-vectorbt", action="store_true", help="skip the vectorbt comparison")
     args = parser.parse_args()
     config = load_config()
@@ -53,8 +57,12 @@ def main() -> int:
     sources: list[tuple[str, Path]] = [("embedded", BUNDLED_BARS)]
     if FULL_DATA.exists():
         sources.insert(0, ("full", FULL_DATA))
-    report: dict[str, Any] = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                              "smoke": args.smoke, "machine": machine(), "backtest": {}}
+    report: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "machine": machine(),
+        "backtest": {},
+    }
     print(f"machine: {report['machine']}")
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
@@ -69,8 +77,10 @@ def main() -> int:
     load_path = BUNDLED_BARS if args.smoke else sources[0][1]
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
-    print("targets: " + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}"
-                                 for k, v in TARGETS.items()))
+    print(
+        "targets: "
+        + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
+    )
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if args.smoke else "") + report["when"].replace(":", "") + ".json"
     (RESULTS / name).write_text(json.dumps(report, indent=2))
@@ -82,9 +92,14 @@ def main() -> int:
 def _small(panel: Panel) -> Panel:
     small = panel.days(panel.n_days - 400, panel.n_days)
     keep = slice(0, 12)
-    return Panel(small.dates, small.symbols[keep],
-                 *(getattr(small, f)[:, keep] for f in ("open", "high", "low", "close", "volume",
-                                                        "tradable")))
+    return Panel(
+        small.dates,
+        small.symbols[keep],
+        *(
+            getattr(small, f)[:, keep]
+            for f in ("open", "high", "low", "close", "volume", "tradable")
+        ),
+    )
 
 
 def _fmt(value: Any) -> str:

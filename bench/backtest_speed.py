@@ -41,12 +41,18 @@ def measure(panel: Panel, rules: BacktestConfig, repeats: int, vectorbt: bool) -
     engine = timed(lambda: backtest(panel, signal, same_day), repeats)
     engine_t1 = timed(lambda: backtest(panel, signal, rules), repeats)
 
-    frames = {name: pd.DataFrame(getattr(panel, name), columns=list(panel.symbols))
-              for name in ("open", "close", "volume", "tradable")}
+    frames = {
+        name: pd.DataFrame(getattr(panel, name), columns=list(panel.symbols))
+        for name in ("open", "close", "volume", "tradable")
+    }
     began = time.perf_counter()
     reference = reference_backtest(
-        frames["open"], frames["close"], frames["volume"], frames["tradable"],
-        pd.DataFrame(signal, columns=list(panel.symbols)), same_day,
+        frames["open"],
+        frames["close"],
+        frames["volume"],
+        frames["tradable"],
+        pd.DataFrame(signal, columns=list(panel.symbols)),
+        same_day,
     )
     pandas_seconds = time.perf_counter() - began
     ours = backtest(panel, signal, same_day)
@@ -79,10 +85,17 @@ def _vectorbt(
     exits[1:] = ~signal[:-1]
     price = pd.DataFrame(panel.open)
     kwargs = dict(
-        entries=pd.DataFrame(entries), exits=pd.DataFrame(exits),
-        size=rules.initial_cash / rules.max_positions, size_type="value",
-        direction="longonly", init_cash=rules.initial_cash, cash_sharing=True, group_by=True,
-        call_seq="auto", slippage=rules.slippage_bps / 10_000.0, freq="1D",
+        entries=pd.DataFrame(entries),
+        exits=pd.DataFrame(exits),
+        size=rules.initial_cash / rules.max_positions,
+        size_type="value",
+        direction="longonly",
+        init_cash=rules.initial_cash,
+        cash_sharing=True,
+        group_by=True,
+        call_seq="auto",
+        slippage=rules.slippage_bps / 10_000.0,
+        freq="1D",
     )
     simulate = timed(lambda: vbt.Portfolio.from_signals(price, **kwargs), repeats)
     with_equity = timed(lambda: vbt.Portfolio.from_signals(price, **kwargs).value(), repeats)

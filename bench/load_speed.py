@@ -40,7 +40,10 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "shape": shape}))
 def _run(path: Path, what: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(path), what],
-        capture_output=True, text=True, check=True, timeout=600,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     result: dict[str, Any] = json.loads(out.stdout)
     return result

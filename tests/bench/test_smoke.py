@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_benchmark_smoke_run() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "engine agrees with the pandas reference: yes" in result.stdout
