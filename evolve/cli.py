@@ -38,10 +38,19 @@ def data_info(lab: CommandContext, path: str | None) -> None:
 def data_validate(lab: CommandContext, path: str) -> None:
     """Check PATH with the configured data policy. Exit 0 when it is usable (warnings listed),
     2 with every error when the policy rejects it."""
+    from configs import InputError
     from evolve.reports import data_summary
     from fitness.market_data import load_panel
+    from fitness.problems import DataError
 
-    panel, report = load_panel(lab.config.data, lab.config.alpaca, source=path)
+    try:
+        panel, report = load_panel(lab.config.data, lab.config.alpaca, source=path)
+    except DataError as e:
+        if e.report is None or not e.report.errors:
+            raise
+        for line in e.report.summary_lines("error", examples=None):
+            click.echo(line, err=True)
+        raise InputError(str(e).splitlines()[0].rstrip(":")) from e
     click.echo(data_summary(panel, report, examples=None))
     click.echo(f"usable: yes ({len(report.warnings)} warning(s))")
 

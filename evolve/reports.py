@@ -28,8 +28,7 @@ def data_summary(panel: Panel, report: DataReport, examples: int | None) -> str:
         if not found:
             continue
         lines.append(f"{severity}s: {len(found)}")
-        limit = 10**9 if examples is None else examples
-        lines += [f"  {line}" for line in report.summary_lines(severity, examples=limit)]
+        lines += [f"  {line}" for line in report.summary_lines(severity, examples=examples)]
     return "\n".join(lines)
 
 

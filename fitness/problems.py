@@ -47,13 +47,14 @@ class DataReport:
     def warnings(self) -> list[DataProblem]:
         return [p for p in self.problems if p.severity == "warning"]
 
-    def summary_lines(self, severity: Severity, examples: int = 3) -> list[str]:
-        """One line per check with its count, followed by up to `examples` findings."""
+    def summary_lines(self, severity: Severity, examples: int | None = 3) -> list[str]:
+        """One line per check with its count, followed by up to `examples` findings (None:
+        all of them)."""
         found = [p for p in self.problems if p.severity == severity]
         lines: list[str] = []
         for check, count in sorted(Counter(p.check for p in found).items()):
             lines.append(f"{check}: {count}")
-            shown = [p for p in found if p.check == check][:examples]
+            shown = [p for p in found if p.check == check][:examples]  # [:None] keeps all
             lines.extend(f"  {p.describe(self.source)}" for p in shown)
             if 0 < len(shown) < count:
                 lines.append(f"  ... and {count - len(shown)} more")
@@ -68,12 +69,16 @@ class DataError(InputError):
         self.report = report
 
     @classmethod
-    def rejected(cls, report: DataReport, limit: int = 20) -> DataError:
+    def rejected(cls, report: DataReport, by_policy: bool, limit: int = 20) -> DataError:
+        """The file is refused: by `data.policy` ("reject"), or whatever the policy."""
         errors = report.errors
         listed = "\n".join(f"  {p.describe(report.source)}" for p in errors[:limit])
         more = f"\n  ... and {len(errors) - limit} more" if len(errors) > limit else ""
+        why = (
+            "data.policy = 'reject'; 'drop_symbol' leaves the affected symbols out instead"
+            if by_policy
+            else "the file as a whole is unusable"
+        )
         return cls(
-            f"{report.source}: rejected, {len(errors)} error(s) (data.policy = 'reject'; "
-            f"'drop_symbol' leaves the affected symbols out instead):\n{listed}{more}",
-            report,
+            f"{report.source}: rejected, {len(errors)} error(s) ({why}):\n{listed}{more}", report
         )

@@ -43,7 +43,7 @@ def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd
     file_errors = _file_errors(frame)
     if file_errors:
         report.problems.extend(file_errors)
-        raise DataError.rejected(report)
+        raise DataError.rejected(report, by_policy=False)
 
     bad_rows = _row_errors(frame, report)
     frame = frame.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
@@ -51,7 +51,7 @@ def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd
     bad_symbols = {p.symbol for p in report.errors}
     if bad_symbols:
         if rules.policy == "reject":
-            raise DataError.rejected(report)
+            raise DataError.rejected(report, by_policy=True)
         for symbol in sorted(bad_symbols):
             count = sum(p.symbol == symbol for p in report.errors)
             report.dropped[symbol] = f"{count} error(s)"

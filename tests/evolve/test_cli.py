@@ -88,7 +88,20 @@ def test_validate_rejects_a_bad_file_with_every_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}:3: A 2020-01-02: non-positive price: close is -10" in result.stderr
     assert f"{path}:4: A 2020-01-03: high below low" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        f"error: {path}: rejected, 4 error(s) (data.policy = 'reject'; 'drop_symbol' leaves "
+        "the affected symbols out instead)"
+    )
     assert "Traceback" not in result.stderr
+
+
+def test_validate_lists_every_error_not_just_the_first_ones(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    rows = [f"2020-01-{d:02d},A,10,11,9,-1,100" for d in range(1, 31)]
+    path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    result = run("data", "validate", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count(": non-positive price: close is -1") == 30
 
 
 def config(tmp_path: Path, text: str = "[data]\nmin_bars = 2\n") -> Path:

@@ -138,6 +138,20 @@ SCENARIOS: list[
         1000.0,
     ),
     (
+        # A (50 shares for 500) doubles while held: equity 1500. B's slot is 1500 / 2 = 750,
+        # but only the 500 of cash is left: 50 shares at 10. A is not trimmed back to half of
+        # equity to make room: positions change only when signals change.
+        "no rebalancing: a held position keeps its quantity",
+        {"max_positions": 2, "settlement_days": 0},
+        {
+            "opens": {"A": [10, 10, 20, 20, 20], "B": [10] * 5},
+            "closes": {"A": [10, 10, 20, 20, 20], "B": [10] * 5},
+        },
+        {"A": "11111", "B": "00111"},
+        [("A", 1, None, 50), ("B", 3, None, 50)],
+        1500.0,
+    ),
+    (
         # No bar for A on day 1: the entry waits for day 2 (signal still on).
         "missing bar on the entry day",
         {},

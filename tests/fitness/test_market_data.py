@@ -244,7 +244,15 @@ def test_too_few_bars_is_a_symbol_error(tmp_path: Path) -> None:
 
 def test_unsorted_input_rejects_the_file_whatever_the_policy(tmp_path: Path) -> None:
     path = bars_csv(tmp_path, ["2020-01-03,LATE,10,11,9,10,1", "2020-01-02,LATE,10,11,9,10,1"])
-    with pytest.raises(DataError, match=r"bars.csv:8: LATE 2020-01-02: unsorted input"):
+    with pytest.raises(DataError, match=r"bars.csv:8: LATE 2020-01-02: unsorted input") as info:
+        load(path, policy="drop_symbol")
+    assert "the file as a whole is unusable" in str(info.value)
+    assert "data.policy" not in str(info.value)
+
+
+def test_a_row_without_symbol_rejects_the_file(tmp_path: Path) -> None:
+    path = bars_csv(tmp_path, ["2020-01-06,,10,11,9,10,1"])
+    with pytest.raises(DataError, match=r"bars.csv:7:  2020-01-06: no symbol: the symbol cell"):
         load(path, policy="drop_symbol")
 
 
