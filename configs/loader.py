@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import difflib
 import tomllib
-import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -133,8 +132,6 @@ def _convert(raw: Any, kind: Any, name: str) -> Any:
         raise ConfigurationError(f"{name}: expected one of {choices}, got {raw!r}{suffix}")
     if origin is tuple:
         return _tuple(raw, typing.get_args(kind), name)
-    if origin in (typing.Union, types.UnionType):  # pragma: no cover - no optional keys yet
-        raise ConfigurationError(f"{name}: optional keys are not supported")
     raise TypeError(f"{name}: unsupported config type {kind!r}")  # a bug in schema.py
 
 

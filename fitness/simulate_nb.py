@@ -50,21 +50,7 @@ def simulate_nb(
     slippage: float,
     fee_per_order: float,
     fee_per_share: float,
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:
+) -> tuple[np.ndarray, ...]:
     """Simulate the account over days [start, T). Arrays are (T, N); returns per-day equity,
     exposure, traded value, cash and settled cash (all (T,)), then the trades' symbol, entry day,
     entry price, exit day (-1: open), exit price, quantity, cost and P&L."""
