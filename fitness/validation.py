@@ -46,8 +46,9 @@ def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd
         raise DataError.rejected(report, by_policy=False)
 
     bad_rows = _row_errors(frame, report)
-    frame = frame.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
-    _series_errors(frame, bad_rows.reindex(frame.index, fill_value=False), rules, report)
+    order = frame.sort_values(["symbol", "date"], kind="stable").index
+    frame = frame.loc[order].reset_index(drop=True)
+    _series_errors(frame, bad_rows.loc[order].reset_index(drop=True), rules, report)
     bad_symbols = {p.symbol for p in report.errors}
     if bad_symbols:
         if rules.policy == "reject":

@@ -126,7 +126,8 @@ def bars_csv(tmp_path: Path, rows: list[str], name: str = "bars.csv", n_good: in
 
 
 def load(path: Path, **overrides: object) -> tuple[Panel, DataReport]:
-    data = dataclasses.replace(CONFIG.data, min_bars=2, **overrides)  # type: ignore[arg-type]
+    fields: dict[str, object] = {"min_bars": 2, **overrides}
+    data = dataclasses.replace(CONFIG.data, **fields)  # type: ignore[arg-type]
     return load_panel(data, CONFIG.alpaca, source=str(path))
 
 
@@ -230,8 +231,9 @@ def test_drop_symbol_policy_leaves_the_symbol_out_and_reports_it(tmp_path: Path)
     path = bars_csv(tmp_path, ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,8,9,10,1"])
     panel, report = load(path, policy="drop_symbol")
     assert panel.symbols == ("GOOD",)
-    assert report.dropped == {"BAD": "1 error(s)"}
-    assert [p.check for p in report.errors] == ["high below low"]
+    assert report.dropped == {"BAD": "2 error(s)"}
+    # Its bad row does not count as a usable bar: one is left, data.min_bars is 2.
+    assert [p.check for p in report.errors] == ["high below low", "too few bars"]
 
 
 def test_too_few_bars_is_a_symbol_error(tmp_path: Path) -> None:
@@ -320,3 +322,20 @@ def test_symbols_setting_selects_and_checks_names(tmp_path: Path) -> None:
     assert panel.symbols == ("B",)
     with pytest.raises(DataError, match=r"data\.symbols lists NOPE, not in the data"):
         load(path, symbols=("NOPE",))
+
+
+def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
+    # Rows interleave A and B (sorted by date, then symbol). B's first bar is bad; A is clean.
+    path = tmp_path / "by_date.csv"
+    rows = []
+    for d in range(1, 6):
+        rows.append(f"2020-01-{d:02d},A,10,11,9,{10 + d / 10},100")
+        rows.append(f"2020-01-{d:02d},B,10,{8 if d == 1 else 11},9,10,100")
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    panel, report = load(path, policy="drop_symbol", min_bars=5)
+    assert panel.symbols == ("A",)
+    assert report.dropped == {"B": "2 error(s)"}
+    assert [(p.symbol, p.line, p.check) for p in report.errors] == [
+        ("B", 3, "high below low"),
+        ("B", None, "too few bars"),
+    ]
