@@ -1,0 +1,314 @@
+"""Numba kernels of the genome functions, over (days x symbols) float64 arrays.
+
+Every kernel writes into `out` (same shape as its input) and is causal: row t of the output
+depends on rows <= t of the input only. NaN rule: a rolling value whose window (the last w
+rows; w + 1 for rsi and change) holds a NaN, or that has fewer than w rows behind it, is NaN.
+Arithmetic never leaves an infinity: a non-finite result is NaN. Loops run day by day with one
+state per symbol, which follows the arrays' memory order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+
+
+@njit(cache=True)
+def finite_or_nan(value: float) -> float:
+    return value if math.isfinite(value) else NAN
+
+
+@njit(cache=True)
+def add_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[t, j] = finite_or_nan(x[t, j] + y[t, j])
+
+
+@njit(cache=True)
+def sub_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[t, j] = finite_or_nan(x[t, j] - y[t, j])
+
+
+@njit(cache=True)
+def mul_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[t, j] = finite_or_nan(x[t, j] * y[t, j])
+
+
+@njit(cache=True)
+def div_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            d = y[t, j]
+            out[t, j] = finite_or_nan(x[t, j] / d) if d != 0.0 else NAN
+
+
+@njit(cache=True)
+def log_nb(x: np.ndarray, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            v = x[t, j]
+            out[t, j] = math.log(v) if v > 0.0 else NAN
+
+
+@njit(cache=True)
+def sma_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    n_days, n_symbols = x.shape
+    total = np.zeros(n_symbols)
+    nans = np.zeros(n_symbols, dtype=np.int64)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            v = x[t, j]
+            if v == v:
+                total[j] += v
+            else:
+                nans[j] += 1
+            if t >= w:
+                u = x[t - w, j]
+                if u == u:
+                    total[j] -= u
+                else:
+                    nans[j] -= 1
+            out[t, j] = total[j] / w if t >= w - 1 and nans[j] == 0 else NAN
+
+
+@njit(cache=True)
+def _moments_nb(x: np.ndarray, w: int, out: np.ndarray, zscore: bool) -> None:
+    # Welford's mean and sum of squared deviations (m2). With a full window and one value in
+    # and one out, the sliding form needs no division:
+    #   mean' = mean + (v - u) / w;  m2' = m2 + (v - u) * (v - mean' + u - mean)
+    # Rounding accumulates as it slides, so every w slides both are recomputed exactly (two
+    # passes over the window): O(1) per day on average, error bounded to w steps.
+    n_days, n_symbols = x.shape
+    inv_w = 1.0 / w
+    slides = np.zeros(n_symbols, dtype=np.int64)
+    count = np.zeros(n_symbols, dtype=np.int64)
+    mean = np.zeros(n_symbols)
+    m2 = np.zeros(n_symbols)
+    nans = np.zeros(n_symbols, dtype=np.int64)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            v = x[t, j]
+            u = x[t - w, j] if t >= w else NAN
+            if v == v and u == u and count[j] == w:
+                slides[j] += 1
+                if slides[j] < w and w > 2:  # (two values can cancel: always exact)
+                    old_mean = mean[j]
+                    mean[j] = old_mean + (v - u) * inv_w
+                    m2[j] += (v - u) * (v - mean[j] + u - old_mean)
+                else:
+                    slides[j] = 0
+                    total = 0.0
+                    for k in range(t - w + 1, t + 1):
+                        total += x[k, j]
+                    mean[j] = total * inv_w
+                    total = 0.0
+                    for k in range(t - w + 1, t + 1):
+                        total += (x[k, j] - mean[j]) ** 2
+                    m2[j] = total
+            else:
+                if v == v:
+                    count[j] += 1
+                    delta = v - mean[j]
+                    mean[j] += delta / count[j]
+                    m2[j] += delta * (v - mean[j])
+                else:
+                    nans[j] += 1
+                if t >= w:
+                    if u == u:
+                        count[j] -= 1
+                        if count[j] == 0:
+                            mean[j] = 0.0
+                            m2[j] = 0.0
+                        else:
+                            delta = u - mean[j]
+                            mean[j] -= delta / count[j]
+                            m2[j] -= delta * (u - mean[j])
+                    else:
+                        nans[j] -= 1
+            if t < w - 1 or nans[j] > 0:
+                out[t, j] = NAN
+                continue
+            std = math.sqrt(max(m2[j], 0.0) / (w - 1))
+            if not zscore:
+                out[t, j] = std
+            else:
+                out[t, j] = (v - mean[j]) / std if std > 0.0 else NAN
+
+
+@njit(cache=True)
+def std_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    _moments_nb(x, w, out, False)
+
+
+@njit(cache=True)
+def zscore_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    _moments_nb(x, w, out, True)
+
+
+@njit(cache=True)
+def ema_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    # A NaN restarts the average: w valid values in a row seed it with their mean.
+    n_days, n_symbols = x.shape
+    alpha = 2.0 / (w + 1.0)
+    run = np.zeros(n_symbols, dtype=np.int64)
+    value = np.zeros(n_symbols)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            v = x[t, j]
+            if v != v:
+                run[j] = 0
+                value[j] = 0.0
+                out[t, j] = NAN
+                continue
+            run[j] += 1
+            if run[j] < w:
+                value[j] += v
+                out[t, j] = NAN
+            elif run[j] == w:
+                value[j] = (value[j] + v) / w
+                out[t, j] = value[j]
+            else:
+                value[j] = alpha * v + (1.0 - alpha) * value[j]
+                out[t, j] = value[j]
+
+
+@njit(cache=True)
+def _extreme_nb(x: np.ndarray, w: int, out: np.ndarray, sign: float) -> None:
+    # A monotonic deque per symbol, kept in a ring of w slots (day index and signed value):
+    # its front is the window's extreme. A NaN empties it; the output is NaN until the NaN has
+    # left the window.
+    n_days, n_symbols = x.shape
+    days = np.empty((n_symbols, w), dtype=np.int64)
+    values = np.empty((n_symbols, w))
+    head = np.zeros(n_symbols, dtype=np.int64)
+    size = np.zeros(n_symbols, dtype=np.int64)
+    last_nan = np.full(n_symbols, -1, dtype=np.int64)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            v = x[t, j]
+            if v != v:
+                last_nan[j] = t
+                size[j] = 0
+                out[t, j] = NAN
+                continue
+            n = size[j]
+            if n > 0 and days[j, head[j]] <= t - w:  # the front leaves the window
+                head[j] = head[j] + 1 if head[j] + 1 < w else 0
+                n -= 1
+            signed = sign * v
+            back = head[j] + n - 1
+            if back >= w:
+                back -= w
+            while n > 0 and values[j, back] <= signed:
+                n -= 1
+                back = back - 1 if back > 0 else w - 1
+            slot = head[j] + n
+            if slot >= w:
+                slot -= w
+            days[j, slot] = t
+            values[j, slot] = signed
+            n += 1
+            size[j] = n
+            out[t, j] = sign * values[j, head[j]] if t - last_nan[j] >= w else NAN
+
+
+@njit(cache=True)
+def min_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    _extreme_nb(x, w, out, -1.0)
+
+
+@njit(cache=True)
+def max_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    _extreme_nb(x, w, out, 1.0)
+
+
+@njit(cache=True)
+def lag_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[t, j] = x[t - w, j] if t >= w else NAN
+
+
+@njit(cache=True)
+def change_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if t < w or x[t - w, j] == 0.0:
+                out[t, j] = NAN
+            else:
+                out[t, j] = finite_or_nan(x[t, j] / x[t - w, j] - 1.0)
+
+
+@njit(cache=True)
+def rsi_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    # Gains and losses of the last w day-to-day changes (Cutler's RSI: plain sums, so the
+    # lookback is exactly w + 1 values). A flat window gives 50.
+    n_days, n_symbols = x.shape
+    gains = np.zeros(n_symbols)
+    losses = np.zeros(n_symbols)
+    nans = np.zeros(n_symbols, dtype=np.int64)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            d = x[t, j] - x[t - 1, j] if t >= 1 else NAN
+            if d == d:
+                if d > 0.0:
+                    gains[j] += d
+                else:
+                    losses[j] -= d
+            else:
+                nans[j] += 1
+            if t >= w:
+                old = x[t - w, j] - x[t - w - 1, j] if t - w >= 1 else NAN
+                if old == old:
+                    if old > 0.0:
+                        gains[j] -= old
+                    else:
+                        losses[j] += old
+                else:
+                    nans[j] -= 1
+            if t < w or nans[j] > 0:
+                out[t, j] = NAN
+                continue
+            g, lo = max(gains[j], 0.0), max(losses[j], 0.0)
+            out[t, j] = 100.0 * g / (g + lo) if g + lo > 0.0 else 50.0
+
+
+@njit(cache=True)
+def rank_nb(x: np.ndarray, out: np.ndarray) -> None:
+    # Percentile among the symbols with a value that day: (rank - 1) / (n - 1), ties sharing
+    # their mean rank; 0.5 when only one symbol has a value; NaN stays NaN.
+    n_days, n_symbols = x.shape
+    values = np.empty(n_symbols)
+    columns = np.empty(n_symbols, dtype=np.int64)
+    for t in range(n_days):
+        n = 0
+        for j in range(n_symbols):
+            out[t, j] = NAN
+            if x[t, j] == x[t, j]:
+                values[n] = x[t, j]
+                columns[n] = j
+                n += 1
+        if n == 0:
+            continue
+        if n == 1:
+            out[t, columns[0]] = 0.5
+            continue
+        order = np.argsort(values[:n], kind="mergesort")
+        i = 0
+        while i < n:
+            k = i
+            while k + 1 < n and values[order[k + 1]] == values[order[i]]:
+                k += 1
+            pct = ((i + k) / 2.0) / (n - 1)
+            for m in range(i, k + 1):
+                out[t, columns[order[m]]] = pct
+            i = k + 1
