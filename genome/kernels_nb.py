@@ -86,9 +86,11 @@ def _moments_nb(x: np.ndarray, w: int, out: np.ndarray, zscore: bool) -> None:
     # and one out, the sliding form needs no division:
     #   mean' = mean + (v - u) / w;  m2' = m2 + (v - u) * (v - mean' + u - mean)
     # Rounding accumulates as it slides, so every w slides both are recomputed exactly (two
-    # passes over the window): O(1) per day on average, error bounded to w steps.
+    # passes over the window): O(1) per day on average, error bounded to w steps. A window of
+    # w equal values has a standard deviation of exactly 0 (counted, not computed).
     n_days, n_symbols = x.shape
     inv_w = 1.0 / w
+    same = np.zeros(n_symbols, dtype=np.int64)
     slides = np.zeros(n_symbols, dtype=np.int64)
     count = np.zeros(n_symbols, dtype=np.int64)
     mean = np.zeros(n_symbols)
@@ -98,6 +100,7 @@ def _moments_nb(x: np.ndarray, w: int, out: np.ndarray, zscore: bool) -> None:
         for j in range(n_symbols):
             v = x[t, j]
             u = x[t - w, j] if t >= w else NAN
+            same[j] = same[j] + 1 if t >= 1 and v == x[t - 1, j] else 1
             if v == v and u == u and count[j] == w:
                 slides[j] += 1
                 if slides[j] < w and w > 2:  # (two values can cancel: always exact)
@@ -137,7 +140,7 @@ def _moments_nb(x: np.ndarray, w: int, out: np.ndarray, zscore: bool) -> None:
             if t < w - 1 or nans[j] > 0:
                 out[t, j] = NAN
                 continue
-            std = math.sqrt(max(m2[j], 0.0) / (w - 1))
+            std = 0.0 if same[j] >= w else math.sqrt(max(m2[j], 0.0) / (w - 1))
             if not zscore:
                 out[t, j] = std
             else:
