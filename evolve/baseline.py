@@ -6,7 +6,6 @@ Every strategy the lab breeds should beat these on the same window and costs.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,26 +16,19 @@ from fitness.metrics import Metrics, compute_metrics
 from fitness.panel import Panel
 from fitness.windows import Window
 
-__all__ = ["SMA_DAYS", "BaselineRow", "baseline_report"]
+__all__ = ["SMA_DAYS", "baseline_report"]
 
 SMA_DAYS = 200
 
 
-@dataclass(frozen=True)
-class BaselineRow:
-    window: Window
-    strategy: str
-    metrics: Metrics
-
-
 def baseline_report(
     panel: Panel, windows: dict[str, Window], rules: BacktestConfig
-) -> list[BaselineRow]:
+) -> list[tuple[Window, str, Metrics]]:
     """Per window: equal-weight buy-and-hold of the universe (one slot per symbol, entered when
     a symbol has data, never rebalanced), and `close > sma(close, 200)` with the configured
     `max_positions`."""
     everyone = dataclasses.replace(rules, max_positions=panel.n_symbols)
-    rows = []
+    rows: list[tuple[Window, str, Metrics]] = []
     for window in windows.values():
         data = window.panel(panel)
         has_data = np.isfinite(data.close)
@@ -47,5 +39,5 @@ def baseline_report(
             (f"close > sma({SMA_DAYS}) ({rules.max_positions} slots)", above, rules),
         ):
             result = backtest(data, signal, account, start=window.warmup_days)
-            rows.append(BaselineRow(window, name, compute_metrics(result)))
+            rows.append((window, name, compute_metrics(result)))
     return rows

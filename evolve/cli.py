@@ -1,12 +1,23 @@
-"""The `evolve` command line: market data tools and the baseline report."""
+"""The `evolve` command line: market data tools, the baseline report, and a user's own genome
+(backtest, signals) or random ones."""
 
 from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from configs.commands import CommandContext, LabGroup, lab_command_options
 
+if TYPE_CHECKING:
+    from fitness.panel import Panel
+    from fitness.problems import DataReport
+
 __all__ = ["main"]
+
+WINDOW_NAMES = ("train", "validation", "holdout")
 
 
 @click.group(cls=LabGroup)
@@ -19,6 +30,21 @@ def data() -> None:
     """Inspect and check market data."""
 
 
+def _load(lab: CommandContext, source: str | None) -> tuple[Panel, DataReport]:
+    """The panel of `source` (default: data.source); a rejected file's every error goes to
+    stderr before the one-line reason."""
+    from fitness.market_data import load_panel
+    from fitness.problems import DataError
+
+    try:
+        return load_panel(lab.config.data, lab.config.alpaca, source=source)
+    except DataError as e:
+        if e.report is not None and len(e.report.errors) > 1:
+            for line in e.report.summary_lines("error", examples=None):
+                click.echo(line, err=True)
+        raise
+
+
 @data.command("info")
 @click.argument("path", required=False)
 @lab_command_options
@@ -26,9 +52,8 @@ def data_info(lab: CommandContext, path: str | None) -> None:
     """Summarise PATH (default: the configured data.source): symbols, dates, rows, fingerprint
     and the problems found."""
     from evolve.reports import data_summary
-    from fitness.market_data import load_panel
 
-    panel, report = load_panel(lab.config.data, lab.config.alpaca, source=path)
+    panel, report = _load(lab, path)
     click.echo(data_summary(panel, report, examples=3))
 
 
@@ -38,19 +63,9 @@ def data_info(lab: CommandContext, path: str | None) -> None:
 def data_validate(lab: CommandContext, path: str) -> None:
     """Check PATH with the configured data policy. Exit 0 when it is usable (warnings listed),
     2 with every error when the policy rejects it."""
-    from configs import InputError
     from evolve.reports import data_summary
-    from fitness.market_data import load_panel
-    from fitness.problems import DataError
 
-    try:
-        panel, report = load_panel(lab.config.data, lab.config.alpaca, source=path)
-    except DataError as e:
-        if e.report is None or not e.report.errors:
-            raise
-        for line in e.report.summary_lines("error", examples=None):
-            click.echo(line, err=True)
-        raise InputError(str(e).splitlines()[0].rstrip(":")) from e
+    panel, report = _load(lab, path)
     click.echo(data_summary(panel, report, examples=None))
     click.echo(f"usable: yes ({len(report.warnings)} warning(s))")
 
@@ -61,12 +76,232 @@ def baseline(lab: CommandContext) -> None:
     """Metrics per window for buy-and-hold and a 200-day moving-average rule on the configured
     data: the bar every bred strategy must clear."""
     from evolve.baseline import baseline_report
-    from evolve.reports import baseline_table, data_summary
-    from fitness.market_data import load_panel
+    from evolve.reports import costs_line, data_summary, metrics_table
     from fitness.windows import build_windows
 
     config = lab.config
-    panel, report = load_panel(config.data, config.alpaca)
+    panel, report = _load(lab, None)
     windows = build_windows(panel, config.windows, config.backtest)
     click.echo(data_summary(panel, report, examples=0))
-    click.echo(baseline_table(baseline_report(panel, windows, config.backtest), config))
+    click.echo(f"config: {config.id[:12]}\n{costs_line(config.backtest)}")
+    click.echo(metrics_table(baseline_report(panel, windows, config.backtest)))
+
+
+@main.command("backtest")
+@click.argument("genome")
+@click.option("--data", "data_path", help="bars file (default: data.source).")
+@click.option(
+    "--window",
+    "window_names",
+    type=click.Choice(WINDOW_NAMES),
+    multiple=True,
+    help="window(s) to report (default: train and validation).",
+)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="custom window: first day.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="custom window: last day.")
+@click.option("--cost-bps", type=float, help="slippage in basis points (backtest.slippage_bps).")
+@click.option("--settlement-days", type=int, help="0, 1 or 2 (backtest.settlement_days).")
+@click.option("--max-positions", type=int, help="slots (backtest.max_positions).")
+@click.option("--fractional/--whole", default=None, help="fractional or whole shares.")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object instead.")
+@lab_command_options
+def backtest_command(
+    lab: CommandContext,
+    genome: str,
+    data_path: str | None,
+    window_names: tuple[str, ...],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    cost_bps: float | None,
+    settlement_days: int | None,
+    max_positions: int | None,
+    fractional: bool | None,
+    as_json: bool,
+) -> None:
+    """Backtest GENOME (genome text, e.g. "gt(close, sma(close, 50))") in the cash account:
+    metrics per window, with the costs and settlement of the config unless overridden. The
+    holdout is only shown when asked for with --window holdout."""
+    import json
+
+    from evolve.reports import costs_line, data_summary, metrics_table
+    from fitness.score import WindowScorer
+    from genome.simplify import simplify
+    from genome.text import genome_id, parse, to_text
+
+    tree = parse(genome)
+    rules = _rules(lab, cost_bps, settlement_days, max_positions, fractional)
+    panel, report = _load(lab, data_path)
+    windows = _windows(lab, panel, rules, window_names, start, end)
+    scored = [WindowScorer(panel, w, rules).score(tree) for w in windows]
+    canonical = to_text(simplify(tree))
+    if as_json:
+        click.echo(
+            json.dumps(
+                _as_json(canonical, genome_id(tree), report, panel, rules, scored), allow_nan=False
+            )
+        )
+        return
+    click.echo(f"genome: {canonical}\nid: {genome_id(tree)}")
+    click.echo(data_summary(panel, report, examples=0))
+    click.echo(costs_line(rules))
+    click.echo(metrics_table([(s.window, "genome", s.metrics) for s in scored]))
+
+
+def _rules(
+    lab: CommandContext,
+    cost_bps: float | None,
+    settlement_days: int | None,
+    max_positions: int | None,
+    fractional: bool | None,
+) -> Any:
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("slippage_bps", cost_bps),
+            ("settlement_days", settlement_days),
+            ("max_positions", max_positions),
+            ("fractional", fractional),
+        )
+        if value is not None
+    }
+    rules = dataclasses.replace(lab.config.backtest, **overrides)
+    rules.check()
+    return rules
+
+
+def _windows(
+    lab: CommandContext,
+    panel: Panel,
+    rules: Any,
+    names: tuple[str, ...],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[Any]:
+    from configs import InputError
+    from fitness.windows import build_window, build_windows
+
+    if start or end:
+        if names:
+            raise InputError("give either --window or --start/--end, not both")
+        first = start.date() if start else panel.dates[0].astype(dt.date)
+        last = end.date() if end else panel.dates[-1].astype(dt.date)
+        warmup = lab.config.windows.warmup_days
+        return [build_window(panel, "custom", first, last, warmup, 2, rules)]
+    built = build_windows(panel, lab.config.windows, rules)
+    return [built[name] for name in (names or ("train", "validation"))]
+
+
+def _as_json(
+    canonical: str, identity: str, report: DataReport, panel: Panel, rules: Any, scored: list[Any]
+) -> dict[str, Any]:
+    def number(value: float) -> float | None:  # JSON has no infinity: null
+        return value if value == value and abs(value) != float("inf") else None
+
+    return {
+        "genome": canonical,
+        "genome_id": identity,
+        "data": {"source": report.source, "fingerprint": panel.fingerprint},
+        "costs": dataclasses.asdict(rules),
+        "windows": [
+            {
+                "name": s.window.name,
+                "first": str(s.window.first),
+                "last": str(s.window.last),
+                "id": s.window.id,
+                "metrics": {k: number(v) for k, v in s.metrics.as_dict().items()},
+                "equity": {
+                    "dates": [str(d) for d in s.result.dates],
+                    "values": [round(float(v), 6) for v in s.result.equity],
+                },
+            }
+            for s in scored
+        ],
+    }
+
+
+@main.command("signals")
+@click.argument("genome")
+@click.option("--data", "data_path", help="bars file (default: data.source).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="first day written.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="last day written.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV file to write (date,symbol,hold).",
+)
+@lab_command_options
+def signals(
+    lab: CommandContext,
+    genome: str,
+    data_path: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    out_path: str,
+) -> None:
+    """Write GENOME's hold signal as a long CSV (date, symbol, hold 1/0) for every symbol with
+    a price that day: what the strategy wants to hold at each close (the cash account then
+    trades at the next open, up to max_positions)."""
+    import numpy as np
+    import pandas as pd
+
+    from genome.evaluate import evaluate
+    from genome.text import parse
+
+    tree = parse(genome)
+    panel, _ = _load(lab, data_path)
+    hold = evaluate(tree, panel)
+    first = np.datetime64(start.date()) if start else panel.dates[0]
+    last = np.datetime64(end.date()) if end else panel.dates[-1]
+    days = (panel.dates >= first) & (panel.dates <= last)
+    rows, cols = np.nonzero(np.isfinite(panel.close) & days[:, None])
+    frame = pd.DataFrame(
+        {
+            "date": panel.dates[rows].astype(str),
+            "symbol": np.asarray(panel.symbols, dtype=object)[cols],
+            "hold": hold[rows, cols].astype(int),
+        }
+    )
+    frame.to_csv(out_path, index=False)
+    click.echo(f"wrote {len(frame)} rows ({int(days.sum())} days) to {out_path}")
+    if len(frame):
+        latest = frame["date"].max()
+        held = frame[(frame["date"] == latest) & (frame["hold"] == 1)]["symbol"].tolist()
+        click.echo(f"holds at the close of {latest}: {', '.join(held) if held else 'nothing'}")
+
+
+@main.command("random")
+@click.option(
+    "--n",
+    "count",
+    type=click.IntRange(1, 100_000),
+    default=10,
+    show_default=True,
+    help="how many genomes.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="random seed.")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(1, 17),
+    default=4,
+    show_default=True,
+    help="greatest tree height.",
+)
+@lab_command_options
+def random_genomes(lab: CommandContext, count: int, seed: int, max_depth: int) -> None:
+    """Print COUNT valid random genomes, one canonical text per line (the same seed gives the
+    same genomes; trivial ones that simplify to true or false are skipped)."""
+    import random
+
+    from genome.generate import half_and_half
+    from genome.simplify import simplify
+    from genome.text import to_text
+
+    rng = random.Random(seed)
+    printed = 0
+    while printed < count:
+        text = to_text(simplify(half_and_half(rng, min(2, max_depth), max_depth)))
+        if text not in ("true", "false"):
+            click.echo(text)
+            printed += 1

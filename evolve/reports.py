@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-from configs import LabConfig
-from evolve.baseline import BaselineRow
+from configs import BacktestConfig
+from fitness.metrics import Metrics
 from fitness.panel import Panel
 from fitness.problems import DataReport
+from fitness.windows import Window
 
-__all__ = ["baseline_table", "data_summary"]
+__all__ = ["costs_line", "data_summary", "metrics_table"]
 
 
 def data_summary(panel: Panel, report: DataReport, examples: int | None) -> str:
@@ -46,25 +47,29 @@ _COLUMNS = (
 )
 
 
-def baseline_table(rows: list[BaselineRow], config: LabConfig) -> str:
-    rules = config.backtest
+def costs_line(rules: BacktestConfig) -> str:
     shares = "fractional" if rules.fractional else "whole"
-    lines = [
-        f"config: {config.id[:12]}",
+    return (
         f"costs: slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order + "
         f"{rules.fee_per_share:g}/share; settlement T+{rules.settlement_days}; {shares} shares; "
-        f"initial cash {rules.initial_cash:,.0f}; metrics after costs, annualised over 252 days",
-    ]
-    width = max(len(r.strategy) for r in rows)
+        f"{rules.max_positions} slots; initial cash {rules.initial_cash:,.0f}; metrics after "
+        "costs, annualised over 252 days"
+    )
+
+
+def metrics_table(rows: list[tuple[Window, str, Metrics]]) -> str:
+    """Metrics grouped by window, each window named with its dates, length and id."""
+    width = max(len(label) for _, label, _ in rows)
     header = f"  {'strategy':<{width}}" + "".join(f" {name:>9}" for name, _, _ in _COLUMNS)
+    lines: list[str] = []
     current = None
-    for row in rows:
-        if row.window is not current:
-            current = row.window
-            lines += ["", f"window {row.window.describe()}", header]
-        values = row.metrics.as_dict()
+    for window, label, metrics in rows:
+        if window is not current:
+            current = window
+            lines += ["", f"window {window.describe()}", header]
+        values = metrics.as_dict()
         cells = "".join(f" {_cell(fmt, values[key]):>9}" for _, key, fmt in _COLUMNS)
-        lines.append(f"  {row.strategy:<{width}}{cells}")
+        lines.append(f"  {label:<{width}}{cells}")
     return "\n".join(lines)
 
 

@@ -69,16 +69,17 @@ class DataError(InputError):
         self.report = report
 
     @classmethod
-    def rejected(cls, report: DataReport, by_policy: bool, limit: int = 20) -> DataError:
-        """The file is refused: by `data.policy` ("reject"), or whatever the policy."""
+    def rejected(cls, report: DataReport, by_policy: bool) -> DataError:
+        """The file is refused: by `data.policy` ("reject"), or whatever the policy. The message
+        is one line naming the first error; `report` has them all."""
         errors = report.errors
-        listed = "\n".join(f"  {p.describe(report.source)}" for p in errors[:limit])
-        more = f"\n  ... and {len(errors) - limit} more" if len(errors) > limit else ""
         why = (
             "data.policy = 'reject'; 'drop_symbol' leaves the affected symbols out instead"
             if by_policy
             else "the file as a whole is unusable"
         )
         return cls(
-            f"{report.source}: rejected, {len(errors)} error(s) ({why}):\n{listed}{more}", report
+            f"{report.source}: rejected, {len(errors)} error(s) ({why}); the first: "
+            f"{errors[0].describe(report.source)}",
+            report,
         )

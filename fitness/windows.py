@@ -8,6 +8,7 @@ carries it, so two numbers are only compared when they were measured on the same
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import numpy as np
 from configs import BacktestConfig, ConfigurationError, WindowsConfig
 from fitness.panel import Panel
 
-__all__ = ["Window", "build_windows"]
+__all__ = ["Window", "build_window", "build_windows"]
 
 
 @dataclass(frozen=True)
@@ -64,32 +65,44 @@ def build_windows(panel: Panel, windows: WindowsConfig, rules: BacktestConfig) -
         ConfigurationError: a window outside the data, shorter than `windows.min_days`, or
             without room for `windows.warmup_days` sessions of warm-up before it.
     """
+    return {
+        name: build_window(panel, name, first, last, windows.warmup_days, windows.min_days, rules)
+        for name, (first, last) in windows.ranges().items()
+    }
+
+
+def build_window(
+    panel: Panel,
+    name: str,
+    first: dt.date,
+    last: dt.date,
+    warmup_days: int,
+    min_days: int,
+    rules: BacktestConfig,
+) -> Window:
+    """One window [first, last] on `panel` (see `build_windows`; errors name `windows.<name>`)."""
     dates = panel.dates
     span = f"{dates[0]}..{dates[-1]}"
-    rules_text = json.dumps(dataclasses.asdict(rules), sort_keys=True)
-    built = {}
-    for name, (first, last) in windows.ranges().items():
-        key = f"windows.{name}"
-        lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
-        if lo < dates[0] or hi > dates[-1]:
-            raise ConfigurationError(f"{key}: {first}..{last} is outside the data ({span})")
-        start = int(np.searchsorted(dates, lo, side="left"))
-        stop = int(np.searchsorted(dates, hi, side="right"))
-        if stop - start < windows.min_days:
-            raise ConfigurationError(
-                f"{key}: {first}..{last} has {stop - start} sessions, "
-                f"windows.min_days is {windows.min_days}"
-            )
-        warmup_start = start - windows.warmup_days
-        if warmup_start < 0:
-            raise ConfigurationError(
-                f"{key}: needs {windows.warmup_days} sessions of warm-up before {first}, "
-                f"but the data ({span}) has only {start}"
-            )
-        digest = hashlib.sha256()
-        digest.update(panel.days(warmup_start, stop).fingerprint.encode())
-        digest.update(f"|warmup={windows.warmup_days}|rules={rules_text}".encode())
-        built[name] = Window(
-            name, dates[start], dates[stop - 1], warmup_start, start, stop, digest.hexdigest()
+    key = f"windows.{name}"
+    lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
+    if lo < dates[0] or hi > dates[-1]:
+        raise ConfigurationError(f"{key}: {first}..{last} is outside the data ({span})")
+    start = int(np.searchsorted(dates, lo, side="left"))
+    stop = int(np.searchsorted(dates, hi, side="right"))
+    if stop - start < min_days:
+        raise ConfigurationError(
+            f"{key}: {first}..{last} has {stop - start} sessions, windows.min_days is {min_days}"
         )
-    return built
+    warmup_start = start - warmup_days
+    if warmup_start < 0:
+        raise ConfigurationError(
+            f"{key}: needs {warmup_days} sessions of warm-up before {first}, "
+            f"but the data ({span}) has only {start}"
+        )
+    rules_text = json.dumps(dataclasses.asdict(rules), sort_keys=True)
+    digest = hashlib.sha256()
+    digest.update(panel.days(warmup_start, stop).fingerprint.encode())
+    digest.update(f"|warmup={warmup_days}|rules={rules_text}".encode())
+    return Window(
+        name, dates[start], dates[stop - 1], warmup_start, start, stop, digest.hexdigest()
+    )

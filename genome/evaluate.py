@@ -17,17 +17,33 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from deap import gp
 
-from fitness.panel import Panel
 from genome import kernels_nb as k
 from genome.grammar import Const, Signal, Window, window_of
 from genome.text import node_text
 
-__all__ = ["CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
+__all__ = ["Bars", "CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
+
+
+class Bars(Protocol):
+    """Daily bars as (days x symbols) float64 arrays, NaN where there is no bar (a
+    `fitness.Panel` is one)."""
+
+    @property
+    def open(self) -> np.ndarray: ...
+    @property
+    def high(self) -> np.ndarray: ...
+    @property
+    def low(self) -> np.ndarray: ...
+    @property
+    def close(self) -> np.ndarray: ...
+    @property
+    def volume(self) -> np.ndarray: ...
+
 
 _BINARY = {"add": k.add_nb, "sub": k.sub_nb, "mul": k.mul_nb, "div": k.div_nb}
 _ROLLING = {
@@ -49,9 +65,9 @@ _COMPARE: dict[str, Callable[..., Any]] = {
 }
 
 
-def evaluate(tree: gp.PrimitiveTree, panel: Panel) -> np.ndarray:
-    """The hold signal of `tree` on `panel`: bool (days x symbols)."""
-    return Evaluator(panel).signal(tree)
+def evaluate(tree: gp.PrimitiveTree, bars: Bars) -> np.ndarray:
+    """The hold signal of `tree` on `bars`: bool (days x symbols)."""
+    return Evaluator(bars).signal(tree)
 
 
 @dataclass
@@ -101,16 +117,16 @@ class SubtreeCache:
 
 
 class Evaluator:
-    """Evaluates trees on one panel. Not thread-safe: use one per worker."""
+    """Evaluates trees on one set of bars. Not thread-safe: use one per worker."""
 
-    def __init__(self, panel: Panel, cache_bytes: int = 0, pool_size: int = 8) -> None:
-        self.panel = panel
+    def __init__(self, bars: Bars, cache_bytes: int = 0, pool_size: int = 8) -> None:
+        self.bars = bars
         self.cache = SubtreeCache(cache_bytes) if cache_bytes > 0 else None
-        self._shape = (panel.n_days, panel.n_symbols)
+        self._shape: tuple[int, int] = bars.close.shape
         self._pool: dict[type, list[np.ndarray]] = {np.float64: [], np.bool_: []}
         self._pool_size = pool_size
         self._terminals: dict[str, np.ndarray] = {}
-        self._has_price = np.isfinite(panel.close)
+        self._has_price = np.isfinite(bars.close)
 
     def signal(self, tree: gp.PrimitiveTree) -> np.ndarray:
         """The hold signal of `tree`: bool (days x symbols), a new array owned by the caller."""
@@ -185,17 +201,17 @@ class Evaluator:
         return found
 
     def _derive(self, name: str) -> np.ndarray:
-        panel = self.panel
+        bars = self.bars
         if name in ("open", "high", "low", "close", "volume"):
-            array: np.ndarray = getattr(panel, name)
+            array: np.ndarray = getattr(bars, name)
             return array
         if name == "ret":
             out = np.empty(self._shape)
-            k.change_nb(panel.close, 1, out)
+            k.change_nb(bars.close, 1, out)
             return out
         if name == "dollar_volume":
             out = np.empty(self._shape)
-            k.mul_nb(panel.close, panel.volume, out)
+            k.mul_nb(bars.close, bars.volume, out)
             return out
         if name in ("true", "false"):
             return np.full(self._shape, name == "true")

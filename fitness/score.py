@@ -1,0 +1,41 @@
+"""Score genomes on one evaluation window: evaluate the hold signal, backtest it, measure it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deap import gp
+
+from configs import BacktestConfig
+from fitness.backtest import BacktestResult, backtest
+from fitness.metrics import Metrics, compute_metrics
+from fitness.panel import Panel
+from fitness.windows import Window
+from genome.evaluate import Evaluator
+
+__all__ = ["Scored", "WindowScorer"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    window: Window
+    result: BacktestResult
+    metrics: Metrics
+
+
+class WindowScorer:
+    """Scores many genomes on one window. The genome sees the window's warm-up and days and
+    nothing after them; returns count from the window's first day."""
+
+    def __init__(
+        self, panel: Panel, window: Window, rules: BacktestConfig, cache_bytes: int = 0
+    ) -> None:
+        self.window = window
+        self.rules = rules
+        self.data = window.panel(panel)
+        self.evaluator = Evaluator(self.data, cache_bytes=cache_bytes)
+
+    def score(self, tree: gp.PrimitiveTree) -> Scored:
+        signal = self.evaluator.signal(tree)
+        result = backtest(self.data, signal, self.rules, start=self.window.warmup_days)
+        return Scored(self.window, result, compute_metrics(result))
