@@ -183,7 +183,7 @@ class Evaluator:
         elif name == "log":
             k.log_nb(args[0], out)
         elif name == "rank":
-            k.rank_nb(args[0], out)
+            k.rank(args[0], out)
         else:
             raise KeyError(f"no implementation for genome function {name!r}")
 

@@ -185,53 +185,53 @@ def ema_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _extreme_nb(x: np.ndarray, w: int, out: np.ndarray, sign: float) -> None:
-    # A monotonic deque per symbol, kept in a ring of w slots (day index and signed value):
-    # its front is the window's extreme. A NaN empties it; the output is NaN until the NaN has
-    # left the window.
+def _extreme_nb(x: np.ndarray, w: int, out: np.ndarray, is_max: bool) -> None:
+    # van Herk / Gil-Werman: cut the days into blocks of w; a window [t-w+1, t] is the suffix
+    # of one block plus the prefix of the next, so out[t] = best(suffix[t-w+1], prefix[t]).
+    # A suffix only reaches the end of its own block, which is <= t for every window that
+    # uses it: nothing after t is read. A running count of NaNs in the window masks the rest.
     n_days, n_symbols = x.shape
-    days = np.empty((n_symbols, w), dtype=np.int64)
-    values = np.empty((n_symbols, w))
-    head = np.zeros(n_symbols, dtype=np.int64)
-    size = np.zeros(n_symbols, dtype=np.int64)
-    last_nan = np.full(n_symbols, -1, dtype=np.int64)
+    suffix = np.empty((n_days, n_symbols))
+    for t in range(n_days - 1, -1, -1):
+        last = t % w == w - 1 or t == n_days - 1
+        for j in range(n_symbols):
+            v = x[t, j]
+            if last:
+                suffix[t, j] = v
+            else:
+                s = suffix[t + 1, j]
+                suffix[t, j] = (v if v >= s else s) if is_max else (v if v <= s else s)
+    prefix = np.empty(n_symbols)
+    nans = np.zeros(n_symbols, dtype=np.int64)
     for t in range(n_days):
+        first = t % w == 0
         for j in range(n_symbols):
             v = x[t, j]
             if v != v:
-                last_nan[j] = t
-                size[j] = 0
+                nans[j] += 1
+            if t >= w and x[t - w, j] != x[t - w, j]:
+                nans[j] -= 1
+            if first:
+                prefix[j] = v
+            else:
+                p = prefix[j]
+                prefix[j] = (v if v >= p else p) if is_max else (v if v <= p else p)
+            if t < w - 1 or nans[j] > 0:
                 out[t, j] = NAN
-                continue
-            n = size[j]
-            if n > 0 and days[j, head[j]] <= t - w:  # the front leaves the window
-                head[j] = head[j] + 1 if head[j] + 1 < w else 0
-                n -= 1
-            signed = sign * v
-            back = head[j] + n - 1
-            if back >= w:
-                back -= w
-            while n > 0 and values[j, back] <= signed:
-                n -= 1
-                back = back - 1 if back > 0 else w - 1
-            slot = head[j] + n
-            if slot >= w:
-                slot -= w
-            days[j, slot] = t
-            values[j, slot] = signed
-            n += 1
-            size[j] = n
-            out[t, j] = sign * values[j, head[j]] if t - last_nan[j] >= w else NAN
+            else:
+                s = suffix[t - w + 1, j]
+                p = prefix[j]
+                out[t, j] = (s if s >= p else p) if is_max else (s if s <= p else p)
 
 
 @njit(cache=True)
 def min_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
-    _extreme_nb(x, w, out, -1.0)
+    _extreme_nb(x, w, out, False)
 
 
 @njit(cache=True)
 def max_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
-    _extreme_nb(x, w, out, 1.0)
+    _extreme_nb(x, w, out, True)
 
 
 @njit(cache=True)
@@ -285,33 +285,70 @@ def rsi_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
             out[t, j] = 100.0 * g / (g + lo) if g + lo > 0.0 else 50.0
 
 
+def rank(x: np.ndarray, out: np.ndarray) -> None:
+    """Percentile among the symbols with a value that day: (rank - 1) / (n - 1), ties sharing
+    their mean rank; 0.5 when only one symbol has a value; NaN stays NaN.
+
+    Each value becomes a uint64 key: its order-preserving bits with the low bits replaced by
+    its column. numpy's (SIMD) sort orders the keys of each day in place; values whose
+    truncated bits collide are adjacent and put in exact order while walking the keys."""
+    bits = max(1, int(np.ceil(np.log2(max(x.shape[1], 2)))))
+    keys = _rank_keys_nb(x, bits)
+    keys.sort(axis=1)
+    _rank_from_keys_nb(x, keys, bits, out)
+
+
 @njit(cache=True)
-def rank_nb(x: np.ndarray, out: np.ndarray) -> None:
-    # Percentile among the symbols with a value that day: (rank - 1) / (n - 1), ties sharing
-    # their mean rank; 0.5 when only one symbol has a value; NaN stays NaN.
+def _rank_keys_nb(x: np.ndarray, bits: int) -> np.ndarray:
     n_days, n_symbols = x.shape
-    values = np.empty(n_symbols)
+    keys = np.empty((n_days, n_symbols), dtype=np.uint64)
+    top = ~np.uint64((1 << bits) - 1)
+    sign = np.uint64(1) << np.uint64(63)
+    raw = x.view(np.uint64)
+    for t in range(n_days):
+        for j in range(n_symbols):
+            if x[t, j] != x[t, j]:
+                keys[t, j] = top | np.uint64(j)  # NaN sorts last
+            else:
+                u = raw[t, j]
+                u = ~u if u & sign else u | sign  # order-preserving: negatives flipped
+                keys[t, j] = (u & top) | np.uint64(j)
+    return keys
+
+
+@njit(cache=True)
+def _rank_from_keys_nb(x: np.ndarray, keys: np.ndarray, bits: int, out: np.ndarray) -> None:
+    n_days, n_symbols = x.shape
+    low = np.uint64((1 << bits) - 1)
+    top = ~low
     columns = np.empty(n_symbols, dtype=np.int64)
+    values = np.empty(n_symbols)
     for t in range(n_days):
         n = 0
-        for j in range(n_symbols):
-            out[t, j] = NAN
-            if x[t, j] == x[t, j]:
-                values[n] = x[t, j]
-                columns[n] = j
-                n += 1
-        if n == 0:
-            continue
+        for i in range(n_symbols):
+            key = keys[t, i]
+            j = np.int64(key & low)
+            v = x[t, j]
+            if v != v:
+                out[t, j] = NAN
+                continue
+            m = n  # among equal truncated keys, keep exact value order
+            while m > 0 and (keys[t, m - 1] & top) == (key & top) and values[m - 1] > v:
+                columns[m] = columns[m - 1]
+                values[m] = values[m - 1]
+                m -= 1
+            columns[m] = j
+            values[m] = v
+            n += 1
         if n == 1:
             out[t, columns[0]] = 0.5
             continue
-        order = np.argsort(values[:n], kind="mergesort")
         i = 0
         while i < n:
-            k = i
-            while k + 1 < n and values[order[k + 1]] == values[order[i]]:
-                k += 1
-            pct = ((i + k) / 2.0) / (n - 1)
-            for m in range(i, k + 1):
-                out[t, columns[order[m]]] = pct
-            i = k + 1
+            e = i
+            while e + 1 < n and values[e + 1] == values[i]:
+                e += 1
+            pct = ((i + e) / 2.0) / (n - 1)
+            for m in range(i, e + 1):
+                out[t, columns[m]] = pct
+            i = e + 1

@@ -122,7 +122,7 @@ def test_rank_matches_a_plain_reference_with_ties_and_gaps() -> None:
         x[5, :] = np.nan
         x[6, 1:] = np.nan  # one symbol alone that day: 0.5
         out = np.empty_like(x)
-        k.rank_nb(x, out)
+        k.rank(x, out)
         np.testing.assert_allclose(out, rank_reference(x), equal_nan=True)
         assert np.nanmin(out) >= 0 and np.nanmax(out) <= 1
         assert out[6, 0] == 0.5
@@ -286,3 +286,21 @@ def test_reused_buffers_give_the_same_signals_as_fresh_evaluators(panel: Panel) 
     shared = Evaluator(recent)
     for tree in trees:
         np.testing.assert_array_equal(shared.signal(tree), Evaluator(recent).signal(tree))
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("gt(close, sma(close, 50))", 0.4, 0.7),  # above trend about half the time
+        ("and(gt(rsi(close, 14), 30), lt(zscore(volume, 20), 2))", 0.5, 0.95),
+        ("lt(rank(change(close, 20)), 0.2)", 0.15, 0.25),  # the bottom fifth by momentum
+        ("gt(ema(close, 10), ema(close, 50))", 0.4, 0.7),
+        ("not(gt(std(ret, 20), 0.03))", 0.6, 0.95),
+    ],
+)
+def test_the_documented_examples_evaluate_to_sensible_signals(
+    panel: Panel, text: str, low: float, high: float
+) -> None:
+    hold = evaluate(parse(text), panel)
+    share = hold.sum() / np.isfinite(panel.close).sum()
+    assert low < share < high
