@@ -46,28 +46,36 @@ def population(seed: int, size: int) -> list[gp.PrimitiveTree]:
     return [half_and_half(rng, 2, 6) for _ in range(size)]
 
 
-def generations(
-    trees: list[gp.PrimitiveTree], seed: int, count: int
-) -> list[list[gp.PrimitiveTree]]:
-    """The populations of `count` generations bred from `trees` by subtree crossover and
-    uniform mutation under the usual limits, parents drawn by 3-way tournaments on size (a
-    stand-in for fitness that keeps a mix of shapes)."""
+def evolution(
+    scorer: WindowScorer, trees: list[gp.PrimitiveTree], seed: int, count: int
+) -> tuple[float, int]:
+    """A small evolution on the train window, as the nightly run breeds: each generation is
+    scored (a genome already scored is looked up, not scored again), parents are drawn by
+    3-way tournaments on Sharpe, then subtree crossover and uniform mutation (20%) under the
+    usual limits. Returns the seconds spent scoring and the number of genomes scored."""
     random.seed(seed)  # DEAP's operators draw from the global generator
     rng = random.Random(seed)
     crossover = bounded(8, 60)(gp.cxOnePoint)
     grow = partial(lambda r, pset, type_, **_: generate(r, 0, 3, "grow", root=type_), rng)
     mutate = bounded(8, 60)(partial(gp.mutUniform, expr=grow, pset=PSET))
-    history = [list(trees)]
-    for _ in range(count):
-        current = history[-1]
-        parents = [min(rng.sample(current, 3), key=len) for _ in current]
+    sharpe: dict[str, float] = {}
+    seconds = 0.0
+    current = list(trees)
+    for generation in range(count + 1):
+        began = time.perf_counter()
+        for tree in current:
+            text = to_text(tree)
+            if text not in sharpe:
+                sharpe[text] = scorer.score(tree).metrics.sharpe
+        seconds += time.perf_counter() - began
+        if generation == count:
+            break
+        parents = [max(rng.sample(current, 3), key=lambda t: sharpe[to_text(t)]) for _ in current]
         children: list[gp.PrimitiveTree] = []
         for a, b in zip(parents[::2], parents[1::2], strict=False):
             children.extend(crossover(gp.PrimitiveTree(a), gp.PrimitiveTree(b)))
-        history.append(
-            [mutate(gp.PrimitiveTree(c))[0] if rng.random() < 0.2 else c for c in children]
-        )
-    return history
+        current = [mutate(gp.PrimitiveTree(c))[0] if rng.random() < 0.2 else c for c in children]
+    return seconds, len(sharpe)
 
 
 def engine(scorer: WindowScorer, trees: list[gp.PrimitiveTree], repeats: int) -> dict[str, Any]:
@@ -184,49 +192,26 @@ def _status(field: str) -> float:
 
 
 def cache(
-    panel: Panel,
-    config: LabConfig,
-    history: list[list[gp.PrimitiveTree]],
-    cache_mb: int,
-    repeats: int,
+    panel: Panel, config: LabConfig, trees: list[gp.PrimitiveTree], count: int, cache_mb: int
 ) -> dict[str, Any]:
-    """Score the generations in order, as the nightly run does, each genome once (a genome
-    already scored is skipped, with or without the cache), with no subtree cache and with one
-    that lives across the generations."""
+    """The same small evolution scored without and with a subtree cache that lives across its
+    generations (same seed and scores, so the same genomes)."""
     window = build_windows(panel, config.windows, config.backtest)["train"]
-    plain = WindowScorer(panel, window, config.backtest)
-    for tree in history[0][:20]:
-        plain.score(tree)
-    work: list[gp.PrimitiveTree] = []
-    seen: set[str] = set()
-    for generation in history:
-        for tree in generation:
-            text = to_text(tree)
-            if text not in seen:
-                seen.add(text)
-                work.append(tree)
-    times_plain, times_cached, rates = [], [], []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for tree in work:
-            plain.score(tree)
-        times_plain.append(time.perf_counter() - began)
-        cached = WindowScorer(panel, window, config.backtest, cache_bytes=cache_mb * 2**20)
-        began = time.perf_counter()
-        for tree in work:
-            cached.score(tree)
-        times_cached.append(time.perf_counter() - began)
-        assert cached.evaluator.cache is not None
-        rates.append(cached.evaluator.cache.stats.hit_rate)
-    t_plain, t_cached = statistics.median(times_plain), statistics.median(times_cached)
+    warm = WindowScorer(panel, window, config.backtest)
+    for tree in trees[:20]:
+        warm.score(tree)
+    plain_s, scored = evolution(WindowScorer(panel, window, config.backtest), trees, 7, count)
+    cached = WindowScorer(panel, window, config.backtest, cache_bytes=cache_mb * 2**20)
+    cached_s, scored_again = evolution(cached, trees, 7, count)
+    assert scored == scored_again and cached.evaluator.cache is not None
     return {
-        "generations": len(history),
-        "distinct_genomes": len(work),
+        "generations": count + 1,
+        "genomes_scored": scored,
         "cache_mb": cache_mb,
-        "no_cache_s": t_plain,
-        "cache_s": t_cached,
-        "x_cache": t_plain / t_cached,
-        "hit_rate": statistics.mean(rates),
+        "no_cache_s": plain_s,
+        "cache_s": cached_s,
+        "x_cache": plain_s / cached_s,
+        "hit_rate": cached.evaluator.cache.stats.hit_rate,
     }
 
 
@@ -280,12 +265,7 @@ def measure(panel: Panel, config: LabConfig, smoke: bool) -> dict[str, Any]:
 
 def measure_population(panel: Panel, config: LabConfig, smoke: bool) -> dict[str, Any]:
     trees = population(2026, 20 if smoke else 200)
-    figures = cache(
-        panel,
-        config,
-        generations(trees, 7, 2 if smoke else 5),
-        64 if smoke else 512,
-        repeats=1 if smoke else 3,
-    )
-    figures.update(parallel(panel, config, trees, batch=5 if smoke else 25))
+    figures = cache(panel, config, trees, 2 if smoke else 8, 64 if smoke else 512)
+    many = population(2027, 40 if smoke else 800)
+    figures.update(parallel(panel, config, many, batch=20 if smoke else 200))
     return figures

@@ -3,7 +3,9 @@
 `evaluate(tree, panel)` returns a bool (days x symbols) array: True where the genome holds the
 symbol at that close. An `Evaluator` does the same for many trees on one panel, computing the
 derived series once, reusing intermediate arrays, and (with `cache_bytes`) sharing identical
-subtrees across trees through a bounded LRU `SubtreeCache`.
+subtrees across trees through a bounded LRU `SubtreeCache`. Only results that cost far more to
+compute than to keep are cached (rolling functions, rank, log): on a bred population with a
+128 MB budget that gives 1.7x against 1.3x for caching every node (BENCHMARKS.md).
 
 NaN rules (the kernels' docstring has the details): a value that cannot be computed is NaN (a
 lookback spanning a missing bar or reaching before the first bar, division by zero, log of a
@@ -63,6 +65,11 @@ _COMPARE: dict[str, Callable[..., Any]] = {
     "gt_const": np.greater,
     "lt_const": np.less,
 }
+
+
+# Results worth a place in the cache: those that cost far more to compute than to keep (the
+# elementwise functions run at memory speed; recomputing them is as cheap as a cache lookup).
+_WORTH_CACHING = {*_ROLLING, "rank", "log"}
 
 
 def evaluate(tree: gp.PrimitiveTree, bars: Bars) -> np.ndarray:
@@ -149,8 +156,9 @@ class Evaluator:
         node = nodes[i]
         if isinstance(node, gp.Terminal):
             return self._terminal(node), False
-        if self.cache is not None:
-            cached = self.cache.get(keys[i])
+        cache = self.cache if node.name in _WORTH_CACHING else None
+        if cache is not None:
+            cached = cache.get(keys[i])
             if cached is not None:
                 return cached, False
         args = [self._value(c, nodes, children, keys) for c in children[i]]
@@ -159,7 +167,7 @@ class Evaluator:
         for array, owned in args:
             if owned:
                 self._give(array)
-        if self.cache is not None and self.cache.put(keys[i], out):
+        if cache is not None and cache.put(keys[i], out):
             return out, False
         return out, True
 
