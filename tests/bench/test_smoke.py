@@ -26,3 +26,8 @@ def test_benchmark_smoke_run() -> None:
     (backtest,) = figures["backtest"].values()
     assert backtest["engine_ms"] > 0 and backtest["pandas_ms"] > 0 and backtest["vectorbt_ms"] > 0
     assert figures["load"]["panel_shape"] == [4348, 60]
+    (genome,) = figures["genome"].values()
+    assert genome["engine_per_second"] > 0 and genome["baseline_per_second"] > 0
+    assert genome["baseline_signal_agreement"] > 0.9  # same grammar, pandas conventions
+    assert genome["same_results"] is True  # 1 and 2 workers score alike
+    assert 0 <= genome["hit_rate"] <= 1 and genome["x_floor"] > 0
