@@ -144,7 +144,10 @@ def baseline(scorer: WindowScorer, trees: list[gp.PrimitiveTree]) -> dict[str, A
 def floor(
     scorer: WindowScorer, trees: list[gp.PrimitiveTree], engine_signal: float
 ) -> dict[str, Any]:
+    """One copy per function node (each computes an array), and the same per tree node of any
+    kind (windows and constants included), as the issue words it."""
     nodes = sum(isinstance(n, gp.Primitive) for t in trees for n in t)
+    every = sum(len(t) for t in trees)
     source = np.array(scorer.data.close)
     target = np.empty_like(source)
     np.copyto(target, source)
@@ -152,7 +155,13 @@ def floor(
     for _ in range(nodes):
         np.copyto(target, source)
     copies = time.perf_counter() - began
-    return {"function_nodes": nodes, "floor_s": copies, "x_floor": engine_signal / copies}
+    return {
+        "function_nodes": nodes,
+        "tree_nodes": every,
+        "floor_s": copies,
+        "x_floor": engine_signal / copies,
+        "x_floor_tree_nodes": engine_signal / (copies * every / nodes),
+    }
 
 
 def memory(panel: Panel, scorer: WindowScorer, trees: list[gp.PrimitiveTree]) -> dict[str, Any]:
