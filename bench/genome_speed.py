@@ -83,7 +83,6 @@ def engine(scorer: WindowScorer, trees: list[gp.PrimitiveTree], repeats: int) ->
         scorer.score(tree)  # compile and load kernels
     totals, signals = [], []
     for _ in range(repeats):
-        began = time.perf_counter()
         signal_time = 0.0
         for tree in trees:
             t0 = time.perf_counter()

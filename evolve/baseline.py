@@ -1,24 +1,24 @@
 """The baseline report: what buy-and-hold and a simple moving-average rule earn in each window.
 
-Every strategy the lab breeds should beat these on the same window and costs.
+Every strategy the lab breeds should beat these on the same window and costs. Both are
+genomes, scored exactly as bred ones are.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-import pandas as pd
-
 from configs import BacktestConfig
-from fitness.backtest import backtest
-from fitness.metrics import Metrics, compute_metrics
+from fitness.metrics import Metrics
 from fitness.panel import Panel
+from fitness.score import WindowScorer
 from fitness.windows import Window
+from genome.text import parse
 
-__all__ = ["SMA_DAYS", "baseline_report"]
+__all__ = ["BUY_AND_HOLD", "SMA_RULE", "baseline_report"]
 
-SMA_DAYS = 200
+BUY_AND_HOLD = "true"  # hold every symbol that has a price
+SMA_RULE = "gt(close, sma(close, 200))"
 
 
 def baseline_report(
@@ -30,14 +30,10 @@ def baseline_report(
     everyone = dataclasses.replace(rules, max_positions=panel.n_symbols)
     rows: list[tuple[Window, str, Metrics]] = []
     for window in windows.values():
-        data = window.panel(panel)
-        has_data = np.isfinite(data.close)
-        sma = pd.DataFrame(data.close).rolling(SMA_DAYS, min_periods=SMA_DAYS).mean().to_numpy()
-        above = has_data & (data.close > np.nan_to_num(sma, nan=np.inf))
-        for name, signal, account in (
-            (f"buy-and-hold ({panel.n_symbols} slots)", has_data, everyone),
-            (f"close > sma({SMA_DAYS}) ({rules.max_positions} slots)", above, rules),
+        for name, genome, account in (
+            (f"buy-and-hold ({panel.n_symbols} slots)", BUY_AND_HOLD, everyone),
+            (f"{SMA_RULE} ({rules.max_positions} slots)", SMA_RULE, rules),
         ):
-            result = backtest(data, signal, account, start=window.warmup_days)
-            rows.append((window, name, compute_metrics(result)))
+            scored = WindowScorer(panel, window, account).score(parse(genome))
+            rows.append((window, name, scored.metrics))
     return rows

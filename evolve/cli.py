@@ -30,16 +30,18 @@ def data() -> None:
     """Inspect and check market data."""
 
 
-def _load(lab: CommandContext, source: str | None) -> tuple[Panel, DataReport]:
-    """The panel of `source` (default: data.source); a rejected file's every error goes to
-    stderr before the one-line reason."""
+def _load(
+    lab: CommandContext, source: str | None, list_errors: bool = False
+) -> tuple[Panel, DataReport]:
+    """The panel of `source` (default: data.source). A rejected file gives a one-line reason;
+    with `list_errors` (the data commands) every error goes to stderr before it."""
     from fitness.market_data import load_panel
     from fitness.problems import DataError
 
     try:
         return load_panel(lab.config.data, lab.config.alpaca, source=source)
     except DataError as e:
-        if e.report is not None and len(e.report.errors) > 1:
+        if list_errors and e.report is not None and len(e.report.errors) > 1:
             for line in e.report.summary_lines("error", examples=None):
                 click.echo(line, err=True)
         raise
@@ -53,7 +55,7 @@ def data_info(lab: CommandContext, path: str | None) -> None:
     and the problems found."""
     from evolve.reports import data_summary
 
-    panel, report = _load(lab, path)
+    panel, report = _load(lab, path, list_errors=True)
     click.echo(data_summary(panel, report, examples=3))
 
 
@@ -65,7 +67,7 @@ def data_validate(lab: CommandContext, path: str) -> None:
     2 with every error when the policy rejects it."""
     from evolve.reports import data_summary
 
-    panel, report = _load(lab, path)
+    panel, report = _load(lab, path, list_errors=True)
     click.echo(data_summary(panel, report, examples=None))
     click.echo(f"usable: yes ({len(report.warnings)} warning(s))")
 

@@ -46,7 +46,7 @@ def test_baseline_reports_every_window_with_costs(tmp_path: Path) -> None:
     for name in ("window train 2006-01-03..2011-12-30", "window validation", "window holdout"):
         assert name in out
     assert out.count("buy-and-hold (60 slots)") == 3
-    assert "close > sma(200) (10 slots)" in out
+    assert "gt(close, sma(close, 200)) (10 slots)" in out
     assert "costs: slippage 5 bps" in out and "settlement T+1" in out
     assert not (tmp_path / "research.db").exists()  # a report writes nothing
 

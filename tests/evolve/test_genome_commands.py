@@ -119,10 +119,17 @@ def test_bad_genomes_and_inputs_exit_2_with_one_line(
 
 def test_a_malformed_data_file_exits_2_naming_the_first_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("date,symbol,open,high,low,close,volume\n2020-01-01,A,10,9,11,10,5\n")
-    result = run("backtest", GENOME, "--data", str(path), cwd=tmp_path)
-    assert result.returncode == 2
-    assert f"{path}:2: A 2020-01-01: high below low" in result.stderr.splitlines()[-1]
+    path.write_text(
+        "date,symbol,open,high,low,close,volume\n"
+        "2020-01-01,A,10,9,11,10,5\n"
+        "2020-01-02,A,10,11,9,-1,5\n"
+    )
+    for command in (["backtest", GENOME], ["signals", GENOME, "--out", "x.csv"]):
+        result = run(*command, "--data", str(path), cwd=tmp_path)
+        assert result.returncode == 2
+        (line,) = result.stderr.strip().splitlines()  # one line, however many errors
+        assert "rejected, 4 error(s)" in line
+        assert f"the first: {path}:3: A 2020-01-02: non-positive price" in line
 
 
 def test_signals_writes_the_hold_matrix_as_long_csv(tmp_path: Path) -> None:
