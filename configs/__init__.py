@@ -10,8 +10,10 @@ from configs.schema import (
     AlpacaConfig,
     BacktestConfig,
     DataConfig,
+    EvolveConfig,
     LabConfig,
     LogConfig,
+    StoreConfig,
     WindowsConfig,
 )
 
@@ -21,11 +23,13 @@ __all__ = [
     "BacktestConfig",
     "ConfigurationError",
     "DataConfig",
+    "EvolveConfig",
     "InputError",
     "LabConfig",
     "LabError",
     "LogConfig",
     "ServiceError",
+    "StoreConfig",
     "WindowsConfig",
     "load_config",
 ]

@@ -20,8 +20,10 @@ __all__ = [
     "AlpacaConfig",
     "BacktestConfig",
     "DataConfig",
+    "EvolveConfig",
     "LabConfig",
     "LogConfig",
+    "StoreConfig",
     "WindowsConfig",
 ]
 
@@ -148,6 +150,100 @@ class BacktestConfig:
 
 
 @dataclass(frozen=True)
+class EvolveConfig:
+    seed: int
+    population: int
+    elite: int
+    tournament: int
+    crossover: float
+    mutation: float
+    init_min_height: int
+    init_max_height: int
+    max_height: int
+    max_size: int
+    parsimony: float
+    min_trades: int
+    correlation_penalty: float
+    novelty_k: int
+    novelty_weight: float
+    archive_size: int
+    archive_threshold: float
+    stagnation_generations: int
+    stagnation_epsilon: float
+    inject_share: float
+    hall_of_fame: int
+    distinct_correlation: float
+    candidates: int
+    refine_candidates: int
+    refine_trials: int
+    budget_minutes: float
+    executor: str
+    workers: int
+    subtree_cache_mb: int
+    lock_file: str = field(metadata=PATH)
+
+    def check(self) -> None:
+        _require(self.seed >= 0, "evolve.seed", f"must not be negative, got {self.seed}")
+        _require(self.population >= 4, "evolve.population", "must be at least 4")
+        _require(
+            0 <= self.elite < self.population,
+            "evolve.elite",
+            f"must be in [0, population), got {self.elite}",
+        )
+        _require(
+            1 <= self.tournament <= self.population,
+            "evolve.tournament",
+            f"must be in [1, population], got {self.tournament}",
+        )
+        for key in ("crossover", "mutation", "novelty_weight", "inject_share"):
+            value = getattr(self, key)
+            _require(0 <= value <= 1, f"evolve.{key}", f"must be in [0, 1], got {value}")
+        _require(
+            1 <= self.init_min_height <= self.init_max_height <= self.max_height,
+            "evolve.init_max_height",
+            "needs 1 <= init_min_height <= init_max_height <= max_height, got "
+            f"{self.init_min_height}, {self.init_max_height}, {self.max_height}",
+        )
+        _require(self.max_size >= 3, "evolve.max_size", "must be at least 3")
+        for key in ("parsimony", "correlation_penalty", "archive_threshold", "stagnation_epsilon"):
+            value = getattr(self, key)
+            _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
+        _require(self.min_trades >= 0, "evolve.min_trades", "must not be negative")
+        _require(self.novelty_k >= 1, "evolve.novelty_k", "must be at least 1")
+        _require(self.archive_size >= 1, "evolve.archive_size", "must be at least 1")
+        _require(
+            self.stagnation_generations >= 1, "evolve.stagnation_generations", "must be >= 1"
+        )
+        _require(self.hall_of_fame >= 1, "evolve.hall_of_fame", "must be at least 1")
+        _require(
+            0 < self.distinct_correlation <= 1,
+            "evolve.distinct_correlation",
+            f"must be in (0, 1], got {self.distinct_correlation}",
+        )
+        for key in ("candidates", "refine_candidates", "refine_trials", "workers"):
+            value = getattr(self, key)
+            _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
+        _require(self.budget_minutes > 0, "evolve.budget_minutes", "must be positive")
+        _require(
+            self.executor == "joblib" or _is_dask_address(self.executor),
+            "evolve.executor",
+            f'must be "joblib" or "dask://HOST:PORT", got {self.executor!r}',
+        )
+        _require(self.subtree_cache_mb >= 0, "evolve.subtree_cache_mb", "must not be negative")
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    backup_dir: str = field(metadata=PATH)
+    keep_backups: int
+    busy_timeout_ms: int
+
+    def check(self) -> None:
+        _require(self.keep_backups >= 1, "store.keep_backups", "must be at least 1")
+        _require(self.busy_timeout_ms >= 0, "store.busy_timeout_ms", "must not be negative")
+
+
+@dataclass(frozen=True)
 class LogConfig:
     dir: str = field(metadata=PATH)
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -164,6 +260,8 @@ class LabConfig:
     alpaca: AlpacaConfig
     windows: WindowsConfig
     backtest: BacktestConfig
+    evolve: EvolveConfig
+    store: StoreConfig
     log: LogConfig
 
     def check(self) -> None:
@@ -189,6 +287,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _is_dask_address(text: str) -> bool:
+    host, _, port = text.removeprefix("dask://").rpartition(":")
+    return text.startswith("dask://") and host != "" and port.isdigit()
 
 
 def _require(ok: bool, key: str, problem: str) -> None:

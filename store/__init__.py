@@ -1,1 +1,22 @@
-"""research.db: typed SQLAlchemy models, sessions, migrations and backups."""
+"""`research.db`: SQLAlchemy 2.0 models, the database and its migrations, backups, and the
+one-process-at-a-time lock of the lab's jobs.
+
+Commands own sessions and transactions (`Database.transaction()`); library functions take a
+session and never commit.
+"""
+
+from store.arrays import pack, unpack
+from store.backup import backup_sqlite
+from store.database import Database, open_database, sqlite_path
+from store.lock import LockBusy, RunLock
+
+__all__ = [
+    "Database",
+    "LockBusy",
+    "RunLock",
+    "backup_sqlite",
+    "open_database",
+    "pack",
+    "sqlite_path",
+    "unpack",
+]

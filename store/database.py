@@ -1,0 +1,125 @@
+"""Open `research.db`: the engine, the session factory and automatic migrations.
+
+Any SQLAlchemy URL works: SQLite (the default, a file next to the lab) gets WAL journaling,
+foreign keys and a busy timeout on every connection; PostgreSQL (for a cluster) needs nothing
+more than its URL. The schema is brought to the newest Alembic revision when the database is
+opened, so a command never meets an old schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from configs import ConfigurationError, ServiceError
+
+__all__ = ["MIGRATIONS", "Database", "alembic_config", "open_database", "sqlite_path"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engine and session factory of one database, built once per command."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) -> Database:
+    """Connect to `url` and (unless `upgrade` is False) migrate it to the newest revision.
+
+    Raises:
+        ConfigurationError: the URL cannot be understood.
+        ServiceError: the database cannot be opened or migrated (locked, unreachable, ...).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise ConfigurationError(f"--db: {url!r} is not a database URL ({e})") from e
+    path = sqlite_path(url)
+    if path is not None and path.parent != Path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    database = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
+    if upgrade:
+        try:
+            upgrade_to(database, "head")
+        except OperationalError as e:
+            engine.dispose()
+            raise ServiceError(f"cannot open the research database {_shown(url)}: {e.orig}") from e
+    return database
+
+
+def upgrade_to(database: Database, revision: str) -> None:
+    """Apply the migrations up to `revision` ("head" for the newest)."""
+    config = alembic_config(database.url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _shown(url: str) -> str:
+    # Never print a password that may be part of the URL.
+    return make_url(url).render_as_string(hide_password=True)

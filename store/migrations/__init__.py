@@ -1,0 +1,1 @@
+"""Alembic migrations of research.db, applied automatically by `store.open_database`."""

@@ -1,0 +1,248 @@
+"""The tables of `research.db`: typed SQLAlchemy 2.0 models, in one module.
+
+Conventions: ids of genomes and windows are their SHA-256 hex digests (64 characters); times are
+UTC; JSON columns hold plain values (numbers, strings, lists), never code; daily return series
+are float32 arrays compressed with zlib (`store.arrays`). Models carry no session and no logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ArchiveEntry",
+    "Base",
+    "Candidate",
+    "Evaluation",
+    "Generation",
+    "Genome",
+    "HallOfFameEntry",
+    "PanelRecord",
+    "PopulationMember",
+    "Run",
+    "StagnationEvent",
+    "TrialCount",
+    "WindowRecord",
+    "utc_now",
+]
+
+ID = String(64)
+
+# Constraint names are fixed so that migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PanelRecord(Base):
+    """A market data panel, by its content fingerprint."""
+
+    __tablename__ = "panels"
+    fingerprint: Mapped[str] = mapped_column(ID, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    n_symbols: Mapped[int]
+    n_days: Mapped[int]
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class WindowRecord(Base):
+    """An evaluation window (train, validation or holdout) of one panel."""
+
+    __tablename__ = "windows"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(16))
+    panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    n_days: Mapped[int]
+    warmup_days: Mapped[int]
+    rules: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class Run(Base):
+    """One nightly run: what it was given, how it went and what it found."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    discovery: Mapped[bool] = mapped_column(Boolean)
+    config_id: Mapped[str] = mapped_column(ID)
+    config: Mapped[dict[str, Any]]
+    seed: Mapped[int]
+    code_version: Mapped[str] = mapped_column(String(80))
+    # running | finished | failed | interrupted (its process died; the next run resumes it)
+    status: Mapped[str] = mapped_column(String(16))
+    pid: Mapped[int]
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    panel_fingerprint: Mapped[str | None] = mapped_column(ForeignKey("panels.fingerprint"))
+    train_window_id: Mapped[str | None] = mapped_column(ForeignKey("windows.id"))
+    resumes_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # Genome ids whose returns the correlation penalty is measured against, fixed for the run.
+    reference: Mapped[list[Any]] = mapped_column(default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Genome(Base):
+    """A genome by its id (SHA-256 of its stored text form), with where it came from."""
+
+    __tablename__ = "genomes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    size: Mapped[int]
+    height: Mapped[int]
+    # random | crossover | mutation | copy | injected | restart | refined | user
+    origin: Mapped[str] = mapped_column(String(16))
+    first_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
+    second_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    generation: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class Evaluation(Base):
+    """A genome measured on a window: never computed twice (unique genome x window)."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("genome_id", "window_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"))
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Sharpe after costs, annualised; None when the evaluation failed.
+    sharpe: Mapped[float | None] = mapped_column(Float)
+    # Sharpe - parsimony x size, or the worst fitness (see evolve.fitness).
+    score: Mapped[float] = mapped_column(Float)
+    n_trades: Mapped[int]
+    metrics: Mapped[dict[str, Any]]
+    returns: Mapped[bytes | None] = mapped_column(LargeBinary)
+    descriptor: Mapped[bytes | None] = mapped_column(LargeBinary)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class TrialCount(Base):
+    """Every genome evaluated on a window is a trial; the gate deflates by their number and the
+    spread of their Sharpe ratios."""
+
+    __tablename__ = "trial_counts"
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"), primary_key=True)
+    panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
+    trials: Mapped[int]
+    sharpe_n: Mapped[int]
+    sharpe_sum: Mapped[float] = mapped_column(Float)
+    sharpe_sq_sum: Mapped[float] = mapped_column(Float)
+
+
+class Generation(Base):
+    """The committed state after one generation of the lineage (numbers never repeat)."""
+
+    __tablename__ = "generations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    train_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    evaluations: Mapped[int]
+    cache_hits: Mapped[int]
+    failures: Mapped[int]
+    best_fitness: Mapped[float] = mapped_column(Float)
+    median_fitness: Mapped[float] = mapped_column(Float)
+    best_score: Mapped[float] = mapped_column(Float)
+    diversity: Mapped[float] = mapped_column(Float)
+    unique_genomes: Mapped[int]
+    archive_size: Mapped[int]
+    archive_threshold: Mapped[float] = mapped_column(Float)
+    archive_added: Mapped[int]
+    # Stagnation state carried to the next generation.
+    stagnation_best: Mapped[float] = mapped_column(Float)
+    stagnant_for: Mapped[int]
+    injected: Mapped[bool] = mapped_column(Boolean)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class PopulationMember(Base):
+    __tablename__ = "population"
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"))
+
+
+class ArchiveEntry(Base):
+    """A member of the novelty archive, with its behaviour descriptor on `window_id`."""
+
+    __tablename__ = "novelty_archive"
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    descriptor: Mapped[bytes] = mapped_column(LargeBinary)
+    novelty: Mapped[float] = mapped_column(Float)
+    generation: Mapped[int]
+
+
+class StagnationEvent(Base):
+    __tablename__ = "stagnation_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    generation: Mapped[int]
+    measure: Mapped[str] = mapped_column(String(32))
+    best: Mapped[float] = mapped_column(Float)
+    improvement: Mapped[float] = mapped_column(Float)
+    # inject | restart
+    action: Mapped[str] = mapped_column(String(16))
+    replaced: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class HallOfFameEntry(Base):
+    __tablename__ = "hall_of_fame"
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    score: Mapped[float] = mapped_column(Float)
+    generation: Mapped[int]
+
+
+class Candidate(Base):
+    """A genome put forward for the promotion gate and human review."""
+
+    __tablename__ = "candidates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), unique=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    score: Mapped[float] = mapped_column(Float)
+    fitness: Mapped[float] = mapped_column(Float)
+    # candidate (new) | later issues add gate_passed, gate_failed, approved, rejected, retired
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)

@@ -1,0 +1,135 @@
+"""research.db: migrations from empty and from the previous revision, SQLite settings, a
+PostgreSQL-ready schema, compact arrays and backups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sqlite3
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from configs import ConfigurationError
+from store import backup_sqlite, open_database, pack, unpack
+from store.database import alembic_config, head_revision, upgrade_to
+from store.models import Base, Genome, PanelRecord, Run, WindowRecord
+
+
+def _url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'research.db'}"
+
+
+def _schema_differences(db_url: str) -> list[object]:
+    database = open_database(db_url, upgrade=False)
+    with database.engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+def test_an_empty_database_is_migrated_to_the_models(tmp_path: Path) -> None:
+    database = open_database(_url(tmp_path))
+    assert database.revision() == head_revision()
+    assert _schema_differences(_url(tmp_path)) == []
+
+
+def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path: Path) -> None:
+    database = open_database(_url(tmp_path), upgrade=False)
+    upgrade_to(database, "0001")
+    assert database.revision() == "0001"
+    with database.engine.begin() as connection:
+        connection.execute(
+            insert(Genome),
+            {
+                "id": "a" * 64,
+                "text": "gt(close, sma(close, 200))",
+                "size": 5,
+                "height": 2,
+                "origin": "user",
+                "created_at": dt.datetime(2026, 1, 2),
+            },
+        )
+    reopened = open_database(_url(tmp_path))
+    assert reopened.revision() == head_revision() != "0001"
+    with reopened.transaction() as session:
+        genome = session.get(Genome, "a" * 64)
+        assert genome is not None and genome.text == "gt(close, sma(close, 200))"
+    assert _schema_differences(_url(tmp_path)) == []
+
+
+def test_sqlite_runs_in_wal_mode_and_enforces_foreign_keys(tmp_path: Path) -> None:
+    database = open_database(_url(tmp_path), busy_timeout_ms=1234)
+    with database.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert raw.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        assert raw.execute("PRAGMA busy_timeout").fetchone() == (1234,)
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(WindowRecord(
+            id="w" * 64, name="train", panel_fingerprint="missing",
+            first_day=dt.date(2006, 1, 3), last_day=dt.date(2011, 12, 30),
+            n_days=1510, warmup_days=250, rules={},
+        ))
+    with database.transaction() as session:
+        assert session.scalars(select(WindowRecord)).all() == []
+
+
+def test_the_migrations_compile_for_postgresql() -> None:
+    # No server is needed to prove the schema has nothing SQLite-only: Alembic writes the DDL.
+    out = io.StringIO()
+    with redirect_stdout(out):
+        command.upgrade(alembic_config("postgresql://lab@localhost/research"), "head", sql=True)
+    ddl = out.getvalue()
+    assert "CREATE TABLE evaluations" in ddl and "BYTEA" in ddl and "SERIAL" in ddl
+
+
+def test_a_url_that_is_not_a_database_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="not a database URL"):
+        open_database("research.db")
+
+
+def test_packed_returns_round_trip_at_float32_precision() -> None:
+    values = np.random.default_rng(1).normal(0, 0.01, 1500)
+    values[:700] = 0.0
+    blob = pack(values)
+    assert len(blob) < values.nbytes / 2
+    np.testing.assert_allclose(unpack(blob), values, rtol=1e-6, atol=1e-12)
+
+
+def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
+    database = open_database(_url(tmp_path))
+    with database.transaction() as session:
+        session.add(PanelRecord(
+            fingerprint="f" * 64, source="bundled", n_symbols=2, n_days=3,
+            first_day=dt.date(2020, 1, 2), last_day=dt.date(2020, 1, 6),
+        ))
+    folder = tmp_path / "backups"
+    made = [
+        backup_sqlite(tmp_path / "research.db", folder, 3, dt.datetime(2026, 1, day, 3, 0))
+        for day in range(1, 6)
+    ]
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == [p.name for p in made[2:] if p is not None]
+    copy = sqlite3.connect(folder / kept[-1])
+    assert copy.execute("SELECT count(*) FROM panels").fetchone() == (1,)
+    assert backup_sqlite(tmp_path / "absent.db", folder, 3, dt.datetime(2026, 2, 1)) is None
+
+
+def test_runs_store_plain_json(tmp_path: Path) -> None:
+    database = open_database(_url(tmp_path))
+    with database.transaction() as session:
+        session.add(Run(
+            discovery=True, config_id="c" * 64, config={"evolve": {"seed": 1}}, seed=1,
+            code_version="test", status="running", pid=1, reference=["a" * 64],
+        ))
+    with database.transaction() as session:
+        run = session.scalars(select(Run)).one()
+        assert run.config == {"evolve": {"seed": 1}} and run.reference == ["a" * 64]
+        assert run.summary == {}
