@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from deap import gp
@@ -34,6 +35,23 @@ class WindowScorer:
         self.rules = rules
         self.data = window.panel(panel)
         self.evaluator = Evaluator(self.data, cache_bytes=cache_bytes)
+
+    @classmethod
+    def on_window_data(
+        cls, data: Panel, window: Window, rules: BacktestConfig, cache_bytes: int = 0
+    ) -> WindowScorer:
+        """A scorer given the window's own data (`window.panel(full)`), as a worker receives
+        it: the rest of the panel need not travel."""
+        if len(data.dates) != window.stop - window.warmup_start or (
+            data.dates[window.warmup_days] != window.first
+        ):
+            raise ValueError(f"the data given is not the data of window {window.describe()}")
+        # Shift the window so that its data is the whole panel; the id stays.
+        local = dataclasses.replace(
+            window, warmup_start=0, start=window.warmup_days, stop=len(data.dates)
+        )
+        scorer = cls(data, local, rules, cache_bytes)
+        return scorer
 
     def score(self, tree: gp.PrimitiveTree) -> Scored:
         signal = self.evaluator.signal(tree)

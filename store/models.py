@@ -122,8 +122,9 @@ class Genome(Base):
     text: Mapped[str] = mapped_column(Text)
     size: Mapped[int]
     height: Mapped[int]
-    # random | crossover | mutation | copy | injected | restart | refined | user
-    origin: Mapped[str] = mapped_column(String(16))
+    # random | crossover | copy | mutation:<kind> | crossover+mutation | injected | restart |
+    # refined | user
+    origin: Mapped[str] = mapped_column(String(32))
     first_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
     second_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -141,10 +142,9 @@ class Evaluation(Base):
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"), index=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
-    # Sharpe after costs, annualised; None when the evaluation failed.
+    # Sharpe after costs, annualised; None when the evaluation failed. (A genome's score and
+    # fitness depend on the configuration and are derived from these, see fitness.portfolio.)
     sharpe: Mapped[float | None] = mapped_column(Float)
-    # Sharpe - parsimony x size, or the worst fitness (see evolve.fitness).
-    score: Mapped[float] = mapped_column(Float)
     n_trades: Mapped[int]
     metrics: Mapped[dict[str, Any]]
     returns: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,0 +1,229 @@
+"""One generation of the lineage: select, breed, score, and update novelty, fame and stagnation.
+
+    rng       = Random(f"{seed}:{generation number}")   (so a resumed run breeds the same)
+    if there is no population, or a restart is due:  N random genomes (ramped half-and-half)
+    else:
+        rank the current population: (1 - w) x rank(fitness) + w x rank(novelty against the
+        archive); keep the `elite` fittest; breed the rest from tournaments on that rank;
+        if an injection is due, inject_share of the new population is random genomes
+    score the new population (evaluation cache; fitness = score - correlation penalty against
+        the run's fixed reference strategies, fitness.portfolio)
+    novelty against population + archive; admit to the archive; update the hall of fame;
+    tell the stagnation monitor the best fitness; its event (if any) applies to the next
+    generation
+
+Everything that a generation needs from the past (population, archive, hall of fame, monitor)
+is state that `evolve.lineage` stores after each generation, so the lineage continues exactly
+after a restart of the process.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from configs import EvolveConfig
+from evolve.evaluations import Record
+from evolve.hall_of_fame import Fame, HallOfFame
+from evolve.novelty import NoveltyArchive, novelty
+from evolve.stagnation import StagnationEvent, StagnationMonitor
+from evolve.variation import Breeder, Child
+from fitness.behaviour import distances
+from fitness.portfolio import genome_score, portfolio_fitness
+
+__all__ = ["Engine", "GenerationReport", "Individual"]
+
+Evaluate = Callable[[Sequence[Child]], dict[str, Record]]
+
+
+@dataclass(frozen=True)
+class Individual:
+    child: Child
+    record: Record
+    score: float
+    fitness: float
+    rho: float
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    number: int
+    population: list[Individual]
+    best_fitness: float
+    median_fitness: float
+    best_score: float
+    diversity: float
+    unique_genomes: int
+    archive_added: int
+    event: StagnationEvent | None
+    pending: str | None
+    replacing: int  # genomes the event replaces in the next generation
+    seconds: float
+
+
+class Engine:
+    """The lineage's breeding state and the step from one generation to the next."""
+
+    def __init__(
+        self,
+        config: EvolveConfig,
+        seed: int,
+        evaluate: Evaluate,
+        references: Sequence[np.ndarray],
+        archive: NoveltyArchive,
+        hall: HallOfFame,
+        monitor: StagnationMonitor,
+        number: int = 0,
+        population: Sequence[Child] = (),
+        pending: str | None = None,
+    ) -> None:
+        self.config = config
+        self.seed = seed
+        self.evaluate = evaluate
+        self.references = list(references)
+        self.archive = archive
+        self.hall = hall
+        self.monitor = monitor
+        self.number = number
+        self.pending = pending
+        self.breeder = Breeder(
+            config.crossover,
+            config.mutation,
+            (config.init_min_height, config.init_max_height),
+            config.max_height,
+            config.max_size,
+        )
+        self.population = self.judge(list(population))
+
+    def judge(self, children: Sequence[Child]) -> list[Individual]:
+        """Score and fitness of each child on the train window."""
+        records = self.evaluate(children)
+        out = []
+        for child in children:
+            record = records[child.id]
+            score = genome_score(
+                record.sharpe,
+                record.n_trades,
+                len(child.tree),
+                self.config.parsimony,
+                self.config.min_trades,
+            )
+            fitness, rho = portfolio_fitness(
+                score, record.returns, self.references, self.config.correlation_penalty
+            )
+            out.append(Individual(child, record, score, fitness, rho))
+        return out
+
+    def step(self) -> GenerationReport:
+        started = time.perf_counter()
+        self.number += 1
+        rng = random.Random(f"{self.seed}:{self.number}")
+        size = self.config.population
+        if not self.population or self.pending == "restart":
+            origin = "restart" if self.population else "random"
+            children = [self.breeder.fresh(rng, origin) for _ in range(size)]
+        else:
+            children = self._breed(rng)
+            if self.pending == "inject":
+                keep = size - self.replacing("inject")
+                children[keep:] = [self.breeder.fresh(rng, "injected") for _ in children[keep:]]
+        population = self.judge(children)
+        descriptors = [i.record.descriptor for i in population]
+        novel = novelty(descriptors, self.archive.descriptors(), self.config.novelty_k)
+        added = self.archive.admit(
+            [i.child.id for i in population], descriptors, novel, self.number
+        )
+        self.hall.update(
+            Fame(i.child.id, i.score, i.record.returns, self.number)
+            for i in population
+            if i.record.returns is not None
+        )
+        fitness = np.array([i.fitness for i in population])
+        event = self.monitor.observe(float(fitness.max()))
+        self.pending = event.action if event else None
+        self.population = population
+        return GenerationReport(
+            number=self.number,
+            population=population,
+            best_fitness=float(fitness.max()),
+            median_fitness=float(np.median(fitness)),
+            best_score=max(i.score for i in population),
+            diversity=_diversity(descriptors),
+            unique_genomes=len({i.child.id for i in population}),
+            archive_added=added,
+            event=event,
+            pending=self.pending,
+            replacing=self.replacing(self.pending),
+            seconds=time.perf_counter() - started,
+        )
+
+    def replacing(self, action: str | None) -> int:
+        """How many genomes of the next generation a stagnation action replaces."""
+        size = self.config.population
+        if action == "restart":
+            return size
+        if action == "inject":
+            return min(size - self.config.elite, round(self.config.inject_share * size))
+        return 0
+
+    def selection_rank(self) -> np.ndarray:
+        """Combined rank of the current population: (1 - w) x fitness rank + w x novelty rank
+        (novelty against the population and the archive as it stands)."""
+        w = self.config.novelty_weight
+        fitness = np.array([i.fitness for i in self.population])
+        novel = novelty(
+            [i.record.descriptor for i in self.population],
+            self.archive.descriptors(),
+            self.config.novelty_k,
+        )
+        rank: np.ndarray = (1 - w) * average_rank(fitness) + w * average_rank(novel)
+        return rank
+
+    def _breed(self, rng: random.Random) -> list[Child]:
+        size = self.config.population
+        rank = self.selection_rank()
+        by_fitness = sorted(
+            range(len(self.population)),
+            key=lambda i: (-self.population[i].fitness, self.population[i].child.id),
+        )
+        elite: list[Child] = []
+        for i in by_fitness:
+            child = self.population[i].child
+            if len(elite) < self.config.elite and child.id not in {e.id for e in elite}:
+                elite.append(child)
+        children = list(elite)
+        while len(children) < size:
+            first, second = self._tournament(rng, rank), self._tournament(rng, rank)
+            children.extend(self.breeder.children(rng, first, second))
+        return children[:size]
+
+    def _tournament(self, rng: random.Random, rank: np.ndarray) -> Child:
+        entrants = [rng.randrange(len(self.population)) for _ in range(self.config.tournament)]
+        best = max(entrants, key=lambda i: (rank[i], -i))
+        return self.population[best].child
+
+
+def _diversity(descriptors: list[np.ndarray | None]) -> float:
+    """Mean pairwise distance between the behaviour descriptors of a population."""
+    points = np.array([d for d in descriptors if d is not None])
+    if len(points) < 2:
+        return 0.0
+    dist = distances(points, points)
+    return float(dist.sum() / (len(points) * (len(points) - 1)))
+
+
+def average_rank(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of `values`, ties sharing their average rank (as scipy's rankdata)."""
+    sorter = np.argsort(values, kind="stable")
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[sorter] = np.arange(len(values))
+    ordered = values[sorter]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = starts.cumsum()[inverse]
+    bounds = np.r_[np.flatnonzero(starts), len(values)]
+    ranks: np.ndarray = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+    return ranks

@@ -1,0 +1,225 @@
+"""The evaluation cache: a genome is assessed at most once per window, ever.
+
+Looking up a genome on a window tries, in order, this run's memory, then research.db (earlier
+generations and nights), and only then assesses it with the executor; a fresh assessment is
+added to the session (genome row if new, evaluation row, trial count) for the caller to commit.
+Every fresh assessment is a trial of that window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import BacktestConfig
+from evolve.executor import Executor
+from evolve.variation import Child
+from fitness.assess import Assessment
+from fitness.panel import Panel
+from fitness.windows import Window
+from store import pack, unpack
+from store.models import Evaluation, Genome, TrialCount
+
+__all__ = ["EvaluationCache", "Record"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A genome's evaluation on one window, as stored."""
+
+    genome_id: str
+    window_id: str
+    sharpe: float | None
+    n_trades: int
+    metrics: dict[str, Any]
+    returns: np.ndarray | None
+    descriptor: np.ndarray | None
+    reason: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.sharpe is not None
+
+
+@dataclass
+class CacheCounts:
+    fresh: int = 0
+    memory_hits: int = 0
+    stored_hits: int = 0
+    failures: int = 0
+
+    @property
+    def hits(self) -> int:
+        return self.memory_hits + self.stored_hits
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.fresh + self.hits
+        return self.hits / total if total else 0.0
+
+
+@dataclass
+class EvaluationCache:
+    """Evaluations of genomes on `window` of `panel` (the full panel; workers get the window's
+    slice)."""
+
+    panel: Panel
+    window: Window
+    rules: BacktestConfig
+    executor: Executor
+    cache_bytes: int = 0
+    run_id: int | None = None
+    memory: dict[str, Record] = field(default_factory=dict)
+    counts: CacheCounts = field(default_factory=CacheCounts)
+
+    def __post_init__(self) -> None:
+        self.data = self.window.panel(self.panel)
+
+    def records(self, session: Session, genomes: Sequence[Child]) -> dict[str, Record]:
+        """The evaluation of every genome (by id), assessing only those never seen on this
+        window. Adds new genome and evaluation rows to `session` (not committed)."""
+        wanted: dict[str, Child] = {}
+        for child in genomes:
+            if child.id in self.memory or child.id in wanted:
+                self.counts.memory_hits += 1
+            else:
+                wanted[child.id] = child
+        if wanted:
+            stored = self._stored(session, list(wanted))
+            self.counts.stored_hits += len(stored)
+            self.memory.update(stored)
+            missing = [c for gid, c in wanted.items() if gid not in stored]
+            self._assess(session, missing)
+        return {c.id: self.memory[c.id] for c in genomes}
+
+    def _stored(self, session: Session, ids: list[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for start in range(0, len(ids), 500):
+            rows = session.scalars(
+                select(Evaluation).where(
+                    Evaluation.window_id == self.window.id,
+                    Evaluation.genome_id.in_(ids[start : start + 500]),
+                )
+            )
+            for row in rows:
+                out[row.genome_id] = _record(row)
+        return out
+
+    def _assess(self, session: Session, children: list[Child]) -> None:
+        if not children:
+            return
+        add_genomes(session, children, self.run_id)
+        texts = [c.text for c in children]
+        found = self.executor.assess(self.data, self.window, self.rules, texts, self.cache_bytes)
+        trials = session.get(TrialCount, self.window.id)
+        if trials is None:
+            trials = TrialCount(
+                window_id=self.window.id,
+                panel_fingerprint=self.panel.fingerprint,
+                trials=0,
+                sharpe_n=0,
+                sharpe_sum=0.0,
+                sharpe_sq_sum=0.0,
+            )
+            session.add(trials)
+        for child, assessment in zip(children, found, strict=True):
+            row = _row(child.id, self.window.id, assessment, self.run_id)
+            session.add(row)
+            self.memory[child.id] = _record(row)
+            self.counts.fresh += 1
+            trials.trials += 1
+            if row.sharpe is not None:
+                trials.sharpe_n += 1
+                trials.sharpe_sum += row.sharpe
+                trials.sharpe_sq_sum += row.sharpe**2
+            else:
+                self.counts.failures += 1
+                log.warning("genome %s failed on %s: %s", child.text, self.window.name, row.reason)
+        session.flush()
+
+
+def add_genomes(
+    session: Session, children: Sequence[Child], run_id: int | None, generation: int | None = None
+) -> None:
+    """Add the genomes research.db does not know yet (first origin and parents are kept)."""
+    ids = list({c.id: c for c in children})
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        known.update(
+            session.scalars(select(Genome.id).where(Genome.id.in_(ids[start : start + 500])))
+        )
+    for child in {c.id: c for c in children}.values():
+        if child.id in known:
+            continue
+        parents = [*child.parents, None, None]
+        session.add(
+            Genome(
+                id=child.id,
+                text=child.text,
+                size=len(child.tree),
+                height=child.tree.height,
+                origin=child.origin,
+                first_parent_id=parents[0],
+                second_parent_id=parents[1],
+                run_id=run_id,
+                generation=generation,
+            )
+        )
+        known.add(child.id)
+    session.flush()
+
+
+def _row(genome_id: str, window_id: str, a: Assessment, run_id: int | None) -> Evaluation:
+    if a.metrics is None or a.returns is None or a.descriptor is None:
+        return Evaluation(
+            genome_id=genome_id,
+            window_id=window_id,
+            ok=False,
+            reason=a.reason,
+            sharpe=None,
+            n_trades=0,
+            metrics={},
+            returns=None,
+            descriptor=None,
+            run_id=run_id,
+        )
+    return Evaluation(
+        genome_id=genome_id,
+        window_id=window_id,
+        ok=True,
+        reason=None,
+        sharpe=a.metrics.sharpe,
+        n_trades=a.metrics.n_trades,
+        metrics=_finite(a.metrics.as_dict()),
+        returns=pack(a.returns),
+        descriptor=a.descriptor.astype("<f8").tobytes(),
+        run_id=run_id,
+    )
+
+
+def _record(row: Evaluation) -> Record:
+    return Record(
+        genome_id=row.genome_id,
+        window_id=row.window_id,
+        sharpe=row.sharpe,
+        n_trades=row.n_trades,
+        metrics=dict(row.metrics),
+        returns=None if row.returns is None else unpack(row.returns),
+        descriptor=None if row.descriptor is None else np.frombuffer(row.descriptor, "<f8").copy(),
+        reason=row.reason,
+    )
+
+
+def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
+    # JSON has no infinity: an unbounded ratio (no loss at all) is stored as null.
+    return {
+        k: (v if not isinstance(v, float) or np.isfinite(v) else None) for k, v in metrics.items()
+    }

@@ -1,0 +1,110 @@
+"""Where genomes are assessed: worker processes on this machine (joblib) or a Dask cluster.
+
+Either way the work is the same pure function, `fitness.assess.assess_texts`, over contiguous
+chunks of the genome texts, and the results come back in input order, so the number and kind of
+workers never change a result.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from configs import BacktestConfig, ServiceError
+from fitness.assess import Assessment, assess_texts
+from fitness.panel import Panel
+from fitness.windows import Window
+
+__all__ = ["Executor", "open_executor"]
+
+
+class Executor(Protocol):
+    workers: int
+
+    def assess(
+        self, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int
+    ) -> list[Assessment]: ...
+
+    def close(self) -> None: ...
+
+
+def open_executor(spec: str, workers: int) -> Executor:
+    """ "joblib" with `workers` processes (0: one per core), or "dask://HOST:PORT"."""
+    if spec.startswith("dask://"):
+        return DaskExecutor(spec.removeprefix("dask://"))
+    return LocalExecutor(workers or os.cpu_count() or 1)
+
+
+def chunks(texts: list[str], parts: int) -> list[list[str]]:
+    """`texts` cut into at most `parts` contiguous chunks of near-equal length."""
+    parts = max(1, min(parts, len(texts)))
+    size, extra = divmod(len(texts), parts)
+    out, start = [], 0
+    for k in range(parts):
+        stop = start + size + (k < extra)
+        out.append(texts[start:stop])
+        start = stop
+    return out
+
+
+class LocalExecutor:
+    """joblib worker processes (loky), kept alive between generations."""
+
+    def __init__(self, workers: int) -> None:
+        from joblib import Parallel
+
+        self.workers = workers
+        self._parallel = Parallel(n_jobs=workers) if workers > 1 else None
+        if self._parallel is not None:
+            self._parallel.__enter__()
+
+    def assess(
+        self, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int
+    ) -> list[Assessment]:
+        if not texts:
+            return []
+        if self._parallel is None:
+            return assess_texts(data, window, rules, texts, cache_bytes)
+        from joblib import delayed
+
+        jobs = (
+            delayed(assess_texts)(data, window, rules, part, cache_bytes)
+            for part in chunks(texts, self.workers)
+        )
+        return [a for part in self._parallel(jobs) for a in part]
+
+    def close(self) -> None:
+        if self._parallel is not None:
+            self._parallel.__exit__(None, None, None)
+            self._parallel = None
+
+
+class DaskExecutor:
+    """A dask.distributed scheduler; a window's data is sent to every worker once."""
+
+    def __init__(self, address: str) -> None:
+        from distributed import Client
+
+        try:
+            self._client = Client(address, timeout=30)
+        except OSError as e:
+            raise ServiceError(f"cannot reach the Dask scheduler at {address}: {e}") from e
+        self.workers = max(1, len(self._client.scheduler_info()["workers"]))
+        self._scattered: dict[str, Any] = {}
+
+    def assess(
+        self, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int
+    ) -> list[Assessment]:
+        if not texts:
+            return []
+        if window.id not in self._scattered:
+            self._scattered = {window.id: self._client.scatter(data, broadcast=True)}
+        shared = self._scattered[window.id]
+        futures = [
+            self._client.submit(assess_texts, shared, window, rules, part, cache_bytes, pure=False)
+            for part in chunks(texts, 2 * self.workers)
+        ]
+        return [a for part in self._client.gather(futures) for a in part]
+
+    def close(self) -> None:
+        self._client.close()

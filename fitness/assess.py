@@ -1,0 +1,72 @@
+"""Assess genomes on one window: everything evolution keeps of an evaluation, computed where the
+work runs (a joblib or Dask worker) and sent back small.
+
+A genome that fails (an error in its evaluation or backtest) is reported with its reason, never
+raised: one bad genome must not end a night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from configs import BacktestConfig
+from fitness.behaviour import descriptor
+from fitness.metrics import Metrics
+from fitness.panel import Panel
+from fitness.score import WindowScorer
+from fitness.windows import Window
+
+__all__ = ["Assessment", "assess_texts", "float32_precision"]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One genome on one window.
+
+    Attributes:
+        metrics: None when the evaluation failed (`reason` says why).
+        returns: daily returns over the window's counted days, at float32 precision (what
+            research.db stores), so a fresh and a stored evaluation give the same numbers.
+        descriptor: the behaviour descriptor (fitness.behaviour), float64.
+    """
+
+    text: str
+    metrics: Metrics | None
+    returns: np.ndarray | None
+    descriptor: np.ndarray | None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.metrics is not None
+
+
+def float32_precision(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+def assess_texts(
+    data: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int = 0
+) -> list[Assessment]:
+    """Assess each genome text on `window`, given the window's own data (`window.panel(full)`:
+    warm-up and window, nothing later), in order."""
+    from genome.text import parse
+
+    scorer = WindowScorer.on_window_data(data, window, rules, cache_bytes)
+    out = []
+    for text in texts:
+        try:
+            scored = scorer.score(parse(text))
+            out.append(
+                Assessment(
+                    text,
+                    scored.metrics,
+                    float32_precision(scored.result.returns),
+                    descriptor(scored.result),
+                )
+            )
+        except Exception as e:  # any failure of one genome is its own verdict
+            out.append(Assessment(text, None, None, None, f"{type(e).__name__}: {e}"))
+    return out

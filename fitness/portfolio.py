@@ -1,0 +1,64 @@
+"""Portfolio-level fitness: a genome's score, less a penalty for resembling what the lab already
+owns.
+
+    score   = Sharpe after costs - parsimony x size          (WORST_FITNESS if it trades fewer
+                                                               than min_trades times, or failed)
+    rho     = max(0, highest Pearson correlation of the genome's daily returns with each
+              reference strategy's daily returns over the same window)
+    fitness = score - penalty x rho                          (WORST_FITNESS stays as it is)
+
+The reference strategies are the live book and the hall of fame. A clone of a reference (rho =
+1) loses `penalty` units of annualised Sharpe; a strategy that never moves (zero variance) has
+rho = 0. Sharpe is annualised (see fitness.metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["WORST_FITNESS", "genome_score", "highest_correlation", "portfolio_fitness"]
+
+# Below any reachable score: failed genomes and those that hardly trade.
+WORST_FITNESS = -100.0
+
+
+def genome_score(
+    sharpe: float | None, n_trades: int, size: int, parsimony: float, min_trades: int
+) -> float:
+    """The window-bound score of a genome (see the module docstring); `sharpe` None = failed."""
+    if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
+        return WORST_FITNESS
+    return max(WORST_FITNESS, sharpe - parsimony * size)
+
+
+def highest_correlation(returns: np.ndarray, references: Sequence[np.ndarray]) -> float:
+    """The largest Pearson correlation of `returns` with any of `references` (equal lengths),
+    or 0.0 when there is none or a series does not vary."""
+    best = 0.0
+    x = returns - returns.mean()
+    sx = float(np.sqrt(x @ x))
+    if sx == 0.0:
+        return 0.0
+    for reference in references:
+        if len(reference) != len(returns):
+            raise ValueError(
+                f"correlation needs series of equal length, got {len(returns)} and "
+                f"{len(reference)} days"
+            )
+        y = reference - reference.mean()
+        sy = float(np.sqrt(y @ y))
+        if sy > 0.0:
+            best = max(best, float(x @ y) / (sx * sy))
+    return best
+
+
+def portfolio_fitness(
+    score: float, returns: np.ndarray | None, references: Sequence[np.ndarray], penalty: float
+) -> tuple[float, float]:
+    """(fitness, rho) of a genome with `score` and daily `returns` against `references`."""
+    if score <= WORST_FITNESS or returns is None:
+        return WORST_FITNESS, 0.0
+    rho = max(0.0, highest_correlation(returns, references))
+    return score - penalty * rho, rho
