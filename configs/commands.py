@@ -67,6 +67,7 @@ def lab_command_options(command: F) -> F:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # store logs its migrations
         return command(*args, lab=CommandContext(config, db_url), **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -211,9 +211,7 @@ class EvolveConfig:
         _require(self.min_trades >= 0, "evolve.min_trades", "must not be negative")
         _require(self.novelty_k >= 1, "evolve.novelty_k", "must be at least 1")
         _require(self.archive_size >= 1, "evolve.archive_size", "must be at least 1")
-        _require(
-            self.stagnation_generations >= 1, "evolve.stagnation_generations", "must be >= 1"
-        )
+        _require(self.stagnation_generations >= 1, "evolve.stagnation_generations", "must be >= 1")
         _require(self.hall_of_fame >= 1, "evolve.hall_of_fame", "must be at least 1")
         _require(
             0 < self.distinct_correlation <= 1,

@@ -307,3 +307,35 @@ def random_genomes(lab: CommandContext, count: int, seed: int, max_depth: int) -
         if text not in ("true", "false"):
             click.echo(text)
             printed += 1
+
+
+@main.command("nightly")
+@click.option("--discovery", is_flag=True, help="also breed new genomes (else: re-score, refine).")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    help="wall time of the discovery in minutes (default: evolve.budget_minutes).",
+)
+@click.option("--generations", type=click.IntRange(min=0), help="stop after this many generations.")
+@click.option("--seed", type=click.IntRange(min=0), help="overrides evolve.seed.")
+@lab_command_options
+def nightly(
+    lab: CommandContext,
+    discovery: bool,
+    budget: float | None,
+    generations: int | None,
+    seed: int | None,
+) -> None:
+    """The nightly job: back up research.db, refresh the data, re-score the living genomes,
+    refine the best candidates and, with --discovery, breed new ones (resuming the stored
+    population and archive). Commits after every generation; a killed run resumes."""
+    import sys
+
+    from evolve.night_report import night_summary, progress_printer
+    from evolve.nightly import NightOptions, run_nightly
+
+    options = NightOptions(discovery, budget, generations, seed)
+    total = 60.0 * (budget or lab.config.evolve.budget_minutes)
+    with progress_printer(sys.stderr, generations, total) as progress:
+        summary = run_nightly(lab.config, lab.db_url, options, progress=progress)
+    click.echo(night_summary(summary, lab.config))

@@ -146,9 +146,7 @@ class EvaluationCache:
         session.flush()
 
 
-def add_genomes(
-    session: Session, children: Sequence[Child], run_id: int | None, generation: int | None = None
-) -> None:
+def add_genomes(session: Session, children: Sequence[Child], run_id: int | None) -> None:
     """Add the genomes research.db does not know yet (first origin and parents are kept)."""
     ids = list({c.id: c for c in children})
     known: set[str] = set()
@@ -170,7 +168,6 @@ def add_genomes(
                 first_parent_id=parents[0],
                 second_parent_id=parents[1],
                 run_id=run_id,
-                generation=generation,
             )
         )
         known.add(child.id)

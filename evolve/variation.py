@@ -42,6 +42,7 @@ __all__ = [
     "mutate_node",
     "mutate_shrink",
     "mutate_uniform",
+    "significant",
 ]
 
 _TERMINALS = {
@@ -117,7 +118,7 @@ def mutate_constant(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp
     if node.ret is Const:
         value = node.value
         moved = value * (1.0 + rng.gauss(0.0, 0.2)) if value != 0 else rng.gauss(0.0, 0.05)
-        tree[i] = Constant(max(-CONST_LIMIT, min(CONST_LIMIT, _significant(moved, 3))))
+        tree[i] = Constant(max(-CONST_LIMIT, min(CONST_LIMIT, significant(moved, 3))))
     else:
         k = WINDOWS.index(window_of(node))
         k = min(len(WINDOWS) - 1, max(0, k + rng.choice((-1, 1))))
@@ -205,7 +206,7 @@ def _positions_by_type(tree: gp.PrimitiveTree) -> dict[type, list[int]]:
     return out
 
 
-def _significant(value: float, digits: int) -> float:
+def significant(value: float, digits: int) -> float:
     if value == 0 or not math.isfinite(value):
         return 0.0
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))

@@ -8,6 +8,7 @@ opened, so a command never meets an old schema.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from configs import ConfigurationError, ServiceError
 
 __all__ = ["MIGRATIONS", "Database", "alembic_config", "open_database", "sqlite_path"]
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -72,7 +75,10 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
     database = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
     if upgrade:
         try:
-            upgrade_to(database, "head")
+            before, head = database.revision(), head_revision()
+            if before != head:
+                upgrade_to(database, "head")
+                log.info("research database %s migrated from %s to %s", _shown(url), before, head)
         except OperationalError as e:
             engine.dispose()
             raise ServiceError(f"cannot open the research database {_shown(url)}: {e.orig}") from e

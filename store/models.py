@@ -128,7 +128,6 @@ class Genome(Base):
     first_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
     second_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    generation: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
 

@@ -103,7 +103,6 @@ def upgrade() -> None:
         sa.Column("first_parent_id", sa.String(length=64), nullable=True),
         sa.Column("second_parent_id", sa.String(length=64), nullable=True),
         sa.Column("run_id", sa.Integer(), nullable=True),
-        sa.Column("generation", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["first_parent_id"], ["genomes.id"], name=op.f("fk_genomes_first_parent_id_genomes")

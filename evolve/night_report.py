@@ -1,0 +1,94 @@
+"""What `evolve nightly` shows: a progress bar on a terminal (a log line per generation
+otherwise, as under systemd), and the summary at the end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+import click
+
+from configs import LabConfig
+from evolve.engine import GenerationReport
+from evolve.nightly import NightSummary, Progress
+from evolve.reports import costs_line
+
+__all__ = ["night_summary", "progress_printer"]
+
+log = logging.getLogger("evolve.nightly")
+
+
+@contextmanager
+def progress_printer(
+    stream: TextIO, generations: int | None, budget_seconds: float
+) -> Iterator[Progress]:
+    """A progress callback: a bar over the generations (or the time budget) on a terminal,
+    one log line per generation elsewhere."""
+    if not stream.isatty():
+
+        def line(report: GenerationReport, elapsed: float) -> None:
+            log.info("%s (%.0fs)", _generation_line(report), elapsed)
+
+        yield line
+        return
+    length = generations if generations else int(budget_seconds)
+    with click.progressbar(
+        length=length, label="evolving", file=stream, show_eta=True, show_pos=bool(generations)
+    ) as bar:
+        done = [0]
+
+        def advance(report: GenerationReport, elapsed: float) -> None:
+            step = 1 if generations else int(min(elapsed, budget_seconds)) - done[0]
+            done[0] += step
+            bar.label = _generation_line(report)
+            bar.update(step)
+
+        yield advance
+
+
+def _generation_line(report: GenerationReport) -> str:
+    event = f" {report.event.action}" if report.event else ""
+    return (
+        f"generation {report.number}: best {report.best_fitness:.3f} median "
+        f"{report.median_fitness:.3f} unique {report.unique_genomes}{event}"
+    )
+
+
+def night_summary(summary: NightSummary, config: LabConfig) -> str:
+    lines = [f"run {summary.run_id}"]
+    if summary.data_warning:
+        lines.append(f"warning: {summary.data_warning}")
+    lines += [f"window {name}: {text}" for name, text in summary.windows.items()]
+    lines.append(costs_line(config.backtest))
+    best = "-" if summary.best_fitness is None else f"{summary.best_fitness:.3f}"
+    lines += [
+        f"re-scored living genomes: {summary.rescored}",
+        f"generations: {summary.generations} (last {summary.last_generation}"
+        + (f", stopped by {summary.stopped_by})" if summary.stopped_by else ")"),
+        f"evaluations: {summary.evaluations} new, {summary.cache_hits} from the cache "
+        f"(hit rate {summary.hit_rate:.0%}), {summary.failures} failed",
+        f"trials on the train window so far: {summary.trials}",
+        f"best fitness (train): {best}",
+        f"stagnation events: {len(summary.stagnation_events)}",
+    ]
+    lines += [f"  {event}" for event in summary.stagnation_events]
+    lines.append(f"new candidates: {len(summary.candidates)} (metrics on the train window)")
+    lines += [_candidate_line(c) for c in summary.candidates]
+    if summary.refined:
+        lines.append(f"refined candidates: {len(summary.refined)}")
+        lines += [_candidate_line(c) + f" <- {c['parent']}" for c in summary.refined]
+    memory = summary.peak_memory_mb
+    lines.append(
+        f"time: {summary.seconds:.0f}s  peak memory: {memory.get('all_processes', 0):.0f} MB "
+        f"all processes ({memory.get('main', 0):.0f} MB main)"
+    )
+    return "\n".join(lines)
+
+
+def _candidate_line(c: dict[str, object]) -> str:
+    return (
+        f"  {str(c['id'])[:12]} fitness {c['fitness']:.3f} sharpe {c['sharpe']:.2f} "
+        f"trades {c['n_trades']}  {c['text']}"
+    )

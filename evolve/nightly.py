@@ -1,0 +1,541 @@
+"""`evolve nightly`: the job the timer starts every night.
+
+    take the lock (one run at a time; a lock left by a dead process is taken over)
+    back up research.db (SQLite; the newest keep_backups copies stay)
+    tonight's data (evolve.night_data) -> panel, windows; recorded with their ids
+    runs still marked "running" died: mark them "interrupted"
+    re-score the living genomes (hall of fame, candidates, live book) on train and validation
+    with --discovery:
+        continue the lineage (evolve.lineage) generation after generation until --generations
+        or the --budget would be exceeded; commit after each one
+        the best new genomes, distinct by id and behaviour, become candidates
+    refine the constants of the best candidates (Optuna, train window)
+    summary
+
+The correlation penalty's reference strategies (the live book and the hall of fame as the run
+starts) are fixed for the run and stored with it; a run that resumes an interrupted one uses the
+interrupted run's reference, so the resumed lineage is the one the first run would have bred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from configs import LabConfig
+from evolve.engine import Engine, GenerationReport
+from evolve.evaluations import EvaluationCache, Record
+from evolve.executor import Executor, open_executor
+from evolve.hall_of_fame import Fame, distinct
+from evolve.lineage import children_of, load_lineage, save_generation
+from evolve.memory import MemoryPeak
+from evolve.night_data import night_panel
+from evolve.refine import refine
+from evolve.variation import Child
+from fitness.panel import Panel
+from fitness.portfolio import WORST_FITNESS, genome_score
+from fitness.windows import Window, build_windows
+from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
+from store.models import (
+    Candidate,
+    HallOfFameEntry,
+    PanelRecord,
+    Run,
+    StagnationEvent,
+    TrialCount,
+    WindowRecord,
+)
+
+__all__ = ["NightOptions", "NightSummary", "run_nightly"]
+
+log = logging.getLogger(__name__)
+LIVE_STATUSES = ("approved", "live")
+
+
+@dataclass(frozen=True)
+class NightOptions:
+    discovery: bool = False
+    budget_minutes: float | None = None
+    generations: int | None = None
+    seed: int | None = None
+
+
+@dataclass
+class NightSummary:
+    run_id: int = 0
+    data_warning: str | None = None
+    windows: dict[str, str] = field(default_factory=dict)
+    generations: int = 0
+    last_generation: int = 0
+    evaluations: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    trials: int = 0
+    best_fitness: float | None = None
+    stagnation_events: list[str] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    refined: list[dict[str, Any]] = field(default_factory=list)
+    rescored: int = 0
+    seconds: float = 0.0
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)
+    stopped_by: str = ""
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.evaluations + self.cache_hits
+        return self.cache_hits / total if total else 0.0
+
+
+Progress = Callable[[GenerationReport, float], None]
+
+
+def run_nightly(
+    config: LabConfig,
+    db_url: str,
+    options: NightOptions,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> NightSummary:
+    """One nightly run (see the module docstring). `executor` overrides the configured one."""
+    now = now or dt.datetime.now(dt.UTC)
+    started = time.monotonic()
+    with RunLock(Path(config.evolve.lock_file), "evolve nightly") as lock:
+        if lock.stale:
+            log.warning("a previous run (pid %s) died holding the lock", lock.stale.get("pid"))
+        path = sqlite_path(db_url)
+        if path is not None:
+            copy = backup_sqlite(
+                path, Path(config.store.backup_dir), config.store.keep_backups, now
+            )
+            if copy is not None:
+                log.info("research.db backed up to %s", copy)
+        database = open_database(db_url, config.store.busy_timeout_ms)
+        own_executor = executor is None
+        executor = executor or open_executor(config.evolve.executor, config.evolve.workers)
+        try:
+            with MemoryPeak() as peak:
+                night = _Night(config, database, options, executor, started, progress, peak)
+                return night.run(now)
+        finally:
+            if own_executor:
+                executor.close()
+            database.close()
+
+
+class _Night:
+    def __init__(
+        self,
+        config: LabConfig,
+        database: Database,
+        options: NightOptions,
+        executor: Executor,
+        started: float,
+        progress: Progress | None,
+        peak: MemoryPeak,
+    ) -> None:
+        self.peak = peak
+        self.config = config
+        self.db = database
+        self.options = options
+        self.executor = executor
+        self.started = started
+        self.progress = progress
+        self.seed = options.seed if options.seed is not None else config.evolve.seed
+        self.summary = NightSummary()
+
+    def run(self, now: dt.datetime) -> NightSummary:
+        panel, report, warning = night_panel(self.config, now)
+        self.summary.data_warning = warning
+        windows = build_windows(panel, self.config.windows, self.config.backtest)
+        self.summary.windows = {name: w.describe() for name, w in windows.items()}
+        with self.db.transaction() as session:
+            _record_data(session, panel, report.source, windows)
+            resumed = _interrupted(session)
+            run = self._start_run(session, panel, windows["train"], resumed)
+            run_id = run.id
+        self.summary.run_id = run_id
+        try:
+            self._work(run_id, panel, windows)
+        except BaseException as e:
+            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            self._finish(run_id, status)
+            raise
+        self._finish(run_id, "finished")
+        return self.summary
+
+    def _finish(self, run_id: int, status: str) -> None:
+        self.peak.sample()
+        self.summary.peak_memory_mb = {
+            "main": round(self.peak.main_mb, 1),
+            "all_processes": round(self.peak.total_mb, 1),
+        }
+        with self.db.transaction() as session:
+            _finish(session, run_id, status, self.summary, self.started)
+
+    def _start_run(self, session: Session, panel: Panel, train: Window, resumed: Run | None) -> Run:
+        resumes = (
+            resumed
+            if resumed is not None
+            and resumed.discovery
+            and self.options.discovery
+            and resumed.seed == self.seed
+            and resumed.train_window_id == train.id
+            else None
+        )
+        if resumes is not None:
+            reference = list(resumes.reference)
+            log.info("resuming interrupted run %d from its last committed generation", resumes.id)
+        else:
+            reference = _reference_ids(session)
+        run = Run(
+            discovery=self.options.discovery,
+            config_id=self.config.id,
+            config=self.config.to_dict(),
+            seed=self.seed,
+            code_version=code_version(),
+            status="running",
+            pid=os.getpid(),
+            panel_fingerprint=panel.fingerprint,
+            train_window_id=train.id,
+            resumes_run_id=resumes.id if resumes else None,
+            reference=reference,
+        )
+        session.add(run)
+        session.flush()
+        return run
+
+    def _cache(self, panel: Panel, window: Window, run_id: int) -> EvaluationCache:
+        return EvaluationCache(
+            panel,
+            window,
+            self.config.backtest,
+            self.executor,
+            self.config.evolve.subtree_cache_mb * 2**20,
+            run_id,
+        )
+
+    def _work(self, run_id: int, panel: Panel, windows: dict[str, Window]) -> None:
+        train = self._cache(panel, windows["train"], run_id)
+        validation = self._cache(panel, windows["validation"], run_id)
+        with self.db.transaction() as session:
+            living = children_of(session, _living_ids(session))
+            for cache in (train, validation):
+                cache.records(session, list(living.values()))
+            self.summary.rescored = len(living)
+        if self.options.discovery:
+            self._evolve(run_id, train)
+        self._refine(run_id, train)
+        with self.db.transaction() as session:
+            counts = train.counts
+            self.summary.evaluations = counts.fresh + validation.counts.fresh
+            self.summary.cache_hits = counts.hits + validation.counts.hits
+            self.summary.failures = counts.failures + validation.counts.failures
+            trials = session.get(TrialCount, train.window.id)
+            self.summary.trials = trials.trials if trials else 0
+
+    def _evolve(self, run_id: int, train: EvaluationCache) -> None:
+        cfg = self.config.evolve
+        budget = 60.0 * (self.options.budget_minutes or cfg.budget_minutes)
+        with self.db.transaction() as session:
+            run = session.get(Run, run_id)
+            assert run is not None
+            references = _returns(train, session, list(run.reference))
+            lineage = load_lineage(session, cfg, train.records)
+            engine = Engine(
+                cfg,
+                self.seed,
+                partial(train.records, session),
+                references,
+                lineage.archive,
+                lineage.hall,
+                lineage.monitor,
+                lineage.number,
+                lineage.population,
+                lineage.pending,
+            )
+        last_seconds = 0.0
+        while True:
+            wanted = self.options.generations
+            if wanted is not None and self.summary.generations >= wanted:
+                self.summary.stopped_by = "generations"
+                break
+            elapsed = time.monotonic() - self.started
+            if elapsed + last_seconds > budget:
+                self.summary.stopped_by = "budget"
+                break
+            before = (train.counts.fresh, train.counts.hits, train.counts.failures)
+            with self.db.transaction() as session:
+                engine.evaluate = partial(train.records, session)
+                report = engine.step()
+                counts = (
+                    train.counts.fresh - before[0],
+                    train.counts.hits - before[1],
+                    train.counts.failures - before[2],
+                )
+                save_generation(
+                    session,
+                    run_id,
+                    train.window.id,
+                    report,
+                    engine.archive,
+                    engine.hall,
+                    engine.monitor,
+                    counts,
+                )
+            last_seconds = report.seconds
+            self.summary.generations += 1
+            self.summary.last_generation = report.number
+            self.summary.best_fitness = max(
+                self.summary.best_fitness or WORST_FITNESS, report.best_fitness
+            )
+            if report.event is not None:
+                self.summary.stagnation_events.append(
+                    f"generation {report.number}: {report.event.action} "
+                    f"(best fitness {report.event.best:.3f}, improvement "
+                    f"{report.event.improvement:+.3f})"
+                )
+            if self.progress is not None:
+                self.progress(report, time.monotonic() - self.started)
+        with self.db.transaction() as session:
+            engine.evaluate = partial(train.records, session)
+            self.summary.candidates = self._write_candidates(session, run_id, train, engine)
+
+    def _write_candidates(
+        self, session: Session, run_id: int, train: EvaluationCache, engine: Engine
+    ) -> list[dict[str, Any]]:
+        cfg = self.config.evolve
+        existing = session.scalars(select(Candidate.genome_id)).all()
+        old = train.records(session, list(children_of(session, existing).values()))
+        pool = {i.child.id: i for i in engine.population if i.fitness > WORST_FITNESS}
+        for fame in engine.hall.members:
+            if fame.genome_id not in pool:
+                members = engine.judge(list(children_of(session, [fame.genome_id]).values()))
+                pool[fame.genome_id] = members[0]
+        fresh = [
+            i
+            for i in pool.values()
+            if i.child.id not in old
+            and all(
+                _correlation(i.record, o) <= cfg.distinct_correlation
+                for o in old.values()
+                if o.returns is not None
+            )
+        ]
+        chosen = distinct(
+            (
+                Fame(i.child.id, i.fitness, i.record.returns, 0)
+                for i in fresh
+                if i.record.returns is not None
+            ),
+            cfg.candidates,
+            cfg.distinct_correlation,
+        )
+        by_id = {i.child.id: i for i in fresh}
+        out = []
+        for fame in chosen:
+            individual = by_id[fame.genome_id]
+            session.add(
+                Candidate(
+                    genome_id=fame.genome_id,
+                    run_id=run_id,
+                    window_id=train.window.id,
+                    score=individual.score,
+                    fitness=individual.fitness,
+                )
+            )
+            out.append(
+                _described(
+                    individual.child, individual.record, individual.score, individual.fitness
+                )
+            )
+        return out
+
+    def _refine(self, run_id: int, train: EvaluationCache) -> None:
+        cfg = self.config.evolve
+        if cfg.refine_candidates == 0 or cfg.refine_trials == 0:
+            return
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Candidate)
+                .where(Candidate.status == "candidate")
+                .order_by(Candidate.score.desc(), Candidate.genome_id)
+            ).all()
+            trees = children_of(session, [r.genome_id for r in rows])
+            originals = [trees[r.genome_id] for r in rows if trees[r.genome_id].origin != "refined"]
+            for k, original in enumerate(originals[: cfg.refine_candidates]):
+
+                def score(child: Child, s: Session = session) -> float:
+                    record = train.records(s, [child])[child.id]
+                    return genome_score(
+                        record.sharpe,
+                        record.n_trades,
+                        len(child.tree),
+                        cfg.parsimony,
+                        cfg.min_trades,
+                    )
+
+                found = refine(original, score, cfg.refine_trials, self.seed + k)
+                if found is None:
+                    continue
+                child, value = found
+                if session.scalars(
+                    select(Candidate).where(Candidate.genome_id == child.id)
+                ).first():
+                    continue
+                record = train.records(session, [child])[child.id]
+                session.add(
+                    Candidate(
+                        genome_id=child.id,
+                        run_id=run_id,
+                        window_id=train.window.id,
+                        score=value,
+                        fitness=value,
+                    )
+                )
+                self.summary.refined.append(
+                    {**_described(child, record, value, value), "parent": original.text}
+                )
+
+
+def _described(child: Child, record: Record, score: float, fitness: float) -> dict[str, Any]:
+    metrics = record.metrics
+    return {
+        "id": child.id,
+        "text": child.text,
+        "score": score,
+        "fitness": fitness,
+        "sharpe": record.sharpe,
+        "cagr": metrics.get("cagr"),
+        "max_drawdown": metrics.get("max_drawdown"),
+        "n_trades": record.n_trades,
+    }
+
+
+def _correlation(record: Record, other: Record) -> float:
+    from fitness.portfolio import highest_correlation
+
+    if record.returns is None or other.returns is None:
+        return 0.0
+    return highest_correlation(record.returns, [other.returns])
+
+
+def _record_data(session: Session, panel: Panel, source: str, windows: dict[str, Window]) -> None:
+    if session.get(PanelRecord, panel.fingerprint) is None:
+        session.add(
+            PanelRecord(
+                fingerprint=panel.fingerprint,
+                source=source,
+                n_symbols=len(panel.symbols),
+                n_days=len(panel.dates),
+                first_day=panel.dates[0].item(),
+                last_day=panel.dates[-1].item(),
+            )
+        )
+        session.flush()
+    for window in windows.values():
+        if session.get(WindowRecord, window.id) is None:
+            session.add(
+                WindowRecord(
+                    id=window.id,
+                    name=window.name,
+                    panel_fingerprint=panel.fingerprint,
+                    first_day=window.first.item(),
+                    last_day=window.last.item(),
+                    n_days=window.n_days,
+                    warmup_days=window.warmup_days,
+                    rules={},
+                )
+            )
+    session.flush()
+
+
+def _interrupted(session: Session) -> Run | None:
+    """Mark runs left "running" (their process died: this one holds the lock) as interrupted;
+    the newest of them, if any."""
+    dead = session.scalars(select(Run).where(Run.status == "running").order_by(Run.id)).all()
+    for run in dead:
+        run.status = "interrupted"
+        log.warning("run %d was interrupted (its process died); its committed work is kept", run.id)
+    return dead[-1] if dead else None
+
+
+def _living_ids(session: Session) -> list[str]:
+    hall = session.scalars(select(HallOfFameEntry.genome_id)).all()
+    candidates = session.scalars(select(Candidate.genome_id)).all()
+    return list(dict.fromkeys([*hall, *candidates]))
+
+
+def _reference_ids(session: Session) -> list[str]:
+    """The live book (approved candidates) and the hall of fame, as the run starts."""
+    book = session.scalars(
+        select(Candidate.genome_id).where(Candidate.status.in_(LIVE_STATUSES))
+    ).all()
+    hall = session.scalars(select(HallOfFameEntry.genome_id)).all()
+    return list(dict.fromkeys([*book, *hall]))
+
+
+def _returns(cache: EvaluationCache, session: Session, ids: list[str]) -> list[Any]:
+    children = children_of(session, ids)
+    records = cache.records(session, [children[i] for i in ids if i in children])
+    return [r.returns for r in records.values() if r.returns is not None]
+
+
+def _finish(
+    session: Session, run_id: int, status: str, summary: NightSummary, started: float
+) -> None:
+    summary.seconds = time.monotonic() - started
+    events = session.scalars(
+        select(StagnationEvent.id).where(StagnationEvent.run_id == run_id)
+    ).all()
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(
+            status=status,
+            finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            summary={
+                "generations": summary.generations,
+                "last_generation": summary.last_generation,
+                "evaluations": summary.evaluations,
+                "cache_hits": summary.cache_hits,
+                "failures": summary.failures,
+                "trials": summary.trials,
+                "best_fitness": summary.best_fitness,
+                "stagnation_events": len(events),
+                "candidates": [c["id"] for c in summary.candidates],
+                "refined": [c["id"] for c in summary.refined],
+                "seconds": summary.seconds,
+                "peak_memory_mb": summary.peak_memory_mb,
+                "stopped_by": summary.stopped_by,
+            },
+        )
+    )
+
+
+def code_version() -> str:
+    """The lab's version, with the git commit when running from a checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version("gplab")
+    except PackageNotFoundError:
+        text = "unknown"
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref = (head.parent / ref[5:]).read_text().strip()
+        return f"{text}+{ref[:12]}"
+    except OSError:
+        return text
