@@ -152,7 +152,13 @@ def save_generation(
     session.add(generation)
     session.flush()
     session.add_all(
-        PopulationMember(generation_id=generation.id, position=k, genome_id=i.child.id)
+        PopulationMember(
+            generation_id=generation.id,
+            position=k,
+            genome_id=i.child.id,
+            score=i.score,
+            fitness=i.fitness,
+        )
         for k, i in enumerate(report.population)
     )
     session.execute(delete(ArchiveEntry))

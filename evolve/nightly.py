@@ -160,7 +160,7 @@ class _Night:
         windows = build_windows(panel, self.config.windows, self.config.backtest)
         self.summary.windows = {name: w.describe() for name, w in windows.items()}
         with self.db.transaction() as session:
-            _record_data(session, panel, report.source, windows)
+            record_data(session, panel, report.source, windows)
             resumed = _interrupted(session)
             run = self._start_run(session, panel, windows["train"], resumed)
             run_id = run.id
@@ -430,7 +430,7 @@ def _correlation(record: Record, other: Record) -> float:
     return highest_correlation(record.returns, [other.returns])
 
 
-def _record_data(session: Session, panel: Panel, source: str, windows: dict[str, Window]) -> None:
+def record_data(session: Session, panel: Panel, source: str, windows: dict[str, Window]) -> None:
     if session.get(PanelRecord, panel.fingerprint) is None:
         session.add(
             PanelRecord(

@@ -197,6 +197,8 @@ class PopulationMember(Base):
     generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"))
+    score: Mapped[float] = mapped_column(Float)
+    fitness: Mapped[float] = mapped_column(Float)
 
 
 class ArchiveEntry(Base):

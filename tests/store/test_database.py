@@ -72,11 +72,18 @@ def test_sqlite_runs_in_wal_mode_and_enforces_foreign_keys(tmp_path: Path) -> No
         assert raw.execute("PRAGMA foreign_keys").fetchone() == (1,)
         assert raw.execute("PRAGMA busy_timeout").fetchone() == (1234,)
     with pytest.raises(IntegrityError), database.transaction() as session:
-        session.add(WindowRecord(
-            id="w" * 64, name="train", panel_fingerprint="missing",
-            first_day=dt.date(2006, 1, 3), last_day=dt.date(2011, 12, 30),
-            n_days=1510, warmup_days=250, rules={},
-        ))
+        session.add(
+            WindowRecord(
+                id="w" * 64,
+                name="train",
+                panel_fingerprint="missing",
+                first_day=dt.date(2006, 1, 3),
+                last_day=dt.date(2011, 12, 30),
+                n_days=1510,
+                warmup_days=250,
+                rules={},
+            )
+        )
     with database.transaction() as session:
         assert session.scalars(select(WindowRecord)).all() == []
 
@@ -106,10 +113,16 @@ def test_packed_returns_round_trip_at_float32_precision() -> None:
 def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
     database = open_database(_url(tmp_path))
     with database.transaction() as session:
-        session.add(PanelRecord(
-            fingerprint="f" * 64, source="bundled", n_symbols=2, n_days=3,
-            first_day=dt.date(2020, 1, 2), last_day=dt.date(2020, 1, 6),
-        ))
+        session.add(
+            PanelRecord(
+                fingerprint="f" * 64,
+                source="bundled",
+                n_symbols=2,
+                n_days=3,
+                first_day=dt.date(2020, 1, 2),
+                last_day=dt.date(2020, 1, 6),
+            )
+        )
     folder = tmp_path / "backups"
     made = [
         backup_sqlite(tmp_path / "research.db", folder, 3, dt.datetime(2026, 1, day, 3, 0))
@@ -125,10 +138,18 @@ def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
 def test_runs_store_plain_json(tmp_path: Path) -> None:
     database = open_database(_url(tmp_path))
     with database.transaction() as session:
-        session.add(Run(
-            discovery=True, config_id="c" * 64, config={"evolve": {"seed": 1}}, seed=1,
-            code_version="test", status="running", pid=1, reference=["a" * 64],
-        ))
+        session.add(
+            Run(
+                discovery=True,
+                config_id="c" * 64,
+                config={"evolve": {"seed": 1}},
+                seed=1,
+                code_version="test",
+                status="running",
+                pid=1,
+                reference=["a" * 64],
+            )
+        )
     with database.transaction() as session:
         run = session.scalars(select(Run)).one()
         assert run.config == {"evolve": {"seed": 1}} and run.reference == ["a" * 64]

@@ -116,6 +116,8 @@ def upgrade() -> None:
         sa.Column("generation_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("genome_id", sa.String(length=64), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("fitness", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["generation_id"],
             ["generations.id"],

@@ -1,0 +1,61 @@
+"""Small nightly runs for tests: a config file in a temporary folder and helpers to read the
+lineage back from research.db."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from configs import LabConfig, load_config
+from store import open_database
+from store.models import Generation, PopulationMember
+
+SMALL = """
+[evolve]
+population = 16
+elite = 2
+tournament = 3
+novelty_k = 5
+hall_of_fame = 5
+candidates = 3
+refine_candidates = 1
+refine_trials = 4
+workers = 1
+subtree_cache_mb = 16
+"""
+
+
+def small_config(folder: Path, extra: str = "") -> tuple[LabConfig, Path]:
+    """A small configuration written to `folder/lab.toml` (`extra`: more TOML, merged by
+    section: a section already in SMALL must not be repeated)."""
+    path = folder / "lab.toml"
+    path.write_text(textwrap.dedent(SMALL) + textwrap.dedent(extra))
+    return load_config(path), path
+
+
+def populations(db_url: str) -> dict[int, list[tuple[str, float, float]]]:
+    """Per generation number: (genome id, score, fitness) in population order."""
+    database = open_database(db_url)
+    out: dict[int, list[tuple[str, float, float]]] = {}
+    with database.transaction() as session:
+        for generation in session.scalars(select(Generation).order_by(Generation.number)):
+            members = session.scalars(
+                select(PopulationMember)
+                .where(PopulationMember.generation_id == generation.id)
+                .order_by(PopulationMember.position)
+            )
+            out[generation.number] = [(m.genome_id, m.score, m.fitness) for m in members]
+    database.close()
+    return out
+
+
+def rows(db_url: str, model: Any) -> list[Any]:
+    database = open_database(db_url)
+    with database.transaction() as session:
+        found = list(session.scalars(select(model)).all())
+        session.expunge_all()
+    database.close()
+    return found

@@ -1,0 +1,68 @@
+"""Portfolio-level fitness: the correlation penalty and the score rules, on real returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from configs import load_config
+from fitness.assess import assess_texts
+from fitness.market_data import load_panel
+from fitness.metrics import TRADING_DAYS
+from fitness.portfolio import (
+    WORST_FITNESS,
+    genome_score,
+    highest_correlation,
+    portfolio_fitness,
+)
+from fitness.windows import build_windows
+
+
+def _sharpe(r: np.ndarray) -> float:
+    return float(r.mean() / r.std(ddof=1) * np.sqrt(TRADING_DAYS))
+
+
+@pytest.fixture(scope="module")
+def live_returns() -> dict[str, np.ndarray]:
+    config = load_config(None)
+    panel, _ = load_panel(config.data, config.alpaca)
+    train = build_windows(panel, config.windows, config.backtest)["train"]
+    texts = ["gt(close, sma(close, 200))", "gt(sub(close, sma(close, 200)), 0)"]
+    found = assess_texts(train.panel(panel), train, config.backtest, texts)
+    assert all(a.returns is not None for a in found)
+    return {a.text: a.returns for a in found if a.returns is not None}
+
+
+def test_a_clone_of_a_live_strategy_scores_below_an_uncorrelated_genome_of_equal_sharpe(
+    live_returns: dict[str, np.ndarray],
+) -> None:
+    live = live_returns["gt(close, sma(close, 200))"]
+    # The same rule written differently: another genome id, the same daily returns.
+    clone = live_returns["gt(sub(close, sma(close, 200)), 0)"]
+    # The same returns in another order: exactly the same Sharpe, (almost) no correlation.
+    uncorrelated = np.random.default_rng(7).permutation(live)
+    assert _sharpe(clone) == pytest.approx(_sharpe(uncorrelated), rel=1e-9)
+    score = genome_score(_sharpe(clone), 100, 5, parsimony=0.002, min_trades=20)
+    clone_fitness, clone_rho = portfolio_fitness(score, clone, [live], penalty=0.5)
+    other_fitness, other_rho = portfolio_fitness(score, uncorrelated, [live], penalty=0.5)
+    assert clone_rho == pytest.approx(1.0)
+    assert abs(other_rho) < 0.1
+    assert clone_fitness < other_fitness
+    assert clone_fitness == pytest.approx(score - 0.5)
+
+
+def test_the_score_is_sharpe_less_parsimony_and_worst_below_min_trades() -> None:
+    assert genome_score(1.2, 50, 10, 0.01, 20) == pytest.approx(1.1)
+    assert genome_score(1.2, 19, 10, 0.01, 20) == WORST_FITNESS
+    assert genome_score(None, 50, 10, 0.01, 20) == WORST_FITNESS
+    assert portfolio_fitness(WORST_FITNESS, None, [], 0.5) == (WORST_FITNESS, 0.0)
+
+
+def test_correlation_is_zero_for_a_flat_series_and_needs_equal_lengths() -> None:
+    assert highest_correlation(np.zeros(10), [np.arange(10.0)]) == 0.0
+    assert highest_correlation(np.arange(10.0), [np.zeros(10)]) == 0.0
+    assert highest_correlation(np.arange(10.0), [-np.arange(10.0), np.arange(10.0)]) == (
+        pytest.approx(1.0)
+    )
+    with pytest.raises(ValueError, match="equal length"):
+        highest_correlation(np.arange(10.0), [np.arange(9.0)])
