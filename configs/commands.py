@@ -67,7 +67,8 @@ def lab_command_options(command: F) -> F:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # store logs its migrations
+        for chatty in ("alembic", "matplotlib"):  # store logs its own migrations
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         return command(*args, lab=CommandContext(config, db_url), **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -339,3 +339,38 @@ def nightly(
     with progress_printer(sys.stderr, generations, total) as progress:
         summary = run_nightly(lab.config, lab.db_url, options, progress=progress)
     click.echo(night_summary(summary, lab.config))
+
+
+@main.command("status")
+@lab_command_options
+def status(lab: CommandContext) -> None:
+    """Recent runs, the population, the novelty archive, trials per window, the hall of fame
+    and the candidates."""
+    from evolve.status import status_text
+    from store import open_database
+
+    database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+    with database.transaction() as session:
+        click.echo(status_text(session))
+
+
+@main.command("report")
+@click.option(
+    "--out", default="evolve-report.png", show_default=True, type=click.Path(dir_okay=False)
+)
+@lab_command_options
+def report(lab: CommandContext, out: str) -> None:
+    """Write a PNG of the lineage: best and median fitness, diversity and archive size per
+    generation, stagnation events marked."""
+    from pathlib import Path
+
+    from evolve.charts import lineage_chart
+    from evolve.status import history
+    from store import open_database
+
+    database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+    with database.transaction() as session:
+        lineage = history(session)
+    if not lineage.number:
+        raise click.UsageError("no generations yet: run `evolve nightly --discovery` first")
+    click.echo(f"wrote {lineage_chart(lineage, Path(out))} ({len(lineage.number)} generations)")

@@ -1,0 +1,49 @@
+"""`evolve report`: the lineage as a PNG (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evolve.status import History
+from fitness.portfolio import WORST_FITNESS
+
+__all__ = ["lineage_chart"]
+
+
+def lineage_chart(history: History, path: Path) -> Path:
+    """Best and median fitness, diversity and archive size per generation, with stagnation
+    events marked (inject dashed, restart solid). Fitness at the floor (no feasible genome) is
+    drawn as a gap."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def floor_gap(values: list[float]) -> list[float]:
+        return [v if v > WORST_FITNESS else float("nan") for v in values]
+
+    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
+    x = history.number
+    top.plot(x, floor_gap(history.best), label="best fitness")
+    top.plot(x, floor_gap(history.median), label="median fitness")
+    top.set_ylabel("fitness (train window)")
+    top.legend(loc="lower right")
+    middle.plot(x, history.diversity, color="tab:green")
+    middle.set_ylabel("diversity\n(mean behaviour distance)")
+    bottom.plot(x, history.archive, color="tab:purple")
+    bottom.set_ylabel("novelty archive size")
+    bottom.set_xlabel("generation")
+    for axis in (top, middle, bottom):
+        for number, action in history.events:
+            axis.axvline(
+                number,
+                color="tab:red",
+                linestyle="--" if action == "inject" else "-",
+                linewidth=0.8,
+            )
+    top.set_title("Lineage (red: stagnation events, dashed inject, solid restart)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

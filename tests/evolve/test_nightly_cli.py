@@ -1,0 +1,137 @@
+"""`evolve nightly`, `status` and `report` as real subprocesses on the bundled data: the end to
+end run, resuming after `kill -9`, the lock, and the data fallback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.evolve.nights import SMALL, populations
+from tests.evolve.test_cli import EVOLVE, run
+
+
+def _folder(tmp_path: Path, name: str, extra: str = "") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "lab.toml").write_text(SMALL + extra)
+    return folder
+
+
+def _generations(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as connection:
+            return int(connection.execute("SELECT count(*) FROM generations").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.parametrize("command", [["nightly"], ["status"], ["report"]])
+def test_the_nightly_commands_have_help(command: list[str], tmp_path: Path) -> None:
+    result = run(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--config" in result.stdout
+
+
+def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "lab")
+    result = run("nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        "generations: 3",
+        "evaluations:",
+        "hit rate",
+        "trials on the train window",
+        "best fitness (train)",
+        "stagnation events:",
+        "new candidates:",
+        "peak memory:",
+        "window train: train 2006-01-03..2011-12-30",
+        "costs:",
+    ):
+        assert expected in out, expected
+    assert "fitness" in out.split("new candidates:")[1]
+    assert (folder / "research.db").exists()
+    # Not a terminal: one plain log line per generation.
+    assert result.stderr.count("generation ") >= 3
+    again = run("nightly", "--config", "lab.toml", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    assert "generations: 0" in again.stdout and "re-scored living genomes:" in again.stdout
+    assert len(list((folder / "backups").glob("research-*.db"))) >= 1
+    status = run("status", "--config", "lab.toml", cwd=folder)
+    assert status.returncode == 0, status.stderr
+    assert "population: generation 3" in status.stdout and "trials" in status.stdout
+    chart = run("report", "--config", "lab.toml", "--out", "lineage.png", cwd=folder)
+    assert chart.returncode == 0, chart.stderr
+    assert (folder / "lineage.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path) -> None:
+    reference = _folder(tmp_path, "reference")
+    whole = run(
+        "nightly", "--discovery", "--generations", "8", "--config", "lab.toml", cwd=reference
+    )
+    assert whole.returncode == 0, whole.stderr
+    killed = _folder(tmp_path, "killed")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    process = subprocess.Popen(
+        [EVOLVE, "nightly", "--discovery", "--generations", "8", "--config", "lab.toml"],
+        cwd=killed,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _generations(killed / "research.db") < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    done = _generations(killed / "research.db")
+    assert 3 <= done < 8
+    resumed = run(
+        "nightly", "--discovery", "--generations", str(8 - done), "--config", "lab.toml", cwd=killed
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "interrupted" in resumed.stderr and "died holding the lock" in resumed.stderr
+    assert populations(f"sqlite:///{killed / 'research.db'}") == populations(
+        f"sqlite:///{reference / 'research.db'}"
+    )
+
+
+def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "lab")
+    holder = subprocess.Popen(
+        [
+            EVOLVE.replace("evolve", "python"),
+            "-c",
+            "import sys, time; from pathlib import Path; from store import RunLock; "
+            "RunLock(Path('evolve-nightly.lock'), 'evolve nightly').acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = run("nightly", "--config", "lab.toml", cwd=folder)
+        assert result.returncode == 2
+        assert f"evolve nightly is already running (pid {holder.pid}" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+
+
+def test_without_alpaca_keys_the_night_falls_back_to_the_bundled_data(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "lab", '[data]\nsource = "alpaca"\n')
+    result = run("nightly", "--config", "lab.toml", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert "no Alpaca keys in the environment" in result.stdout
+    assert "using the bundled data instead" in result.stderr
