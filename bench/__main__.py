@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, genome_speed, load_speed
+from bench import backtest_speed, evolution, genome_speed, load_speed
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -34,6 +34,7 @@ TARGETS = {
     "extra_mb_max": 300.0,
     "x_two_workers": 1.6,
     "x_floor": 3.0,
+    "evolution_peak_mb_all": 1500.0,
 }
 
 
@@ -95,6 +96,11 @@ def main() -> int:
     load_path = BUNDLED_BARS if args.smoke else sources[0][1]
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
+    if args.smoke:
+        report["evolution"] = evolution.measure(BUNDLED_BARS, config, 20, 2, 1)
+    else:
+        report["evolution"] = evolution.measure(sources[0][1], config, 300, 30, 2)
+    print("evolution " + " ".join(f"{k}={_fmt(v)}" for k, v in report["evolution"].items()))
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())

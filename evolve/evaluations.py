@@ -100,6 +100,11 @@ class EvaluationCache:
             self._assess(session, missing)
         return {c.id: self.memory[c.id] for c in genomes}
 
+    def forget(self, keep: set[str]) -> None:
+        """Drop from memory every evaluation but those of `keep` (they stay in research.db and
+        come back from there when needed): the memory of a long night stays bounded."""
+        self.memory = {gid: r for gid, r in self.memory.items() if gid in keep}
+
     def _stored(self, session: Session, ids: list[str]) -> dict[str, Record]:
         out: dict[str, Record] = {}
         for start in range(0, len(ids), 500):

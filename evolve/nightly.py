@@ -294,6 +294,11 @@ class _Night:
                     counts,
                 )
             last_seconds = report.seconds
+            train.forget(
+                {i.child.id for i in report.population}
+                | {f.genome_id for f in engine.hall.members}
+                | {m.genome_id for m in engine.archive.members}
+            )
             self.summary.generations += 1
             self.summary.last_generation = report.number
             self.summary.best_fitness = max(

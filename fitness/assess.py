@@ -18,7 +18,7 @@ from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window
 
-__all__ = ["Assessment", "assess_texts", "float32_precision"]
+__all__ = ["Assessment", "assess_texts", "stored_precision"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class Assessment:
 
     Attributes:
         metrics: None when the evaluation failed (`reason` says why).
-        returns: daily returns over the window's counted days, at float32 precision (what
-            research.db stores), so a fresh and a stored evaluation give the same numbers.
+        returns: daily returns over the window's counted days, at the precision research.db
+            stores them (float16, see store.arrays), so a fresh and a stored evaluation give
+            the same numbers.
         descriptor: the behaviour descriptor (fitness.behaviour), float64.
     """
 
@@ -43,8 +44,9 @@ class Assessment:
         return self.metrics is not None
 
 
-def float32_precision(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32).astype(np.float64)
+def stored_precision(values: np.ndarray) -> np.ndarray:
+    """`values` at the precision research.db keeps return series (float16; store.arrays)."""
+    return np.asarray(values, dtype="<f2").astype(np.float64)
 
 
 def assess_texts(
@@ -63,7 +65,7 @@ def assess_texts(
                 Assessment(
                     text,
                     scored.metrics,
-                    float32_precision(scored.result.returns),
+                    stored_precision(scored.result.returns),
                     descriptor(scored.result),
                 )
             )

@@ -2,7 +2,7 @@
 
 Conventions: ids of genomes and windows are their SHA-256 hex digests (64 characters); times are
 UTC; JSON columns hold plain values (numbers, strings, lists), never code; daily return series
-are float32 arrays compressed with zlib (`store.arrays`). Models carry no session and no logic.
+are float16 arrays compressed with zlib (`store.arrays`). Models carry no session and no logic.
 """
 
 from __future__ import annotations
