@@ -62,6 +62,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs")
     parser.add_argument("--no-vectorbt", action="store_true", help="skip the vectorbt comparison")
+    parser.add_argument(
+        "--evolution-only", action="store_true", help="only the discovery-run benchmark"
+    )
     args = parser.parse_args()
     config = load_config()
     repeats = 3 if args.smoke else 20
@@ -75,6 +78,8 @@ def main() -> int:
         "backtest": {},
     }
     print(f"machine: {report['machine']}")
+    if args.evolution_only:
+        return _evolution(report, sources[0][1], config, args.smoke)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -96,11 +101,7 @@ def main() -> int:
     load_path = BUNDLED_BARS if args.smoke else sources[0][1]
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
-    if args.smoke:
-        report["evolution"] = evolution.measure(BUNDLED_BARS, config, 20, 2, 1)
-    else:
-        report["evolution"] = evolution.measure(sources[0][1], config, 300, 30, 2)
-    print("evolution " + " ".join(f"{k}={_fmt(v)}" for k, v in report["evolution"].items()))
+    _evolution(report, sources[0][1], config, args.smoke)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -111,6 +112,18 @@ def main() -> int:
     ok = all(f["pandas_agrees"] for f in report["backtest"].values())
     print(f"engine agrees with the pandas reference: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
+
+
+def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> int:
+    if smoke:
+        report["evolution"] = evolution.measure(BUNDLED_BARS, config, 20, 2, 1)
+    else:
+        report["evolution"] = evolution.measure(data, config, 300, 30, 2)
+    print("evolution " + " ".join(f"{k}={_fmt(v)}" for k, v in report["evolution"].items()))
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if smoke else "") + "evolution-" + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    return 0
 
 
 def _small(panel: Panel) -> Panel:

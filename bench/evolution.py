@@ -129,14 +129,12 @@ def ea_simple(config: LabConfig, population: int, generations: int, workers: int
 
     def mate(a: Any, b: Any) -> tuple[Any, Any]:
         x, y = breeder._crossover(a, b, rng=rng)
-        a[:], b[:] = x, y
-        return a, b
+        return creator.BenchTree(x), creator.BenchTree(y)
 
     def mutate(a: Any) -> tuple[Any]:
         _, operator = breeder._mutations[rng.randrange(len(breeder._mutations))]
         (x,) = operator(a, rng=rng)
-        a[:] = x
-        return (a,)
+        return (creator.BenchTree(x),)
 
     toolbox = base.Toolbox()
     toolbox.register("evaluate", lambda i: (0.0,))

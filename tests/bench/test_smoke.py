@@ -21,7 +21,9 @@ def test_benchmark_smoke_run() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "engine agrees with the pandas reference: yes" in result.stdout
-    newest = max((ROOT / "bench" / "results").glob("smoke-*.json"), key=lambda p: p.stat().st_mtime)
+    newest = max(
+        (ROOT / "bench" / "results").glob("smoke-2*.json"), key=lambda p: p.stat().st_mtime
+    )
     figures = json.loads(newest.read_text())
     (backtest,) = figures["backtest"].values()
     assert backtest["engine_ms"] > 0 and backtest["pandas_ms"] > 0 and backtest["vectorbt_ms"] > 0
@@ -31,3 +33,6 @@ def test_benchmark_smoke_run() -> None:
     assert genome["baseline_signal_agreement"] > 0.9  # same grammar, pandas conventions
     assert genome["same_results"] is True  # 1 and 2 workers score alike
     assert 0 <= genome["hit_rate"] <= 1 and genome["x_floor"] > 0
+    evolution = figures["evolution"]
+    assert evolution["generations"] == 2 and evolution["engine_evaluations"] > 0
+    assert evolution["easimple_evaluations"] > 0 and evolution["engine_peak_mb_all"] > 0
