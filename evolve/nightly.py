@@ -87,6 +87,7 @@ class NightSummary:
     refined: list[dict[str, Any]] = field(default_factory=list)
     rescored: int = 0
     seconds: float = 0.0
+    evolve_seconds: float = 0.0  # the generation loop alone (breeding, scoring, commits)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     stopped_by: str = ""
 
@@ -265,6 +266,7 @@ class _Night:
                 lineage.pending,
             )
         last_seconds = 0.0
+        loop_started = time.monotonic()
         while True:
             wanted = self.options.generations
             if wanted is not None and self.summary.generations >= wanted:
@@ -312,6 +314,7 @@ class _Night:
                 )
             if self.progress is not None:
                 self.progress(report, time.monotonic() - self.started)
+        self.summary.evolve_seconds = time.monotonic() - loop_started
         with self.db.transaction() as session:
             engine.evaluate = partial(train.records, session)
             self.summary.candidates = self._write_candidates(session, run_id, train, engine)
@@ -521,6 +524,7 @@ def _finish(
                 "candidates": [c["id"] for c in summary.candidates],
                 "refined": [c["id"] for c in summary.refined],
                 "seconds": summary.seconds,
+                "evolve_seconds": summary.evolve_seconds,
                 "peak_memory_mb": summary.peak_memory_mb,
                 "stopped_by": summary.stopped_by,
             },

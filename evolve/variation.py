@@ -43,6 +43,8 @@ __all__ = [
     "mutate_shrink",
     "mutate_uniform",
     "significant",
+    "tunable_leaves",
+    "with_leaves",
 ]
 
 _TERMINALS = {
@@ -197,6 +199,31 @@ class Breeder:
                 origins[k] = f"mutation:{name}" if origins[k] == "copy" else "crossover+mutation"
             out.append(child_of(tree, origins[k], own))
         return out
+
+
+def tunable_leaves(tree: gp.PrimitiveTree) -> list[float | int]:
+    """The constants and lookbacks of `tree`, in prefix order (what `with_leaves` replaces)."""
+    return [
+        node.value if node.ret is Const else window_of(node)
+        for node in tree
+        if node.arity == 0 and node.ret in (Const, Window)
+    ]
+
+
+def with_leaves(child: Child, values: list[float | int], origin: str) -> Child:
+    """`child` with its constants and lookbacks replaced by `values` (as `tunable_leaves`
+    orders them; a constant is rounded to 3 significant digits, a lookback must be one of
+    `WINDOWS`); the parent of the result is `child`."""
+    tree = gp.PrimitiveTree(child.tree)
+    spots = [i for i, node in enumerate(tree) if node.arity == 0 and node.ret in (Const, Window)]
+    if len(spots) != len(values):
+        raise ValueError(f"{len(spots)} tunable leaves, got {len(values)} values")
+    for i, value in zip(spots, values, strict=True):
+        if tree[i].ret is Const:
+            tree[i] = Constant(max(-CONST_LIMIT, min(CONST_LIMIT, significant(value, 3))))
+        else:
+            tree[i] = _WINDOW_LEAF[int(value)]
+    return child_of(tree, origin, (child.id,))
 
 
 def _positions_by_type(tree: gp.PrimitiveTree) -> dict[type, list[int]]:
