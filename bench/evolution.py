@@ -9,9 +9,9 @@
   on the same workers.
 
 Figures: wall time (of the whole run, and of the generation loop that compares with eaSimple's
-loop: data loading and set-up excluded on both sides), evaluations and evaluations per second, the engine's cache hit rate, the
-peak resident memory of all processes together (sampled every 0.25 s), and a projected night on
-a Raspberry Pi 5.
+loop: data loading and set-up excluded on both sides), evaluations and evaluations per second,
+the engine's cache hit rate, the peak resident memory of all processes together (sampled every
+0.25 s), the size of research.db, and a projected night on a Raspberry Pi 5.
 """
 
 from __future__ import annotations
