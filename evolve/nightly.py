@@ -19,6 +19,7 @@ interrupted run's reference, so the resumed lineage is the one the first run wou
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -32,7 +33,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from configs import LabConfig
+from configs import BacktestConfig, LabConfig
 from evolve.engine import Engine, GenerationReport
 from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
@@ -43,7 +44,7 @@ from evolve.night_data import night_panel
 from evolve.refine import refine
 from evolve.variation import Child
 from fitness.panel import Panel
-from fitness.portfolio import WORST_FITNESS, genome_score
+from fitness.portfolio import WORST_FITNESS, genome_score, highest_correlation
 from fitness.windows import Window, build_windows
 from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.models import (
@@ -161,7 +162,7 @@ class _Night:
         windows = build_windows(panel, self.config.windows, self.config.backtest)
         self.summary.windows = {name: w.describe() for name, w in windows.items()}
         with self.db.transaction() as session:
-            record_data(session, panel, report.source, windows)
+            record_data(session, panel, report.source, windows, self.config.backtest)
             resumed = _interrupted(session)
             run = self._start_run(session, panel, windows["train"], resumed)
             run_id = run.id
@@ -326,19 +327,17 @@ class _Night:
         existing = session.scalars(select(Candidate.genome_id)).all()
         old = train.records(session, list(children_of(session, existing).values()))
         pool = {i.child.id: i for i in engine.population if i.fitness > WORST_FITNESS}
-        for fame in engine.hall.members:
-            if fame.genome_id not in pool:
-                members = engine.judge(list(children_of(session, [fame.genome_id]).values()))
-                pool[fame.genome_id] = members[0]
+        famous = [f.genome_id for f in engine.hall.members if f.genome_id not in pool]
+        pool.update(
+            (i.child.id, i) for i in engine.judge(list(children_of(session, famous).values()))
+        )
+        old_returns = [o.returns for o in old.values() if o.returns is not None]
         fresh = [
             i
             for i in pool.values()
             if i.child.id not in old
-            and all(
-                _correlation(i.record, o) <= cfg.distinct_correlation
-                for o in old.values()
-                if o.returns is not None
-            )
+            and i.record.returns is not None
+            and highest_correlation(i.record.returns, old_returns) <= cfg.distinct_correlation
         ]
         chosen = distinct(
             (
@@ -430,15 +429,15 @@ def _described(child: Child, record: Record, score: float, fitness: float) -> di
     }
 
 
-def _correlation(record: Record, other: Record) -> float:
-    from fitness.portfolio import highest_correlation
-
-    if record.returns is None or other.returns is None:
-        return 0.0
-    return highest_correlation(record.returns, [other.returns])
-
-
-def record_data(session: Session, panel: Panel, source: str, windows: dict[str, Window]) -> None:
+def record_data(
+    session: Session,
+    panel: Panel,
+    source: str,
+    windows: dict[str, Window],
+    rules: BacktestConfig,
+) -> None:
+    """Add the panel and its windows (with the account and cost rules they measure with) to
+    research.db unless they are there already."""
     if session.get(PanelRecord, panel.fingerprint) is None:
         session.add(
             PanelRecord(
@@ -462,7 +461,7 @@ def record_data(session: Session, panel: Panel, source: str, windows: dict[str, 
                     last_day=window.last.item(),
                     n_days=window.n_days,
                     warmup_days=window.warmup_days,
-                    rules={},
+                    rules=dataclasses.asdict(rules),
                 )
             )
     session.flush()

@@ -169,7 +169,7 @@ class Breeder:
         limit = bounded(max_height, max_size)
         self._crossover = limit(crossover)
         self._mutations = [(name, limit(op)) for name, op in MUTATIONS.items()]
-        self.max_height, self.max_size = max_height, max_size
+        self.max_size = max_size
 
     def fresh(self, rng: random.Random, origin: str = "random") -> Child:
         """A fresh genome, ramped half-and-half, within the size limit."""

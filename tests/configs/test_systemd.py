@@ -23,7 +23,9 @@ def test_the_nightly_units_verify(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     result = subprocess.run(
         ["systemd-analyze", "verify", *(str(p) for p in sorted(tmp_path.iterdir()))],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "MemoryMax=2560M" in (UNITS / "evolve-nightly.service").read_text()

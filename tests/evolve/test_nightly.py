@@ -29,6 +29,7 @@ from store.models import (
     Run,
     StagnationEvent,
     TrialCount,
+    WindowRecord,
 )
 from tests.evolve.nights import populations, rows, small_config
 
@@ -96,6 +97,8 @@ def test_a_genome_gets_one_evaluation_per_window_and_the_same_fitness_every_time
     train_id = rows(url, Generation)[0].train_window_id
     trials = {t.window_id: t for t in rows(url, TrialCount)}
     assert trials[train_id].trials == sum(1 for e in evaluations if e.window_id == train_id)
+    # Each stored window says which account and cost rules its numbers were measured with.
+    assert {w.rules["slippage_bps"] for w in rows(url, WindowRecord)} == {5.0}
 
 
 def test_a_stored_evaluation_equals_a_fresh_one_in_another_process_and_night(
@@ -250,7 +253,7 @@ def test_a_genome_that_fails_gets_the_worst_fitness_and_a_logged_reason(
     # A genome whose text cannot be evaluated (as a tampered database row would be).
     broken = good.__class__(good.tree, "gt(close, sma(close, 7))", "f" * 64, "user", ())
     with database.transaction() as session, caplog.at_level(logging.WARNING):
-        record_data(session, panel, "bundled", {"train": train})
+        record_data(session, panel, "bundled", {"train": train}, config.backtest)
         found = cache.records(session, [good, broken])
     assert found[good.id].ok and not found[broken.id].ok
     assert "expected a window" in (found[broken.id].reason or "")

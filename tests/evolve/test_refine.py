@@ -33,7 +33,7 @@ def test_a_refined_genome_is_a_new_genome_with_a_parent_and_a_better_score(
     original = child_of(parse("and(gt(rsi(close, 14), 55), gt(close, sma(close, 100)))"), "user")
     assert sorted(tunable_leaves(original.tree)) == [14, 55.0, 100]
     with database.transaction() as session:
-        record_data(session, panel, "bundled", {"train": train})
+        record_data(session, panel, "bundled", {"train": train}, config.backtest)
 
         def score(child: Child) -> float:
             record = cache.records(session, [child])[child.id]
