@@ -21,8 +21,10 @@ __all__ = [
     "BacktestConfig",
     "DataConfig",
     "EvolveConfig",
+    "GateConfig",
     "LabConfig",
     "LogConfig",
+    "ReviewConfig",
     "StoreConfig",
     "WindowsConfig",
 ]
@@ -231,6 +233,75 @@ class EvolveConfig:
 
 
 @dataclass(frozen=True)
+class GateConfig:
+    min_dsr: float
+    trials: Literal["all", "effective"]
+    correlation_sample: int
+    min_sharpe: float
+    beat_buy_and_hold: bool
+    min_trades: int
+    max_drawdown: float
+    cost_multiplier: float
+    min_stressed_sharpe: float
+    max_live_correlation: float
+    max_pbo: float
+    pbo_splits: int
+    pbo_cohort: int
+    constant_step: float
+    robustness_share: float
+    min_positive_years: float
+    min_year_days: int
+    lookahead_cuts: int
+
+    def check(self) -> None:
+        for key in ("min_dsr", "max_pbo", "robustness_share", "min_positive_years"):
+            value = getattr(self, key)
+            _require(0 <= value <= 1, f"gate.{key}", f"must be in [0, 1], got {value}")
+        _require(
+            -1 <= self.max_live_correlation <= 1,
+            "gate.max_live_correlation",
+            f"must be in [-1, 1], got {self.max_live_correlation}",
+        )
+        _require(
+            self.correlation_sample >= 2,
+            "gate.correlation_sample",
+            f"must be at least 2, got {self.correlation_sample}",
+        )
+        _require(self.min_trades >= 0, "gate.min_trades", "must not be negative")
+        _require(
+            0 < self.max_drawdown <= 1,
+            "gate.max_drawdown",
+            f"must be in (0, 1], got {self.max_drawdown}",
+        )
+        _require(
+            self.cost_multiplier >= 1,
+            "gate.cost_multiplier",
+            f"must be at least 1, got {self.cost_multiplier}",
+        )
+        _require(
+            self.pbo_splits >= 2 and self.pbo_splits % 2 == 0 and self.pbo_splits <= 20,
+            "gate.pbo_splits",
+            f"must be even, from 2 to 20, got {self.pbo_splits}",
+        )
+        _require(self.pbo_cohort >= 2, "gate.pbo_cohort", "must be at least 2")
+        _require(
+            0 < self.constant_step < 1,
+            "gate.constant_step",
+            f"must be in (0, 1), got {self.constant_step}",
+        )
+        _require(self.min_year_days >= 2, "gate.min_year_days", "must be at least 2")
+        _require(self.lookahead_cuts >= 1, "gate.lookahead_cuts", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    chart_dir: str = field(metadata=PATH)
+
+    def check(self) -> None:
+        _require(self.chart_dir.strip() != "", "review.chart_dir", "must not be empty")
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     backup_dir: str = field(metadata=PATH)
     keep_backups: int
@@ -259,6 +330,8 @@ class LabConfig:
     windows: WindowsConfig
     backtest: BacktestConfig
     evolve: EvolveConfig
+    gate: GateConfig
+    review: ReviewConfig
     store: StoreConfig
     log: LogConfig
 

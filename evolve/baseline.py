@@ -6,9 +6,8 @@ genomes, scored exactly as bred ones are.
 
 from __future__ import annotations
 
-import dataclasses
-
 from configs import BacktestConfig
+from fitness.buy_and_hold import BUY_AND_HOLD, buy_and_hold
 from fitness.metrics import Metrics
 from fitness.panel import Panel
 from fitness.score import WindowScorer
@@ -17,7 +16,6 @@ from genome.text import parse
 
 __all__ = ["BUY_AND_HOLD", "SMA_RULE", "baseline_report"]
 
-BUY_AND_HOLD = "true"  # hold every symbol that has a price
 SMA_RULE = "gt(close, sma(close, 200))"
 
 
@@ -27,13 +25,10 @@ def baseline_report(
     """Per window: equal-weight buy-and-hold of the universe (one slot per symbol, entered when
     a symbol has data, never rebalanced), and `close > sma(close, 200)` with the configured
     `max_positions`."""
-    everyone = dataclasses.replace(rules, max_positions=panel.n_symbols)
     rows: list[tuple[Window, str, Metrics]] = []
     for window in windows.values():
-        for name, genome, account in (
-            (f"buy-and-hold ({panel.n_symbols} slots)", BUY_AND_HOLD, everyone),
-            (f"{SMA_RULE} ({rules.max_positions} slots)", SMA_RULE, rules),
-        ):
-            scored = WindowScorer(panel, window, account).score(parse(genome))
-            rows.append((window, name, scored.metrics))
+        held = buy_and_hold(panel, window, rules)
+        rows.append((window, f"buy-and-hold ({panel.n_symbols} slots)", held.metrics))
+        scored = WindowScorer(panel, window, rules).score(parse(SMA_RULE))
+        rows.append((window, f"{SMA_RULE} ({rules.max_positions} slots)", scored.metrics))
     return rows

@@ -328,16 +328,20 @@ def nightly(
 ) -> None:
     """The nightly job: back up research.db, refresh the data, re-score the living genomes,
     refine the best candidates and, with --discovery, breed new ones (resuming the stored
-    population and archive). Commits after every generation; a killed run resumes."""
+    population and archive); then the promotion gate judges the new candidates on the
+    validation window. Commits after every generation; a killed run resumes."""
     import sys
 
     from evolve.night_report import night_summary, progress_printer
     from evolve.nightly import NightOptions, run_nightly
+    from promotion.gating import gate_pending
 
     options = NightOptions(discovery, budget, generations, seed)
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
     with progress_printer(sys.stderr, generations, total) as progress:
-        summary = run_nightly(lab.config, lab.db_url, options, progress=progress)
+        summary = run_nightly(
+            lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
+        )
     click.echo(night_summary(summary, lab.config))
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from pathlib import Path
 
 from configs import LabConfig, ServiceError
-from fitness.market_data import load_panel
+from fitness.market_data import load_panel, offline_source
 from fitness.panel import Panel
 from fitness.problems import DataError, DataReport
 
@@ -38,9 +37,8 @@ def night_panel(config: LabConfig, now: dt.datetime) -> tuple[Panel, DataReport,
             reason = f"the Alpaca refresh failed ({e})"
     else:
         reason = "no Alpaca keys in the environment (APCA_API_KEY_ID, APCA_API_SECRET_KEY)"
-    cache = Path(config.alpaca.cache_dir) / f"alpaca-bars-{config.alpaca.feed}.parquet"
-    fallback = str(cache) if cache.exists() else "bundled"
-    used = f"the last Alpaca cache {cache}" if cache.exists() else "the bundled data"
+    fallback = offline_source(config.data, config.alpaca)
+    used = "the bundled data" if fallback == "bundled" else f"the last Alpaca cache {fallback}"
     warning = f"{reason}: using {used} instead"
     log.warning(warning)
     panel, report = load_panel(config.data, config.alpaca, source=fallback)

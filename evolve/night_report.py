@@ -79,6 +79,7 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
     if summary.refined:
         lines.append(f"refined candidates: {len(summary.refined)}")
         lines += [_candidate_line(c) + f" <- {c['parent']}" for c in summary.refined]
+    lines += summary.gate
     memory = summary.peak_memory_mb
     lines.append(
         f"time: {summary.seconds:.0f}s  peak memory: {memory.get('all_processes', 0):.0f} MB "

@@ -19,7 +19,6 @@ interrupted run's reference, so the resumed lineage is the one the first run wou
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -33,7 +32,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from configs import BacktestConfig, LabConfig
+from configs import LabConfig
 from evolve.engine import Engine, GenerationReport
 from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
@@ -47,14 +46,13 @@ from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, genome_score, highest_correlation
 from fitness.windows import Window, build_windows
 from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
+from store.data_records import code_version, record_data
 from store.models import (
     Candidate,
     HallOfFameEntry,
-    PanelRecord,
     Run,
     StagnationEvent,
     TrialCount,
-    WindowRecord,
 )
 
 __all__ = ["NightOptions", "NightSummary", "run_nightly"]
@@ -91,6 +89,7 @@ class NightSummary:
     evolve_seconds: float = 0.0  # the generation loop alone (breeding, scoring, commits)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     stopped_by: str = ""
+    gate: list[str] = field(default_factory=list)  # what the after-run step reported
 
     @property
     def hit_rate(self) -> float:
@@ -99,6 +98,9 @@ class NightSummary:
 
 
 Progress = Callable[[GenerationReport, float], None]
+# Run after a finished night, in its own transaction, with the night's data: (session, panel,
+# data source, windows, run id) -> lines for the summary. The CLI passes the promotion gate.
+AfterRun = Callable[[Session, Panel, str, dict[str, Window], int], list[str]]
 
 
 def run_nightly(
@@ -108,8 +110,11 @@ def run_nightly(
     now: dt.datetime | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    after: AfterRun | None = None,
 ) -> NightSummary:
-    """One nightly run (see the module docstring). `executor` overrides the configured one."""
+    """One nightly run (see the module docstring). `executor` overrides the configured one;
+    `after` runs once the night's work is committed and the run marked finished (its failure
+    leaves that work in place)."""
     now = now or dt.datetime.now(dt.UTC)
     started = time.monotonic()
     with RunLock(Path(config.evolve.lock_file), "evolve nightly") as lock:
@@ -128,7 +133,13 @@ def run_nightly(
         try:
             with MemoryPeak() as peak:
                 night = _Night(config, database, options, executor, started, progress, peak)
-                return night.run(now)
+                summary = night.run(now)
+                if after is not None:
+                    with database.transaction() as session:
+                        summary.gate = after(
+                            session, night.panel, night.source, night.windows, summary.run_id
+                        )
+                return summary
         finally:
             if own_executor:
                 executor.close()
@@ -160,6 +171,7 @@ class _Night:
         panel, report, warning = night_panel(self.config, now)
         self.summary.data_warning = warning
         windows = build_windows(panel, self.config.windows, self.config.backtest)
+        self.panel, self.source, self.windows = panel, report.source, windows
         self.summary.windows = {name: w.describe() for name, w in windows.items()}
         with self.db.transaction() as session:
             record_data(session, panel, report.source, windows, self.config.backtest)
@@ -429,44 +441,6 @@ def _described(child: Child, record: Record, score: float, fitness: float) -> di
     }
 
 
-def record_data(
-    session: Session,
-    panel: Panel,
-    source: str,
-    windows: dict[str, Window],
-    rules: BacktestConfig,
-) -> None:
-    """Add the panel and its windows (with the account and cost rules they measure with) to
-    research.db unless they are there already."""
-    if session.get(PanelRecord, panel.fingerprint) is None:
-        session.add(
-            PanelRecord(
-                fingerprint=panel.fingerprint,
-                source=source,
-                n_symbols=len(panel.symbols),
-                n_days=len(panel.dates),
-                first_day=panel.dates[0].item(),
-                last_day=panel.dates[-1].item(),
-            )
-        )
-        session.flush()
-    for window in windows.values():
-        if session.get(WindowRecord, window.id) is None:
-            session.add(
-                WindowRecord(
-                    id=window.id,
-                    name=window.name,
-                    panel_fingerprint=panel.fingerprint,
-                    first_day=window.first.item(),
-                    last_day=window.last.item(),
-                    n_days=window.n_days,
-                    warmup_days=window.warmup_days,
-                    rules=dataclasses.asdict(rules),
-                )
-            )
-    session.flush()
-
-
 def _interrupted(session: Session) -> Run | None:
     """Mark runs left "running" (their process died: this one holds the lock) as interrupted;
     the newest of them, if any."""
@@ -529,21 +503,3 @@ def _finish(
             },
         )
     )
-
-
-def code_version() -> str:
-    """The lab's version, with the git commit when running from a checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version("gplab")
-    except PackageNotFoundError:
-        text = "unknown"
-    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
-    try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            ref = (head.parent / ref[5:]).read_text().strip()
-        return f"{text}+{ref[:12]}"
-    except OSError:
-        return text

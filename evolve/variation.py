@@ -30,6 +30,8 @@ from deap import gp
 
 from genome import PSET, WINDOWS, bounded, generate, half_and_half, simplify
 from genome.grammar import CONST_LIMIT, Const, Constant, Window, window_of
+from genome.leaves import tunable_leaves
+from genome.leaves import with_leaves as replace_leaves
 from genome.text import genome_id, to_text
 
 __all__ = [
@@ -201,29 +203,12 @@ class Breeder:
         return out
 
 
-def tunable_leaves(tree: gp.PrimitiveTree) -> list[float | int]:
-    """The constants and lookbacks of `tree`, in prefix order (what `with_leaves` replaces)."""
-    return [
-        node.value if node.ret is Const else window_of(node)
-        for node in tree
-        if node.arity == 0 and node.ret in (Const, Window)
-    ]
-
-
 def with_leaves(child: Child, values: list[float | int], origin: str) -> Child:
     """`child` with its constants and lookbacks replaced by `values` (as `tunable_leaves`
     orders them; a constant is rounded to 3 significant digits, a lookback must be one of
     `WINDOWS`); the parent of the result is `child`."""
-    tree = gp.PrimitiveTree(child.tree)
-    spots = [i for i, node in enumerate(tree) if node.arity == 0 and node.ret in (Const, Window)]
-    if len(spots) != len(values):
-        raise ValueError(f"{len(spots)} tunable leaves, got {len(values)} values")
-    for i, value in zip(spots, values, strict=True):
-        if tree[i].ret is Const:
-            tree[i] = Constant(max(-CONST_LIMIT, min(CONST_LIMIT, significant(value, 3))))
-        else:
-            tree[i] = _WINDOW_LEAF[int(value)]
-    return child_of(tree, origin, (child.id,))
+    rounded = [v if isinstance(v, int) else significant(v, 3) for v in values]
+    return child_of(replace_leaves(child.tree, rounded), origin, (child.id,))
 
 
 def _positions_by_type(tree: gp.PrimitiveTree) -> dict[type, list[int]]:

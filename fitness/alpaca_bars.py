@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from configs import AlpacaConfig, ConfigurationError, ServiceError
+from fitness.market_data import alpaca_cache
 from fitness.problems import DataProblem, DataReport
 
 __all__ = ["Credentials", "exchange_date", "last_complete_session", "load_alpaca_bars"]
@@ -76,7 +77,7 @@ def load_alpaca_bars(
     of `fitness.bars.read_bars_file` (line is None: the rows come from no file)."""
     now = now or dt.datetime.now(dt.UTC)
     fetch = _fetcher(config, credentials or Credentials.from_environment(), now)
-    cache_path = Path(config.cache_dir) / f"alpaca-bars-{config.feed}.parquet"
+    cache_path = alpaca_cache(config)
     cached = _read_cache(cache_path)
     through = last_complete_session(now)
     fresh = _refresh(cached, config, fetch, through, report)

@@ -16,9 +16,23 @@ from fitness.panel import Panel, build_panel
 from fitness.problems import DataReport
 from fitness.validation import check_bars
 
-__all__ = ["BUNDLED_BARS", "load_panel"]
+__all__ = ["BUNDLED_BARS", "alpaca_cache", "load_panel", "offline_source"]
 
 BUNDLED_BARS = Path(__file__).with_name("data") / "bundled_bars.csv.xz"
+
+
+def alpaca_cache(alpaca: AlpacaConfig) -> Path:
+    """The Parquet file where Alpaca bars are cached (see fitness.alpaca_bars)."""
+    return Path(alpaca.cache_dir) / f"alpaca-bars-{alpaca.feed}.parquet"
+
+
+def offline_source(data: DataConfig, alpaca: AlpacaConfig) -> str:
+    """The source to read without a network: for "alpaca", its last cache (the bundled data
+    when there is none yet); any other source as it is."""
+    if data.source != "alpaca":
+        return data.source
+    cache = alpaca_cache(alpaca)
+    return str(cache) if cache.exists() else "bundled"
 
 
 def load_panel(

@@ -26,13 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "APPEND_ONLY",
     "ArchiveEntry",
     "Base",
     "Candidate",
+    "Decision",
     "Evaluation",
+    "GateReport",
     "Generation",
     "Genome",
     "HallOfFameEntry",
+    "HoldoutResult",
     "PanelRecord",
     "PopulationMember",
     "Run",
@@ -43,6 +47,8 @@ __all__ = [
 ]
 
 ID = String(64)
+# Tables whose rows are never changed or removed once written (enforced by database triggers).
+APPEND_ONLY = ("gate_reports", "holdout_results", "decisions")
 
 # Constraint names are fixed so that migrations can refer to them on every database.
 NAMING = {
@@ -244,6 +250,69 @@ class Candidate(Base):
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     score: Mapped[float] = mapped_column(Float)
     fitness: Mapped[float] = mapped_column(Float)
-    # candidate (new) | later issues add gate_passed, gate_failed, approved, rejected, retired
+    # candidate -> gate_passed | gate_failed -> approved | rejected -> live -> retired
+    # (promotion.lifecycle has the allowed moves)
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class GateReport(Base):
+    """One run of the promotion gate on one candidate, on the validation window. Immutable
+    (the database refuses updates and deletes): a re-run adds a new report."""
+
+    __tablename__ = "gate_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    # The nightly run that gated it; None for `promote gate`.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    config_id: Mapped[str] = mapped_column(ID)
+    code_version: Mapped[str] = mapped_column(String(80))
+    panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
+    train_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    validation_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    # One line per failed required criterion.
+    reasons: Mapped[list[Any]]
+    # Every criterion: name, meaning, value, rule, threshold, required, passed.
+    criteria: Mapped[list[Any]]
+    # What the criteria were computed from: trials, moments, cost stress, robustness variants,
+    # years, look-ahead cuts, PBO of the cohort, correlations, costs (see promotion.gate).
+    details: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class HoldoutResult(Base):
+    """A candidate's holdout metrics: computed once, at its first review, and only shown after
+    that (the database refuses updates and deletes)."""
+
+    __tablename__ = "holdout_results"
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
+    window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    sharpe: Mapped[float] = mapped_column(Float)
+    n_trades: Mapped[int]
+    metrics: Mapped[dict[str, Any]]
+    # Equal-weight buy-and-hold of the universe on the same window and costs.
+    buy_and_hold: Mapped[dict[str, Any]]
+    costs: Mapped[dict[str, Any]]
+    returns: Mapped[bytes] = mapped_column(LargeBinary)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class Decision(Base):
+    """A human decision on a candidate (approve, reject, retire): who, when, what and why.
+    Append-only (the database refuses updates and deletes)."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    # True when a gate_failed candidate was approved against the gate.
+    override: Mapped[bool] = mapped_column(Boolean)
+    # The gate report the reviewer saw (the newest at the time).
+    gate_report_id: Mapped[int | None] = mapped_column(ForeignKey("gate_reports.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)

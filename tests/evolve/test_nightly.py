@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from evolve.evaluations import EvaluationCache
 from evolve.executor import DaskExecutor, LocalExecutor
-from evolve.nightly import NightOptions, record_data, run_nightly
+from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
 from fitness.assess import assess_texts
 from fitness.market_data import load_panel
@@ -21,6 +21,7 @@ from fitness.portfolio import WORST_FITNESS, genome_score
 from fitness.windows import build_windows
 from genome import parse
 from store import open_database, unpack
+from store.data_records import record_data
 from store.models import (
     Candidate,
     Evaluation,

@@ -9,7 +9,6 @@ from evolve.engine import GenerationReport
 from evolve.evaluations import EvaluationCache
 from evolve.executor import LocalExecutor
 from evolve.night_report import progress_printer
-from evolve.nightly import record_data
 from evolve.refine import refine
 from evolve.variation import Child, child_of, tunable_leaves
 from fitness.market_data import load_panel
@@ -17,6 +16,7 @@ from fitness.portfolio import genome_score
 from fitness.windows import build_windows
 from genome import parse
 from store import open_database
+from store.data_records import record_data
 from store.models import Evaluation
 from tests.evolve.nights import rows, small_config
 

@@ -1,0 +1,50 @@
+"""The review chart: a candidate's equity and drawdown against equal-weight buy-and-hold of the
+universe, on the validation window (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["drawdown", "review_chart"]
+
+
+def drawdown(equity: np.ndarray) -> np.ndarray:
+    """The fall from the running peak at each day (0.1 = 10 % below the peak)."""
+    return 1.0 - equity / np.maximum.accumulate(equity)
+
+
+def review_chart(
+    path: Path,
+    title: str,
+    dates: np.ndarray,
+    equity: np.ndarray,
+    benchmark: np.ndarray,
+    window_text: str,
+) -> Path:
+    """Write the chart to `path` (PNG). Both curves start at 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = dates.astype("datetime64[D]").astype(object)
+    strategy, market = equity / equity[0], benchmark / benchmark[0]
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
+    top.plot(days, strategy, label="candidate", color="tab:blue")
+    top.plot(days, market, label="buy-and-hold of the universe", color="tab:gray")
+    top.set_ylabel("equity (start = 1)")
+    top.legend(loc="upper left")
+    top.set_title(title, fontsize=10)
+    bottom.fill_between(days, -100 * drawdown(strategy), color="tab:blue", alpha=0.4)
+    bottom.plot(days, -100 * drawdown(market), color="tab:gray", linewidth=0.8)
+    bottom.set_ylabel("drawdown (%)")
+    bottom.set_xlabel(f"{window_text}; after costs")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

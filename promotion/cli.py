@@ -1,0 +1,203 @@
+"""The `promote` command line: the gate on demand, the candidates, the morning review and the
+decisions (approve, reject, retire) with their audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from configs.commands import CommandContext, LabGroup, lab_command_options
+
+if TYPE_CHECKING:
+    from fitness.panel import Panel
+    from fitness.windows import Window
+    from store import Database
+
+__all__ = ["main"]
+
+STATUS_CHOICE = click.Choice(
+    ["candidate", "gate_passed", "gate_failed", "approved", "rejected", "live", "retired"]
+)
+
+
+@click.group(cls=LabGroup)
+def main() -> None:
+    """Gate, review and decide which candidates may trade."""
+
+
+def _database(lab: CommandContext) -> Database:
+    from store import open_database
+
+    return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+
+
+def _data(lab: CommandContext) -> tuple[Panel, str, dict[str, Window]]:
+    """The configured data, read without a network (for Alpaca: its last cache)."""
+    from fitness.market_data import load_panel, offline_source
+    from fitness.windows import build_windows
+
+    config = lab.config
+    source = offline_source(config.data, config.alpaca)
+    panel, report = load_panel(config.data, config.alpaca, source=source)
+    return panel, report.source, build_windows(panel, config.windows, config.backtest)
+
+
+def _reviewer(name: str | None) -> str:
+    import getpass
+
+    return name or getpass.getuser()
+
+
+@main.command("gate")
+@click.argument("candidates", nargs=-1)
+@lab_command_options
+def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
+    """Run the gate on CANDIDATES (numbers or genome id prefixes; default: every candidate not
+    gated yet), on the validation window. Each run adds a new report; the status follows it."""
+    from pathlib import Path
+
+    from promotion.gating import gate_candidates, gate_lines, pending_candidates
+    from promotion.lifecycle import find_candidate
+    from store import RunLock
+
+    with RunLock(Path(lab.config.evolve.lock_file), "promote gate"):
+        panel, source, windows = _data(lab)
+        database = _database(lab)
+        with database.transaction() as session:
+            chosen = (
+                [find_candidate(session, key) for key in candidates]
+                if candidates
+                else pending_candidates(session)
+            )
+            outcomes = gate_candidates(session, panel, source, windows, lab.config, chosen)
+            lines = gate_lines(outcomes, windows["validation"], lab.config.backtest)
+    click.echo("\n".join(lines))
+
+
+@main.command("list")
+@click.option("--status", type=STATUS_CHOICE, help="only candidates with this status.")
+@lab_command_options
+def list_candidates(lab: CommandContext, status: str | None) -> None:
+    """The candidates, newest first."""
+    from sqlalchemy import select
+
+    from promotion.views import candidate_table
+    from store.models import Candidate
+
+    with _database(lab).transaction() as session:
+        query = select(Candidate).order_by(Candidate.id.desc())
+        if status:
+            query = query.where(Candidate.status == status)
+        click.echo("\n".join(candidate_table(session, session.scalars(query).all())))
+
+
+@main.command("show")
+@click.argument("candidate")
+@lab_command_options
+def show(lab: CommandContext, candidate: str) -> None:
+    """Everything about CANDIDATE (a number or a genome id prefix): the genome as a tree with
+    meanings, metrics per window, the newest gate report, the holdout once opened, lineage,
+    correlation with the live strategies and the decisions."""
+    from promotion.lifecycle import find_candidate
+    from promotion.views import candidate_lines
+
+    with _database(lab).transaction() as session:
+        click.echo("\n".join(candidate_lines(session, find_candidate(session, candidate))))
+
+
+@main.command("review")
+@click.option("--reviewer", help="who decides (default: the login name).")
+@lab_command_options
+def review(lab: CommandContext, reviewer: str | None) -> None:
+    """Go through the candidates that passed the gate, one by one: the report, the equity (a
+    sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
+    approve, reject or skip, with a note."""
+    from promotion.lifecycle import decide
+    from promotion.review import awaiting_review, review_lines
+    from store.models import Candidate
+
+    who = _reviewer(reviewer)
+    database = _database(lab)
+    with database.transaction() as session:
+        waiting = [c.id for c in awaiting_review(session)]
+    if not waiting:
+        click.echo("nothing to review: no candidate has passed the gate since the last review")
+        return
+    panel, _, windows = _data(lab)
+    click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {who}")
+    for number, candidate_id in enumerate(waiting, 1):
+        with database.transaction() as session:
+            candidate = session.get_one(Candidate, candidate_id)
+            lines = review_lines(session, candidate, panel, windows, lab.config, who)
+        click.echo(f"\n=== {number} of {len(waiting)} " + "=" * 60)
+        click.echo("\n".join(lines))
+        choice = click.prompt(
+            "\napprove, reject or skip?",
+            type=click.Choice(["approve", "reject", "skip", "a", "r", "s"]),
+            show_choices=True,
+        )
+        action = {"a": "approve", "r": "reject", "s": "skip"}.get(choice, choice)
+        if action == "skip":
+            click.echo("skipped: it stays gate_passed")
+            continue
+        note = ""
+        while not note.strip():
+            note = click.prompt("note (required: why)", default="", show_default=False)
+        with database.transaction() as session:
+            candidate = session.get_one(Candidate, candidate_id)
+            decision = decide(session, candidate, action, who, note)
+            click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
+
+
+def _decide(
+    lab: CommandContext, key: str, action: str, note: str, reviewer: str | None, override: bool
+) -> None:
+    from promotion.lifecycle import decide, find_candidate
+
+    who = _reviewer(reviewer)
+    with _database(lab).transaction() as session:
+        decision = decide(session, find_candidate(session, key), action, who, note, override)
+    flag = " (OVERRIDE of a failed gate, recorded)" if decision.override else ""
+    click.echo(
+        f"candidate {decision.candidate_id}: {decision.from_status} -> {decision.to_status} "
+        f"by {who}{flag}"
+    )
+
+
+NOTE = click.option("--note", required=True, help="why (required; kept in the audit trail).")
+REVIEWER = click.option("--reviewer", help="who decides (default: the login name).")
+
+
+@main.command("approve")
+@click.argument("candidate")
+@NOTE
+@REVIEWER
+@click.option("--override", is_flag=True, help="approve a candidate that failed the gate.")
+@lab_command_options
+def approve(
+    lab: CommandContext, candidate: str, note: str, reviewer: str | None, override: bool
+) -> None:
+    """Approve CANDIDATE for live trading. It must have passed the gate; approving one that
+    failed needs --override and is flagged in the audit trail."""
+    _decide(lab, candidate, "approve", note, reviewer, override)
+
+
+@main.command("reject")
+@click.argument("candidate")
+@NOTE
+@REVIEWER
+@lab_command_options
+def reject(lab: CommandContext, candidate: str, note: str, reviewer: str | None) -> None:
+    """Reject CANDIDATE (one that is not approved yet)."""
+    _decide(lab, candidate, "reject", note, reviewer, False)
+
+
+@main.command("retire")
+@click.argument("candidate")
+@NOTE
+@REVIEWER
+@lab_command_options
+def retire(lab: CommandContext, candidate: str, note: str, reviewer: str | None) -> None:
+    """Retire an approved or live CANDIDATE: it stops trading."""
+    _decide(lab, candidate, "retire", note, reviewer, False)

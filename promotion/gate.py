@@ -1,0 +1,250 @@
+"""The gate's verdict: every criterion with its value, rule, threshold and outcome, from the
+measurements of one candidate (pure: no database, no clock).
+
+Criteria (thresholds from [gate] in the configuration; all on the validation window, after
+costs, unless said otherwise):
+
+    dsr                 Deflated Sharpe Ratio >= min_dsr (trials: see promotion.trials)
+    sharpe              annualised Sharpe >= min_sharpe
+    beats_buy_and_hold  Sharpe > that of equal-weight buy-and-hold of the universe
+    trades              trades >= min_trades
+    max_drawdown        largest drawdown <= max_drawdown
+    cost_stress         Sharpe with costs x cost_multiplier > min_stressed_sharpe
+    live_correlation    highest correlation of daily returns with a live strategy
+                        <= max_live_correlation (passes when nothing is live)
+    pbo                 PBO of the night's cohort <= max_pbo
+    lookahead           signals on cut data == signals on the whole window (0 mismatches)
+    robustness          worst Sharpe of the one-step variants >= robustness_share x Sharpe
+                        (passes when the genome has no lookback or constant to move)
+    stability           share of positive calendar years (train and validation) >=
+                        min_positive_years
+
+A criterion that cannot be computed (too few observations, no cohort) fails, with the reason:
+the gate fails closed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from configs import BacktestConfig, GateConfig
+from fitness.metrics import TRADING_DAYS
+from promotion.measure import Measurement, stressed_rules
+from promotion.statistics import StatisticsError, dsr, expected_max_sharpe, min_trl, psr
+from promotion.trials import Trials
+
+__all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "plain_metrics"]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    meaning: str
+    value: float | None
+    rule: str  # ">=", "<=", ">" or "=="
+    threshold: float | None
+    required: bool
+    passed: bool
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Criterion:
+        return cls(**{f.name: row.get(f.name, "") for f in dataclasses.fields(cls)})
+
+    def line(self) -> str:
+        """One line: verdict, name, value against threshold, meaning."""
+        mark = "pass" if self.passed else ("FAIL" if self.required else "fail (not required)")
+        value = "n/a" if self.value is None else f"{self.value:.4g}"
+        bound = "" if self.threshold is None else f" {self.rule} {self.threshold:.4g}"
+        note = f" ({self.note})" if self.note else ""
+        return f"{mark:<5} {self.name:<18} {value}{bound}  {self.meaning}{note}"
+
+
+@dataclass(frozen=True)
+class CohortPBO:
+    """PBO of the cohort a candidate was gated with (None with the reason when it could not
+    be computed)."""
+
+    pbo: float | None
+    n_strategies: int
+    n_splits: int
+    slope: float | None = None
+    intercept: float | None = None
+    prob_oos_loss: float | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    criteria: tuple[Criterion, ...]
+    details: dict[str, Any]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [c.line() for c in self.criteria if c.required and not c.passed]
+
+
+def judge(
+    m: Measurement,
+    trials: Trials,
+    live: dict[str, float],
+    cohort: CohortPBO,
+    gate: GateConfig,
+    rules: BacktestConfig,
+) -> Verdict:
+    """The verdict on a candidate measured as `m`, found among `trials`, whose validation
+    returns correlate with the live strategies as `live` (genome id -> correlation)."""
+    metrics = m.validation.metrics
+    sharpe = metrics.sharpe
+    stats, dsr_value, dsr_note = _deflation(m, trials)
+    worst = min((v.sharpe for v in m.variants), default=None)
+    positive = [y for y in m.years if y.sharpe > 0]
+    share = len(positive) / len(m.years) if m.years else None
+    highest = max(live.values()) if live else None
+    mismatches = sum(c.mismatches for c in m.lookahead)
+    bh = m.buy_and_hold.sharpe
+    criteria = (
+        _at_least("dsr", "Deflated Sharpe Ratio (validation)", dsr_value, gate.min_dsr, dsr_note),
+        _at_least("sharpe", "annualised Sharpe after costs", sharpe, gate.min_sharpe),
+        Criterion(
+            "beats_buy_and_hold",
+            "Sharpe above equal-weight buy-and-hold of the universe",
+            sharpe,
+            ">",
+            bh,
+            gate.beat_buy_and_hold,
+            sharpe > bh,
+        ),
+        _at_least("trades", "trades", float(metrics.n_trades), float(gate.min_trades)),
+        _at_most("max_drawdown", "largest drawdown", metrics.max_drawdown, gate.max_drawdown),
+        Criterion(
+            "cost_stress",
+            f"Sharpe with costs x{gate.cost_multiplier:g}",
+            m.stressed.sharpe,
+            ">",
+            gate.min_stressed_sharpe,
+            True,
+            m.stressed.sharpe > gate.min_stressed_sharpe,
+        ),
+        Criterion(
+            "live_correlation",
+            "highest correlation with a live strategy",
+            highest,
+            "<=",
+            gate.max_live_correlation,
+            True,
+            highest is None or highest <= gate.max_live_correlation,
+            "" if live else "nothing is live",
+        ),
+        _at_most(
+            "pbo",
+            f"PBO of the night's cohort ({cohort.n_strategies} genomes, {cohort.n_splits} blocks)",
+            cohort.pbo,
+            gate.max_pbo,
+            cohort.reason,
+        ),
+        Criterion(
+            "lookahead",
+            f"signal cells that change when later data arrives ({len(m.lookahead)} cuts)",
+            float(mismatches),
+            "==",
+            0.0,
+            True,
+            mismatches == 0 and len(m.lookahead) > 0,
+        ),
+        Criterion(
+            "robustness",
+            f"worst Sharpe of {len(m.variants)} one-step variants",
+            worst,
+            ">=",
+            gate.robustness_share * sharpe,
+            True,
+            worst is None or (sharpe > 0 and worst >= gate.robustness_share * sharpe),
+            "no lookback or constant to move"
+            if worst is None
+            else ("" if sharpe > 0 else "the candidate's own Sharpe is not positive"),
+        ),
+        _at_least(
+            "stability",
+            f"share of positive years ({len(positive)} of {len(m.years)})",
+            share,
+            gate.min_positive_years,
+        ),
+    )
+    details = {
+        "statistics": stats,
+        "trials": trials.as_dict(),
+        "trials_text": trials.describe(),
+        "validation": plain_metrics(metrics.as_dict()),
+        "stressed": plain_metrics(m.stressed.as_dict()),
+        "buy_and_hold": plain_metrics(m.buy_and_hold.as_dict()),
+        "costs": dataclasses.asdict(rules),
+        "stressed_costs": dataclasses.asdict(stressed_rules(rules, gate.cost_multiplier)),
+        "variants": [dataclasses.asdict(v) for v in m.variants],
+        "years": [dataclasses.asdict(y) for y in m.years],
+        "lookahead": [dataclasses.asdict(c) for c in m.lookahead],
+        "pbo": cohort.as_dict(),
+        "live_correlations": {k: _plain(v) for k, v in live.items()},
+    }
+    passed = all(c.passed for c in criteria if c.required)
+    return Verdict(passed, criteria, details)
+
+
+def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | None, str]:
+    metrics = m.validation.metrics
+    sr = metrics.sharpe / math.sqrt(TRADING_DAYS)
+    n_obs = metrics.n_days
+    stats: dict[str, Any] = {
+        "sharpe_per_day": sr,
+        "n_obs": n_obs,
+        "skew": metrics.skew,
+        "kurtosis": metrics.kurtosis,
+    }
+    try:
+        sr0 = expected_max_sharpe(trials.n, trials.var_sharpe)
+        stats["expected_max_sharpe_per_day"] = sr0
+        stats["psr"] = psr(sr, n_obs, metrics.skew, metrics.kurtosis)
+        value = dsr(sr, n_obs, metrics.skew, metrics.kurtosis, trials.n, trials.var_sharpe)
+        stats["dsr"] = value
+    except StatisticsError as e:
+        return {k: _plain(v) for k, v in stats.items()}, None, str(e)
+    try:
+        stats["min_trl_days"] = min_trl(sr, metrics.skew, metrics.kurtosis, sr0)
+    except StatisticsError:
+        stats["min_trl_days"] = None  # not above SR0: no track record is long enough
+    return {k: _plain(v) for k, v in stats.items()}, value, ""
+
+
+def _at_least(
+    name: str, meaning: str, value: float | None, threshold: float, note: str = ""
+) -> Criterion:
+    ok = value is not None and value >= threshold
+    return Criterion(name, meaning, value, ">=", threshold, True, ok, note)
+
+
+def _at_most(
+    name: str, meaning: str, value: float | None, threshold: float, note: str = ""
+) -> Criterion:
+    ok = value is not None and value <= threshold
+    return Criterion(name, meaning, value, "<=", threshold, True, ok, note)
+
+
+def plain_metrics(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    # JSON has no NaN or infinity: those are stored as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

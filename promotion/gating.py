@@ -1,0 +1,216 @@
+"""Run the gate on candidates and store the reports: the I/O around `promotion.gate.judge`.
+
+    trials       <- research.db: every genome evaluated on the train window (promotion.trials)
+    live book    <- approved and live candidates, their validation returns
+    cohort       <- the candidates gated together and the best genomes of the newest population
+                    (by train score), up to gate.pbo_cohort; PBO of their validation returns
+    per candidate: measure (promotion.measure) -> judge -> a new GateReport;
+                   status gate_passed or gate_failed
+
+Reports are never changed: gating a candidate again adds a report, and its status follows the
+newest one. Only candidates whose status is candidate, gate_passed or gate_failed are gated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from deap import gp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import BacktestConfig, LabConfig
+from fitness.panel import Panel
+from fitness.portfolio import WORST_FITNESS, highest_correlation
+from fitness.score import WindowScorer
+from fitness.windows import Window
+from genome.text import parse
+from promotion.gate import CohortPBO, Verdict, judge
+from promotion.lifecycle import GATEABLE, LIVE, PromotionError
+from promotion.measure import measure
+from promotion.statistics import StatisticsError, pbo
+from promotion.trials import count_trials
+from store.data_records import code_version, record_data
+from store.models import Candidate, GateReport, Generation, Genome, PopulationMember
+
+__all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending", "pending_candidates"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    candidate_id: int
+    genome_text: str
+    report_id: int
+    verdict: Verdict
+
+
+def pending_candidates(session: Session) -> list[Candidate]:
+    """Candidates that have not been through the gate yet, oldest first."""
+    return list(
+        session.scalars(
+            select(Candidate).where(Candidate.status == "candidate").order_by(Candidate.id)
+        ).all()
+    )
+
+
+def gate_candidates(
+    session: Session,
+    panel: Panel,
+    source: str,
+    windows: dict[str, Window],
+    config: LabConfig,
+    candidates: Sequence[Candidate],
+    run_id: int | None = None,
+) -> list[GateOutcome]:
+    """Gate `candidates` on `windows["validation"]` and store a report for each (added to
+    `session`, not committed).
+
+    Raises:
+        PromotionError: a candidate whose status cannot be gated (approved, live, ...).
+    """
+    for candidate in candidates:
+        if candidate.status not in GATEABLE:
+            raise PromotionError(
+                f"candidate {candidate.id} is {candidate.status}: only "
+                f"{', '.join(GATEABLE)} candidates go through the gate"
+            )
+    if not candidates:
+        return []
+    rules, gate = config.backtest, config.gate
+    train, validation = windows["train"], windows["validation"]
+    record_data(session, panel, source, windows, rules)
+    trials = count_trials(session, train.id, gate.trials, gate.correlation_sample)
+    scorer = WindowScorer(panel, validation, rules)
+    texts = _texts(session, [c.genome_id for c in candidates])
+    live = _live_returns(session, scorer)
+    cohort = _cohort_pbo(session, scorer, [texts[c.genome_id] for c in candidates], config)
+    version = code_version()
+    out = []
+    for candidate in candidates:
+        text = texts[candidate.genome_id]
+        tree = parse(text)
+        m = measure(tree, panel, train, validation, rules, gate)
+        returns = m.validation.result.returns
+        correlations = {
+            gid: highest_correlation(returns, [series])
+            for gid, series in live.items()
+            if gid != candidate.genome_id
+        }
+        verdict = judge(m, trials, correlations, cohort, gate, rules)
+        report = GateReport(
+            candidate_id=candidate.id,
+            run_id=run_id,
+            config_id=config.id,
+            code_version=version,
+            panel_fingerprint=panel.fingerprint,
+            train_window_id=train.id,
+            validation_window_id=validation.id,
+            passed=verdict.passed,
+            reasons=verdict.reasons,
+            criteria=[c.as_dict() for c in verdict.criteria],
+            details=verdict.details,
+        )
+        session.add(report)
+        candidate.status = "gate_passed" if verdict.passed else "gate_failed"
+        session.flush()
+        log.info(
+            "candidate %d %s: %s", candidate.id, candidate.status, "; ".join(verdict.reasons) or "-"
+        )
+        out.append(GateOutcome(candidate.id, text, report.id, verdict))
+    return out
+
+
+def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
+    """The step that ends a nightly run: gate every pending candidate with the night's data
+    and say how it went (see evolve.nightly.AfterRun)."""
+
+    def run(
+        session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
+    ) -> list[str]:
+        candidates = pending_candidates(session)
+        outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
+        return gate_lines(outcomes, windows["validation"], config.backtest)
+
+    return run
+
+
+def gate_lines(
+    outcomes: Sequence[GateOutcome], validation: Window, rules: BacktestConfig
+) -> list[str]:
+    """A summary: one line per candidate with its verdict and the criteria it failed."""
+    passed = sum(o.verdict.passed for o in outcomes)
+    lines = [
+        f"gate: {len(outcomes)} candidate(s), {passed} passed (window {validation.describe()}; "
+        f"costs: slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order + "
+        f"{rules.fee_per_share:g}/share)"
+    ]
+    for o in outcomes:
+        failed = [c.name for c in o.verdict.criteria if c.required and not c.passed]
+        verdict = "passed" if o.verdict.passed else "failed: " + ", ".join(failed)
+        lines.append(f"  candidate {o.candidate_id} {verdict}  {o.genome_text}")
+    if passed:
+        lines.append("  review them with `promote review`")
+    return lines
+
+
+def _texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    rows = session.execute(select(Genome.id, Genome.text).where(Genome.id.in_(list(ids))))
+    return {gid: text for gid, text in rows}
+
+
+def _live_returns(session: Session, scorer: WindowScorer) -> dict[str, np.ndarray]:
+    ids = session.scalars(
+        select(Candidate.genome_id).where(Candidate.status.in_(LIVE)).order_by(Candidate.id)
+    ).all()
+    texts = _texts(session, ids)
+    return {gid: scorer.score(parse(texts[gid])).result.returns for gid in ids}
+
+
+def _cohort_pbo(
+    session: Session, scorer: WindowScorer, candidates: list[str], config: LabConfig
+) -> CohortPBO:
+    gate = config.gate
+    members = list(dict.fromkeys(candidates))
+    newest = session.scalars(select(Generation).order_by(Generation.number.desc()).limit(1)).first()
+    if newest is not None and len(members) < gate.pbo_cohort:
+        best = session.scalars(
+            select(Genome.text)
+            .join(PopulationMember, PopulationMember.genome_id == Genome.id)
+            .where(
+                PopulationMember.generation_id == newest.id,
+                PopulationMember.score > WORST_FITNESS,
+            )
+            .order_by(PopulationMember.score.desc(), Genome.id)
+        ).all()
+        for text in dict.fromkeys(best):
+            if len(members) >= gate.pbo_cohort:
+                break
+            if text not in members:
+                members.append(text)
+    columns = [r for r in (_returns(scorer, parse(t)) for t in members) if r is not None]
+    try:
+        result = pbo(np.column_stack(columns), gate.pbo_splits)
+    except StatisticsError as e:
+        return CohortPBO(None, len(columns), gate.pbo_splits, reason=str(e))
+    return CohortPBO(
+        result.pbo,
+        len(columns),
+        gate.pbo_splits,
+        result.slope,
+        result.intercept,
+        result.prob_oos_loss,
+    )
+
+
+def _returns(scorer: WindowScorer, tree: gp.PrimitiveTree) -> np.ndarray | None:
+    # A population member that fails to evaluate is left out of the cohort.
+    try:
+        return scorer.score(tree).result.returns
+    except Exception as e:  # one genome's failure is its own
+        log.warning("a cohort genome failed on the validation window: %s", e)
+        return None

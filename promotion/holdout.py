@@ -1,0 +1,57 @@
+"""The holdout: opened once per candidate, at its review.
+
+The first time a candidate's holdout is asked for, its metrics (and those of equal-weight
+buy-and-hold on the same window and costs) are computed and stored with who opened it and when;
+every later view shows the stored numbers and nothing is computed again, so the holdout cannot
+be looked at repeatedly until a candidate happens to pass it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy.orm import Session
+
+from configs import BacktestConfig
+from fitness.buy_and_hold import buy_and_hold
+from fitness.panel import Panel
+from fitness.score import WindowScorer
+from fitness.windows import Window
+from genome.text import parse
+from promotion.gate import plain_metrics
+from store import pack
+from store.models import Candidate, Genome, HoldoutResult
+
+__all__ = ["open_holdout"]
+
+
+def open_holdout(
+    session: Session,
+    candidate: Candidate,
+    panel: Panel,
+    holdout: Window,
+    rules: BacktestConfig,
+    opened_by: str,
+) -> tuple[HoldoutResult, bool]:
+    """The candidate's holdout result, and whether it was opened just now (False: the stored
+    result from its first opening)."""
+    stored = session.get(HoldoutResult, candidate.id)
+    if stored is not None:
+        return stored, False
+    genome = session.get(Genome, candidate.genome_id)
+    assert genome is not None
+    scored = WindowScorer(panel, holdout, rules).score(parse(genome.text))
+    result = HoldoutResult(
+        candidate_id=candidate.id,
+        window_id=holdout.id,
+        sharpe=scored.metrics.sharpe,
+        n_trades=scored.metrics.n_trades,
+        metrics=plain_metrics(scored.metrics.as_dict()),
+        buy_and_hold=plain_metrics(buy_and_hold(panel, holdout, rules).metrics.as_dict()),
+        costs=dataclasses.asdict(rules),
+        returns=pack(scored.result.returns),
+        opened_by=opened_by,
+    )
+    session.add(result)
+    session.flush()
+    return result, True

@@ -1,0 +1,150 @@
+"""A candidate's lifecycle and the human decisions that move it.
+
+    candidate -> gate_passed | gate_failed        (the gate; promotion.gating)
+    gate_passed -> approved                       approve
+    gate_failed -> approved                       approve with override (flagged in the record)
+    candidate | gate_passed | gate_failed -> rejected      reject
+    approved | live -> retired                    retire
+    approved -> live                              (live trading, when it starts trading it)
+
+Every decision is a new row of `decisions` (who, when, what, why, from which status, against
+which gate report); the table is append-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import InputError
+from store.models import Candidate, Decision, GateReport, utc_now
+
+__all__ = [
+    "ACTIONS",
+    "GATEABLE",
+    "LIVE",
+    "STATUSES",
+    "Move",
+    "PromotionError",
+    "decide",
+    "find_candidate",
+    "latest_report",
+]
+
+STATUSES = (
+    "candidate",
+    "gate_passed",
+    "gate_failed",
+    "approved",
+    "rejected",
+    "live",
+    "retired",
+)
+GATEABLE = ("candidate", "gate_passed", "gate_failed")
+LIVE = ("approved", "live")  # the live book: what new strategies must not duplicate
+
+
+class PromotionError(InputError):
+    """A decision or gate run that the candidate's status does not allow, or a decision
+    without what it needs (a note, a reviewer)."""
+
+
+@dataclass(frozen=True)
+class Move:
+    to: str
+    allowed_from: tuple[str, ...]
+    override_from: tuple[str, ...] = ()
+
+
+ACTIONS = {
+    "approve": Move("approved", ("gate_passed",), ("gate_failed",)),
+    "reject": Move("rejected", ("candidate", "gate_passed", "gate_failed")),
+    "retire": Move("retired", ("approved", "live")),
+}
+
+
+def find_candidate(session: Session, key: str) -> Candidate:
+    """A candidate by its number, or by a genome id prefix of at least 6 characters."""
+    key = key.strip()
+    found: Candidate | None = None
+    if key.isdigit():
+        found = session.get(Candidate, int(key))
+    elif len(key) >= 6 and all(c in "0123456789abcdef" for c in key.lower()):
+        matches = session.scalars(
+            select(Candidate).where(Candidate.genome_id.startswith(key.lower()))
+        ).all()
+        if len(matches) > 1:
+            raise PromotionError(f"genome id prefix {key!r} matches {len(matches)} candidates")
+        found = matches[0] if matches else None
+    if found is None:
+        raise PromotionError(
+            f"no candidate {key!r}: give a candidate number (see `promote list`) or at least 6 "
+            "characters of its genome id"
+        )
+    return found
+
+
+def latest_report(session: Session, candidate_id: int) -> GateReport | None:
+    return session.scalars(
+        select(GateReport)
+        .where(GateReport.candidate_id == candidate_id)
+        .order_by(GateReport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def decide(
+    session: Session,
+    candidate: Candidate,
+    action: str,
+    reviewer: str,
+    note: str,
+    override: bool = False,
+    now: dt.datetime | None = None,  # naive UTC, as stored
+) -> Decision:
+    """Record `reviewer`'s `action` on `candidate` with `note` and move its status (added to
+    `session`, not committed).
+
+    Raises:
+        PromotionError: an unknown action, an empty note or reviewer, or a status the action
+            does not apply to (approving a gate_failed candidate needs `override`).
+    """
+    move = ACTIONS.get(action)
+    if move is None:
+        raise PromotionError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    note, reviewer = note.strip(), reviewer.strip()
+    if not note:
+        raise PromotionError(f"a note is required to {action} a candidate: say why")
+    if not reviewer or len(reviewer) > 64:
+        raise PromotionError("the reviewer's name must be 1 to 64 characters")
+    status = candidate.status
+    overriding = status in move.override_from
+    if status not in move.allowed_from and not (overriding and override):
+        hint = (
+            f"; approving a {status} candidate against the gate needs --override"
+            if overriding
+            else ""
+        )
+        raise PromotionError(
+            f"candidate {candidate.id} is {status}: {action} applies to "
+            f"{', '.join(move.allowed_from)} candidates{hint}"
+        )
+    report = latest_report(session, candidate.id)
+    decision = Decision(
+        candidate_id=candidate.id,
+        action=action,
+        from_status=status,
+        to_status=move.to,
+        reviewer=reviewer,
+        note=note,
+        override=overriding,
+        gate_report_id=report.id if report else None,
+        decided_at=now or utc_now(),
+    )
+    session.add(decision)
+    candidate.status = move.to
+    session.flush()
+    return decision

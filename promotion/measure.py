@@ -1,0 +1,164 @@
+"""What the gate measures of one genome, on the data it is allowed to see: pure functions of a
+panel, windows, account rules and a tree.
+
+- `measure`: validation metrics and daily returns after costs, the same with costs stressed,
+  equal-weight buy-and-hold on the same window, the validation Sharpe of every small move of the
+  genome's lookbacks and constants, Sharpe per calendar year over train and validation, and the
+  look-ahead re-check.
+- `lookahead_cuts`: signals computed on data that ends at day c must equal the signals of the
+  whole window up to c, at several cuts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from deap import gp
+
+from configs import BacktestConfig, GateConfig
+from fitness.buy_and_hold import buy_and_hold
+from fitness.metrics import TRADING_DAYS, Metrics
+from fitness.panel import Panel
+from fitness.score import Scored, WindowScorer
+from fitness.windows import Window
+from genome.evaluate import evaluate
+from genome.leaves import neighbours
+
+__all__ = [
+    "LookaheadCut",
+    "Measurement",
+    "Variant",
+    "YearSharpe",
+    "lookahead_cuts",
+    "measure",
+    "stressed_rules",
+    "yearly_sharpe",
+]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A genome one small move away from the candidate, and its validation Sharpe."""
+
+    change: str
+    sharpe: float
+
+
+@dataclass(frozen=True)
+class YearSharpe:
+    year: int
+    window: str  # the window(s) the year's days come from
+    n_days: int
+    sharpe: float  # annualised, after costs
+
+
+@dataclass(frozen=True)
+class LookaheadCut:
+    day: str  # the last day of the cut data
+    mismatches: int  # (day, symbol) cells whose signal differs from the whole window's
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Everything the gate's criteria are computed from, for one genome."""
+
+    validation: Scored
+    stressed: Metrics
+    buy_and_hold: Metrics
+    variants: tuple[Variant, ...]
+    years: tuple[YearSharpe, ...]
+    lookahead: tuple[LookaheadCut, ...]
+
+
+def stressed_rules(rules: BacktestConfig, multiplier: float) -> BacktestConfig:
+    """`rules` with slippage and fees times `multiplier`."""
+    return dataclasses.replace(
+        rules,
+        slippage_bps=rules.slippage_bps * multiplier,
+        fee_per_order=rules.fee_per_order * multiplier,
+        fee_per_share=rules.fee_per_share * multiplier,
+    )
+
+
+def measure(
+    tree: gp.PrimitiveTree,
+    panel: Panel,
+    train: Window,
+    validation: Window,
+    rules: BacktestConfig,
+    gate: GateConfig,
+) -> Measurement:
+    """Measure `tree` for the gate. Only the train and validation windows are looked at (with
+    their warm-ups); nothing after the validation window's last day."""
+    scorer = WindowScorer(panel, validation, rules)
+    scored = scorer.score(tree)
+    stressed = WindowScorer(panel, validation, stressed_rules(rules, gate.cost_multiplier))
+    variants = tuple(
+        Variant(change, scorer.score(neighbour).metrics.sharpe)
+        for change, neighbour in neighbours(tree, gate.constant_step)
+    )
+    on_train = WindowScorer(panel, train, rules).score(tree).result
+    years = yearly_sharpe(
+        [
+            ("train", on_train.dates, on_train.returns),
+            ("validation", scored.result.dates, scored.result.returns),
+        ],
+        gate.min_year_days,
+    )
+    return Measurement(
+        validation=scored,
+        stressed=stressed.score(tree).metrics,
+        buy_and_hold=buy_and_hold(panel, validation, rules).metrics,
+        variants=variants,
+        years=tuple(years),
+        lookahead=tuple(
+            lookahead_cuts(
+                tree, validation.panel(panel), validation.warmup_days, gate.lookahead_cuts
+            )
+        ),
+    )
+
+
+def yearly_sharpe(
+    parts: list[tuple[str, np.ndarray, np.ndarray]], min_days: int
+) -> list[YearSharpe]:
+    """Annualised Sharpe per calendar year of daily returns given in parts (name, dates,
+    returns), in date order; years with fewer than `min_days` sessions are left out. A year
+    whose returns do not vary has Sharpe 0."""
+    by_year: dict[int, tuple[list[str], list[np.ndarray]]] = {}
+    for name, dates, returns in parts:
+        years = dates.astype("datetime64[Y]").astype(int) + 1970
+        for year in np.unique(years):
+            names, chunks = by_year.setdefault(int(year), ([], []))
+            if name not in names:
+                names.append(name)
+            chunks.append(returns[years == year])
+    out = []
+    for year, (names, chunks) in sorted(by_year.items()):
+        r = np.concatenate(chunks)
+        if len(r) < min_days:
+            continue
+        std = float(np.std(r, ddof=1))
+        sharpe = float(np.mean(r)) / std * math.sqrt(TRADING_DAYS) if std > 0 else 0.0
+        out.append(YearSharpe(year, "+".join(names), len(r), sharpe))
+    return out
+
+
+def lookahead_cuts(
+    tree: gp.PrimitiveTree, data: Panel, start: int, cuts: int
+) -> list[LookaheadCut]:
+    """Compare the signals of `tree` on `data` (a window's warm-up and days) with its signals on
+    the same data cut after day c, for `cuts` days c spread evenly over [start, end). A genome
+    that looks ahead (or a primitive that does) changes its past signals when later data
+    arrives: any mismatch is counted."""
+    full = evaluate(tree, data)
+    days = np.unique(np.linspace(start, data.n_days - 1, cuts + 1)[:-1].astype(int))
+    out = []
+    for day in days:
+        part = evaluate(tree, data.days(0, int(day) + 1))
+        mismatches = int(np.count_nonzero(part != full[: day + 1]))
+        out.append(LookaheadCut(str(data.dates[day]), mismatches))
+    return out

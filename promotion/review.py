@@ -1,0 +1,74 @@
+"""One candidate at the morning review: the newest gate report, the validation equity as a
+sparkline and a PNG chart against buy-and-hold, then the holdout, opened once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import LabConfig
+from fitness.buy_and_hold import buy_and_hold
+from fitness.panel import Panel
+from fitness.score import WindowScorer
+from fitness.windows import Window
+from genome.text import parse
+from promotion.chart import review_chart
+from promotion.holdout import open_holdout
+from promotion.views import candidate_lines, holdout_lines, sparkline
+from store.models import Candidate, Genome
+
+__all__ = ["awaiting_review", "review_lines"]
+
+
+def awaiting_review(session: Session) -> list[Candidate]:
+    """Candidates that passed the gate and wait for a decision, oldest first."""
+    return list(
+        session.scalars(
+            select(Candidate).where(Candidate.status == "gate_passed").order_by(Candidate.id)
+        ).all()
+    )
+
+
+def review_lines(
+    session: Session,
+    candidate: Candidate,
+    panel: Panel,
+    windows: dict[str, Window],
+    config: LabConfig,
+    reviewer: str,
+) -> list[str]:
+    """What the reviewer sees of `candidate`; writes its chart and opens its holdout (once:
+    added to `session`, which the caller commits before asking for a decision)."""
+    genome = session.get(Genome, candidate.genome_id)
+    assert genome is not None
+    validation = windows["validation"]
+    rules = config.backtest
+    scored = WindowScorer(panel, validation, rules).score(parse(genome.text)).result
+    market = buy_and_hold(panel, validation, rules).result
+    chart = review_chart(
+        Path(config.review.chart_dir) / f"candidate-{candidate.id}-validation.png",
+        f"candidate {candidate.id}: {genome.text}",
+        scored.dates,
+        scored.equity,
+        market.equity,
+        f"validation {validation.first}..{validation.last}",
+    )
+    lines = candidate_lines(session, candidate)
+    lines += [
+        "",
+        f"equity, validation {validation.first}..{validation.last} (after costs):",
+        f"  candidate       {sparkline(scored.equity)}",
+        f"  buy-and-hold    {sparkline(market.equity)}",
+        f"  chart: {chart}",
+        "",
+    ]
+    holdout, now = open_holdout(session, candidate, panel, windows["holdout"], rules, reviewer)
+    lines.append(
+        "holdout opened now, for the first and only time:"
+        if now
+        else "holdout (stored when it was first opened; not computed again):"
+    )
+    lines += holdout_lines(session, holdout)
+    return lines

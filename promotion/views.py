@@ -1,0 +1,301 @@
+"""What `promote list`, `show` and `review` print: plain text, every number with its window and
+costs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from deap import gp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
+from genome.text import parse
+from promotion.gate import Criterion
+from promotion.lifecycle import latest_report
+from store.models import (
+    Candidate,
+    Decision,
+    Evaluation,
+    GateReport,
+    Genome,
+    HoldoutResult,
+    WindowRecord,
+)
+
+__all__ = [
+    "candidate_lines",
+    "candidate_table",
+    "costs_text",
+    "holdout_lines",
+    "report_lines",
+    "sparkline",
+    "tree_lines",
+]
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def tree_lines(tree: gp.PrimitiveTree) -> list[str]:
+    """The genome as an indented tree, one node a line, each with its meaning."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(index: int, prefix: str, last: bool, root: bool) -> int:
+        node = tree[index]
+        label, meaning = _node_words(node)
+        branch = "" if root else ("└─ " if last else "├─ ")
+        rows.append((prefix + branch + label, meaning))
+        child_prefix = prefix if root else prefix + ("   " if last else "│  ")
+        position = index + 1
+        for k in range(node.arity):
+            position = walk(position, child_prefix, k == node.arity - 1, False)
+        return position
+
+    walk(0, "", True, True)
+    width = max(len(text) for text, _ in rows) + 2
+    return [f"{text:<{width}}{meaning}".rstrip() for text, meaning in rows]
+
+
+def _node_words(node: gp.Primitive | gp.Terminal) -> tuple[str, str]:
+    if isinstance(node, gp.Primitive):
+        function = function_of(node.name)
+        return function.name, function.meaning
+    if node.ret is Window:
+        return str(window_of(node)), "lookback in sessions"
+    if node.ret is Const:
+        return f"{node.value:g}", "constant"
+    name = str(node.name)
+    return name, SERIES.get(name) or SIGNALS.get(name, "")
+
+
+def sparkline(values: np.ndarray, width: int = 60) -> str:
+    """`values` (e.g. daily equity) as one line of block characters, resampled to `width`."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return ""
+    points = v[np.linspace(0, len(v) - 1, min(width, len(v))).round().astype(int)]
+    low, high = float(points.min()), float(points.max())
+    if high == low:
+        return _BARS[3] * len(points)
+    steps = ((points - low) / (high - low) * (len(_BARS) - 1)).round().astype(int)
+    return "".join(_BARS[s] for s in steps)
+
+
+def costs_text(costs: dict[str, Any]) -> str:
+    return (
+        f"slippage {costs.get('slippage_bps', 0):g} bps, fees {costs.get('fee_per_order', 0):g}"
+        f"/order + {costs.get('fee_per_share', 0):g}/share, settlement T+"
+        f"{costs.get('settlement_days', '?')}, {costs.get('max_positions', '?')} slots"
+    )
+
+
+def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[str]:
+    """One line per candidate: number, status, validation Sharpe and DSR of its newest gate
+    report, train score, genome text."""
+    lines = [f"{'id':>4}  {'status':<12} {'val sharpe':>10} {'dsr':>6} {'train':>6}  genome"]
+    texts = dict(
+        session.execute(
+            select(Genome.id, Genome.text).where(Genome.id.in_([c.genome_id for c in candidates]))
+        ).all()
+    )
+    for c in candidates:
+        report = latest_report(session, c.id)
+        sharpe = dsr = "-"
+        if report is not None:
+            sharpe = _number(report.details.get("validation", {}).get("sharpe"), 2)
+            dsr = _number(report.details.get("statistics", {}).get("dsr"), 3)
+        lines.append(
+            f"{c.id:>4}  {c.status:<12} {sharpe:>10} {dsr:>6} {c.score:>6.2f}  {texts[c.genome_id]}"
+        )
+    if not candidates:
+        lines.append("  (none)")
+    lines.append(
+        "val sharpe and dsr: validation window, after costs, newest gate report; train: score on "
+        "the train window"
+    )
+    return lines
+
+
+def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
+    """Everything about a candidate: genome tree, metrics per window, the newest gate report,
+    the holdout (if opened), lineage, correlation with the live book and the decisions."""
+    genome = session.get(Genome, candidate.genome_id)
+    assert genome is not None
+    lines = [
+        f"candidate {candidate.id}: {candidate.status}",
+        f"genome: {genome.text}",
+        f"id: {genome.id}  origin: {genome.origin}  created {candidate.created_at:%Y-%m-%d %H:%M}"
+        f" UTC by run {candidate.run_id}",
+        "",
+        *tree_lines(parse(genome.text)),
+        "",
+        "metrics per window (after costs):",
+    ]
+    report = latest_report(session, candidate.id)
+    if report is None:
+        lines += _evaluation_lines(session, candidate.genome_id, candidate.window_id)
+    else:
+        lines += _evaluation_lines(session, candidate.genome_id, report.train_window_id)
+        lines += _window_lines(
+            session, report.validation_window_id, report.details.get("validation"), "gate report"
+        )
+    holdout = session.get(HoldoutResult, candidate.id)
+    lines += (
+        holdout_lines(session, holdout)
+        if holdout is not None
+        else ["  holdout: sealed (opened once, at `promote review`)"]
+    )
+    lines.append("")
+    lines += (
+        report_lines(session, report)
+        if report is not None
+        else ["gate: not run yet (`promote gate`)"]
+    )
+    lines += ["", "lineage:"]
+    lines += _lineage_lines(session, genome)
+    lines += ["", "decisions:"]
+    decisions = session.scalars(
+        select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
+    ).all()
+    lines += [_decision_line(d) for d in decisions] or ["  none"]
+    return lines
+
+
+def report_lines(session: Session, report: GateReport) -> list[str]:
+    """A gate report: verdict, each criterion, how the trials were counted, the statistics."""
+    details = report.details
+    validation = session.get(WindowRecord, report.validation_window_id)
+    span = f"{validation.first_day}..{validation.last_day}" if validation else "?"
+    stats = details.get("statistics", {})
+    pbo = details.get("pbo", {})
+    lines = [
+        f"gate report {report.id} ({report.created_at:%Y-%m-%d %H:%M} UTC): "
+        + ("PASSED" if report.passed else "FAILED"),
+        f"  window validation {span} (id {report.validation_window_id[:12]}), costs: "
+        f"{costs_text(details.get('costs', {}))}",
+    ]
+    lines += ["  " + Criterion.from_dict(c).line() for c in report.criteria]
+    lines.append(f"  trials: {details.get('trials_text', '?')}")
+    lines.append(
+        f"  statistics: daily Sharpe {_number(stats.get('sharpe_per_day'), 4)} over "
+        f"{stats.get('n_obs')} days, skew {_number(stats.get('skew'), 2)}, kurtosis (raw) "
+        f"{_number(stats.get('kurtosis'), 2)}, PSR(0) {_number(stats.get('psr'), 3)}, expected "
+        f"best daily Sharpe of the trials {_number(stats.get('expected_max_sharpe_per_day'), 4)},"
+        f" MinTRL {_number(stats.get('min_trl_days'), 0)} days"
+    )
+    lines.append(
+        f"  cohort PBO {_number(pbo.get('pbo'), 3)} ({pbo.get('n_strategies')} genomes), "
+        f"degradation slope {_number(pbo.get('slope'), 2)}, P(out-of-sample loss) "
+        f"{_number(pbo.get('prob_oos_loss'), 2)}"
+    )
+    bh = details.get("buy_and_hold", {})
+    lines.append(
+        f"  buy-and-hold of the universe (validation, same costs): Sharpe "
+        f"{_number(bh.get('sharpe'), 2)}, CAGR {_percent(bh.get('cagr'))}, max drawdown "
+        f"{_percent(bh.get('max_drawdown'))}"
+    )
+    years = details.get("years", [])
+    if years:
+        lines.append(
+            "  Sharpe per year: "
+            + ", ".join(f"{y['year']} {_number(y['sharpe'], 2)}" for y in years)
+        )
+    variants = sorted(details.get("variants", []), key=lambda v: v["sharpe"])
+    if variants:
+        lines.append(
+            "  weakest variants: "
+            + "; ".join(f"{v['change']}: {_number(v['sharpe'], 2)}" for v in variants[:3])
+        )
+    correlations = details.get("live_correlations", {})
+    lines.append(
+        "  correlation with live strategies (validation): "
+        + (
+            ", ".join(f"{gid[:12]} {_number(rho, 2)}" for gid, rho in correlations.items())
+            if correlations
+            else "nothing is live"
+        )
+    )
+    return lines
+
+
+def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:
+    window = session.get(WindowRecord, holdout.window_id)
+    span = f"{window.first_day}..{window.last_day}" if window else "?"
+    return [
+        f"  holdout {span} (id {holdout.window_id[:12]}), opened "
+        f"{holdout.opened_at:%Y-%m-%d %H:%M} UTC by {holdout.opened_by}; costs: "
+        f"{costs_text(holdout.costs)}",
+        "    " + _metrics_text(holdout.metrics),
+        "    buy-and-hold of the universe: " + _metrics_text(holdout.buy_and_hold),
+    ]
+
+
+def _evaluation_lines(session: Session, genome_id: str, window_id: str) -> list[str]:
+    row = session.scalars(
+        select(Evaluation).where(
+            Evaluation.genome_id == genome_id, Evaluation.window_id == window_id
+        )
+    ).first()
+    if row is not None and not row.ok:
+        return _window_lines(session, window_id, None, f"failed: {row.reason}")
+    return _window_lines(session, window_id, row.metrics if row else None, "stored evaluation")
+
+
+def _window_lines(
+    session: Session, window_id: str, metrics: dict[str, Any] | None, source: str
+) -> list[str]:
+    window = session.get(WindowRecord, window_id)
+    if window is None:
+        return []
+    head = (
+        f"  {window.name} {window.first_day}..{window.last_day} (id {window.id[:12]}; costs: "
+        f"{costs_text(window.rules)})"
+    )
+    if metrics is None:
+        return [head, f"    not measured on this window ({source})"]
+    return [head, f"    {_metrics_text(metrics)}  [{source}]"]
+
+
+def _lineage_lines(session: Session, genome: Genome, depth: int = 6) -> list[str]:
+    lines: list[str] = []
+    frontier = [(genome, 0)]
+    seen = {genome.id}
+    while frontier:
+        current, level = frontier.pop(0)
+        indent = "  " * (level + 1)
+        lines.append(f"{indent}{current.id[:12]} {current.origin:<20} {current.text}")
+        if level + 1 >= depth:
+            continue
+        for parent_id in (current.first_parent_id, current.second_parent_id):
+            if parent_id and parent_id not in seen:
+                parent = session.get(Genome, parent_id)
+                if parent is not None:
+                    seen.add(parent_id)
+                    frontier.append((parent, level + 1))
+    return lines
+
+
+def _decision_line(d: Decision) -> str:
+    flag = " OVERRIDE of a failed gate" if d.override else ""
+    return (
+        f"  {d.decided_at:%Y-%m-%d %H:%M} UTC {d.reviewer}: {d.action} ({d.from_status} -> "
+        f"{d.to_status}){flag}: {d.note}"
+    )
+
+
+def _metrics_text(m: dict[str, Any]) -> str:
+    return (
+        f"Sharpe {_number(m.get('sharpe'), 2)}  CAGR {_percent(m.get('cagr'))}  max drawdown "
+        f"{_percent(m.get('max_drawdown'))}  trades {m.get('n_trades', '-')}  turnover "
+        f"{_number(m.get('turnover'), 1)}/yr  exposure {_percent(m.get('exposure'))}"
+    )
+
+
+def _number(value: Any, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: Any) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"

@@ -1,0 +1,70 @@
+"""Records of the market data a result was measured on: the panel and its windows, by id."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from configs import BacktestConfig
+from fitness.panel import Panel
+from fitness.windows import Window
+from store.models import PanelRecord, WindowRecord
+
+__all__ = ["code_version", "record_data"]
+
+
+def record_data(
+    session: Session,
+    panel: Panel,
+    source: str,
+    windows: dict[str, Window],
+    rules: BacktestConfig,
+) -> None:
+    """Add the panel and its windows (with the account and cost rules they measure with) to
+    research.db unless they are there already."""
+    if session.get(PanelRecord, panel.fingerprint) is None:
+        session.add(
+            PanelRecord(
+                fingerprint=panel.fingerprint,
+                source=source,
+                n_symbols=len(panel.symbols),
+                n_days=len(panel.dates),
+                first_day=panel.dates[0].item(),
+                last_day=panel.dates[-1].item(),
+            )
+        )
+        session.flush()
+    for window in windows.values():
+        if session.get(WindowRecord, window.id) is None:
+            session.add(
+                WindowRecord(
+                    id=window.id,
+                    name=window.name,
+                    panel_fingerprint=panel.fingerprint,
+                    first_day=window.first.item(),
+                    last_day=window.last.item(),
+                    n_days=window.n_days,
+                    warmup_days=window.warmup_days,
+                    rules=dataclasses.asdict(rules),
+                )
+            )
+    session.flush()
+
+
+def code_version() -> str:
+    """The lab's version, with the git commit when running from a checkout."""
+    try:
+        text = version("gplab")
+    except PackageNotFoundError:
+        text = "unknown"
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref = (head.parent / ref[5:]).read_text().strip()
+        return f"{text}+{ref[:12]}"
+    except OSError:
+        return text
