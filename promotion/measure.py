@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from deap import gp
@@ -116,7 +118,10 @@ def measure(
         years=tuple(years),
         lookahead=tuple(
             lookahead_cuts(
-                tree, validation.panel(panel), validation.warmup_days, gate.lookahead_cuts
+                partial(evaluate, tree),
+                validation.panel(panel),
+                validation.warmup_days,
+                gate.lookahead_cuts,
             )
         ),
     )
@@ -148,17 +153,17 @@ def yearly_sharpe(
 
 
 def lookahead_cuts(
-    tree: gp.PrimitiveTree, data: Panel, start: int, cuts: int
+    signals: Callable[[Panel], np.ndarray], data: Panel, start: int, cuts: int
 ) -> list[LookaheadCut]:
-    """Compare the signals of `tree` on `data` (a window's warm-up and days) with its signals on
-    the same data cut after day c, for `cuts` days c spread evenly over [start, end). A genome
-    that looks ahead (or a primitive that does) changes its past signals when later data
-    arrives: any mismatch is counted."""
-    full = evaluate(tree, data)
+    """Compare `signals(data)` ((days x symbols) bool, `data` a window's warm-up and days) with
+    the signals computed on the same data cut after day c, for `cuts` days c spread evenly over
+    [start, end). A genome that looks ahead (or a primitive that does) changes its past signals
+    when later data arrives: any mismatch is counted."""
+    full = signals(data)
     days = np.unique(np.linspace(start, data.n_days - 1, cuts + 1)[:-1].astype(int))
     out = []
     for day in days:
-        part = evaluate(tree, data.days(0, int(day) + 1))
+        part = signals(data.days(0, int(day) + 1))
         mismatches = int(np.count_nonzero(part != full[: day + 1]))
         out.append(LookaheadCut(str(data.dates[day]), mismatches))
     return out
