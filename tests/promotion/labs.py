@@ -82,3 +82,30 @@ def verdicts(db_url: str) -> list[tuple[Candidate, GateReport]]:
         session.expunge_all()
     database.close()
     return out
+
+
+def add_candidate(db_url: str, text: str, run_id: int = 1) -> int:
+    """Put the genome `text` forward as a candidate of run `run_id` (as a user would); its
+    number."""
+    from evolve.evaluations import add_genomes
+    from evolve.variation import child_of
+    from genome.text import parse
+    from store.models import Run
+
+    database = open_database(db_url)
+    with database.transaction() as session:
+        child = child_of(parse(text), "user")
+        add_genomes(session, [child], run_id)
+        run = session.get_one(Run, run_id)
+        candidate = Candidate(
+            genome_id=child.id,
+            run_id=run_id,
+            window_id=run.train_window_id,
+            score=0.0,
+            fitness=0.0,
+        )
+        session.add(candidate)
+        session.flush()
+        number = candidate.id
+    database.close()
+    return number

@@ -1,0 +1,265 @@
+"""The gate's parts on real data: the look-ahead re-check, the robustness neighbours, years,
+trials from research.db, every criterion with its value and threshold, and the stored reports
+(immutable, re-runs add one)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from configs import load_config
+from fitness.market_data import load_panel
+from fitness.panel import Panel
+from fitness.windows import Window, build_windows
+from genome.evaluate import evaluate
+from genome.leaves import neighbours, tunable_leaves
+from genome.text import parse, to_text
+from promotion.gate import CohortPBO, judge
+from promotion.gating import gate_candidates
+from promotion.lifecycle import PromotionError, decide
+from promotion.measure import lookahead_cuts, measure, yearly_sharpe
+from promotion.trials import Trials, count_trials
+from store import open_database
+from store.models import Candidate, Evaluation, GateReport, TrialCount, WindowRecord
+from tests.evolve.test_nightly_cli import _folder
+from tests.promotion.labs import add_candidate
+
+SMA = "gt(close, sma(close, 200))"
+NAMES = [
+    "dsr",
+    "sharpe",
+    "beats_buy_and_hold",
+    "trades",
+    "max_drawdown",
+    "cost_stress",
+    "live_correlation",
+    "pbo",
+    "lookahead",
+    "robustness",
+    "stability",
+]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> tuple[Panel, dict[str, Window]]:
+    config = load_config()
+    panel, _ = load_panel(config.data, config.alpaca)
+    return panel, build_windows(panel, config.windows, config.backtest)
+
+
+def test_the_lookahead_recheck_passes_a_genome_and_catches_a_peek_at_tomorrow(
+    bundled: tuple[Panel, dict[str, Window]],
+) -> None:
+    panel, windows = bundled
+    data = windows["validation"].panel(panel)
+    start = windows["validation"].warmup_days
+    honest = lookahead_cuts(lambda d: evaluate(parse(SMA), d), data, start, 5)
+    assert len(honest) == 5 and all(c.mismatches == 0 for c in honest)
+
+    def peeks(d: Panel) -> np.ndarray:  # holds today what rises tomorrow
+        tomorrow = np.vstack([d.close[1:], np.full((1, d.n_symbols), np.nan)])
+        return tomorrow > d.close
+
+    caught = lookahead_cuts(peeks, data, start, 5)
+    assert all(c.mismatches > 0 for c in caught)
+
+
+def test_neighbours_move_each_lookback_one_step_and_each_constant_ten_percent() -> None:
+    tree = parse("and(gt(close, sma(close, 200)), and(lt(rsi(close, 2), 30), gt(ret, 0)))")
+    assert tunable_leaves(tree) == [200, 2, 30.0, 0.0]
+    moved = {change: to_text(t) for change, t in neighbours(tree, 0.10)}
+    assert moved == {
+        "leaf 1: lookback 200 -> 100": "and(gt(close, sma(close, 100)), and(lt(rsi(close, 2), 30), gt(ret, 0)))",
+        "leaf 2: lookback 2 -> 3": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 3), 30), gt(ret, 0)))",
+        "leaf 3: constant 30 -> 27": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 2), 27), gt(ret, 0)))",
+        "leaf 3: constant 30 -> 33": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 2), 33), gt(ret, 0)))",
+    }
+
+
+def test_yearly_sharpe_joins_a_year_split_between_windows_and_skips_short_years() -> None:
+    days = np.arange(np.datetime64("2011-12-01"), np.datetime64("2012-03-01"))
+    returns = np.where(np.arange(len(days)) % 2 == 0, 0.01, -0.005)
+    split = 20
+    years = yearly_sharpe(
+        [("train", days[:split], returns[:split]), ("validation", days[split:], returns[split:])],
+        min_days=25,
+    )
+    # 2011 has 31 days (all train), 2012 has 60 (train and validation).
+    assert [(y.year, y.window, y.n_days) for y in years] == [
+        (2011, "train+validation", 31),
+        (2012, "validation", 60),
+    ]
+    r = returns[days.astype("datetime64[Y]") == np.datetime64("2012", "Y")]
+    assert years[1].sharpe == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252))
+    assert yearly_sharpe([("train", days, returns)], min_days=100) == []
+
+
+def test_every_criterion_has_its_value_threshold_and_verdict(
+    bundled: tuple[Panel, dict[str, Window]],
+) -> None:
+    panel, windows = bundled
+    config = load_config()
+    m = measure(
+        parse(SMA), panel, windows["train"], windows["validation"], config.backtest, config.gate
+    )
+    assert len(m.variants) == 1  # the lookback 200 can only move down
+    trials = Trials(1, 1, 0.0, 1.0, "all", None, 0, ("w",))
+    alone = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
+    assert [c.name for c in alone.criteria] == NAMES
+    by_name = {c.name: c for c in alone.criteria}
+    metrics = m.validation.metrics
+    assert by_name["sharpe"].value == metrics.sharpe and by_name["sharpe"].threshold == 0.5
+    assert by_name["trades"].value == metrics.n_trades
+    assert by_name["beats_buy_and_hold"].threshold == m.buy_and_hold.sharpe
+    assert by_name["cost_stress"].value == m.stressed.sharpe < metrics.sharpe
+    assert by_name["lookahead"].passed and by_name["live_correlation"].passed
+    # One trial: the DSR is the PSR against 0.
+    assert alone.details["statistics"]["dsr"] == alone.details["statistics"]["psr"]
+    # Many trials deflate; a clone of a live strategy and an unknown PBO fail.
+    crowded = Trials(10_000, 10_000, 0.5 / 252, 10_000.0, "all", None, 0, ("w",))
+    cloned = judge(
+        m,
+        crowded,
+        {"abc": 0.99},
+        CohortPBO(None, 1, 16, reason="1 genome"),
+        config.gate,
+        config.backtest,
+    )
+    by_name = {c.name: c for c in cloned.criteria}
+    assert (
+        by_name["dsr"].value is not None
+        and by_name["dsr"].value < alone.details["statistics"]["dsr"]
+    )
+    assert not by_name["live_correlation"].passed and by_name["live_correlation"].value == 0.99
+    assert not by_name["pbo"].passed and "1 genome" in by_name["pbo"].note
+    assert not cloned.passed
+    assert any(r.startswith("FAIL  live_correlation") for r in cloned.reasons)
+    stricter = dataclasses.replace(config.gate, min_trades=10**6)
+    assert "trades" in [
+        c.name
+        for c in judge(m, trials, {}, CohortPBO(0.1, 10, 16), stricter, config.backtest).criteria
+        if not c.passed
+    ]
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lab folder after a small discovery night (the gate ran at its end)."""
+    from tests.evolve.test_cli import run
+
+    folder = _folder(tmp_path_factory.mktemp("gate"), "lab")
+    result = run("nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert "gate: 3 candidate(s)" in result.stdout
+    return folder
+
+
+def test_trials_are_every_evaluation_of_the_train_window_and_its_earlier_versions(
+    night: Path,
+) -> None:
+    database = open_database(f"sqlite:///{night / 'research.db'}")
+    with database.transaction() as session:
+        train = session.scalars(select(WindowRecord).where(WindowRecord.name == "train")).one()
+        sharpes = session.scalars(
+            select(Evaluation.sharpe).where(
+                Evaluation.window_id == train.id, Evaluation.sharpe.is_not(None)
+            )
+        ).all()
+        found = count_trials(session, train.id, "all", 50)
+        assert found.trials == found.scored == len(sharpes) == found.n
+        assert found.var_sharpe == pytest.approx(np.var(sharpes, ddof=1) / 252)
+        effective = count_trials(session, train.id, "effective", 50)
+        # The sample leaves out trials whose returns never move (no correlation to measure).
+        assert effective.method == "effective" and 2 <= effective.sample <= min(50, len(sharpes))
+        assert effective.mean_correlation is not None
+        assert 1 <= effective.n <= found.trials
+        # An earlier version of the same window (re-adjusted data) counts too.
+        session.add(
+            WindowRecord(
+                id="f" * 64,
+                name="train",
+                panel_fingerprint=train.panel_fingerprint,
+                first_day=train.first_day,
+                last_day=train.last_day,
+                n_days=train.n_days,
+                warmup_days=train.warmup_days,
+                rules=train.rules,
+            )
+        )
+        session.flush()
+        session.add(
+            TrialCount(
+                window_id="f" * 64,
+                panel_fingerprint=train.panel_fingerprint,
+                trials=100,
+                sharpe_n=90,
+                sharpe_sum=0.0,
+                sharpe_sq_sum=90.0,
+            )
+        )
+        session.flush()
+        both = count_trials(session, train.id, "all", 50)
+        assert both.trials == found.trials + 100 and len(both.window_ids) == 2
+        session.rollback()
+    database.close()
+
+
+def test_reports_are_immutable_and_a_rerun_adds_one(night: Path) -> None:
+    db = f"sqlite:///{night / 'research.db'}"
+    config = load_config(night / "lab.toml")
+    panel, report = load_panel(config.data, config.alpaca)
+    windows = build_windows(panel, config.windows, config.backtest)
+    database = open_database(db)
+    with database.transaction() as session:
+        first = session.scalars(select(GateReport).order_by(GateReport.id)).first()
+        assert first is not None
+        assert [c["name"] for c in first.criteria] == NAMES
+        for c in first.criteria:
+            assert set(c) >= {"name", "meaning", "value", "rule", "threshold", "passed"}
+        candidate = session.get_one(Candidate, first.candidate_id)
+        before = session.scalar(select(text("count(*)")).select_from(GateReport))
+        (again,) = gate_candidates(session, panel, report.source, windows, config, [candidate])
+        assert again.report_id != first.id
+        assert session.scalar(select(text("count(*)")).select_from(GateReport)) == before + 1
+        assert candidate.status == ("gate_passed" if again.verdict.passed else "gate_failed")
+    for statement in (
+        "UPDATE gate_reports SET passed = 1",
+        "DELETE FROM gate_reports",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), database.engine.begin() as c:
+            c.execute(text(statement))
+    database.close()
+
+
+def test_a_clone_of_a_live_strategy_fails_on_correlation_and_live_ones_are_not_gated(
+    night: Path,
+) -> None:
+    db = f"sqlite:///{night / 'research.db'}"
+    config = load_config(night / "lab.toml")
+    panel, report = load_panel(config.data, config.alpaca)
+    windows = build_windows(panel, config.windows, config.backtest)
+    live = add_candidate(db, SMA)
+    clone = add_candidate(db, "and(gt(close, sma(close, 200)), gt(close, 0))")
+    database = open_database(db)
+    with database.transaction() as session:
+        gate_candidates(
+            session, panel, report.source, windows, config, [session.get_one(Candidate, live)]
+        )
+        decide(session, session.get_one(Candidate, live), "approve", "tester", "the book", True)
+        (copied,) = gate_candidates(
+            session, panel, report.source, windows, config, [session.get_one(Candidate, clone)]
+        )
+        by_name = {c.name: c for c in copied.verdict.criteria}
+        assert by_name["live_correlation"].value == pytest.approx(1.0)
+        assert not by_name["live_correlation"].passed and not copied.verdict.passed
+        with pytest.raises(PromotionError, match="approved"):
+            gate_candidates(
+                session, panel, report.source, windows, config, [session.get_one(Candidate, live)]
+            )
+    database.close()
