@@ -133,9 +133,9 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
         click.echo(f"\n=== {number} of {len(waiting)} " + "=" * 60)
         click.echo("\n".join(lines))
         choice = click.prompt(
-            "\napprove, reject or skip?",
+            "\napprove, reject or skip? [a/r/s]",
             type=click.Choice(["approve", "reject", "skip", "a", "r", "s"]),
-            show_choices=True,
+            show_choices=False,
         )
         action = {"a": "approve", "r": "reject", "s": "skip"}.get(choice, choice)
         if action == "skip":

@@ -39,8 +39,10 @@ def review_lines(
     config: LabConfig,
     reviewer: str,
 ) -> list[str]:
-    """What the reviewer sees of `candidate`; writes its chart and opens its holdout (once:
-    added to `session`, which the caller commits before asking for a decision)."""
+    """What the reviewer sees of `candidate`: `promote show`, the validation equity as
+    sparklines and a chart (written to review.chart_dir), then the holdout. The holdout is
+    opened only if it never was (added to `session`, which the caller commits before asking for
+    a decision); otherwise its stored numbers are among the metrics shown."""
     genome = session.get(Genome, candidate.genome_id)
     assert genome is not None
     validation = windows["validation"]
@@ -65,10 +67,11 @@ def review_lines(
         "",
     ]
     holdout, now = open_holdout(session, candidate, panel, windows["holdout"], rules, reviewer)
-    lines.append(
-        "holdout opened now, for the first and only time:"
-        if now
-        else "holdout (stored when it was first opened; not computed again):"
-    )
-    lines += holdout_lines(session, holdout)
+    if now:
+        lines.append("holdout opened now, for the first and only time:")
+        lines += holdout_lines(session, holdout)
+    else:
+        lines.append(
+            "holdout (stored when it was first opened; not computed again): see the metrics above"
+        )
     return lines

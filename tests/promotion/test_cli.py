@@ -1,0 +1,197 @@
+"""`promote` as real subprocesses: list, show, gate, the interactive review (holdout opened
+once, chart written), approve / reject / retire with their audit trail, and clear refusals."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store.models import Candidate, Decision, GateReport, HoldoutResult
+from tests.evolve.nights import rows
+from tests.evolve.test_cli import run as evolve
+from tests.evolve.test_nightly_cli import _folder
+from tests.promotion.labs import add_candidate
+
+PROMOTE = str(Path(sys.executable).with_name("promote"))
+# Thresholds every candidate clears (the look-ahead re-check stays), to exercise the review.
+LENIENT = """
+[gate]
+min_dsr = 0.0
+min_sharpe = -100.0
+beat_buy_and_hold = false
+min_trades = 0
+max_drawdown = 1.0
+min_stressed_sharpe = -100.0
+max_pbo = 1.0
+robustness_share = 0.0
+min_positive_years = 0.0
+"""
+
+
+def promote(
+    *args: str, cwd: Path, stdin: str | None = None, user: str = "dana"
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    environment.update(USER=user, LOGNAME=user)
+    return subprocess.run(
+        [PROMOTE, *args],
+        cwd=cwd,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["gate"], ["list"], ["show"], ["review"], ["approve"], ["reject"], ["retire"]],
+)
+def test_every_promote_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = promote(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    if command:
+        assert "--config" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lab after a small discovery night whose candidates were then gated leniently."""
+    folder = _folder(tmp_path_factory.mktemp("promote"), "lab")
+    night = evolve(
+        "nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder
+    )
+    assert night.returncode == 0, night.stderr
+    (folder / "lenient.toml").write_text((folder / "lab.toml").read_text() + LENIENT)
+    # Two of the user's own genomes, put forward after the night (not gated yet).
+    for text in ("gt(close, sma(close, 200))", "gt(close, sma(close, 100))"):
+        add_candidate(f"sqlite:///{folder / 'research.db'}", text)
+    return folder
+
+
+def test_list_show_and_gate_on_demand(lab: Path) -> None:
+    listed = promote("list", "--config", "lab.toml", cwd=lab)
+    assert listed.returncode == 0, listed.stderr
+    assert "gate_failed" in listed.stdout or "gate_passed" in listed.stdout
+    assert "validation window, after costs" in listed.stdout
+    shown = promote("show", "1", "--config", "lab.toml", cwd=lab)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    for expected in (
+        "candidate 1:",
+        "└─ ",  # the tree
+        "metrics per window (after costs):",
+        "train 2006-01-03..2011-12-30",
+        "validation 2012-01-03..2014-06-30",
+        "holdout: sealed",
+        "gate report",
+        "trials: N = ",
+        "cohort PBO",
+        "Sharpe per year:",
+        "correlation with live strategies (validation): nothing is live",
+        "lineage:",
+        "decisions:",
+    ):
+        assert expected in out, expected
+    pending = promote("gate", "--config", "lenient.toml", cwd=lab)
+    assert pending.returncode == 0, pending.stderr
+    # Only the two candidates added after the night were pending.
+    assert "gate: 2 candidate(s), 2 passed" in pending.stdout
+    again = promote("gate", "2", "--config", "lenient.toml", cwd=lab)
+    assert again.returncode == 0, again.stderr
+    assert "gate: 1 candidate(s)" in again.stdout
+    db = f"sqlite:///{lab / 'research.db'}"
+    assert len(rows(db, GateReport)) == 6  # the night's three, two pending and a re-run
+
+
+def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> None:
+    db = f"sqlite:///{lab / 'research.db'}"
+    passed = [c.id for c in rows(db, Candidate) if c.status == "gate_passed"]
+    assert len(passed) >= 2
+    # Skip the first, reject the second (an empty note is asked again), skip the others.
+    answers = "s\nreject\n\nnoise\n" + "s\n" * (len(passed) - 2)
+    first = promote("review", "--config", "lenient.toml", cwd=lab, stdin=answers)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert out.count("holdout opened now, for the first and only time:") == len(passed)
+    assert "reviewer: dana" in out and "candidate       " in out and "buy-and-hold    " in out
+    for number in passed:
+        chart = lab / "charts" / f"candidate-{number}-validation.png"
+        assert chart.read_bytes()[:4] == b"\x89PNG" and str(chart.relative_to(lab)) in out
+    holdouts = {h.candidate_id: h for h in rows(db, HoldoutResult)}
+    assert set(holdouts) == set(passed)
+    # The second review finds two candidates; their holdouts are the stored ones.
+    second = promote(
+        "review",
+        "--config",
+        "lenient.toml",
+        "--reviewer",
+        "eve",
+        cwd=lab,
+        stdin="a\nsmall size\ns\n",
+    )
+    assert second.returncode == 0, second.stderr
+    assert "holdout opened now" not in second.stdout
+    assert second.stdout.count("holdout (stored when it was first opened") == 2
+    assert {h.candidate_id: h.opened_at for h in rows(db, HoldoutResult)} == {
+        k: h.opened_at for k, h in holdouts.items()
+    }
+    decisions = rows(db, Decision)
+    assert [(d.candidate_id, d.action, d.reviewer, d.note) for d in decisions] == [
+        (passed[1], "reject", "dana", "noise"),
+        (passed[0], "approve", "eve", "small size"),
+    ]
+    assert all(d.gate_report_id is not None and not d.override for d in decisions)
+    shown = promote("show", str(passed[0]), "--config", "lab.toml", cwd=lab)
+    assert "holdout 2014-07-01..2017-04-13" in shown.stdout and "by dana" in shown.stdout
+    assert "eve: approve (gate_passed -> approved): small size" in shown.stdout
+
+
+def test_decisions_from_scripts_and_their_refusals(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "lab")
+    night = evolve(
+        "nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder
+    )
+    assert night.returncode == 0, night.stderr
+    db = f"sqlite:///{folder / 'research.db'}"
+    failed = [c.id for c in rows(db, Candidate) if c.status == "gate_failed"]
+    assert len(failed) >= 2, "the default gate should fail these small-run candidates"
+    one, two = str(failed[0]), str(failed[1])
+    refused = promote("approve", one, "--note", "looks fine", "--config", "lab.toml", cwd=folder)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().count("\n") == 0 and "--override" in refused.stderr
+    no_note = promote(
+        "approve", one, "--note", "  ", "--override", "--config", "lab.toml", cwd=folder
+    )
+    assert no_note.returncode == 2 and "note is required" in no_note.stderr
+    forced = promote(
+        "approve", one, "--note", "paper only", "--override", "--config", "lab.toml", cwd=folder
+    )
+    assert forced.returncode == 0, forced.stderr and "OVERRIDE" in forced.stdout
+    rejected = promote(
+        "reject", two, "--note", "too few trades", "--config", "lab.toml", cwd=folder
+    )
+    assert rejected.returncode == 0, rejected.stderr
+    cannot = promote("retire", two, "--note", "x", "--config", "lab.toml", cwd=folder)
+    assert cannot.returncode == 2 and "rejected" in cannot.stderr
+    retired = promote("retire", one, "--note", "drawdown", "--config", "lab.toml", cwd=folder)
+    assert retired.returncode == 0, retired.stderr
+    missing = promote("show", "999", "--config", "lab.toml", cwd=folder)
+    assert missing.returncode == 2 and "no candidate '999'" in missing.stderr
+    decisions = rows(db, Decision)
+    assert [(d.action, d.from_status, d.to_status, d.override, d.reviewer) for d in decisions] == [
+        ("approve", "gate_failed", "approved", True, "dana"),
+        ("reject", "gate_failed", "rejected", False, "dana"),
+        ("retire", "approved", "retired", False, "dana"),
+    ]
+    statuses = {c.id: c.status for c in rows(db, Candidate)}
+    assert statuses[failed[0]] == "retired" and statuses[failed[1]] == "rejected"
+    listed = promote("list", "--status", "retired", "--config", "lab.toml", cwd=folder)
+    assert listed.stdout.count("retired") == 1
+    nothing = promote("review", "--config", "lab.toml", cwd=folder)
+    assert nothing.returncode == 0 and "nothing to review" in nothing.stdout
