@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, genome_speed, load_speed
+from bench import backtest_speed, evolution, gate, genome_speed, load_speed
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -65,6 +65,9 @@ def main() -> int:
     parser.add_argument(
         "--evolution-only", action="store_true", help="only the discovery-run benchmark"
     )
+    parser.add_argument(
+        "--gate", action="store_true", help="only the gate benchmark (null and planted markets)"
+    )
     args = parser.parse_args()
     config = load_config()
     repeats = 3 if args.smoke else 20
@@ -80,6 +83,8 @@ def main() -> int:
     print(f"machine: {report['machine']}")
     if args.evolution_only:
         return _evolution(report, sources[0][1], config, args.smoke)
+    if args.gate:
+        return _gate(report, sources[0][1], args.smoke)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -102,6 +107,7 @@ def main() -> int:
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
     _evolution(report, sources[0][1], config, args.smoke)
+    _gate(report, sources[0][1], args.smoke)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -122,6 +128,18 @@ def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> 
     print("evolution " + " ".join(f"{k}={_fmt(v)}" for k, v in report["evolution"].items()))
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if smoke else "") + "evolution-" + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _gate(report: dict[str, Any], data: Path, smoke: bool) -> int:
+    if smoke:
+        report["gate"] = gate.measure(BUNDLED_BARS, 1, 1, 16, 2, 1)
+    else:
+        report["gate"] = gate.measure(data, 10, 10, 100, 10, 2)
+    print("gate " + " ".join(f"{k}={_fmt(v)}" for k, v in report["gate"].items()))
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if smoke else "") + "gate-" + report["when"].replace(":", "") + ".json"
     (RESULTS / name).write_text(json.dumps(report, indent=2))
     return 0
 

@@ -239,6 +239,7 @@ class GateConfig:
     correlation_sample: int
     min_sharpe: float
     beat_buy_and_hold: bool
+    buy_and_hold_confidence: float
     min_trades: int
     max_drawdown: float
     cost_multiplier: float
@@ -254,7 +255,13 @@ class GateConfig:
     lookahead_cuts: int
 
     def check(self) -> None:
-        for key in ("min_dsr", "max_pbo", "robustness_share", "min_positive_years"):
+        for key in (
+            "min_dsr",
+            "buy_and_hold_confidence",
+            "max_pbo",
+            "robustness_share",
+            "min_positive_years",
+        ):
             value = getattr(self, key)
             _require(0 <= value <= 1, f"gate.{key}", f"must be in [0, 1], got {value}")
         _require(

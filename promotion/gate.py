@@ -7,6 +7,11 @@ costs, unless said otherwise):
     dsr                 Deflated Sharpe Ratio >= min_dsr (trials: see promotion.trials)
     sharpe              annualised Sharpe >= min_sharpe
     beats_buy_and_hold  Sharpe > that of equal-weight buy-and-hold of the universe
+    edge_over_buy_and_hold
+                        PSR against buy-and-hold's Sharpe (the probability that the true
+                        Sharpe is above it) >= buy_and_hold_confidence: on a drifting market,
+                        a strategy that holds a slice of it beats buy-and-hold by luck half the
+                        time; this asks that it do so by more than luck
     trades              trades >= min_trades
     max_drawdown        largest drawdown <= max_drawdown
     cost_stress         Sharpe with costs x cost_multiplier > min_stressed_sharpe
@@ -113,6 +118,7 @@ def judge(
     highest = max(live.values()) if live else None
     mismatches = sum(c.mismatches for c in m.lookahead)
     bh = m.buy_and_hold.sharpe
+    edge, edge_note = _edge_over(m, bh)
     criteria = (
         _at_least("dsr", "Deflated Sharpe Ratio (validation)", dsr_value, gate.min_dsr, dsr_note),
         _at_least("sharpe", "annualised Sharpe after costs", sharpe, gate.min_sharpe),
@@ -124,6 +130,16 @@ def judge(
             bh,
             gate.beat_buy_and_hold,
             sharpe > bh,
+        ),
+        Criterion(
+            "edge_over_buy_and_hold",
+            "probability that the true Sharpe is above buy-and-hold's (PSR)",
+            edge,
+            ">=",
+            gate.buy_and_hold_confidence,
+            gate.beat_buy_and_hold,
+            edge is not None and edge >= gate.buy_and_hold_confidence,
+            edge_note,
         ),
         _at_least("trades", "trades", float(metrics.n_trades), float(gate.min_trades)),
         _at_most("max_drawdown", "largest drawdown", metrics.max_drawdown, gate.max_drawdown),
@@ -223,6 +239,21 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
     except StatisticsError:
         stats["min_trl_days"] = None  # not above SR0: no track record is long enough
     return {k: _plain(v) for k, v in stats.items()}, value, ""
+
+
+def _edge_over(m: Measurement, benchmark: float) -> tuple[float | None, str]:
+    metrics = m.validation.metrics
+    try:
+        value = psr(
+            metrics.sharpe / math.sqrt(TRADING_DAYS),
+            metrics.n_days,
+            metrics.skew,
+            metrics.kurtosis,
+            benchmark / math.sqrt(TRADING_DAYS),
+        )
+    except StatisticsError as e:
+        return None, str(e)
+    return value, ""
 
 
 def _at_least(

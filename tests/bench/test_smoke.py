@@ -36,3 +36,6 @@ def test_benchmark_smoke_run() -> None:
     evolution = figures["evolution"]
     assert evolution["generations"] == 2 and evolution["engine_evaluations"] > 0
     assert evolution["easimple_evaluations"] > 0 and evolution["engine_peak_mb_all"] > 0
+    gate = figures["gate"]
+    assert gate["null_candidates_gated"] > 0 and 0 <= gate["false_promotion_rate"] <= 1
+    assert gate["planted_seeds"] == 1 and gate["seconds"] > 0

@@ -23,6 +23,7 @@ LENIENT = """
 min_dsr = 0.0
 min_sharpe = -100.0
 beat_buy_and_hold = false
+buy_and_hold_confidence = 0.0
 min_trades = 0
 max_drawdown = 1.0
 min_stressed_sharpe = -100.0

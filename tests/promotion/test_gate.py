@@ -35,6 +35,7 @@ NAMES = [
     "dsr",
     "sharpe",
     "beats_buy_and_hold",
+    "edge_over_buy_and_hold",
     "trades",
     "max_drawdown",
     "cost_stress",
@@ -173,7 +174,7 @@ def test_trials_are_every_evaluation_of_the_train_window_and_its_earlier_version
         ).all()
         found = count_trials(session, train.id, "all", 50)
         assert found.trials == found.scored == len(sharpes) == found.n
-        assert found.var_sharpe == pytest.approx(np.var(sharpes, ddof=1) / 252)
+        assert found.var_sharpe == pytest.approx(np.var(np.array(sharpes, float), ddof=1) / 252)
         effective = count_trials(session, train.id, "effective", 50)
         # The sample leaves out trials whose returns never move (no correlation to measure).
         assert effective.method == "effective" and 2 <= effective.sample <= min(50, len(sharpes))
