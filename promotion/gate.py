@@ -68,7 +68,7 @@ class Criterion:
         value = "n/a" if self.value is None else f"{self.value:.4g}"
         bound = "" if self.threshold is None else f" {self.rule} {self.threshold:.4g}"
         note = f" ({self.note})" if self.note else ""
-        return f"{mark:<5} {self.name:<18} {value}{bound}  {self.meaning}{note}"
+        return f"{mark:<5} {self.name:<22} {value}{bound}  {self.meaning}{note}"
 
 
 @dataclass(frozen=True)

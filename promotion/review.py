@@ -60,7 +60,8 @@ def review_lines(
     lines = candidate_lines(session, candidate)
     lines += [
         "",
-        f"equity, validation {validation.first}..{validation.last} (after costs):",
+        f"equity, validation {validation.first}..{validation.last} (after costs; each line "
+        "scaled to its own range):",
         f"  candidate       {sparkline(scored.equity)}",
         f"  buy-and-hold    {sparkline(market.equity)}",
         f"  chart: {chart}",
