@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from configs import ConfigurationError
 from store import backup_sqlite, open_database, pack, unpack
 from store.database import alembic_config, head_revision, upgrade_to
-from store.models import Base, Genome, PanelRecord, Run, WindowRecord
+from store.models import APPEND_ONLY, Base, Genome, PanelRecord, Run, WindowRecord
 
 
 def _url(tmp_path: Path) -> str:
@@ -157,3 +157,36 @@ def test_runs_store_plain_json(tmp_path: Path) -> None:
         run = session.scalars(select(Run)).one()
         assert run.config == {"evolve": {"seed": 1}} and run.reference == ["a" * 64]
         assert run.summary == {}
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_promotion_records_cannot_be_changed_or_removed(tmp_path: Path, table: str) -> None:
+    database = open_database(_url(tmp_path))
+    with sqlite3.connect(tmp_path / "research.db") as connection:
+        triggers = {
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+            )
+        }
+        assert triggers == {f"{table}_no_update", f"{table}_no_delete"}
+        # A row needs no parents here (foreign keys are off on this plain connection).
+        columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+        connection.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [1] * len(columns),
+        )
+        connection.commit()
+        for statement in (f"UPDATE {table} SET {columns[1]} = 2", f"DELETE FROM {table}"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                connection.execute(statement)
+        assert connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
+    database.close()
+
+
+def test_the_postgresql_migration_makes_the_promotion_records_append_only() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        command.upgrade(alembic_config("postgresql://lab@localhost/research"), "head", sql=True)
+    for table in APPEND_ONLY:
+        assert f"BEFORE UPDATE OR DELETE ON {table}" in out.getvalue()
