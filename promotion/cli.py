@@ -57,8 +57,8 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
     gated yet), on the validation window. Each run adds a new report; the status follows it."""
     from pathlib import Path
 
-    from promotion.gating import gate_candidates, gate_lines, pending_candidates
-    from promotion.lifecycle import find_candidate
+    from promotion.gating import gate_candidates, gate_lines
+    from promotion.lifecycle import find_candidate, in_status
     from store import RunLock
 
     with RunLock(Path(lab.config.evolve.lock_file), "promote gate"):
@@ -68,7 +68,7 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
             chosen = (
                 [find_candidate(session, key) for key in candidates]
                 if candidates
-                else pending_candidates(session)
+                else in_status(session, "candidate")
             )
             outcomes = gate_candidates(session, panel, source, windows, lab.config, chosen)
             lines = gate_lines(outcomes, windows["validation"], lab.config.backtest)
@@ -113,14 +113,14 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     """Go through the candidates that passed the gate, one by one: the report, the equity (a
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
     approve, reject or skip, with a note."""
-    from promotion.lifecycle import decide
-    from promotion.review import awaiting_review, review_lines
+    from promotion.lifecycle import decide, in_status
+    from promotion.review import review_lines
     from store.models import Candidate
 
     who = _reviewer(reviewer)
     database = _database(lab)
     with database.transaction() as session:
-        waiting = [c.id for c in awaiting_review(session)]
+        waiting = [c.id for c in in_status(session, "gate_passed")]
     if not waiting:
         click.echo("nothing to review: no candidate has passed the gate since the last review")
         return

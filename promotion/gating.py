@@ -29,14 +29,14 @@ from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 from promotion.gate import CohortPBO, Verdict, judge
-from promotion.lifecycle import GATEABLE, LIVE, PromotionError
+from promotion.lifecycle import GATEABLE, LIVE, PromotionError, in_status
 from promotion.measure import measure
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import count_trials
 from store.data_records import code_version, record_data
 from store.models import Candidate, GateReport, Generation, Genome, PopulationMember
 
-__all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending", "pending_candidates"]
+__all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending"]
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,6 @@ class GateOutcome:
     genome_text: str
     report_id: int
     verdict: Verdict
-
-
-def pending_candidates(session: Session) -> list[Candidate]:
-    """Candidates that have not been through the gate yet, oldest first."""
-    return list(
-        session.scalars(
-            select(Candidate).where(Candidate.status == "candidate").order_by(Candidate.id)
-        ).all()
-    )
 
 
 def gate_candidates(
@@ -132,7 +123,7 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
     ) -> list[str]:
-        candidates = pending_candidates(session)
+        candidates = in_status(session, "candidate")
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         return gate_lines(outcomes, windows["validation"], config.backtest)
 

@@ -31,6 +31,7 @@ __all__ = [
     "PromotionError",
     "decide",
     "find_candidate",
+    "in_status",
     "latest_report",
 ]
 
@@ -85,6 +86,15 @@ def find_candidate(session: Session, key: str) -> Candidate:
             "characters of its genome id"
         )
     return found
+
+
+def in_status(session: Session, status: str) -> list[Candidate]:
+    """The candidates whose status is `status`, oldest first."""
+    return list(
+        session.scalars(
+            select(Candidate).where(Candidate.status == status).order_by(Candidate.id)
+        ).all()
+    )
 
 
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
@@ -19,16 +18,7 @@ from promotion.holdout import open_holdout
 from promotion.views import candidate_lines, holdout_lines, sparkline
 from store.models import Candidate, Genome
 
-__all__ = ["awaiting_review", "review_lines"]
-
-
-def awaiting_review(session: Session) -> list[Candidate]:
-    """Candidates that passed the gate and wait for a decision, oldest first."""
-    return list(
-        session.scalars(
-            select(Candidate).where(Candidate.status == "gate_passed").order_by(Candidate.id)
-        ).all()
-    )
+__all__ = ["review_lines"]
 
 
 def review_lines(
