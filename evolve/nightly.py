@@ -10,6 +10,8 @@
         or the --budget would be exceeded; commit after each one
         the best new genomes, distinct by id and behaviour, become candidates
     refine the constants of the best candidates (Optuna, train window)
+    mark the run finished; then the `after` step, if given (`evolve nightly` passes the
+    promotion gate, which judges the candidates not gated yet on the validation window)
     summary
 
 The correlation penalty's reference strategies (the live book and the hall of fame as the run
