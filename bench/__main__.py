@@ -136,7 +136,7 @@ def _gate(report: dict[str, Any], data: Path, smoke: bool) -> int:
     if smoke:
         report["gate"] = gate.measure(BUNDLED_BARS, 1, 1, 16, 2, 1)
     else:
-        report["gate"] = gate.measure(data, 10, 10, 100, 10, 2)
+        report["gate"] = gate.measure(data, 20, 20, 100, 10, 2)
     print("gate " + " ".join(f"{k}={_fmt(v)}" for k, v in report["gate"].items()))
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if smoke else "") + "gate-" + report["when"].replace(":", "") + ".json"

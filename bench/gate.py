@@ -133,6 +133,7 @@ def measure(
         )
         market = planted_bars(dates, n_symbols=planted_symbols, seed=0)
         found_edge = promoted_edge = other_promotions = 0
+        exploiters = []
         for seed in range(1, planted_seeds + 1):
             config, db = write_lab(Path(scratch) / f"planted-{seed}", market, population, workers)
             night_then_gate(config, db, generations, seed)
@@ -145,6 +146,11 @@ def measure(
             other_promotions += sum(
                 (not e) and r.passed for e, (_, r, _) in zip(exploits, rows, strict=True)
             )
+            exploiters += [
+                {"seed": seed, "genome": text, "failed": _failed(report.criteria)}
+                for e, (_, report, text) in zip(exploits, rows, strict=True)
+                if e
+            ]
     return {
         "data": data.name,
         "population": population,
@@ -161,5 +167,10 @@ def measure(
         "planted_nights_that_found_the_edge": found_edge,
         "planted_nights_whose_gate_passed_an_exploiter": promoted_edge,
         "planted_promotions_not_exploiting": other_promotions,
+        "planted_exploiters": exploiters,
         "seconds": time.perf_counter() - started,
     }
+
+
+def _failed(criteria: list[dict[str, Any]]) -> list[str]:
+    return [c["name"] for c in criteria if c["required"] and not c["passed"]]
