@@ -41,7 +41,7 @@ from promotion.measure import Measurement, stressed_rules
 from promotion.statistics import StatisticsError, dsr, expected_max_sharpe, min_trl, psr
 from promotion.trials import Trials
 
-__all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "plain_metrics"]
+__all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "plain_metrics", "unmeasurable"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,22 @@ def judge(
     }
     passed = all(c.passed for c in criteria if c.required)
     return Verdict(passed, criteria, details)
+
+
+def unmeasurable(reason: str) -> Verdict:
+    """The verdict on a candidate that could not be measured at all (its stored genome text
+    does not parse, or it fails to evaluate): failed, with the reason."""
+    criterion = Criterion(
+        "measurable",
+        "the genome parses and can be measured on the validation window",
+        None,
+        "==",
+        None,
+        True,
+        False,
+        reason,
+    )
+    return Verdict(False, (criterion,), {"error": reason})
 
 
 def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | None, str]:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from deap import gp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
-from promotion.gate import CohortPBO, Verdict, judge
+from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
 from promotion.lifecycle import GATEABLE, LIVE, PromotionError, in_status
 from promotion.measure import measure
 from promotion.statistics import StatisticsError, pbo
@@ -84,15 +83,21 @@ def gate_candidates(
     out = []
     for candidate in candidates:
         text = texts[candidate.genome_id]
-        tree = parse(text)
-        m = measure(tree, panel, train, validation, rules, gate)
-        returns = m.validation.result.returns
-        correlations = {
-            gid: highest_correlation(returns, [series])
-            for gid, series in live.items()
-            if gid != candidate.genome_id
-        }
-        verdict = judge(m, trials, correlations, cohort, gate, rules)
+        try:
+            m = measure(parse(text), panel, train, validation, rules, gate)
+        except Exception as e:  # a genome that cannot be measured fails, the others go on
+            log.warning(
+                "candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e
+            )
+            verdict = unmeasurable(f"{type(e).__name__}: {e}")
+        else:
+            returns = m.validation.result.returns
+            correlations = {
+                gid: highest_correlation(returns, [series])
+                for gid, series in live.items()
+                if gid != candidate.genome_id
+            }
+            verdict = judge(m, trials, correlations, cohort, gate, rules)
         report = GateReport(
             candidate_id=candidate.id,
             run_id=run_id,
@@ -159,7 +164,8 @@ def _live_returns(session: Session, scorer: WindowScorer) -> dict[str, np.ndarra
         select(Candidate.genome_id).where(Candidate.status.in_(LIVE)).order_by(Candidate.id)
     ).all()
     texts = _texts(session, ids)
-    return {gid: scorer.score(parse(texts[gid])).result.returns for gid in ids}
+    found = {gid: _returns(scorer, texts[gid]) for gid in ids}
+    return {gid: returns for gid, returns in found.items() if returns is not None}
 
 
 def _cohort_pbo(
@@ -183,7 +189,7 @@ def _cohort_pbo(
                 break
             if text not in members:
                 members.append(text)
-    columns = [r for r in (_returns(scorer, parse(t)) for t in members) if r is not None]
+    columns = [r for r in (_returns(scorer, t) for t in members) if r is not None]
     try:
         result = pbo(np.column_stack(columns), gate.pbo_splits)
     except StatisticsError as e:
@@ -198,10 +204,11 @@ def _cohort_pbo(
     )
 
 
-def _returns(scorer: WindowScorer, tree: gp.PrimitiveTree) -> np.ndarray | None:
-    # A population member that fails to evaluate is left out of the cohort.
+def _returns(scorer: WindowScorer, text: str) -> np.ndarray | None:
+    # The validation returns of a genome; one that does not parse or evaluate is left out (of
+    # the cohort, or of the live book's correlations) with a warning.
     try:
-        return scorer.score(tree).result.returns
+        return scorer.score(parse(text)).result.returns
     except Exception as e:  # one genome's failure is its own
-        log.warning("a cohort genome failed on the validation window: %s", e)
+        log.warning("genome %r failed on the validation window: %s: %s", text, type(e).__name__, e)
         return None

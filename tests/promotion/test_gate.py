@@ -264,3 +264,32 @@ def test_a_clone_of_a_live_strategy_fails_on_correlation_and_live_ones_are_not_g
                 session, panel, report.source, windows, config, [session.get_one(Candidate, live)]
             )
     database.close()
+
+
+def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gated(
+    night: Path,
+) -> None:
+    db = f"sqlite:///{night / 'research.db'}"
+    config = load_config(night / "lab.toml")
+    panel, report = load_panel(config.data, config.alpaca)
+    windows = build_windows(panel, config.windows, config.backtest)
+    tampered = add_candidate(db, "gt(close, sma(close, 50))")
+    fine = add_candidate(db, "gt(close, sma(close, 20))")
+    database = open_database(db)
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE genomes SET text = 'gt(close, bogus(close))' WHERE id = "
+                "(SELECT genome_id FROM candidates WHERE id = :id)"
+            ),
+            {"id": tampered},
+        )
+    with database.transaction() as session:
+        chosen = [session.get_one(Candidate, tampered), session.get_one(Candidate, fine)]
+        broken, measured = gate_candidates(session, panel, report.source, windows, config, chosen)
+        assert not broken.verdict.passed
+        (criterion,) = broken.verdict.criteria
+        assert criterion.name == "measurable" and "unknown function 'bogus'" in criterion.note
+        assert [c.name for c in measured.verdict.criteria] == NAMES
+        assert chosen[0].status == "gate_failed"
+    database.close()
