@@ -1,6 +1,6 @@
 #!/bin/sh
 # Set up the lab's virtual environment (.venv) from the pinned lock files, then run a job in it.
-#   sh lab.sh run     the main job on the bundled data (a 2-minute nightly discovery run)
+#   sh lab.sh run     the main job on the bundled data (a 2-minute nightly discovery run and the gate)
 #   sh lab.sh test    the whole test suite: ruff, mypy and pytest (what CI runs)
 #   sh lab.sh bench   the full benchmarks (results go to bench/results/; see BENCHMARKS.md)
 # Needs only Python 3.11+ (python3, or set PYTHON) and a POSIX shell; packages come from PyPI.
