@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from configs import load_config
+from configs import LabConfig, load_config
 from fitness.market_data import load_panel
 from fitness.panel import Panel
 from fitness.windows import Window, build_windows
@@ -161,6 +161,14 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _lab(folder: Path) -> tuple[str, LabConfig, Panel, str, dict[str, Window]]:
+    """The night's database URL, configuration, data and windows."""
+    config = load_config(folder / "lab.toml")
+    panel, report = load_panel(config.data, config.alpaca)
+    windows = build_windows(panel, config.windows, config.backtest)
+    return f"sqlite:///{folder / 'research.db'}", config, panel, report.source, windows
+
+
 def test_trials_are_every_evaluation_of_the_train_window_and_its_earlier_versions(
     night: Path,
 ) -> None:
@@ -212,10 +220,7 @@ def test_trials_are_every_evaluation_of_the_train_window_and_its_earlier_version
 
 
 def test_reports_are_immutable_and_a_rerun_adds_one(night: Path) -> None:
-    db = f"sqlite:///{night / 'research.db'}"
-    config = load_config(night / "lab.toml")
-    panel, report = load_panel(config.data, config.alpaca)
-    windows = build_windows(panel, config.windows, config.backtest)
+    db, config, panel, source, windows = _lab(night)
     database = open_database(db)
     with database.transaction() as session:
         first = session.scalars(select(GateReport).order_by(GateReport.id)).first()
@@ -225,7 +230,7 @@ def test_reports_are_immutable_and_a_rerun_adds_one(night: Path) -> None:
             assert set(c) >= {"name", "meaning", "value", "rule", "threshold", "passed"}
         candidate = session.get_one(Candidate, first.candidate_id)
         before = session.scalar(select(text("count(*)")).select_from(GateReport))
-        (again,) = gate_candidates(session, panel, report.source, windows, config, [candidate])
+        (again,) = gate_candidates(session, panel, source, windows, config, [candidate])
         assert again.report_id != first.id
         assert session.scalar(select(text("count(*)")).select_from(GateReport)) == before + 1
         assert candidate.status == ("gate_passed" if again.verdict.passed else "gate_failed")
@@ -241,27 +246,22 @@ def test_reports_are_immutable_and_a_rerun_adds_one(night: Path) -> None:
 def test_a_clone_of_a_live_strategy_fails_on_correlation_and_live_ones_are_not_gated(
     night: Path,
 ) -> None:
-    db = f"sqlite:///{night / 'research.db'}"
-    config = load_config(night / "lab.toml")
-    panel, report = load_panel(config.data, config.alpaca)
-    windows = build_windows(panel, config.windows, config.backtest)
+    db, config, panel, source, windows = _lab(night)
     live = add_candidate(db, SMA)
     clone = add_candidate(db, "and(gt(close, sma(close, 200)), gt(close, 0))")
     database = open_database(db)
     with database.transaction() as session:
-        gate_candidates(
-            session, panel, report.source, windows, config, [session.get_one(Candidate, live)]
-        )
+        gate_candidates(session, panel, source, windows, config, [session.get_one(Candidate, live)])
         decide(session, session.get_one(Candidate, live), "approve", "tester", "the book", True)
         (copied,) = gate_candidates(
-            session, panel, report.source, windows, config, [session.get_one(Candidate, clone)]
+            session, panel, source, windows, config, [session.get_one(Candidate, clone)]
         )
         by_name = {c.name: c for c in copied.verdict.criteria}
         assert by_name["live_correlation"].value == pytest.approx(1.0)
         assert not by_name["live_correlation"].passed and not copied.verdict.passed
         with pytest.raises(PromotionError, match="approved"):
             gate_candidates(
-                session, panel, report.source, windows, config, [session.get_one(Candidate, live)]
+                session, panel, source, windows, config, [session.get_one(Candidate, live)]
             )
     database.close()
 
@@ -269,10 +269,7 @@ def test_a_clone_of_a_live_strategy_fails_on_correlation_and_live_ones_are_not_g
 def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gated(
     night: Path,
 ) -> None:
-    db = f"sqlite:///{night / 'research.db'}"
-    config = load_config(night / "lab.toml")
-    panel, report = load_panel(config.data, config.alpaca)
-    windows = build_windows(panel, config.windows, config.backtest)
+    db, config, panel, source, windows = _lab(night)
     tampered = add_candidate(db, "gt(close, sma(close, 50))")
     fine = add_candidate(db, "gt(close, sma(close, 20))")
     database = open_database(db)
@@ -286,7 +283,7 @@ def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gat
         )
     with database.transaction() as session:
         chosen = [session.get_one(Candidate, tampered), session.get_one(Candidate, fine)]
-        broken, measured = gate_candidates(session, panel, report.source, windows, config, chosen)
+        broken, measured = gate_candidates(session, panel, source, windows, config, chosen)
         assert not broken.verdict.passed
         (criterion,) = broken.verdict.criteria
         assert criterion.name == "measurable" and "unknown function 'bogus'" in criterion.note
