@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promotion.statistics import (
+from promotion import (
     StatisticsError,
     dsr,
     effective_trials,
