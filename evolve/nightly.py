@@ -50,6 +50,7 @@ from fitness.windows import Window, build_windows
 from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.data_records import code_version, record_data
 from store.models import (
+    LIVE_STATUSES,
     Candidate,
     HallOfFameEntry,
     Run,
@@ -60,7 +61,6 @@ from store.models import (
 __all__ = ["NightOptions", "NightSummary", "run_nightly"]
 
 log = logging.getLogger(__name__)
-LIVE_STATUSES = ("approved", "live")
 
 
 @dataclass(frozen=True)

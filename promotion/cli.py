@@ -16,10 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-STATUS_CHOICE = click.Choice(
-    ["candidate", "gate_passed", "gate_failed", "approved", "rejected", "live", "retired"]
-)
-
 
 @click.group(cls=LabGroup)
 def main() -> None:
@@ -76,14 +72,19 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
 
 
 @main.command("list")
-@click.option("--status", type=STATUS_CHOICE, help="only candidates with this status.")
+@click.option("--status", help="only candidates with this status (candidate, gate_passed, ...).")
 @lab_command_options
 def list_candidates(lab: CommandContext, status: str | None) -> None:
     """The candidates, newest first."""
     from sqlalchemy import select
 
     from promotion.views import candidate_table
-    from store.models import Candidate
+    from store.models import STATUSES, Candidate
+
+    if status is not None and status not in STATUSES:
+        raise click.BadParameter(
+            f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status"
+        )
 
     with _database(lab).transaction() as session:
         query = select(Candidate).order_by(Candidate.id.desc())

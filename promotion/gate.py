@@ -232,41 +232,38 @@ def unmeasurable(reason: str) -> Verdict:
     return Verdict(False, (criterion,), {"error": reason})
 
 
-def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | None, str]:
+def _daily(m: Measurement) -> tuple[float, int, float, float]:
+    # What the PSR family takes: per-observation Sharpe, observations, skew, raw kurtosis.
     metrics = m.validation.metrics
-    sr = metrics.sharpe / math.sqrt(TRADING_DAYS)
-    n_obs = metrics.n_days
+    return metrics.sharpe / math.sqrt(TRADING_DAYS), metrics.n_days, metrics.skew, metrics.kurtosis
+
+
+def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | None, str]:
+    sr, n_obs, skew, kurtosis = _daily(m)
     stats: dict[str, Any] = {
         "sharpe_per_day": sr,
         "n_obs": n_obs,
-        "skew": metrics.skew,
-        "kurtosis": metrics.kurtosis,
+        "skew": skew,
+        "kurtosis": kurtosis,
     }
     try:
         sr0 = expected_max_sharpe(trials.n, trials.var_sharpe)
         stats["expected_max_sharpe_per_day"] = sr0
-        stats["psr"] = psr(sr, n_obs, metrics.skew, metrics.kurtosis)
-        value = dsr(sr, n_obs, metrics.skew, metrics.kurtosis, trials.n, trials.var_sharpe)
+        stats["psr"] = psr(sr, n_obs, skew, kurtosis)
+        value = dsr(sr, n_obs, skew, kurtosis, trials.n, trials.var_sharpe)
         stats["dsr"] = value
     except StatisticsError as e:
         return {k: _plain(v) for k, v in stats.items()}, None, str(e)
     try:
-        stats["min_trl_days"] = min_trl(sr, metrics.skew, metrics.kurtosis, sr0)
+        stats["min_trl_days"] = min_trl(sr, skew, kurtosis, sr0)
     except StatisticsError:
         stats["min_trl_days"] = None  # not above SR0: no track record is long enough
     return {k: _plain(v) for k, v in stats.items()}, value, ""
 
 
 def _edge_over(m: Measurement, benchmark: float) -> tuple[float | None, str]:
-    metrics = m.validation.metrics
     try:
-        value = psr(
-            metrics.sharpe / math.sqrt(TRADING_DAYS),
-            metrics.n_days,
-            metrics.skew,
-            metrics.kurtosis,
-            benchmark / math.sqrt(TRADING_DAYS),
-        )
+        value = psr(*_daily(m), benchmark / math.sqrt(TRADING_DAYS))
     except StatisticsError as e:
         return None, str(e)
     return value, ""

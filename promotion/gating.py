@@ -24,16 +24,22 @@ from sqlalchemy.orm import Session
 from configs import BacktestConfig, LabConfig
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
-from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
-from promotion.lifecycle import GATEABLE, LIVE, PromotionError, in_status
-from promotion.measure import measure
+from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
+from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import count_trials
 from store.data_records import code_version, record_data
-from store.models import Candidate, GateReport, Generation, Genome, PopulationMember
+from store.models import (
+    LIVE_STATUSES,
+    Candidate,
+    GateReport,
+    Generation,
+    Genome,
+    PopulationMember,
+)
 
 __all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending"]
 
@@ -75,16 +81,16 @@ def gate_candidates(
     train, validation = windows["train"], windows["validation"]
     record_data(session, panel, source, windows, rules)
     trials = count_trials(session, train.id, gate.trials, gate.correlation_sample)
-    scorer = WindowScorer(panel, validation, rules)
-    texts = _texts(session, [c.genome_id for c in candidates])
-    live = _live_returns(session, scorer)
-    cohort = _cohort_pbo(session, scorer, [texts[c.genome_id] for c in candidates], config)
+    measurer = Measurer(panel, train, validation, rules, gate)
+    texts = genome_texts(session, [c.genome_id for c in candidates])
+    live = _live_returns(session, measurer)
+    cohort = _cohort_pbo(session, measurer, [texts[c.genome_id] for c in candidates], config)
     version = code_version()
     out = []
     for candidate in candidates:
         text = texts[candidate.genome_id]
         try:
-            m = measure(parse(text), panel, train, validation, rules, gate)
+            m = measurer.measure(parse(text))
         except Exception as e:  # a genome that cannot be measured fails, the others go on
             log.warning(
                 "candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e
@@ -154,22 +160,19 @@ def gate_lines(
     return lines
 
 
-def _texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
-    rows = session.execute(select(Genome.id, Genome.text).where(Genome.id.in_(list(ids))))
-    return {gid: text for gid, text in rows}
-
-
-def _live_returns(session: Session, scorer: WindowScorer) -> dict[str, np.ndarray]:
+def _live_returns(session: Session, measurer: Measurer) -> dict[str, np.ndarray]:
     ids = session.scalars(
-        select(Candidate.genome_id).where(Candidate.status.in_(LIVE)).order_by(Candidate.id)
+        select(Candidate.genome_id)
+        .where(Candidate.status.in_(LIVE_STATUSES))
+        .order_by(Candidate.id)
     ).all()
-    texts = _texts(session, ids)
-    found = {gid: _returns(scorer, texts[gid]) for gid in ids}
+    texts = genome_texts(session, ids)
+    found = {gid: _returns(measurer, texts[gid]) for gid in ids}
     return {gid: returns for gid, returns in found.items() if returns is not None}
 
 
 def _cohort_pbo(
-    session: Session, scorer: WindowScorer, candidates: list[str], config: LabConfig
+    session: Session, measurer: Measurer, candidates: list[str], config: LabConfig
 ) -> CohortPBO:
     gate = config.gate
     members = list(dict.fromkeys(candidates))
@@ -189,7 +192,7 @@ def _cohort_pbo(
                 break
             if text not in members:
                 members.append(text)
-    columns = [r for r in (_returns(scorer, t) for t in members) if r is not None]
+    columns = [r for r in (_returns(measurer, t) for t in members) if r is not None]
     try:
         result = pbo(np.column_stack(columns), gate.pbo_splits)
     except StatisticsError as e:
@@ -204,11 +207,11 @@ def _cohort_pbo(
     )
 
 
-def _returns(scorer: WindowScorer, text: str) -> np.ndarray | None:
+def _returns(measurer: Measurer, text: str) -> np.ndarray | None:
     # The validation returns of a genome; one that does not parse or evaluate is left out (of
     # the cohort, or of the live book's correlations) with a warning.
     try:
-        return scorer.score(parse(text)).result.returns
+        return measurer.returns(parse(text))
     except Exception as e:  # one genome's failure is its own
         log.warning("genome %r failed on the validation window: %s: %s", text, type(e).__name__, e)
         return None

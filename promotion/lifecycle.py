@@ -14,38 +14,28 @@ which gate report); the table is append-only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import InputError
-from store.models import Candidate, Decision, GateReport, utc_now
+from store.models import Candidate, Decision, GateReport, Genome, utc_now
 
 __all__ = [
     "ACTIONS",
     "GATEABLE",
-    "LIVE",
-    "STATUSES",
     "Move",
     "PromotionError",
     "decide",
     "find_candidate",
+    "genome_texts",
     "in_status",
     "latest_report",
 ]
 
-STATUSES = (
-    "candidate",
-    "gate_passed",
-    "gate_failed",
-    "approved",
-    "rejected",
-    "live",
-    "retired",
-)
 GATEABLE = ("candidate", "gate_passed", "gate_failed")
-LIVE = ("approved", "live")  # the live book: what new strategies must not duplicate
 
 
 class PromotionError(InputError):
@@ -95,6 +85,12 @@ def in_status(session: Session, status: str) -> list[Candidate]:
             select(Candidate).where(Candidate.status == status).order_by(Candidate.id)
         ).all()
     )
+
+
+def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    """The stored text of each genome of `ids`, by id."""
+    rows = session.execute(select(Genome.id, Genome.text).where(Genome.id.in_(list(ids))))
+    return {gid: text for gid, text in rows}
 
 
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:

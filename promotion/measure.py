@@ -1,10 +1,10 @@
 """What the gate measures of one genome, on the data it is allowed to see: pure functions of a
 panel, windows, account rules and a tree.
 
-- `measure`: validation metrics and daily returns after costs, the same with costs stressed,
-  equal-weight buy-and-hold on the same window, the validation Sharpe of every small move of the
-  genome's lookbacks and constants, Sharpe per calendar year over train and validation, and the
-  look-ahead re-check.
+- `Measurer.measure`: validation metrics and daily returns after costs, the same with costs
+  stressed, equal-weight buy-and-hold on the same window, the validation Sharpe of every small
+  move of the genome's lookbacks and constants, Sharpe per calendar year over train and
+  validation, and the look-ahead re-check.
 - `lookahead_cuts`: signals computed on data that ends at day c must equal the signals of the
   whole window up to c, at several cuts.
 """
@@ -32,10 +32,10 @@ from genome.leaves import neighbours
 __all__ = [
     "LookaheadCut",
     "Measurement",
+    "Measurer",
     "Variant",
     "YearSharpe",
     "lookahead_cuts",
-    "measure",
     "stressed_rules",
     "yearly_sharpe",
 ]
@@ -85,46 +85,56 @@ def stressed_rules(rules: BacktestConfig, multiplier: float) -> BacktestConfig:
     )
 
 
-def measure(
-    tree: gp.PrimitiveTree,
-    panel: Panel,
-    train: Window,
-    validation: Window,
-    rules: BacktestConfig,
-    gate: GateConfig,
-) -> Measurement:
-    """Measure `tree` for the gate. Only the train and validation windows are looked at (with
-    their warm-ups); nothing after the validation window's last day."""
-    scorer = WindowScorer(panel, validation, rules)
-    scored = scorer.score(tree)
-    stressed = WindowScorer(panel, validation, stressed_rules(rules, gate.cost_multiplier))
-    variants = tuple(
-        Variant(change, scorer.score(neighbour).metrics.sharpe)
-        for change, neighbour in neighbours(tree, gate.constant_step)
-    )
-    on_train = WindowScorer(panel, train, rules).score(tree).result
-    years = yearly_sharpe(
-        [
-            ("train", on_train.dates, on_train.returns),
-            ("validation", scored.result.dates, scored.result.returns),
-        ],
-        gate.min_year_days,
-    )
-    return Measurement(
-        validation=scored,
-        stressed=stressed.score(tree).metrics,
-        buy_and_hold=buy_and_hold(panel, validation, rules).metrics,
-        variants=variants,
-        years=tuple(years),
-        lookahead=tuple(
-            lookahead_cuts(
-                partial(evaluate, tree),
-                validation.panel(panel),
-                validation.warmup_days,
-                gate.lookahead_cuts,
-            )
-        ),
-    )
+class Measurer:
+    """Measures genomes for the gate on `panel`'s train and validation windows. The scorers
+    and equal-weight buy-and-hold are built once, for every genome of a gate run. Only the train
+    and validation windows are looked at (with their warm-ups): nothing after the validation
+    window's last day."""
+
+    def __init__(
+        self,
+        panel: Panel,
+        train: Window,
+        validation: Window,
+        rules: BacktestConfig,
+        gate: GateConfig,
+    ) -> None:
+        self.gate = gate
+        self.on_validation = WindowScorer(panel, validation, rules)
+        self.on_train = WindowScorer(panel, train, rules)
+        self.stressed = WindowScorer(panel, validation, stressed_rules(rules, gate.cost_multiplier))
+        self.buy_and_hold = buy_and_hold(panel, validation, rules).metrics
+        self.data = validation.panel(panel)
+        self.start = validation.warmup_days
+
+    def returns(self, tree: gp.PrimitiveTree) -> np.ndarray:
+        """Daily returns on the validation window, after costs."""
+        return self.on_validation.score(tree).result.returns
+
+    def measure(self, tree: gp.PrimitiveTree) -> Measurement:
+        gate = self.gate
+        scored = self.on_validation.score(tree)
+        variants = tuple(
+            Variant(change, self.on_validation.score(neighbour).metrics.sharpe)
+            for change, neighbour in neighbours(tree, gate.constant_step)
+        )
+        on_train = self.on_train.score(tree).result
+        years = yearly_sharpe(
+            [
+                ("train", on_train.dates, on_train.returns),
+                ("validation", scored.result.dates, scored.result.returns),
+            ],
+            gate.min_year_days,
+        )
+        cuts = lookahead_cuts(partial(evaluate, tree), self.data, self.start, gate.lookahead_cuts)
+        return Measurement(
+            validation=scored,
+            stressed=self.stressed.score(tree).metrics,
+            buy_and_hold=self.buy_and_hold,
+            variants=variants,
+            years=tuple(years),
+            lookahead=tuple(cuts),
+        )
 
 
 def yearly_sharpe(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
 from genome.text import parse
 from promotion.gate import Criterion
-from promotion.lifecycle import latest_report
+from promotion.lifecycle import genome_texts, latest_report
 from store.models import (
     Candidate,
     Decision,
@@ -95,11 +95,7 @@ def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[s
     """One line per candidate: number, status, validation Sharpe and DSR of its newest gate
     report, train score, genome text."""
     lines = [f"{'id':>4}  {'status':<12} {'val sharpe':>10} {'dsr':>6} {'train':>6}  genome"]
-    texts = dict(
-        session.execute(
-            select(Genome.id, Genome.text).where(Genome.id.in_([c.genome_id for c in candidates]))
-        ).all()
-    )
+    texts = genome_texts(session, [c.genome_id for c in candidates])
     for c in candidates:
         report = latest_report(session, c.id)
         sharpe = dsr = "-"

@@ -27,6 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "APPEND_ONLY",
+    "LIVE_STATUSES",
+    "STATUSES",
     "ArchiveEntry",
     "Base",
     "Candidate",
@@ -47,6 +49,10 @@ __all__ = [
 ]
 
 ID = String(64)
+# A candidate's statuses (promotion.lifecycle has the moves between them), and those of the
+# live book: the strategies new ones are compared with.
+STATUSES = ("candidate", "gate_passed", "gate_failed", "approved", "rejected", "live", "retired")
+LIVE_STATUSES = ("approved", "live")
 # Tables whose rows are never changed or removed once written (enforced by database triggers).
 APPEND_ONLY = ("gate_reports", "holdout_results", "decisions")
 
@@ -250,8 +256,8 @@ class Candidate(Base):
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     score: Mapped[float] = mapped_column(Float)
     fitness: Mapped[float] = mapped_column(Float)
-    # candidate -> gate_passed | gate_failed -> approved | rejected -> live -> retired
-    # (promotion.lifecycle has the allowed moves)
+    # One of STATUSES: candidate -> gate_passed | gate_failed -> approved | rejected -> live
+    # -> retired (promotion.lifecycle has the allowed moves)
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 

@@ -23,7 +23,7 @@ from genome.text import parse, to_text
 from promotion.gate import CohortPBO, judge
 from promotion.gating import gate_candidates
 from promotion.lifecycle import PromotionError, decide
-from promotion.measure import lookahead_cuts, measure, yearly_sharpe
+from promotion.measure import Measurer, lookahead_cuts, yearly_sharpe
 from promotion.trials import Trials, count_trials
 from store import open_database
 from store.models import Candidate, Evaluation, GateReport, TrialCount, WindowRecord
@@ -106,9 +106,10 @@ def test_every_criterion_has_its_value_threshold_and_verdict(
 ) -> None:
     panel, windows = bundled
     config = load_config()
-    m = measure(
-        parse(SMA), panel, windows["train"], windows["validation"], config.backtest, config.gate
+    measurer = Measurer(
+        panel, windows["train"], windows["validation"], config.backtest, config.gate
     )
+    m = measurer.measure(parse(SMA))
     assert len(m.variants) == 1  # the lookback 200 can only move down
     trials = Trials(1, 1, 0.0, 1.0, "all", None, 0, ("w",))
     alone = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
