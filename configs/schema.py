@@ -23,6 +23,7 @@ __all__ = [
     "EvolveConfig",
     "GateConfig",
     "LabConfig",
+    "LiveConfig",
     "LogConfig",
     "ReviewConfig",
     "StoreConfig",
@@ -309,6 +310,83 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    broker: Literal["sim", "alpaca"]
+    allocation: Literal["equal", "inverse_volatility"]
+    max_strategy_weight: float
+    cash_buffer: float
+    min_order_value: float
+    buy_limit_margin: float
+    max_symbol_weight: float
+    max_daily_turnover: float
+    max_orders_per_day: int
+    max_price_deviation: float
+    reconciliation: Literal["strict", "warn", "adopt"]
+    cash_tolerance: float
+    halt_file: str = field(metadata=PATH)
+    cancel_on_halt: bool
+    lock_file: str = field(metadata=PATH)
+    trade_window: tuple[str, str]
+    poll_seconds: float
+    timeout_seconds: float
+    requests_per_minute: int
+    trading_url: str
+    sim_days: int
+    sim_initial_cash: float
+
+    def window_times(self) -> tuple[dt.time, dt.time]:
+        """`trade_window` as New York times of day."""
+        first, last = (dt.time.fromisoformat(t) for t in self.trade_window)
+        return first, last
+
+    def check(self) -> None:
+        for key in ("max_strategy_weight", "max_symbol_weight"):
+            value = getattr(self, key)
+            _require(0 < value <= 1, f"live.{key}", f"must be in (0, 1], got {value}")
+        _require(
+            0 <= self.cash_buffer < 1,
+            "live.cash_buffer",
+            f"must be in [0, 1), got {self.cash_buffer}",
+        )
+        for key in ("min_order_value", "cash_tolerance"):
+            value = getattr(self, key)
+            _require(value >= 0, f"live.{key}", f"must not be negative, got {value}")
+        _require(
+            0 <= self.buy_limit_margin < self.max_price_deviation < 1,
+            "live.buy_limit_margin",
+            "needs 0 <= buy_limit_margin < max_price_deviation < 1 (a buy's limit price must "
+            f"pass the price check), got {self.buy_limit_margin} and {self.max_price_deviation}",
+        )
+        _require(self.max_daily_turnover > 0, "live.max_daily_turnover", "must be positive")
+        _require(self.max_orders_per_day >= 1, "live.max_orders_per_day", "must be at least 1")
+        try:
+            first, last = self.window_times()
+        except ValueError:
+            raise ConfigurationError(
+                f'live.trade_window: expected two New York times "HH:MM", got {self.trade_window}'
+            ) from None
+        _require(first < last, "live.trade_window", f"starts {first} after it ends {last}")
+        _require(self.poll_seconds > 0, "live.poll_seconds", "must be positive")
+        _require(
+            0 < self.timeout_seconds <= 120,
+            "live.timeout_seconds",
+            f"must be in (0, 120], got {self.timeout_seconds}",
+        )
+        _require(
+            1 <= self.requests_per_minute <= 200,
+            "live.requests_per_minute",
+            f"must be from 1 to 200 (Alpaca allows 200 a minute), got {self.requests_per_minute}",
+        )
+        _require(
+            self.trading_url == "" or self.trading_url.startswith(("http://", "https://")),
+            "live.trading_url",
+            f"must be empty (Alpaca's own) or an http(s) URL, got {self.trading_url!r}",
+        )
+        _require(self.sim_days >= 1, "live.sim_days", "must be at least 1")
+        _require(self.sim_initial_cash > 0, "live.sim_initial_cash", "must be positive")
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     backup_dir: str = field(metadata=PATH)
     keep_backups: int
@@ -339,6 +417,7 @@ class LabConfig:
     evolve: EvolveConfig
     gate: GateConfig
     review: ReviewConfig
+    live: LiveConfig
     store: StoreConfig
     log: LogConfig
 

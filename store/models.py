@@ -39,9 +39,17 @@ __all__ = [
     "Genome",
     "HallOfFameEntry",
     "HoldoutResult",
+    "LiveAccount",
+    "LiveBookEntry",
+    "LiveCashEntry",
+    "LiveEvent",
+    "LiveFill",
+    "LiveOrder",
+    "LivePlan",
     "PanelRecord",
     "PopulationMember",
     "Run",
+    "SimBrokerState",
     "StagnationEvent",
     "TrialCount",
     "WindowRecord",
@@ -54,7 +62,14 @@ ID = String(64)
 STATUSES = ("candidate", "gate_passed", "gate_failed", "approved", "rejected", "live", "retired")
 LIVE_STATUSES = ("approved", "live")
 # Tables whose rows are never changed or removed once written (enforced by database triggers).
-APPEND_ONLY = ("gate_reports", "holdout_results", "decisions")
+APPEND_ONLY = (
+    "gate_reports",
+    "holdout_results",
+    "decisions",
+    "live_fills",
+    "live_cash",
+    "live_events",
+)
 
 # Constraint names are fixed so that migrations can refer to them on every database.
 NAMING = {
@@ -322,3 +337,138 @@ class Decision(Base):
     # The gate report the reviewer saw (the newest at the time).
     gate_report_id: Mapped[int | None] = mapped_column(ForeignKey("gate_reports.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LiveAccount(Base):
+    """A broker account the lab trades: "sim-N" (a replay of the data), "alpaca-paper" or
+    "alpaca-live". Every live table is keyed by it."""
+
+    __tablename__ = "live_accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    broker: Mapped[str] = mapped_column(String(16))
+    # What the account was started with (sim: data source, days, first and last day, cash).
+    settings: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LivePlan(Base):
+    """The orders of one trading session, planned once from the bars before it (a restart
+    reuses the stored plan, never plans the session again)."""
+
+    __tablename__ = "live_plans"
+    __table_args__ = (UniqueConstraint("account_id", "session"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"))
+    # The session whose open the orders are for, and the last bar the signals saw.
+    session: Mapped[dt.date] = mapped_column(Date)
+    data_day: Mapped[dt.date] = mapped_column(Date)
+    equity: Mapped[float] = mapped_column(Float)
+    settled_cash: Mapped[float] = mapped_column(Float)
+    # Strategy (genome id) -> weight and capital; symbol -> net target quantity.
+    weights: Mapped[dict[str, Any]]
+    targets: Mapped[dict[str, Any]]
+    # planned (orders written, not all sent) | sent | closed (every order terminal)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LiveOrder(Base):
+    """An order, written before it is sent. Its client id is deterministic (account, session,
+    symbol, side, sequence) and never reused, so a restart can only find it, never double it."""
+
+    __tablename__ = "live_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("live_plans.id"), index=True)
+    client_order_id: Mapped[str] = mapped_column(String(128), unique=True)
+    sequence: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(4))
+    qty: Mapped[float] = mapped_column(Float)
+    # None for a market order.
+    limit_price: Mapped[float | None] = mapped_column(Float)
+    last_close: Mapped[float] = mapped_column(Float)
+    # planned | denied | submitting | unknown | <the broker's status: new, accepted,
+    # partially_filled, filled, canceled, expired, rejected, done_for_day, ...>
+    status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    broker_id: Mapped[str | None] = mapped_column(String(64))
+    # Cumulative, as the broker reports them; fills are the deltas (live_fills).
+    filled_qty: Mapped[float] = mapped_column(Float, default=0.0)
+    filled_avg_price: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LiveFill(Base):
+    """A change of a position: a fill (the delta of an order's cumulative filled quantity) or
+    an adjustment taken from the broker by reconciliation. Append-only."""
+
+    __tablename__ = "live_fills"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("live_orders.id"))
+    # fill | adjust
+    kind: Mapped[str] = mapped_column(String(8))
+    symbol: Mapped[str] = mapped_column(String(16))
+    # Signed: positive bought, negative sold.
+    qty: Mapped[float] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Float)
+    session: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LiveCashEntry(Base):
+    """The settled-cash ledger: every change of cash, with the day it settles (a sale's
+    proceeds settle `settlement_days` sessions after the trade; a purchase is paid at once).
+    Cash is the sum of the amounts; settled cash on a day, of those settled by then.
+    Append-only."""
+
+    __tablename__ = "live_cash"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), index=True)
+    # opening | buy | sell | fee | adjust
+    kind: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[float] = mapped_column(Float)
+    settles_on: Mapped[dt.date] = mapped_column(Date)
+    fill_id: Mapped[int | None] = mapped_column(ForeignKey("live_fills.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class LiveBookEntry(Base):
+    """A strategy's holding in an account, kept by the backtest's rules (entered when its
+    signal turns on and a slot is free, sized at its capital / max_positions, left when the
+    signal turns off). The account trades towards the sum of the books."""
+
+    __tablename__ = "live_books"
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), primary_key=True)
+    genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    qty: Mapped[float] = mapped_column(Float)
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class LiveEvent(Base):
+    """What happened to an account that a human may need to know: start, stop,
+    reconciliation, risk denial, halt, resume, cancel, broker error. Append-only."""
+
+    __tablename__ = "live_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("live_accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class SimBrokerState(Base):
+    """The sim broker's own side of a sim account (its orders, positions, cash and day), so a
+    simulated account persists like a real one."""
+
+    __tablename__ = "sim_broker_states"
+    account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)

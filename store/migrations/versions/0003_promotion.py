@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from store.migrations.append_only import allow_changes, forbid_changes
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -107,34 +109,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
     )
     op.create_index(op.f("ix_decisions_candidate_id"), "decisions", ["candidate_id"], unique=False)
-    dialect = op.get_context().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$ BEGIN "
-                f"RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
+    forbid_changes(APPEND_ONLY)
 
 
 def downgrade() -> None:
-    dialect = op.get_context().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for event in ("update", "delete"):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
-        elif dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+    allow_changes(APPEND_ONLY)
     op.drop_index(op.f("ix_decisions_candidate_id"), table_name="decisions")
     op.drop_table("decisions")
     op.drop_table("holdout_results")
