@@ -1,0 +1,110 @@
+"""The `live` command line: trade the approved strategies (`run`), see the account (`status`),
+and the kill switch (`halt`, `resume`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from configs.commands import CommandContext, LabGroup, lab_command_options
+
+if TYPE_CHECKING:
+    from store import Database
+
+__all__ = ["main"]
+
+
+@click.group(cls=LabGroup)
+def main() -> None:
+    """Trade the approved strategies: sim (a replay of the data) or Alpaca (paper by default)."""
+
+
+def _database(lab: CommandContext) -> Database:
+    from store import open_database
+
+    return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+
+
+@main.command("run")
+@click.option(
+    "--broker",
+    type=click.Choice(["sim"]),
+    help="where to trade (default: live.broker of the configuration).",
+)
+@click.option("--once", is_flag=True, help="one cycle, then exit (alpaca).")
+@click.option("--live", "real_money", is_flag=True, help="trade real money (alpaca; else paper).")
+@click.option("--days", type=click.IntRange(min=1), help="sim: replay the last DAYS sessions.")
+@click.option("--resume", is_flag=True, help="sim: continue the newest unfinished replay.")
+@lab_command_options
+def run(
+    lab: CommandContext,
+    broker: str | None,
+    once: bool,
+    real_money: bool,
+    days: int | None,
+    resume: bool,
+) -> None:
+    """Trade the approved strategies until stopped (SIGTERM or SIGINT finish the current step,
+    save and exit 0). With the sim broker: replay the last --days sessions and report."""
+    from live.running import run_replay
+
+    if real_money or once:
+        raise click.BadParameter("--live and --once are for --broker alpaca")
+    if days is not None and resume:
+        raise click.BadParameter("--days starts a new replay; --resume continues one")
+    lines = run_replay(lab, _database(lab), days, resume)
+    click.echo("\n".join(lines))
+
+
+@main.command("status")
+@click.option("--account", help="account name (default: the newest one).")
+@lab_command_options
+def status(lab: CommandContext, account: str | None) -> None:
+    """Positions, settled and unsettled cash, today's orders and fills, P&L, halted or not, and
+    the last reconciliation."""
+    from pathlib import Path
+
+    from live.halt import HaltSwitch
+    from live.status import status_lines
+
+    halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
+    with _database(lab).transaction() as session:
+        click.echo("\n".join(status_lines(session, account, halted)))
+
+
+@main.command("halt")
+@click.option("--reason", required=True, help="why trading stops (recorded).")
+@lab_command_options
+def halt(lab: CommandContext, reason: str) -> None:
+    """Stop every order at once: writes the HALT file (live.halt_file), which `live run` checks
+    before every order."""
+    import getpass
+    from pathlib import Path
+
+    from live.halt import HaltSwitch
+    from live.records import add_event
+
+    switch = HaltSwitch(Path(lab.config.live.halt_file))
+    switch.halt(reason.strip() or "no reason given", getpass.getuser())
+    with _database(lab).transaction() as session:
+        add_event(session, None, "halt", False, f"halted: {reason}", {"file": str(switch.path)})
+    click.echo(f"halted: {switch.reason()} ({switch.path})")
+
+
+@main.command("resume")
+@lab_command_options
+def resume(lab: CommandContext) -> None:
+    """Allow orders again (removes the HALT file)."""
+    from pathlib import Path
+
+    from live.halt import HaltSwitch
+    from live.records import add_event
+
+    previous = HaltSwitch(Path(lab.config.live.halt_file)).resume()
+    if previous is None:
+        click.echo("not halted: nothing to resume")
+        return
+    with _database(lab).transaction() as session:
+        add_event(session, None, "resume", True, f"resumed (was: {previous})")
+    click.echo(f"resumed (was: {previous})")

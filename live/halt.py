@@ -1,0 +1,46 @@
+"""The kill switch: while the HALT file exists, no order is sent.
+
+The file holds who halted, when and why (JSON); any file at that path halts, whatever it holds,
+so `touch HALT` works too. Checked before every order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+__all__ = ["HaltSwitch"]
+
+
+class HaltSwitch:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def reason(self) -> str | None:
+        """Why trading is halted, or None when it is not."""
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            return f"halt file {self.path} exists but cannot be read ({e.strerror})"
+        try:
+            record = json.loads(text)
+            return f"{record['reason']} (by {record['by']} at {record['at']})"
+        except (ValueError, KeyError, TypeError):
+            return f"halt file {self.path} exists" + (f": {text.strip()}" if text.strip() else "")
+
+    def halt(self, reason: str, by: str) -> None:
+        record = {"reason": reason, "by": by, "at": dt.datetime.now(dt.UTC).isoformat()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(record) + "\n")
+        os.replace(partial, self.path)
+
+    def resume(self) -> str | None:
+        """Remove the halt; what it said (None if trading was not halted)."""
+        reason = self.reason()
+        self.path.unlink(missing_ok=True)
+        return reason

@@ -1,0 +1,140 @@
+"""What research.db knows of a live account: the ledger, positions, books, orders and events.
+
+Functions take a session and never commit (the trader owns its transactions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from live.broker import OPEN
+from live.ledger import CashEntry, SettledCashLedger, positions_of
+from store.models import (
+    LIVE_STATUSES,
+    Candidate,
+    Genome,
+    LiveAccount,
+    LiveBookEntry,
+    LiveCashEntry,
+    LiveEvent,
+    LiveFill,
+    LiveOrder,
+)
+
+__all__ = [
+    "IN_FLIGHT",
+    "add_event",
+    "books",
+    "cash_ledger",
+    "in_flight_orders",
+    "ledger_positions",
+    "new_account",
+    "replace_books",
+    "trading_strategies",
+]
+
+# Orders whose outcome is not final: open at the broker, or maybe sent (the client id is looked
+# up before anything else is done with them).
+IN_FLIGHT = (*sorted(OPEN), "submitting", "unknown")
+
+
+def new_account(
+    session: Session, prefix: str, broker: str, settings: dict[str, Any]
+) -> LiveAccount:
+    """A new account named `<prefix>-<n>` (sim accounts: one per replay)."""
+    count = session.scalar(select(func.count()).select_from(LiveAccount)) or 0
+    names = set(session.scalars(select(LiveAccount.name)))
+    n = count + 1
+    while f"{prefix}-{n}" in names:
+        n += 1
+    account = LiveAccount(name=f"{prefix}-{n}", broker=broker, settings=settings)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def trading_strategies(session: Session) -> dict[str, str]:
+    """Genome id -> text of every strategy allowed to trade (approved or live)."""
+    rows = session.execute(
+        select(Genome.id, Genome.text)
+        .join(Candidate, Candidate.genome_id == Genome.id)
+        .where(Candidate.status.in_(LIVE_STATUSES))
+        .order_by(Genome.id)
+    )
+    return {gid: text for gid, text in rows}
+
+
+def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
+    rows = session.execute(
+        select(LiveCashEntry.kind, LiveCashEntry.amount, LiveCashEntry.settles_on).where(
+            LiveCashEntry.account_id == account_id
+        )
+    )
+    return SettledCashLedger.of(CashEntry(kind, amount, day) for kind, amount, day in rows)
+
+
+def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
+    rows = session.execute(
+        select(LiveFill.symbol, LiveFill.qty).where(LiveFill.account_id == account_id)
+    )
+    return positions_of((symbol, qty) for symbol, qty in rows)
+
+
+def books(session: Session, account_id: int) -> dict[str, dict[str, float]]:
+    """Genome id -> {symbol: qty} of each strategy's book."""
+    found: dict[str, dict[str, float]] = {}
+    for entry in session.scalars(
+        select(LiveBookEntry).where(LiveBookEntry.account_id == account_id)
+    ):
+        found.setdefault(entry.genome_id, {})[entry.symbol] = entry.qty
+    return found
+
+
+def replace_books(
+    session: Session, account_id: int, new: dict[str, dict[str, float]], day: dt.date
+) -> None:
+    old = {
+        (e.genome_id, e.symbol): e
+        for e in session.scalars(
+            select(LiveBookEntry).where(LiveBookEntry.account_id == account_id)
+        )
+    }
+    for key, entry in old.items():
+        gid, symbol = key
+        if symbol not in new.get(gid, {}):
+            session.delete(entry)
+    for gid, book in new.items():
+        for symbol, qty in book.items():
+            if (gid, symbol) not in old:
+                session.add(
+                    LiveBookEntry(
+                        account_id=account_id, genome_id=gid, symbol=symbol, qty=qty, entered_on=day
+                    )
+                )
+
+
+def in_flight_orders(session: Session, account_id: int) -> list[LiveOrder]:
+    return list(
+        session.scalars(
+            select(LiveOrder)
+            .where(LiveOrder.account_id == account_id, LiveOrder.status.in_(IN_FLIGHT))
+            .order_by(LiveOrder.id)
+        )
+    )
+
+
+def add_event(
+    session: Session,
+    account_id: int | None,
+    kind: str,
+    ok: bool,
+    message: str,
+    detail: dict[str, Any] | None = None,
+) -> LiveEvent:
+    event = LiveEvent(account_id=account_id, kind=kind, ok=ok, message=message, detail=detail or {})
+    session.add(event)
+    return event

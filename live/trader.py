@@ -1,0 +1,519 @@
+"""One account's trading: start-up, and the cycle run every poll.
+
+    start:  secure the account (no margin, no shorting); the opening cash if the ledger is
+            new; sync the orders; reconcile (nothing trades until it passes)
+    cycle:  sync the orders (fills from cumulative quantities); reconcile; if halted, cancel
+            the open orders (cancel_on_halt) and stop; plan the session once (books, targets,
+            orders, all written before anything is sent); send what is not sent yet
+
+Sending one order:
+
+    status planned -> risk check -> denied (recorded)
+                   -> submitting (committed) -> submit -> the broker's status (committed)
+    submit refused (4xx)            -> rejected, with the broker's message
+    duplicate client id (422)       -> the order exists: look it up and adopt it
+    no usable answer (timeout, reset, 5xx, 429)
+                                    -> look the client id up: found -> adopt it; not there ->
+                                       unknown, looked up again next cycle
+    restart with an order submitting or unknown -> looked up first; only an order the
+        broker does not have is sent again, under the same client id (the broker refuses a
+        second order with one, so this cannot double it)
+
+Every fill comes from the change of an order's cumulative filled quantity since the last one
+recorded, at the price that makes the cumulative average right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import LabConfig
+from live.allocation import allocate
+from live.books import Market, update_book
+from live.broker import OPEN, TERMINAL, Broker, BrokerOrder, OrderRequest, Side
+from live.errors import BrokerUnavailable, DuplicateOrder, LiveInputError, OrderRejected
+from live.halt import HaltSwitch
+from live.ledger import fill_entries, settlement_day
+from live.plan import PlannedOrder, plan_orders, strategy_set_tag
+from live.reconcile import Reconciliation, reconcile, stop_if_strict
+from live.records import (
+    add_event,
+    books,
+    cash_ledger,
+    in_flight_orders,
+    ledger_positions,
+    replace_books,
+    trading_strategies,
+)
+from live.risk import RiskCheck
+from store import Database
+from store.models import LiveAccount, LiveCashEntry, LiveFill, LiveOrder, LivePlan, utc_now
+
+__all__ = ["CycleReport", "MarketFeed", "Trader"]
+
+log = logging.getLogger(__name__)
+
+
+class MarketFeed(Protocol):
+    """Where the trader gets the market and the signals that plan a session."""
+
+    def inputs(
+        self, session: dt.date, texts: dict[str, str], whole: Callable[[str], bool]
+    ) -> tuple[Market, dict[str, np.ndarray]]:
+        """The market at the last close before `session` and each strategy's signal there.
+
+        Raises:
+            LiveInputError: the data does not reach the close before `session` (stale data).
+        """
+        ...
+
+    def volatility(self, texts: dict[str, str]) -> dict[str, float]:
+        """Each strategy's daily return volatility on the validation window."""
+        ...
+
+
+@dataclass
+class CycleReport:
+    session: dt.date
+    planned: int = 0
+    sent: int = 0
+    denied: int = 0
+    rejected: int = 0
+    fills: int = 0
+    halted: str | None = None
+    reconciliation: Reconciliation | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Trader:
+    def __init__(
+        self,
+        database: Database,
+        broker: Broker,
+        account: LiveAccount,
+        config: LabConfig,
+        feed: MarketFeed,
+        halt: HaltSwitch,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.database = database
+        self.broker = broker
+        self.account_id = account.id
+        self.account_name = account.name
+        self.config = config
+        self.feed = feed
+        self.halt = halt
+        self.stopping = stopping
+        self._whole: dict[str, bool] = {}
+        self._settlement: dict[dt.date, dt.date] = {}
+
+    # --- start-up -------------------------------------------------------------------------
+
+    def start(self, session_day: dt.date) -> Reconciliation:
+        """Secure the account, take the opening cash of a new ledger, sync and reconcile.
+
+        Raises:
+            ReconciliationFailed: strict reconciliation found an unexplained difference.
+        """
+        secured = self.broker.secure_account()
+        with self.database.transaction() as session:
+            add_event(session, self.account_id, "start", True, secured)
+            if not cash_ledger(session, self.account_id).entries:
+                cash = self.broker.account().cash
+                session.add(
+                    LiveCashEntry(
+                        account_id=self.account_id,
+                        kind="opening",
+                        amount=cash,
+                        settles_on=session_day,
+                        note="the broker's cash when the lab first traded this account",
+                    )
+                )
+                add_event(session, self.account_id, "opening", True, f"opening cash {cash:.2f}")
+        self.sync(session_day)
+        return self.reconcile(session_day, record=True)
+
+    # --- the cycle ------------------------------------------------------------------------
+
+    def cycle(self, session_day: dt.date, plan: bool = True) -> CycleReport:
+        report = CycleReport(session_day)
+        report.fills += self.sync(session_day)
+        report.reconciliation = self.reconcile(session_day)
+        report.halted = self.halt.reason()
+        if report.halted is not None:
+            self._on_halt(report)
+            return report
+        if plan:
+            report.planned = self._plan(session_day)
+            self._send(session_day, report)
+            report.fills += self.sync(session_day)
+        return report
+
+    def sync(self, session_day: dt.date) -> int:
+        """Bring every in-flight order up to the broker's view (an order that may have been
+        sent is looked up by its client id); the number of new fills."""
+        with self.database.transaction() as session:
+            return self._sync_in(session)
+
+    def reconcile(self, session_day: dt.date, record: bool = False) -> Reconciliation:
+        """Reconcile; stop trading (raise) when strict reconciliation finds differences."""
+        with self.database.transaction() as session:
+            result = reconcile(
+                session,
+                self.broker,
+                self.account_id,
+                session_day,
+                self.config.live,
+                resync=lambda: self._sync_in(session),
+                record=record,
+            )
+        stop_if_strict(result)
+        return result
+
+    # --- planning -------------------------------------------------------------------------
+
+    def _plan(self, session_day: dt.date) -> int:
+        """Plan `session_day` unless it is planned already; the number of orders planned."""
+        with self.database.transaction() as session:
+            if self._plan_of(session, session_day) is not None:
+                return 0
+            waiting = in_flight_orders(session, self.account_id)
+            if waiting:
+                log.info("%d earlier orders are still open: planning waits", len(waiting))
+                return 0
+            texts = trading_strategies(session)
+            old_books = books(session, self.account_id)
+            if not texts and not old_books:
+                raise LiveInputError("no strategy may trade: approve one first (`promote review`)")
+            market, signals = self.feed.inputs(session_day, texts, self._is_whole)
+            ledger = cash_ledger(session, self.account_id)
+            positions = ledger_positions(session, self.account_id)
+            equity = ledger.cash + _value(positions, market)
+            live, rules = self.config.live, self.config.backtest
+            volatility = (
+                self.feed.volatility(texts) if live.allocation == "inverse_volatility" else None
+            )
+            allocation = allocate(
+                sorted(texts),
+                live.allocation,
+                equity,
+                live.cash_buffer,
+                live.max_strategy_weight,
+                volatility,
+            )
+            new_books: dict[str, dict[str, float]] = {}
+            for gid in sorted(texts):
+                change = update_book(
+                    old_books.get(gid, {}),
+                    signals[gid],
+                    market,
+                    allocation.capital[gid],
+                    rules.max_positions,
+                )
+                new_books[gid] = change.book
+            targets: dict[str, float] = {}
+            for book in new_books.values():
+                for symbol, qty in book.items():
+                    targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
+            settled = ledger.settled(session_day)
+            tag = strategy_set_tag(sorted(texts))
+            plan = plan_orders(
+                self.account_name,
+                session_day,
+                tag,
+                targets,
+                positions,
+                market,
+                settled,
+                live,
+                rules,
+            )
+            record = LivePlan(
+                account_id=self.account_id,
+                session=session_day,
+                data_day=market.day,
+                equity=equity,
+                settled_cash=settled,
+                weights=allocation.as_record(),
+                targets=dict(sorted(targets.items())),
+                status="planned" if plan.orders else "closed",
+            )
+            session.add(record)
+            session.flush()
+            for order in plan.orders:
+                session.add(_order_row(self.account_id, record.id, order))
+            replace_books(session, self.account_id, new_books, session_day)
+            if plan.skipped:
+                add_event(
+                    session,
+                    self.account_id,
+                    "plan",
+                    True,
+                    f"{session_day}: {len(plan.skipped)} orders not sent",
+                    {"skipped": [list(s) for s in plan.skipped]},
+                )
+            return len(plan.orders)
+
+    # --- sending --------------------------------------------------------------------------
+
+    def _send(self, session_day: dt.date, report: CycleReport) -> None:
+        with self.database.transaction() as session:
+            plan = self._plan_of(session, session_day)
+            if plan is None or plan.status == "closed":
+                return
+            orders = list(
+                session.scalars(
+                    select(LiveOrder)
+                    .where(LiveOrder.plan_id == plan.id)
+                    .order_by(LiveOrder.sequence)
+                )
+            )
+            risk = RiskCheck(
+                self.config.live,
+                equity=plan.equity,
+                positions=ledger_positions(session, self.account_id),
+            )
+            for order in orders:
+                if order.status not in ("planned", "denied", "rejected"):
+                    risk.sent(_planned(order))
+            pending = [o.id for o in orders if o.status in ("planned", "submitting", "unknown")]
+        for order_id in pending:
+            if self.stopping():
+                report.notes.append("stopping: the remaining orders wait for the next start")
+                return
+            self._send_one(order_id, risk, report)
+        with self.database.transaction() as session:
+            plan = self._plan_of(session, session_day)
+            assert plan is not None
+            if not session.scalars(
+                select(LiveOrder).where(
+                    LiveOrder.plan_id == plan.id,
+                    LiveOrder.status.in_(("planned", "submitting", "unknown")),
+                )
+            ).first():
+                plan.status = "sent"
+
+    def _send_one(self, order_id: int, risk: RiskCheck, report: CycleReport) -> None:
+        with self.database.transaction() as session:
+            order = session.get(LiveOrder, order_id)
+            assert order is not None
+            planned = _planned(order)
+            if order.status in ("submitting", "unknown"):
+                # It may have reached the broker: only its client id can say.
+                found = self._look_up(session, order)
+                if found is not None or order.status == "rejected":
+                    if found is not None:
+                        report.fills += self._apply(session, order, found)
+                    return
+                log.info("order %s is not at the broker: sending it", order.client_order_id)
+            else:
+                risk.halted = self.halt.reason()
+                reason = risk.review(planned)
+                if reason is not None:
+                    order.status, order.reason, order.updated_at = "denied", reason, utc_now()
+                    message = f"{order.client_order_id}: {reason}"
+                    add_event(session, self.account_id, "risk_denial", False, message)
+                    report.denied += 1
+                    return
+            order.status, order.updated_at = "submitting", utc_now()
+        # Committed: from here on the order may exist at the broker.
+        request = OrderRequest(
+            planned.client_order_id, planned.symbol, planned.side, planned.qty, planned.limit_price
+        )
+        with self.database.transaction() as session:
+            order = session.get(LiveOrder, order_id)
+            assert order is not None
+            try:
+                answer: BrokerOrder | None = self.broker.submit(request)
+            except DuplicateOrder:
+                answer = self._look_up(session, order)
+            except OrderRejected as e:
+                order.status, order.reason, order.updated_at = "rejected", str(e), utc_now()
+                detail = {"status": e.status, "code": e.code}
+                message = f"{order.client_order_id}: {e}"
+                add_event(session, self.account_id, "rejected", False, message, detail)
+                report.rejected += 1
+                return
+            except BrokerUnavailable as e:
+                log.warning("order %s: %s; looking it up", order.client_order_id, e)
+                answer = self._look_up(session, order)
+            if answer is None:
+                if order.status != "rejected":
+                    order.status, order.updated_at = "unknown", utc_now()
+                    order.reason = "no answer from the broker, and it does not have the order"
+                return
+            risk.sent(planned)
+            report.sent += 1
+            report.fills += self._apply(session, order, answer)
+
+    def _look_up(self, session: Session, order: LiveOrder) -> BrokerOrder | None:
+        """The broker's order with this client id (None: it has none, or did not answer).
+        One with other terms is not this order: the id was used by something else, so the
+        order is marked rejected and nothing is sent under it."""
+        try:
+            found = self.broker.order(order.client_order_id)
+        except BrokerUnavailable as e:
+            log.warning("looking up %s: %s", order.client_order_id, e)
+            return None
+        if found is not None and (
+            found.symbol != order.symbol
+            or found.side != order.side
+            or abs(found.qty - order.qty) > 1e-9
+        ):
+            reason = (
+                f"the broker's order {found.id} has this client id but is {found.side} "
+                f"{found.qty:g} {found.symbol}: the id was used by another order"
+            )
+            order.status, order.reason, order.updated_at = "rejected", reason, utc_now()
+            add_event(session, self.account_id, "conflict", False, reason)
+            return None
+        return found
+
+    def _on_halt(self, report: CycleReport) -> None:
+        if not self.config.live.cancel_on_halt:
+            return
+        for found in self.broker.open_orders():
+            if not found.client_order_id.startswith(f"lab-{self.account_name}-"):
+                continue
+            try:
+                self.broker.cancel(found.id)
+                report.notes.append(f"canceled {found.client_order_id} (halted)")
+            except OrderRejected as e:
+                report.notes.append(f"could not cancel {found.client_order_id}: {e}")
+        with self.database.transaction() as session:
+            add_event(session, self.account_id, "halted", False, str(report.halted))
+        self.sync(report.session)
+
+    # --- fills ----------------------------------------------------------------------------
+
+    def _sync_in(self, session: Session) -> int:
+        fills = 0
+        for order in in_flight_orders(session, self.account_id):
+            found = self._look_up(session, order)
+            if found is not None:
+                fills += self._apply(session, order, found)
+            elif order.status in OPEN:
+                order.status, order.updated_at = "unknown", utc_now()
+                order.reason = "the broker no longer knows this order"
+        return fills
+
+    def _apply(self, session: Session, order: LiveOrder, found: BrokerOrder) -> int:
+        """Take the broker's view of `order`; record the fill since the last one (if any)."""
+        order.broker_id = found.id
+        delta = round(found.filled_qty - order.filled_qty, 9)
+        fills = 0
+        if delta > 0:
+            price = _delta_price(order, found, delta)
+            plan = session.get(LivePlan, order.plan_id)
+            assert plan is not None
+            fill = LiveFill(
+                account_id=self.account_id,
+                order_id=order.id,
+                kind="fill",
+                symbol=order.symbol,
+                qty=delta if order.side == "buy" else -delta,
+                price=price,
+                session=plan.session,
+            )
+            session.add(fill)
+            session.flush()
+            rules = self.config.backtest
+            fees = rules.fee_per_share * delta + (
+                rules.fee_per_order if not order.filled_qty else 0
+            )
+            if order.side == "sell":
+                fees = min(fees, delta * price)
+            settles = self._settles(plan.session)
+            for entry in fill_entries(order.side, delta, price, fees, plan.session, settles):
+                session.add(
+                    LiveCashEntry(
+                        account_id=self.account_id,
+                        kind=entry.kind,
+                        amount=entry.amount,
+                        settles_on=entry.settles_on,
+                        fill_id=fill.id,
+                    )
+                )
+            order.filled_qty, order.filled_avg_price = found.filled_qty, found.filled_avg_price
+            fills = 1
+        if found.status != order.status:
+            order.status = found.status
+            if found.status in TERMINAL and found.status != "filled":
+                order.reason = order.reason or f"{found.status} by the broker"
+        order.updated_at = utc_now()
+        return fills
+
+    def _settles(self, trade_day: dt.date) -> dt.date:
+        if trade_day not in self._settlement:
+            days = self.config.backtest.settlement_days
+            calendar = self.broker.calendar(trade_day, trade_day + dt.timedelta(days=14))
+            self._settlement[trade_day] = settlement_day(
+                trade_day, [s.date for s in calendar], days
+            )
+        return self._settlement[trade_day]
+
+    def _is_whole(self, symbol: str) -> bool:
+        if symbol not in self._whole:
+            fractional = self.config.backtest.fractional and self.broker.fractionable(symbol)
+            self._whole[symbol] = not fractional
+        return self._whole[symbol]
+
+    def _plan_of(self, session: Session, day: dt.date) -> LivePlan | None:
+        return session.scalars(
+            select(LivePlan).where(LivePlan.account_id == self.account_id, LivePlan.session == day)
+        ).first()
+
+
+def _delta_price(order: LiveOrder, found: BrokerOrder, delta: float) -> float:
+    # The cumulative average after the fill, less what the earlier fills paid.
+    new_avg = found.filled_avg_price or 0.0
+    old_value = order.filled_qty * (order.filled_avg_price or 0.0)
+    price = (found.filled_qty * new_avg - old_value) / delta
+    return price if np.isfinite(price) and price > 0 else new_avg
+
+
+def _value(positions: dict[str, float], market: Market) -> float:
+    total = 0.0
+    for symbol, qty in positions.items():
+        close = market.last_close(symbol) if symbol in market.symbols else float("nan")
+        if np.isfinite(close):
+            total += qty * close
+        else:
+            log.warning("no price for %s: its %g shares are valued at 0", symbol, qty)
+    return total
+
+
+def _order_row(account_id: int, plan_id: int, order: PlannedOrder) -> LiveOrder:
+    return LiveOrder(
+        account_id=account_id,
+        plan_id=plan_id,
+        client_order_id=order.client_order_id,
+        sequence=order.sequence,
+        symbol=order.symbol,
+        side=order.side,
+        qty=order.qty,
+        limit_price=order.limit_price,
+        last_close=order.last_close,
+        status="planned",
+    )
+
+
+def _planned(order: LiveOrder) -> PlannedOrder:
+    side: Side = "buy" if order.side == "buy" else "sell"
+    return PlannedOrder(
+        order.sequence,
+        order.client_order_id,
+        order.symbol,
+        side,
+        order.qty,
+        order.limit_price,
+        order.last_close,
+    )
