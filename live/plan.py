@@ -82,11 +82,13 @@ def plan_orders(
     for symbol in sorted(set(targets) | set(positions)):
         held, target = positions.get(symbol, 0.0), max(targets.get(symbol, 0.0), 0.0)
         whole = market.whole(symbol)
+        # Positions and targets carry at most 9 decimals, so their difference rounded to 9
+        # is exact (the float subtraction alone may fall a nano-share short).
         if held > target:
-            qty = held if target <= 0 else min(held, floor_qty(held - target, whole))
+            qty = held if target <= 0 else min(held, floor_qty(round(held - target, 9), whole))
             sells.append((symbol, qty))
         elif target > held:
-            buys.append((symbol, floor_qty(target - held, whole)))
+            buys.append((symbol, floor_qty(round(target - held, 9), whole)))
     orders: list[PlannedOrder] = []
 
     def add(symbol: str, side: Side, qty: float, limit: float | None, close: float) -> None:
@@ -98,9 +100,9 @@ def plan_orders(
         close = _close(market, symbol)
         if close is None:
             skipped.append((symbol, "sell", "no last close to value the order"))
-        elif qty * close < live.min_order_value:
+        elif qty <= 0 or qty * close < live.min_order_value:
             skipped.append((symbol, "sell", f"worth {qty * close:.2f} < min_order_value"))
-        elif qty > 0:
+        else:
             add(symbol, "sell", qty, None, close)
     cash = settled_cash
     priced = [(symbol, qty, _close(market, symbol)) for symbol, qty in buys]
@@ -112,7 +114,7 @@ def plan_orders(
         limit = tick_price(close * (1.0 + live.buy_limit_margin), "buy")
         affordable = (cash - costs.fee_per_order) / (limit + costs.fee_per_share)
         qty = floor_qty(min(want, affordable), market.whole(symbol))
-        if qty * close < live.min_order_value:
+        if qty <= 0 or qty * close < live.min_order_value:
             reason = "no settled cash left" if qty < want else "below min_order_value"
             skipped.append((symbol, "buy", f"worth {qty * close:.2f}: {reason}"))
             continue
