@@ -3,9 +3,18 @@ leaves it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from configs import LabConfig
 from store import open_database
 from store.models import Candidate, Run
+
+# Two strategies that trade often on the bundled data: trend following and a dip buyer.
+STRATEGIES = ["gt(close, sma(close, 50))", "lt(rsi(close, 14), 30)"]
+
+
+def with_live(config: LabConfig, **changes: object) -> LabConfig:
+    return dataclasses.replace(config, live=dataclasses.replace(config.live, **changes))
 
 
 def approve(db_url: str, config: LabConfig, texts: list[str]) -> list[str]:

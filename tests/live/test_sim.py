@@ -3,7 +3,6 @@ backtest, the replay persists, resumes and stops cleanly."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
@@ -13,25 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
-from fitness.market_data import load_panel
 from fitness.panel import Panel
 from live.records import cash_ledger, ledger_positions
 from live.sim import SimReport, run_sim
 from store import open_database
 from store.models import LiveCashEntry, LiveFill, LiveOrder, LivePlan, SimBrokerState
-from tests.live.lab import approve
-
-STRATEGIES = ["gt(close, sma(close, 50))", "lt(rsi(close, 14), 30)"]
-
-
-@pytest.fixture(scope="module")
-def panel() -> Panel:
-    config = load_config()
-    return load_panel(config.data, config.alpaca)[0]
-
-
-def with_live(config: LabConfig, **changes: object) -> LabConfig:
-    return dataclasses.replace(config, live=dataclasses.replace(config.live, **changes))
+from tests.live.lab import STRATEGIES, approve, with_live
 
 
 def replay(

@@ -1,0 +1,120 @@
+"""The `live` command line, run as a user runs it (real subprocesses, a real research.db)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from configs import load_config
+from store import open_database
+from store.models import LivePlan
+from tests.live.lab import STRATEGIES, approve
+
+LIVE = str(Path(sys.executable).with_name("live"))
+
+
+def environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+
+
+def live(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LIVE, *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    approve(f"sqlite:///{tmp_path / 'research.db'}", load_config(), STRATEGIES)
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["status"], ["halt"], ["resume"]])
+def test_every_live_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = live(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    if command:
+        assert "--config" in result.stdout
+
+
+def test_sim_run_then_status(lab: Path) -> None:
+    result = live("run", "--broker", "sim", "--days", "30", cwd=lab)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "sim account sim-1: 30 sessions 2017-03-03..2017-04-13 of bundled" in out
+    assert "costs: slippage 5 bps" in out and "tracking difference" in out
+    status = live("status", cwd=lab)
+    assert status.returncode == 0, status.stderr
+    text = status.stdout
+    for part in (
+        "account sim-1 (sim)",
+        "trading: allowed",
+        "settled",
+        "unsettled",
+        "positions (",
+        "orders of 2017-04-13",
+        "fills of 2017-04-13",
+        "last reconciliation",
+        "P&L",
+    ):
+        assert part in text, part
+
+
+def test_halt_and_resume(lab: Path) -> None:
+    halted = live("halt", "--reason", "earnings season", cwd=lab)
+    assert halted.returncode == 0 and "halted: earnings season" in halted.stdout
+    assert (lab / "HALT").exists()
+    run = live("run", "--days", "5", cwd=lab)
+    assert run.returncode == 0, run.stderr
+    assert "orders 0 " in run.stdout  # nothing was sent
+    assert "HALTED - earnings season" in live("status", cwd=lab).stdout
+    resumed = live("resume", cwd=lab)
+    assert resumed.returncode == 0 and "resumed (was: earnings season" in resumed.stdout
+    assert not (lab / "HALT").exists()
+    assert "not halted" in live("resume", cwd=lab).stdout
+
+
+def test_sigterm_finishes_the_session_and_resume_completes_the_replay(lab: Path) -> None:
+    process = subprocess.Popen(
+        [LIVE, "run", "--days", "250"],
+        cwd=lab,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    database = open_database(f"sqlite:///{lab / 'research.db'}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with database.transaction() as session:
+            if (session.scalar(select(func.count()).select_from(LivePlan)) or 0) >= 10:
+                break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "stopped by SIGTERM after the current session (saved)" in out
+    assert "stopped early: --resume continues" in out
+    resumed = live("run", "--resume", cwd=lab)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "sim account sim-1: 250 sessions" in resumed.stdout
+    assert "stopped early" not in resumed.stdout
+
+
+def test_bad_requests_exit_2_with_a_reason(lab: Path) -> None:
+    empty = lab / "empty"
+    empty.mkdir()
+    nothing = live("run", "--days", "5", cwd=empty)  # a new research.db, nothing approved
+    assert nothing.returncode == 2
+    assert "no strategy may trade" in nothing.stderr
+    both = live("run", "--days", "5", "--resume", cwd=lab)
+    assert both.returncode == 2 and "--resume" in both.stderr
+    status = live("status", "--account", "alpaca-live", cwd=lab)
+    assert status.returncode == 2 and "no live account 'alpaca-live'" in status.stderr
