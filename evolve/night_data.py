@@ -14,6 +14,7 @@ import logging
 import os
 
 from configs import LabConfig, ServiceError
+from fitness.alpaca_client import DATA_KEYS
 from fitness.market_data import load_panel, offline_source
 from fitness.panel import Panel
 from fitness.problems import DataError, DataReport
@@ -21,7 +22,7 @@ from fitness.problems import DataError, DataReport
 __all__ = ["night_panel"]
 
 log = logging.getLogger(__name__)
-KEYS = ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY")
+KEYS = DATA_KEYS
 
 
 def night_panel(config: LabConfig, now: dt.datetime) -> tuple[Panel, DataReport, str | None]:

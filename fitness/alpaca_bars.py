@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,30 +27,15 @@ import numpy as np
 import pandas as pd
 
 from configs import AlpacaConfig, ConfigurationError, ServiceError
+from fitness.alpaca_client import Credentials, impose_timeout
 from fitness.market_data import alpaca_cache
 from fitness.problems import DataProblem, DataReport
 
-__all__ = ["Credentials", "exchange_date", "last_complete_session", "load_alpaca_bars"]
+__all__ = ["exchange_date", "last_complete_session", "load_alpaca_bars"]
 
 NEW_YORK = ZoneInfo("America/New_York")
-KEY_ENV, SECRET_ENV = "APCA_API_KEY_ID", "APCA_API_SECRET_KEY"
 _OVERLAP = dt.timedelta(days=10)  # calendar days asked again before the last cached bar
 _COLUMNS = ["date", "symbol", "open", "high", "low", "close", "volume"]
-
-
-@dataclass(frozen=True)
-class Credentials:
-    key_id: str = field(repr=False)
-    secret_key: str = field(repr=False)
-
-    @classmethod
-    def from_environment(cls) -> Credentials:
-        key, secret = os.environ.get(KEY_ENV, ""), os.environ.get(SECRET_ENV, "")
-        if not key or not secret:
-            raise ConfigurationError(
-                f"data.source = 'alpaca' needs {KEY_ENV} and {SECRET_ENV} in the environment"
-            )
-        return cls(key, secret)
 
 
 def exchange_date(timestamp: dt.datetime) -> dt.date:
@@ -158,7 +142,7 @@ def _fetcher(config: AlpacaConfig, credentials: Credentials, now: dt.datetime) -
     client = StockHistoricalDataClient(
         credentials.key_id, credentials.secret_key, url_override=config.data_url or None
     )
-    _impose_timeout(client, config.timeout_seconds)
+    impose_timeout(client, config.timeout_seconds)
     # Recent SIP data (the last 15 minutes) is refused on the free plan: stop short of it.
     end = now - dt.timedelta(minutes=16)
 
@@ -178,7 +162,7 @@ def _fetcher(config: AlpacaConfig, credentials: Credentials, now: dt.datetime) -
         except RequestException as e:
             raise ServiceError(
                 f"Alpaca data request failed ({type(e).__name__}; timeout "
-                f"{config.timeout_seconds:g} s): {_without_secrets(str(e), credentials)}"
+                f"{config.timeout_seconds:g} s): {credentials.scrub(str(e))}"
             ) from e
         rows = [
             (
@@ -200,17 +184,6 @@ def _fetcher(config: AlpacaConfig, credentials: Credentials, now: dt.datetime) -
     return fetch
 
 
-def _impose_timeout(client: Any, seconds: float) -> None:
-    session = client._session
-    send = session.request
-
-    def request_with_timeout(method: str, url: str, **options: Any) -> Any:
-        options.setdefault("timeout", seconds)
-        return send(method, url, **options)
-
-    session.request = request_with_timeout
-
-
 def _api_error(error: Any) -> Exception:
     status = error.status_code
     text = str(error)[:300]
@@ -220,12 +193,6 @@ def _api_error(error: Any) -> Exception:
             "alpaca.feed and alpaca.symbols"
         )
     return ServiceError(f"Alpaca data request failed (HTTP {status}): {text}")
-
-
-def _without_secrets(text: str, credentials: Credentials) -> str:
-    for secret in (credentials.key_id, credentials.secret_key):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _read_cache(path: Path) -> pd.DataFrame:

@@ -1,8 +1,9 @@
-"""A local emulator of Alpaca's REST API on 127.0.0.1, for the real alpaca-py client.
+"""A local emulator of Alpaca's market data API on 127.0.0.1, for the real alpaca-py client.
 
 It speaks Alpaca's wire format (shared/reference/alpaca.md, section 1.6 for bars): the client is
 pointed at it with `url_override`. Faults are injected per test: an error reply for the next
-requests, or a socket that accepts and never answers.
+requests, or a socket that accepts and never answers. `JsonHandler` and `serve` are shared with
+the trading emulator (tests/alpaca_trading_emulator.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -55,11 +57,53 @@ def _parse_time(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    state: EmulatorState
+class JsonHandler(BaseHTTPRequestHandler):
+    """Replies in JSON; `state` (set on a subclass made per server) has key_id, secret_key."""
+
+    state: Any
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
+
+    def authorised(self) -> bool:
+        keys = (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY"))
+        if keys != (self.state.key_id, self.state.secret_key):
+            self._reply(403, {"code": 40310000, "message": "forbidden"})
+            return False
+        return True
+
+    def _reply(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        self._reply_text(status, json.dumps(body), headers)
+
+    def _reply_text(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        payload = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@contextmanager
+def serve(handler: type[JsonHandler], state: Any) -> Iterator[str]:
+    """Serve `handler` with `state` on a free port of 127.0.0.1; yields the base URL."""
+    bound = type("Handler", (handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        state.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+class _Handler(JsonHandler):
+    state: EmulatorState
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -71,11 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
         if state.hanging:
             state.release.wait(timeout=30)  # bounded; shutdown releases it
             return
-        if (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY")) != (
-            state.key_id,
-            state.secret_key,
-        ):
-            return self._reply(403, {"code": 40310000, "message": "forbidden"})
+        if not self.authorised():
+            return None
         if error is not None:
             return self._reply_text(error[0], error[1])
         if url.path == "/v2/stocks/bars":
@@ -120,30 +161,10 @@ class _Handler(BaseHTTPRequestHandler):
             body["next_page_token"] = base64.b64encode(str(offset + limit).encode()).decode()
         self._reply(200, body)
 
-    def _reply(self, status: int, body: object) -> None:
-        self._reply_text(status, json.dumps(body))
-
-    def _reply_text(self, status: int, text: str) -> None:
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
 
 @contextmanager
 def alpaca_emulator(key_id: str, secret_key: str) -> Iterator[tuple[str, EmulatorState]]:
     """Serve on a free port of 127.0.0.1; yields the base URL and the state to script."""
     state = EmulatorState(key_id, secret_key)
-    handler = type("Handler", (_Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
+    with serve(_Handler, state) as url:
+        yield url, state
