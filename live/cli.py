@@ -29,7 +29,7 @@ def _database(lab: CommandContext) -> Database:
 @main.command("run")
 @click.option(
     "--broker",
-    type=click.Choice(["sim"]),
+    type=click.Choice(["sim", "alpaca"]),
     help="where to trade (default: live.broker of the configuration).",
 )
 @click.option("--once", is_flag=True, help="one cycle, then exit (alpaca).")
@@ -47,13 +47,18 @@ def run(
 ) -> None:
     """Trade the approved strategies until stopped (SIGTERM or SIGINT finish the current step,
     save and exit 0). With the sim broker: replay the last --days sessions and report."""
-    from live.running import run_replay
+    from live.running import run_alpaca, run_replay
 
-    if real_money or once:
-        raise click.BadParameter("--live and --once are for --broker alpaca")
-    if days is not None and resume:
-        raise click.BadParameter("--days starts a new replay; --resume continues one")
-    lines = run_replay(lab, _database(lab), days, resume)
+    if (broker or lab.config.live.broker) == "sim":
+        if real_money or once:
+            raise click.BadParameter("--live and --once are for --broker alpaca")
+        if days is not None and resume:
+            raise click.BadParameter("--days starts a new replay; --resume continues one")
+        lines = run_replay(lab, _database(lab), days, resume)
+    else:
+        if days is not None or resume:
+            raise click.BadParameter("--days and --resume are for --broker sim")
+        lines = run_alpaca(lab, _database(lab), real_money, once)
     click.echo("\n".join(lines))
 
 

@@ -24,7 +24,12 @@ __all__ = [
 
 
 class BrokerError(ServiceError):
-    """The broker failed or refused a request."""
+    """The broker failed or refused a request (its HTTP status and error code when known)."""
+
+    def __init__(self, message: str, status: int = 0, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 class BrokerUnavailable(BrokerError):
@@ -33,11 +38,6 @@ class BrokerUnavailable(BrokerError):
 
 class OrderRejected(BrokerError):
     """The broker refused an order (HTTP status and the broker's message)."""
-
-    def __init__(self, message: str, status: int = 0, code: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 class DuplicateOrder(OrderRejected):

@@ -27,11 +27,13 @@ from store.models import (
 
 __all__ = [
     "IN_FLIGHT",
+    "account_named",
     "add_event",
     "books",
     "cash_ledger",
     "in_flight_orders",
     "ledger_positions",
+    "mark_live",
     "new_account",
     "replace_books",
     "trading_strategies",
@@ -66,6 +68,37 @@ def trading_strategies(session: Session) -> dict[str, str]:
         .order_by(Genome.id)
     )
     return {gid: text for gid, text in rows}
+
+
+def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> list[str]:
+    """Approved strategies that start trading a broker account become live (the lifecycle's
+    approved -> live); the genome ids moved."""
+    moved = []
+    for candidate in session.scalars(
+        select(Candidate).where(Candidate.genome_id.in_(genome_ids), Candidate.status == "approved")
+    ):
+        candidate.status = "live"
+        moved.append(candidate.genome_id)
+        add_event(
+            session,
+            account.id,
+            "live",
+            True,
+            f"candidate {candidate.id} ({candidate.genome_id[:12]}) trades in {account.name}",
+        )
+    return moved
+
+
+def account_named(
+    session: Session, name: str, broker: str, settings: dict[str, Any]
+) -> LiveAccount:
+    """The account called `name`, made on first use."""
+    found = session.scalars(select(LiveAccount).where(LiveAccount.name == name)).first()
+    if found is None:
+        found = LiveAccount(name=name, broker=broker, settings=settings)
+        session.add(found)
+        session.flush()
+    return found
 
 
 def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:

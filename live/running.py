@@ -3,15 +3,18 @@ trader (`live run`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
+import time
 from pathlib import Path
 from types import FrameType
 
 from configs.commands import CommandContext
+from fitness.panel import Panel
 from store import Database, RunLock
 
-__all__ = ["StopFlag", "account_lock", "run_replay"]
+__all__ = ["StopFlag", "account_lock", "run_alpaca", "run_replay"]
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +71,88 @@ def run_replay(
     if stop.signal:
         lines.append(f"stopped by {stop.signal} after the current session (saved)")
     return lines
+
+
+def run_alpaca(lab: CommandContext, database: Database, real_money: bool, once: bool) -> list[str]:
+    """`live run --broker alpaca`: start (reconciliation must pass), then a cycle every
+    live.poll_seconds until SIGTERM or SIGINT (`once`: a single cycle). Orders are planned and
+    sent inside live.trade_window on a session's day; in between, open orders are followed and
+    the account reconciled."""
+    from fitness.alpaca_client import Credentials
+    from fitness.market_data import load_panel
+    from live.alpaca_broker import PAPER_KEYS, REAL_KEYS, AlpacaBroker
+    from live.errors import BrokerUnavailable, LiveInputError
+    from live.halt import HaltSwitch
+    from live.latest import LatestFeed, trading_moment
+    from live.records import account_named
+    from live.trader import Trader
+
+    config, live = lab.config, lab.config.live
+    names = REAL_KEYS if real_money else PAPER_KEYS
+    flag = " --live" if real_money else ""
+    credentials = Credentials.from_environment(names, f"live run --broker alpaca{flag}")
+    broker = AlpacaBroker(
+        credentials,
+        paper=not real_money,
+        url=live.trading_url,
+        timeout_seconds=live.timeout_seconds,
+        requests_per_minute=live.requests_per_minute,
+    )
+    name = "alpaca-live" if real_money else "alpaca-paper"
+    stop = StopFlag()
+    stop.install()
+
+    def load() -> Panel:
+        return load_panel(config.data, config.alpaca, now=dt.datetime.now(dt.UTC))[0]
+
+    lines: list[str] = []
+    with account_lock(lab, name):
+        with database.transaction() as session:
+            settings = {"paper": not real_money, "url": live.trading_url or "Alpaca's own"}
+            account = account_named(session, name, "alpaca", settings)
+        feed = LatestFeed(config, broker, load)
+        trader = Trader(
+            database, broker, account, config, feed, HaltSwitch(Path(live.halt_file)), stop
+        )
+        window = live.window_times()
+        day, _ = trading_moment(broker.clock(), window)
+        started = trader.start(day)
+        lines.append(f"{name}: started; {started.describe()}")
+        while True:
+            try:
+                day, inside = trading_moment(broker.clock(), window)
+                report = trader.cycle(day, plan=inside)
+                lines.append(_cycle_line(name, report, inside))
+                log.info(lines[-1])
+            except (BrokerUnavailable, LiveInputError) as e:
+                if once:
+                    raise
+                log.warning(
+                    "%s: this cycle failed (%s); trying again in %g s", name, e, live.poll_seconds
+                )
+            if once or stop():
+                break
+            _wait(live.poll_seconds, stop)
+    if stop.signal:
+        lines.append(f"stopped by {stop.signal} after the current step (saved)")
+    return lines
+
+
+def _cycle_line(name: str, report: object, inside: bool) -> str:
+    from live.trader import CycleReport
+
+    assert isinstance(report, CycleReport)
+    if report.halted:
+        return f"{name}: HALTED ({report.halted}); no order sent"
+    where = "in the trade window" if inside else "outside the trade window (no new orders)"
+    return (
+        f"{name}: session {report.session}, {where}: planned {report.planned}, sent "
+        f"{report.sent}, denied {report.denied}, rejected {report.rejected}, fills "
+        f"{report.fills}" + "".join(f"; {note}" for note in report.notes)
+    )
+
+
+def _wait(seconds: float, stop: StopFlag) -> None:
+    end = time.monotonic() + seconds
+    while not stop() and time.monotonic() < end:
+        time.sleep(min(0.2, max(end - time.monotonic(), 0.0)))

@@ -50,6 +50,7 @@ from live.records import (
     cash_ledger,
     in_flight_orders,
     ledger_positions,
+    mark_live,
     replace_books,
     trading_strategies,
 )
@@ -251,6 +252,10 @@ class Trader:
             for order in plan.orders:
                 session.add(_order_row(self.account_id, record.id, order))
             replace_books(session, self.account_id, new_books, session_day)
+            if self.broker.name != "sim":
+                account = session.get(LiveAccount, self.account_id)
+                assert account is not None
+                mark_live(session, account, sorted(texts))
             if plan.skipped:
                 add_event(
                     session,
