@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, gate, genome_speed, load_speed
+from bench import backtest_speed, evolution, gate, genome_speed, live_cycle, load_speed
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -35,6 +35,7 @@ TARGETS = {
     "x_two_workers": 1.6,
     "x_floor": 3.0,
     "evolution_peak_mb_all": 1500.0,
+    "planning_cycle_lab_seconds": 1.0,
 }
 
 
@@ -68,6 +69,7 @@ def main() -> int:
     parser.add_argument(
         "--gate", action="store_true", help="only the gate benchmark (null and planted markets)"
     )
+    parser.add_argument("--live", action="store_true", help="only the live cycle benchmark")
     args = parser.parse_args()
     config = load_config()
     repeats = 3 if args.smoke else 20
@@ -85,6 +87,8 @@ def main() -> int:
         return _evolution(report, sources[0][1], config, args.smoke)
     if args.gate:
         return _gate(report, sources[0][1], args.smoke)
+    if args.live:
+        return _live(report, sources[0][1], args.smoke)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -108,6 +112,7 @@ def main() -> int:
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
     _evolution(report, sources[0][1], config, args.smoke)
     _gate(report, sources[0][1], args.smoke)
+    _live(report, sources[0][1], args.smoke)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -140,6 +145,18 @@ def _gate(report: dict[str, Any], data: Path, smoke: bool) -> int:
     print("gate " + " ".join(f"{k}={_fmt(v)}" for k, v in report["gate"].items()))
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if smoke else "") + "gate-" + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
+    if smoke:
+        report["live"] = live_cycle.measure(BUNDLED_BARS, 2, 1)
+    else:
+        report["live"] = live_cycle.measure(data, 10, 5)
+    print("live " + " ".join(f"{k}={_fmt(v)}" for k, v in report["live"].items()))
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if smoke else "") + "live-" + report["when"].replace(":", "") + ".json"
     (RESULTS / name).write_text(json.dumps(report, indent=2))
     return 0
 

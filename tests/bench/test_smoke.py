@@ -39,3 +39,6 @@ def test_benchmark_smoke_run() -> None:
     gate = figures["gate"]
     assert gate["null_candidates_gated"] > 0 and 0 <= gate["false_promotion_rate"] <= 1
     assert gate["planted_seeds"] == 1 and gate["seconds"] > 0
+    live = figures["live"]
+    assert live["strategies"] == 2 and live["orders"] > 0
+    assert 0 < live["planning_cycle_lab_seconds"] and 0 < live["poll_cycle_lab_seconds"]

@@ -30,3 +30,28 @@ def test_the_nightly_units_verify(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "MemoryMax=2560M" in (UNITS / "evolve-nightly.service").read_text()
     assert "Persistent=true" in (UNITS / "evolve-nightly.timer").read_text()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_live_unit_verifies_and_restarts_on_failure(tmp_path: Path) -> None:
+    assert (ROOT / ".venv" / "bin" / "live").exists() or shutil.which("live")
+    text = (UNITS / "live.service").read_text().replace("/opt/gplab", str(ROOT))
+    (tmp_path / "alpaca.env").write_text("")
+    text = text.replace(
+        f"EnvironmentFile={ROOT}/alpaca.env", f"EnvironmentFile={tmp_path}/alpaca.env"
+    )
+    (tmp_path / "live.service").write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "live.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for setting in (
+        "Restart=on-failure",
+        "KillSignal=SIGTERM",
+        "ExecStart=",
+        "run --broker alpaca",
+    ):
+        assert setting in text
