@@ -162,3 +162,39 @@ def test_halted_trading_cancels_the_open_orders(
     assert report.halted and len(report.notes) == len(state.orders)
     assert {o["status"] for o in state.orders} == {"canceled"}
     assert {o.status for o in orders(database)} == {"canceled"}
+
+
+@pytest.mark.parametrize("status", ["canceled", "expired", "rejected", "done_for_day"])
+def test_every_terminal_state_from_the_broker_closes_the_order(
+    lab: tuple[Database, LabConfig],
+    panel: Panel,
+    account: tuple[str, TradingState],
+    status: str,
+) -> None:
+    database, config = lab
+    url, state = account
+    t = trader(database, config, url, panel)
+    t.start(FIRST_SESSION)
+    t.cycle(FIRST_SESSION)
+    for order in state.orders:
+        order["status"] = status
+    t.cycle(FIRST_SESSION, plan=False)
+    found = orders(database)
+    assert {o.status for o in found} == {status}
+    assert all(f"{status} by the broker" in (o.reason or "") for o in found)
+    assert t.reconcile(FIRST_SESSION).ok
+
+
+def test_a_refused_order_is_recorded_and_the_others_go_on(
+    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
+) -> None:
+    database, config = lab
+    url, state = account
+    t = trader(database, config, url, panel)
+    t.start(FIRST_SESSION)
+    state.faults.append(Fault("POST", "/v2/orders", "403"))
+    report = t.cycle(FIRST_SESSION)
+    assert report.rejected == 1 and report.sent == report.planned - 1
+    refused = [o for o in orders(database) if o.status == "rejected"]
+    assert len(refused) == 1 and "HTTP 403" in (refused[0].reason or "")
+    assert len(state.orders) == report.planned - 1

@@ -118,3 +118,12 @@ def test_bad_requests_exit_2_with_a_reason(lab: Path) -> None:
     assert both.returncode == 2 and "--resume" in both.stderr
     status = live("status", "--account", "alpaca-live", cwd=lab)
     assert status.returncode == 2 and "no live account 'alpaca-live'" in status.stderr
+
+
+def test_one_run_per_account_at_a_time(lab: Path) -> None:
+    from store import RunLock
+
+    with RunLock(lab / "live-run-sim.lock", "live run (sim)"):
+        second = live("run", "--days", "5", cwd=lab)
+    assert second.returncode == 2 and "already running" in second.stderr
+    assert live("run", "--days", "5", cwd=lab).returncode == 0  # free again
