@@ -9,10 +9,14 @@ import signal
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from configs.commands import CommandContext
 from fitness.panel import Panel
 from store import Database, RunLock
+
+if TYPE_CHECKING:
+    from live.trader import CycleReport
 
 __all__ = ["StopFlag", "account_lock", "run_alpaca", "run_replay"]
 
@@ -138,10 +142,7 @@ def run_alpaca(lab: CommandContext, database: Database, real_money: bool, once: 
     return lines
 
 
-def _cycle_line(name: str, report: object, inside: bool) -> str:
-    from live.trader import CycleReport
-
-    assert isinstance(report, CycleReport)
+def _cycle_line(name: str, report: CycleReport, inside: bool) -> str:
     if report.halted:
         return f"{name}: HALTED ({report.halted}); no order sent"
     where = "in the trade window" if inside else "outside the trade window (no new orders)"

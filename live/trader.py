@@ -62,6 +62,9 @@ __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
 log = logging.getLogger(__name__)
 
+# With more in-flight orders than this, a sync reads them in one paged list.
+BULK_FROM = 3
+
 
 class MarketFeed(Protocol):
     """Where the trader gets the market and the signals that plan a session."""
@@ -318,6 +321,8 @@ class Trader:
                     if found is not None:
                         report.fills += self._apply(session, order, found)
                     return
+                if self.halt.reason() is not None:
+                    return  # halted: not even an order the broker never got is sent
                 log.info("order %s is not at the broker: sending it", order.client_order_id)
             else:
                 risk.halted = self.halt.reason()
@@ -368,7 +373,11 @@ class Trader:
         except BrokerUnavailable as e:
             log.warning("looking up %s: %s", order.client_order_id, e)
             return None
-        if found is not None and (
+        return None if found is None else self._same(session, order, found)
+
+    def _same(self, session: Session, order: LiveOrder, found: BrokerOrder) -> BrokerOrder | None:
+        """`found` if it is this order; None (and the order refused) if its terms differ."""
+        if (
             found.symbol != order.symbol
             or found.side != order.side
             or abs(found.qty - order.qty) > 1e-9
@@ -400,9 +409,21 @@ class Trader:
     # --- fills ----------------------------------------------------------------------------
 
     def _sync_in(self, session: Session) -> int:
+        orders = in_flight_orders(session, self.account_id)
+        known: dict[str, BrokerOrder] = {}
+        if len(orders) > BULK_FROM:
+            # One paged read of the sessions' orders rather than one request per order.
+            first = min(session.get_one(LivePlan, o.plan_id).session for o in orders)
+            since = dt.datetime.combine(first - dt.timedelta(days=3), dt.time(), dt.UTC)
+            known = {o.client_order_id: o for o in self.broker.orders_since(since)}
         fills = 0
-        for order in in_flight_orders(session, self.account_id):
-            found = self._look_up(session, order)
+        for order in orders:
+            found = known.get(order.client_order_id)
+            found = (
+                self._look_up(session, order)
+                if found is None
+                else self._same(session, order, found)
+            )
             if found is not None:
                 fills += self._apply(session, order, found)
             elif order.status in OPEN:
