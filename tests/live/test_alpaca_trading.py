@@ -4,6 +4,7 @@ session, and every fault while orders are sent and filled."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,26 @@ def account(panel: Panel) -> Iterator[tuple[str, TradingState]]:
         yield found
 
 
+@dataclass
+class Setup:
+    database: Database
+    config: LabConfig
+    state: TradingState
+    trader: Trader
+
+
+@pytest.fixture
+def started(
+    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
+) -> Setup:
+    """An approved lab trading the emulated account, started (reconciled) before the open."""
+    database, config = lab
+    url, state = account
+    t = trader(database, config, url, panel, timeout=0.5)
+    assert t.start(FIRST_SESSION).ok
+    return Setup(database, config, state, t)
+
+
 def trader(database: Database, config: LabConfig, url: str, panel: Panel, **kw: float) -> Trader:
     b = broker(url, **kw)
     with database.transaction() as session:
@@ -50,18 +71,17 @@ def orders(database: Database) -> list[LiveOrder]:
         return list(session.scalars(select(LiveOrder).order_by(LiveOrder.sequence)))
 
 
+def positions(state: TradingState) -> dict[str, float]:
+    return {s: q for s, (q, _) in state.positions.items()}
+
+
 def targets(database: Database) -> dict[str, float]:
     with database.transaction() as session:
         return dict(session.scalars(select(LivePlan)).one().targets)
 
 
-def test_a_session_from_plan_to_fills(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
-) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel)
-    assert t.start(FIRST_SESSION).ok
+def test_a_session_from_plan_to_fills(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
     report = t.cycle(FIRST_SESSION)
     assert report.planned > 5 and report.sent == report.planned
     assert {o.status for o in orders(database)} == {"accepted"}  # before the open
@@ -76,18 +96,14 @@ def test_a_session_from_plan_to_fills(
         assert ledger_positions(session, 1) == pytest.approx(targets(database))
         statuses = set(session.scalars(select(Candidate.status)))
     assert statuses == {"live"}  # approved strategies that trade are live
-    broker_positions = {s: q for s, (q, _) in state.positions.items()}
-    assert broker_positions == pytest.approx(targets(database))
+    assert positions(state) == pytest.approx(targets(database))
 
 
 @pytest.mark.parametrize("kind", ["504_after", "hang", "500_text", "reset", "429"])
 def test_an_ambiguous_answer_is_resolved_by_the_client_id_never_by_a_second_order(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState], kind: str
+    started: Setup, kind: str
 ) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel, timeout=0.5)
-    t.start(FIRST_SESSION)
+    database, state, t = started.database, started.state, started.trader
     state.faults.append(Fault("POST", "/v2/orders", kind))
     t.cycle(FIRST_SESSION)
     mine = orders(database)
@@ -103,17 +119,12 @@ def test_an_ambiguous_answer_is_resolved_by_the_client_id_never_by_a_second_orde
         assert sorted(created) == sorted(o.client_order_id for o in mine)
     state.open_market()
     t.cycle(FIRST_SESSION)
-    assert {s: q for s, (q, _) in state.positions.items()} == pytest.approx(targets(database))
+    assert positions(state) == pytest.approx(targets(database))
 
 
-def test_partial_fills_are_recorded_as_deltas(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
-) -> None:
-    database, config = lab
-    url, state = account
+def test_partial_fills_are_recorded_as_deltas(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
     state.partial_steps = 3
-    t = trader(database, config, url, panel)
-    t.start(FIRST_SESSION)
     t.cycle(FIRST_SESSION)
     state.open_market()
     for _ in range(4):
@@ -132,13 +143,8 @@ def test_partial_fills_are_recorded_as_deltas(
     assert t.reconcile(FIRST_SESSION).ok
 
 
-def test_unfilled_day_orders_expire_and_the_next_session_plans_again(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
-) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel)
-    t.start(FIRST_SESSION)
+def test_unfilled_day_orders_expire_and_stale_data_is_refused(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
     t.cycle(FIRST_SESSION)
     state.prices = {s: p * 1.2 for s, p in state.prices.items()}  # gapped up past every limit
     state.open_market()
@@ -149,15 +155,10 @@ def test_unfilled_day_orders_expire_and_the_next_session_plans_again(
         t.cycle(FIRST_SESSION.replace(day=18))  # the data ends before the 17th's close
 
 
-def test_halted_trading_cancels_the_open_orders(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
-) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel)
-    t.start(FIRST_SESSION)
+def test_halted_trading_cancels_the_open_orders(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
     t.cycle(FIRST_SESSION)
-    HaltSwitch(Path(config.live.halt_file)).halt("news", "tester")
+    HaltSwitch(Path(started.config.live.halt_file)).halt("news", "tester")
     report = t.cycle(FIRST_SESSION)
     assert report.halted and len(report.notes) == len(state.orders)
     assert {o["status"] for o in state.orders} == {"canceled"}
@@ -165,16 +166,8 @@ def test_halted_trading_cancels_the_open_orders(
 
 
 @pytest.mark.parametrize("status", ["canceled", "expired", "rejected", "done_for_day"])
-def test_every_terminal_state_from_the_broker_closes_the_order(
-    lab: tuple[Database, LabConfig],
-    panel: Panel,
-    account: tuple[str, TradingState],
-    status: str,
-) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel)
-    t.start(FIRST_SESSION)
+def test_every_terminal_state_from_the_broker_closes_the_order(started: Setup, status: str) -> None:
+    database, state, t = started.database, started.state, started.trader
     t.cycle(FIRST_SESSION)
     for order in state.orders:
         order["status"] = status
@@ -185,13 +178,8 @@ def test_every_terminal_state_from_the_broker_closes_the_order(
     assert t.reconcile(FIRST_SESSION).ok
 
 
-def test_a_refused_order_is_recorded_and_the_others_go_on(
-    lab: tuple[Database, LabConfig], panel: Panel, account: tuple[str, TradingState]
-) -> None:
-    database, config = lab
-    url, state = account
-    t = trader(database, config, url, panel)
-    t.start(FIRST_SESSION)
+def test_a_refused_order_is_recorded_and_the_others_go_on(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
     state.faults.append(Fault("POST", "/v2/orders", "403"))
     report = t.cycle(FIRST_SESSION)
     assert report.rejected == 1 and report.sent == report.planned - 1
