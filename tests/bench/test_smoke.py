@@ -41,4 +41,4 @@ def test_benchmark_smoke_run() -> None:
     assert gate["planted_seeds"] == 1 and gate["seconds"] > 0
     live = figures["live"]
     assert live["strategies"] == 2 and live["orders"] > 0
-    assert 0 < live["planning_cycle_lab_seconds"] and 0 < live["poll_cycle_lab_seconds"]
+    assert live["planning_cycle_lab_seconds"] > 0 and live["poll_cycle_lab_seconds"] > 0

@@ -4,6 +4,7 @@ leaves it."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from configs import LabConfig
 from store import open_database
@@ -13,7 +14,7 @@ from store.models import Candidate, Run
 STRATEGIES = ["gt(close, sma(close, 50))", "lt(rsi(close, 14), 30)"]
 
 
-def with_live(config: LabConfig, **changes: object) -> LabConfig:
+def with_live(config: LabConfig, **changes: Any) -> LabConfig:
     return dataclasses.replace(config, live=dataclasses.replace(config.live, **changes))
 
 

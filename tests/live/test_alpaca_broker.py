@@ -137,7 +137,8 @@ def test_partial_fills_are_cumulative(panel: Panel) -> None:
             ("filled", 9.0),
             ("filled", 9.0),
         ]
-        assert found.filled_avg_price is not None and found.filled_avg_price > state.prices["SPY"]
+        assert found is not None and found.filled_avg_price is not None
+        assert found.filled_avg_price > state.prices["SPY"]
 
 
 def test_an_order_sent_before_the_open_waits_for_it(panel: Panel) -> None:

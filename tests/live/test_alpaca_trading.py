@@ -58,8 +58,10 @@ def started(
     return Setup(database, config, state, t)
 
 
-def trader(database: Database, config: LabConfig, url: str, panel: Panel, **kw: float) -> Trader:
-    b = broker(url, **kw)
+def trader(
+    database: Database, config: LabConfig, url: str, panel: Panel, timeout: float = 2.0
+) -> Trader:
+    b = broker(url, timeout)
     with database.transaction() as session:
         record = account_named(session, "alpaca-paper", "alpaca", {})
     feed = LatestFeed(config, b, lambda: panel)

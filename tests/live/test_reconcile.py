@@ -3,6 +3,7 @@ in each mode; the kill switch; a replay stopped and resumed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from store.models import LiveEvent, LiveFill, LiveOrder, SimBrokerState
 from tests.live.lab import STRATEGIES, approve, with_live
 
 
-def stop_after(sessions: int) -> object:
+def stop_after(sessions: int) -> Callable[[], bool]:
     calls = {"n": 0}
 
     def stopping() -> bool:

@@ -55,24 +55,23 @@ def test_a_year_never_overdraws_shorts_or_spends_unsettled_cash(
         for e in entries:
             cash += e.amount
             assert cash >= -1e-6, f"cash {cash} after entry {e.id}"
+
         # Settled cash rule: what a session's buys (and fees) cost never exceeds the cash
-        # settled by that session from earlier sessions.
+        # settled by that session: purchases and fees of earlier sessions paid, sale proceeds
+        # counted only once settled.
+        def session_of(e: LiveCashEntry) -> dt.date:
+            return e.settles_on if e.fill_id is None else fill_session[e.fill_id]
+
         spent: dict[dt.date, float] = defaultdict(float)
         for e in entries:
             if e.kind in ("buy", "fee"):
-                spent[fill_session[e.fill_id]] -= e.amount
+                spent[session_of(e)] -= e.amount
         for day, cost in spent.items():
             available = sum(
                 e.amount
                 for e in entries
-                if e.settles_on <= day
-                and (e.fill_id is None or fill_session[e.fill_id] < day)
-                and e.kind != "buy"
-                and e.kind != "fee"
-            ) - sum(
-                -e.amount
-                for e in entries
-                if e.kind in ("buy", "fee") and fill_session[e.fill_id] < day
+                if (e.fill_id is None or session_of(e) < day)
+                and (e.kind in ("buy", "fee") or e.settles_on <= day)
             )
             assert cost <= available + 1e-6, f"{day}: spent {cost}, settled {available}"
         # One order per client id, each of its own plan's session.
