@@ -102,17 +102,20 @@ def account_named(
 
 
 def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
+    """The account's ledger, its entries summed per kind and settlement day."""
     rows = session.execute(
-        select(LiveCashEntry.kind, LiveCashEntry.amount, LiveCashEntry.settles_on).where(
-            LiveCashEntry.account_id == account_id
-        )
+        select(LiveCashEntry.kind, func.sum(LiveCashEntry.amount), LiveCashEntry.settles_on)
+        .where(LiveCashEntry.account_id == account_id)
+        .group_by(LiveCashEntry.kind, LiveCashEntry.settles_on)
     )
     return SettledCashLedger.of(CashEntry(kind, amount, day) for kind, amount, day in rows)
 
 
 def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
     rows = session.execute(
-        select(LiveFill.symbol, LiveFill.qty).where(LiveFill.account_id == account_id)
+        select(LiveFill.symbol, func.sum(LiveFill.qty))
+        .where(LiveFill.account_id == account_id)
+        .group_by(LiveFill.symbol)
     )
     return positions_of((symbol, qty) for symbol, qty in rows)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from configs import LabConfig
 from fitness.backtest import backtest
@@ -214,11 +214,13 @@ def _finished(state: dict[str, Any], panel: Panel) -> bool:
 
 def _saver(database: Database, account_id: int) -> Callable[[dict[str, Any]], None]:
     def save(state: dict[str, Any]) -> None:
-        with database.transaction() as session:
-            row = session.get(SimBrokerState, account_id)
-            assert row is not None
-            row.state = {**state, "orders": [dict(o) for o in state["orders"]]}
-            row.updated_at = utc_now()
+        # One UPDATE statement: the broker's side is written on every change.
+        with database.engine.begin() as connection:
+            connection.execute(
+                update(SimBrokerState)
+                .where(SimBrokerState.account_id == account_id)
+                .values(state=state, updated_at=utc_now())
+            )
 
     return save
 

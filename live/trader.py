@@ -117,6 +117,7 @@ class Trader:
         self.halt = halt
         self.stopping = stopping
         self._whole: dict[str, bool] = {}
+        self._plan_session: dict[int, dt.date] = {}
         self._settlement: dict[dt.date, dt.date] = {}
 
     # --- start-up -------------------------------------------------------------------------
@@ -413,7 +414,7 @@ class Trader:
         known: dict[str, BrokerOrder] = {}
         if len(orders) > BULK_FROM:
             # One paged read of the sessions' orders rather than one request per order.
-            first = min(session.get_one(LivePlan, o.plan_id).session for o in orders)
+            first = min(self._session_of(session, o.plan_id) for o in orders)
             since = dt.datetime.combine(first - dt.timedelta(days=3), dt.time(), dt.UTC)
             known = {o.client_order_id: o for o in self.broker.orders_since(since)}
         fills = 0
@@ -438,8 +439,7 @@ class Trader:
         fills = 0
         if delta > 0:
             price = _delta_price(order, found, delta)
-            plan = session.get(LivePlan, order.plan_id)
-            assert plan is not None
+            day = self._session_of(session, order.plan_id)
             fill = LiveFill(
                 account_id=self.account_id,
                 order_id=order.id,
@@ -447,7 +447,7 @@ class Trader:
                 symbol=order.symbol,
                 qty=delta if order.side == "buy" else -delta,
                 price=price,
-                session=plan.session,
+                session=day,
             )
             session.add(fill)
             session.flush()
@@ -457,8 +457,8 @@ class Trader:
             )
             if order.side == "sell":
                 fees = min(fees, delta * price)
-            settles = self._settles(plan.session)
-            for entry in fill_entries(order.side, delta, price, fees, plan.session, settles):
+            settles = self._settles(day)
+            for entry in fill_entries(order.side, delta, price, fees, day, settles):
                 session.add(
                     LiveCashEntry(
                         account_id=self.account_id,
@@ -485,6 +485,11 @@ class Trader:
                 trade_day, [s.date for s in calendar], days
             )
         return self._settlement[trade_day]
+
+    def _session_of(self, session: Session, plan_id: int) -> dt.date:
+        if plan_id not in self._plan_session:
+            self._plan_session[plan_id] = session.get_one(LivePlan, plan_id).session
+        return self._plan_session[plan_id]
 
     def _is_whole(self, symbol: str) -> bool:
         if symbol not in self._whole:

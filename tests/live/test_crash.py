@@ -14,6 +14,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ class Outcome:
     killed: bool
     restarts: int
     requests: int
+    point: str  # where it was killed: the request, and before or after the broker acted
 
 
 def lab_config(folder: Path, url: str) -> Path:
@@ -97,6 +99,10 @@ def crash_and_recover(folder: Path, panel: Panel, at: int, after: bool) -> Outco
         killed = first.returncode == -9
         assert killed or first.returncode == 0, first.stderr
         requests = state.client_requests
+        point = "not killed (the run made fewer requests)"
+        if killed:
+            request = state.requests[at - 1]
+            point = f"{request.method} {_kind(request.path)} {'after' if after else 'before'}"
         restarts = 0
         while not done(folder):
             assert restarts < RESTARTS, "the orders were not done after the restarts"
@@ -104,7 +110,11 @@ def crash_and_recover(folder: Path, panel: Panel, at: int, after: bool) -> Outco
             assert again.returncode == 0, again.stderr
             restarts += 1
         check_consistent(folder, state)
-    return Outcome(killed, restarts, requests)
+    return Outcome(killed, restarts, requests, point)
+
+
+def _kind(path: str) -> str:
+    return "/v2/orders/{id}" if path.startswith("/v2/orders/") else path
 
 
 def check_consistent(folder: Path, state: TradingState) -> None:
@@ -152,4 +162,6 @@ def test_a_hundred_kill_points(tmp_path: Path, panel: Panel) -> None:
         outcomes.append(crash_and_recover(folder, panel, at, after))
     killed = sum(o.killed for o in outcomes)
     print(f"\n100 kill points: {killed} killed, restarts {sum(o.restarts for o in outcomes)}")
+    for point, count in Counter(o.point for o in outcomes).most_common():
+        print(f"  {count:3d}  {point}")
     assert killed >= 80
