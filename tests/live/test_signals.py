@@ -29,16 +29,20 @@ def test_later_bars_never_change_a_days_signal(panel: Panel) -> None:
     day = panel.n_days - 300
     before = signals_at_close(panel.days(0, day + 1), GENOMES)
     # Wreck every bar after `day`: the signals at `day` cannot move.
+    later = np.arange(panel.n_days)[:, None] > day
+
+    def wreck(array: np.ndarray) -> np.ndarray:
+        return np.where(later, array * 3.0, array)
+
     wrecked = Panel(
         panel.dates,
         panel.symbols,
-        *(
-            np.where(
-                np.arange(panel.n_days)[:, None] > day, getattr(panel, f) * 3.0, getattr(panel, f)
-            )
-            for f in ("open", "high", "low", "close", "volume")
-        ),
-        panel.tradable,
+        open=wreck(panel.open),
+        high=wreck(panel.high),
+        low=wreck(panel.low),
+        close=wreck(panel.close),
+        volume=wreck(panel.volume),
+        tradable=panel.tradable,
     )
     after = ReplaySignals(wrecked, GENOMES).at(day)
     for gid in GENOMES:
