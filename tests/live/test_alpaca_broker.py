@@ -53,6 +53,9 @@ def test_clock_and_calendar_in_new_york_time_across_the_dst_change(panel: Panel)
         # Friday after the close: the next session is Monday's.
         state.now = new_york(dt.date(2017, 3, 10), 17)
         assert trading_moment(b.clock(), WINDOW) == (dt.date(2017, 3, 13), False)
+        # Good Friday, a holiday, at 08:30: no window today; the next session is Monday's.
+        state.now = new_york(dt.date(2017, 4, 14), 8, 30)
+        assert trading_moment(b.clock(), WINDOW) == (dt.date(2017, 4, 17), False)
         early = b.calendar(dt.date(2017, 7, 3), dt.date(2017, 7, 5))
         assert [s.date.day for s in early] == [3, 5]  # the 4th is a holiday
         assert early[0].close == new_york(dt.date(2017, 7, 3), 13)  # an early close

@@ -18,7 +18,7 @@ from live.latest import LatestFeed
 from live.records import account_named, ledger_positions
 from live.trader import Trader
 from store import Database, open_database
-from store.models import Candidate, LiveFill, LiveOrder, LivePlan
+from store.models import Candidate, LiveBookEntry, LiveFill, LiveOrder, LivePlan
 from tests.alpaca_trading_emulator import Fault, TradingState
 from tests.live.emulated import FIRST_SESSION, broker, emulated
 from tests.live.lab import STRATEGIES, approve, with_live
@@ -188,3 +188,14 @@ def test_a_refused_order_is_recorded_and_the_others_go_on(started: Setup) -> Non
     refused = [o for o in orders(database) if o.status == "rejected"]
     assert len(refused) == 1 and "HTTP 403" in (refused[0].reason or "")
     assert len(state.orders) == report.planned - 1
+
+
+def test_a_symbol_without_fractions_is_bought_in_whole_shares(started: Setup) -> None:
+    database, state, t = started.database, started.state, started.trader
+    state.not_fractionable = set(state.prices)
+    report = t.cycle(FIRST_SESSION)
+    assert report.sent == report.planned > 0 and report.rejected == 0
+    assert all(o.qty == int(o.qty) for o in orders(database))
+    with database.transaction() as session:
+        books = session.scalars(select(LiveBookEntry)).all()
+    assert books and all(b.qty == int(b.qty) for b in books)
