@@ -23,6 +23,7 @@ from tests.live.lab import STRATEGIES, approve, with_live
 def replay(
     tmp_path: Path, panel: Panel, config: LabConfig, days: int, texts: list[str] = STRATEGIES
 ) -> tuple[str, SimReport]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 'research.db'}"
     approve(url, config, texts)
     config = with_live(config, halt_file=str(tmp_path / "HALT"))
@@ -103,3 +104,10 @@ def test_one_strategy_with_all_the_capital_tracks_its_backtest(
     assert abs(difference) < 0.01, difference
     assert error < 0.03, error
     assert np.corrcoef(np.diff(report.equity), np.diff(report.reference))[0, 1] > 0.95
+
+
+def test_the_same_replay_twice_gives_the_same_account(tmp_path: Path, panel: Panel) -> None:
+    first = replay(tmp_path / "a", panel, load_config(), 30)[1]
+    second = replay(tmp_path / "b", panel, load_config(), 30)[1]
+    assert np.array_equal(first.equity, second.equity)
+    assert (first.orders, first.fills) == (second.orders, second.fills)
