@@ -1,10 +1,12 @@
-"""Crash safety: a `live run` process against the emulator, killed with SIGKILL at random points
-(its n-th request to the broker, before or after the broker acted on it: before a submit,
-between a submit and the database write, during partial fills), then restarted until its
-orders are done. Never a duplicate order; the final positions are the plan's; research.db
-agrees with the broker.
+"""Crash safety: `live run --once` processes against the emulator, one of them killed with
+SIGKILL at its n-th request to the broker (before or after the broker acted on it), then run
+again until the orders are done. Never a duplicate order; the final positions are the plan's;
+research.db agrees with the broker and each order with its fills.
 
-10 kill points run with the suite; `pytest --slow tests/live/test_crash.py` runs 100 (see
+Kill points are taken from a reference run of the same scenario (the market open, every order
+filling in three parts): before a submit, between a submit and the database write (the broker
+took the order, the process never heard), during the restart that follows the partial fills,
+and anywhere. 10 run with the suite; `pytest --slow tests/live/test_crash.py` runs 100 (see
 BENCHMARKS.md).
 """
 
@@ -15,7 +17,6 @@ import random
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +37,17 @@ RESTARTS = 8
 
 
 @dataclass(frozen=True)
+class KillPoint:
+    run: int  # 0: the first run; 1: the first restart (it follows the partial fills)
+    at: int  # the run's n-th request to the broker
+    after: bool  # the broker acts on that request first, then the process dies
+
+
+@dataclass(frozen=True)
 class Outcome:
     killed: bool
-    restarts: int
-    requests: int
-    point: str  # where it was killed: the request, and before or after the broker acted
+    runs: int
+    point: str  # what was hit: the run, the request, before or after the broker acted
 
 
 def lab_config(folder: Path, url: str) -> Path:
@@ -86,31 +93,51 @@ def done(folder: Path) -> bool:
         return plan is not None and not open_orders
 
 
-def crash_and_recover(folder: Path, panel: Panel, at: int, after: bool) -> Outcome:
-    """Kill the run at its `at`-th request, then restart it until its orders are done; check
-    everything the issue asks for."""
+def scenario(folder: Path, panel: Panel) -> TradingState:
+    """Two approved strategies, an empty account, the market open: orders fill in three parts
+    while the runs follow them."""
     approve(f"sqlite:///{folder / 'research.db'}", load_config(), STRATEGIES)
     state = account_state(panel)
-    state.now = new_york(FIRST_SESSION, 9, 31)  # the market is open: orders fill while it runs
+    state.now = new_york(FIRST_SESSION, 9, 31)
     state.partial_steps = 3
+    return state
+
+
+def crash_and_recover(folder: Path, panel: Panel, point: KillPoint) -> Outcome:
+    """Run `live run --once` until its orders are done, killing run `point.run` at its
+    `point.at`-th request; then check everything the issue asks for."""
+    state = scenario(folder, panel)
+    killed, runs, hit = False, 0, "not killed (the run made fewer requests)"
     with trading_emulator(state) as url:
         lab_config(folder, url)
-        first = run_once(folder, state, Kill(0, at, after))
-        killed = first.returncode == -9
-        assert killed or first.returncode == 0, first.stderr
-        requests = state.client_requests
-        point = "not killed (the run made fewer requests)"
-        if killed:
-            request = state.requests[at - 1]
-            point = f"{request.method} {_kind(request.path)} {'after' if after else 'before'}"
-        restarts = 0
-        while not done(folder):
-            assert restarts < RESTARTS, "the orders were not done after the restarts"
-            again = run_once(folder, state, None)
-            assert again.returncode == 0, again.stderr
-            restarts += 1
+        while runs <= point.run or not done(folder):
+            assert runs <= RESTARTS, "the orders were not done after the restarts"
+            offset = len(state.requests)
+            kill = Kill(0, point.at, point.after) if runs == point.run else None
+            result = run_once(folder, state, kill)
+            if kill is not None and result.returncode == -9:
+                killed = True
+                request = state.requests[offset + point.at - 1]
+                when = "after" if point.after else "before"
+                hit = f"run {point.run}: {request.method} {_kind(request.path)}, {when}"
+            else:
+                assert result.returncode == 0, result.stderr
+            runs += 1
         check_consistent(folder, state)
-    return Outcome(killed, restarts, requests, point)
+    return Outcome(killed, runs, hit)
+
+
+def reference_requests(folder: Path, panel: Panel) -> list[list[str]]:
+    """The requests of the first run and the first restart, nothing killed."""
+    state = scenario(folder, panel)
+    seen: list[list[str]] = []
+    with trading_emulator(state) as url:
+        lab_config(folder, url)
+        for _ in range(2):
+            offset = len(state.requests)
+            assert run_once(folder, state, None).returncode == 0
+            seen.append([f"{r.method} {_kind(r.path)}" for r in state.requests[offset:]])
+    return seen
 
 
 def _kind(path: str) -> str:
@@ -139,29 +166,51 @@ def check_consistent(folder: Path, state: TradingState) -> None:
             assert order.status == "filled"
 
 
-def kill_points(count: int, seed: int) -> Iterator[tuple[int, bool]]:
-    # A normal first run of this scenario makes about 60 requests; kill anywhere in them.
-    rng = random.Random(seed)
-    for _ in range(count):
-        yield rng.randint(1, 65), rng.random() < 0.5
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, panel: Panel) -> list[list[str]]:
+    return reference_requests(tmp_path_factory.mktemp("reference"), panel)
 
 
-@pytest.mark.parametrize(("at", "after"), list(kill_points(10, seed=1)))
+def chosen(reference: list[list[str]], kind: str, index: int) -> KillPoint:
+    """A kill point of a kind: a submit (before or after the broker took it), the restart
+    following partial fills, or anywhere."""
+    first, restart = reference
+    posts = [i + 1 for i, r in enumerate(first) if r == "POST /v2/orders"]
+    if kind in ("submit-before", "submit-after"):
+        return KillPoint(0, posts[(index * 7) % len(posts)], kind == "submit-after")
+    if kind == "partial-fills":
+        return KillPoint(1, 1 + (index * 5) % len(restart), index % 2 == 0)
+    rng = random.Random(index)
+    run = rng.randrange(2)
+    return KillPoint(run, rng.randint(1, len(reference[run])), rng.random() < 0.5)
+
+
+CI_POINTS = [
+    *(("submit-before", i) for i in range(3)),
+    *(("submit-after", i) for i in range(3)),
+    *(("partial-fills", i) for i in range(2)),
+    *(("anywhere", i) for i in range(2)),
+]
+
+
+@pytest.mark.parametrize(("kind", "index"), CI_POINTS)
 def test_a_killed_run_never_doubles_an_order(
-    tmp_path: Path, panel: Panel, at: int, after: bool
+    tmp_path: Path, panel: Panel, reference: list[list[str]], kind: str, index: int
 ) -> None:
-    crash_and_recover(tmp_path, panel, at, after)
+    outcome = crash_and_recover(tmp_path, panel, chosen(reference, kind, index))
+    assert outcome.killed, outcome
 
 
 @pytest.mark.slow
-def test_a_hundred_kill_points(tmp_path: Path, panel: Panel) -> None:
+def test_a_hundred_kill_points(tmp_path: Path, panel: Panel, reference: list[list[str]]) -> None:
+    kinds = ["submit-before", "submit-after", "partial-fills"] * 10 + ["anywhere"] * 70
     outcomes = []
-    for i, (at, after) in enumerate(kill_points(100, seed=2)):
+    for i, kind in enumerate(kinds):
         folder = tmp_path / f"kill-{i}"
         folder.mkdir()
-        outcomes.append(crash_and_recover(folder, panel, at, after))
+        outcomes.append(crash_and_recover(folder, panel, chosen(reference, kind, i)))
     killed = sum(o.killed for o in outcomes)
-    print(f"\n100 kill points: {killed} killed, restarts {sum(o.restarts for o in outcomes)}")
+    print(f"\n100 kill points: {killed} killed; {sum(o.runs for o in outcomes)} runs in all")
     for point, count in Counter(o.point for o in outcomes).most_common():
         print(f"  {count:3d}  {point}")
-    assert killed >= 80
+    assert killed == 100
