@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from live.broker import OPEN
+from live.broker import OPEN, Side
 from live.ledger import CashEntry, SettledCashLedger, positions_of
+from live.plan import PlannedOrder
 from store.models import (
     LIVE_STATUSES,
     Candidate,
@@ -35,6 +36,8 @@ __all__ = [
     "ledger_positions",
     "mark_live",
     "new_account",
+    "order_row",
+    "planned_order",
     "replace_books",
     "trading_strategies",
 ]
@@ -174,3 +177,33 @@ def add_event(
     event = LiveEvent(account_id=account_id, kind=kind, ok=ok, message=message, detail=detail or {})
     session.add(event)
     return event
+
+
+def order_row(account_id: int, plan_id: int, order: PlannedOrder) -> LiveOrder:
+    """The row a planned order is written as, before it is sent."""
+    return LiveOrder(
+        account_id=account_id,
+        plan_id=plan_id,
+        client_order_id=order.client_order_id,
+        sequence=order.sequence,
+        symbol=order.symbol,
+        side=order.side,
+        qty=order.qty,
+        limit_price=order.limit_price,
+        last_close=order.last_close,
+        status="planned",
+    )
+
+
+def planned_order(order: LiveOrder) -> PlannedOrder:
+    """A stored order as the risk check and the broker request see it."""
+    side: Side = "buy" if order.side == "buy" else "sell"
+    return PlannedOrder(
+        order.sequence,
+        order.client_order_id,
+        order.symbol,
+        side,
+        order.qty,
+        order.limit_price,
+        order.last_close,
+    )

@@ -38,11 +38,12 @@ from sqlalchemy.orm import Session
 from configs import LabConfig
 from live.allocation import allocate
 from live.books import Market, update_book
-from live.broker import OPEN, TERMINAL, Broker, BrokerOrder, OrderRequest, Side
+from live.broker import OPEN, Broker, BrokerOrder, OrderRequest
 from live.errors import BrokerUnavailable, DuplicateOrder, LiveInputError, OrderRejected
+from live.fills import take_broker_view
 from live.halt import HaltSwitch
-from live.ledger import fill_entries, settlement_day
-from live.plan import PlannedOrder, plan_orders, strategy_set_tag
+from live.ledger import settlement_day
+from live.plan import plan_orders, strategy_set_tag
 from live.reconcile import Reconciliation, reconcile, stop_if_strict
 from live.records import (
     add_event,
@@ -51,12 +52,14 @@ from live.records import (
     in_flight_orders,
     ledger_positions,
     mark_live,
+    order_row,
+    planned_order,
     replace_books,
     trading_strategies,
 )
 from live.risk import RiskCheck
 from store import Database
-from store.models import LiveAccount, LiveCashEntry, LiveFill, LiveOrder, LivePlan, utc_now
+from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan, utc_now
 
 __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
@@ -254,7 +257,7 @@ class Trader:
             session.add(record)
             session.flush()
             for order in plan.orders:
-                session.add(_order_row(self.account_id, record.id, order))
+                session.add(order_row(self.account_id, record.id, order))
             replace_books(session, self.account_id, new_books, session_day)
             if self.broker.name != "sim":
                 account = session.get(LiveAccount, self.account_id)
@@ -292,7 +295,7 @@ class Trader:
             )
             for order in orders:
                 if order.status not in ("planned", "denied", "rejected"):
-                    risk.sent(_planned(order))
+                    risk.sent(planned_order(order))
             pending = [o.id for o in orders if o.status in ("planned", "submitting", "unknown")]
         for order_id in pending:
             if self.stopping():
@@ -314,7 +317,7 @@ class Trader:
         with self.database.transaction() as session:
             order = session.get(LiveOrder, order_id)
             assert order is not None
-            planned = _planned(order)
+            planned = planned_order(order)
             if order.status in ("submitting", "unknown"):
                 # It may have reached the broker: only its client id can say.
                 found = self._look_up(session, order)
@@ -433,49 +436,11 @@ class Trader:
         return fills
 
     def _apply(self, session: Session, order: LiveOrder, found: BrokerOrder) -> int:
-        """Take the broker's view of `order`; record the fill since the last one (if any)."""
-        order.broker_id = found.id
-        delta = round(found.filled_qty - order.filled_qty, 9)
-        fills = 0
-        if delta > 0:
-            price = _delta_price(order, found, delta)
-            day = self._session_of(session, order.plan_id)
-            fill = LiveFill(
-                account_id=self.account_id,
-                order_id=order.id,
-                kind="fill",
-                symbol=order.symbol,
-                qty=delta if order.side == "buy" else -delta,
-                price=price,
-                session=day,
-            )
-            session.add(fill)
-            session.flush()
-            rules = self.config.backtest
-            fees = rules.fee_per_share * delta + (
-                rules.fee_per_order if not order.filled_qty else 0
-            )
-            if order.side == "sell":
-                fees = min(fees, delta * price)
-            settles = self._settles(day)
-            for entry in fill_entries(order.side, delta, price, fees, day, settles):
-                session.add(
-                    LiveCashEntry(
-                        account_id=self.account_id,
-                        kind=entry.kind,
-                        amount=entry.amount,
-                        settles_on=entry.settles_on,
-                        fill_id=fill.id,
-                    )
-                )
-            order.filled_qty, order.filled_avg_price = found.filled_qty, found.filled_avg_price
-            fills = 1
-        if found.status != order.status:
-            order.status = found.status
-            if found.status in TERMINAL and found.status != "filled":
-                order.reason = order.reason or f"{found.status} by the broker"
-        order.updated_at = utc_now()
-        return fills
+        """Take the broker's view of `order` (live.fills); the number of fills recorded."""
+        day = self._session_of(session, order.plan_id)
+        return take_broker_view(
+            session, order, found, day, self._settles(day), self.config.backtest
+        )
 
     def _settles(self, trade_day: dt.date) -> dt.date:
         if trade_day not in self._settlement:
@@ -503,14 +468,6 @@ class Trader:
         ).first()
 
 
-def _delta_price(order: LiveOrder, found: BrokerOrder, delta: float) -> float:
-    # The cumulative average after the fill, less what the earlier fills paid.
-    new_avg = found.filled_avg_price or 0.0
-    old_value = order.filled_qty * (order.filled_avg_price or 0.0)
-    price = (found.filled_qty * new_avg - old_value) / delta
-    return price if np.isfinite(price) and price > 0 else new_avg
-
-
 def _value(positions: dict[str, float], market: Market) -> float:
     total = 0.0
     for symbol, qty in positions.items():
@@ -520,31 +477,3 @@ def _value(positions: dict[str, float], market: Market) -> float:
         else:
             log.warning("no price for %s: its %g shares are valued at 0", symbol, qty)
     return total
-
-
-def _order_row(account_id: int, plan_id: int, order: PlannedOrder) -> LiveOrder:
-    return LiveOrder(
-        account_id=account_id,
-        plan_id=plan_id,
-        client_order_id=order.client_order_id,
-        sequence=order.sequence,
-        symbol=order.symbol,
-        side=order.side,
-        qty=order.qty,
-        limit_price=order.limit_price,
-        last_close=order.last_close,
-        status="planned",
-    )
-
-
-def _planned(order: LiveOrder) -> PlannedOrder:
-    side: Side = "buy" if order.side == "buy" else "sell"
-    return PlannedOrder(
-        order.sequence,
-        order.client_order_id,
-        order.symbol,
-        side,
-        order.qty,
-        order.limit_price,
-        order.last_close,
-    )
