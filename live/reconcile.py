@@ -84,7 +84,8 @@ def reconcile(
         ReconciliationFailed: the broker's orders kept changing while they were read.
     """
     for _ in range(ATTEMPTS):
-        positions = {p.symbol: p.qty for p in broker.positions()}
+        held = {p.symbol: p for p in broker.positions()}
+        positions = {symbol: p.qty for symbol, p in held.items()}
         cash = broker.account().cash
         seen = {o.client_order_id: o.filled_qty for o in broker.open_orders()}
         local = {
@@ -120,7 +121,8 @@ def reconcile(
         adjusted.append(f"cash adjusted by {gap:+.2f} (within cash_tolerance)")
     mode = live.reconciliation
     if mode == "adopt":
-        differences = _adopt(session, account_id, day, differences, broker, adjusted)
+        prices = {symbol: p.avg_entry_price for symbol, p in held.items()}
+        differences = _adopt(session, account_id, day, differences, prices, adjusted)
     result = Reconciliation(not differences, mode, tuple(differences), tuple(adjusted))
     if record or differences or adjusted:
         add_event(
@@ -154,10 +156,9 @@ def _adopt(
     account_id: int,
     day: dt.date,
     differences: list[Difference],
-    broker: Broker,
+    prices: dict[str, float],
     adjusted: list[str],
 ) -> list[Difference]:
-    prices = {p.symbol: p.avg_entry_price for p in broker.positions()}
     left: list[Difference] = []
     for d in differences:
         if d.kind == "position":

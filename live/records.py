@@ -51,9 +51,8 @@ def new_account(
     session: Session, prefix: str, broker: str, settings: dict[str, Any]
 ) -> LiveAccount:
     """A new account named `<prefix>-<n>` (sim accounts: one per replay)."""
-    count = session.scalar(select(func.count()).select_from(LiveAccount)) or 0
     names = set(session.scalars(select(LiveAccount.name)))
-    n = count + 1
+    n = 1
     while f"{prefix}-{n}" in names:
         n += 1
     account = LiveAccount(name=f"{prefix}-{n}", broker=broker, settings=settings)

@@ -41,6 +41,10 @@ class ReplaySignals:
     def at(self, day: int) -> dict[str, np.ndarray]:
         return {gid: signal[day] for gid, signal in self._signals.items()}
 
+    def through(self, gid: str, day: int) -> np.ndarray:
+        """Strategy `gid`'s signals of days 0..day, (day + 1, N)."""
+        return self._signals[gid][: day + 1]
+
 
 def market_at(
     panel: Panel, day: int, whole: Callable[[str], bool] = lambda symbol: False

@@ -27,8 +27,6 @@ from sqlalchemy import select, update
 from configs import LabConfig
 from fitness.backtest import backtest
 from fitness.panel import Panel
-from genome.evaluate import Evaluator
-from genome.text import parse
 from live.books import Market
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
@@ -187,7 +185,7 @@ def run_sim(
     while True:
         trader.cycle(broker.session)
         broker.open_session()
-        trader.sync(broker.session)
+        trader.sync()
         if progress is not None:
             progress(broker.day - first + 1, total)
         if broker.day == panel.n_days - 1 or stopping():
@@ -311,11 +309,12 @@ def _reference(
     data = panel.days(0, last + 1)
     total = np.full(last - first + 1, initial - sum(capital.values()))
     rules = feed.config.backtest
+    replay = feed.replay(texts)
     for gid, amount in capital.items():
         if gid not in texts or amount <= 0:
             total += amount
             continue
-        signal = Evaluator(data).signal(parse(texts[gid]))
+        signal = replay.through(gid, last)
         result = backtest(data, signal, dataclasses.replace(rules, initial_cash=amount), first)
         total += result.equity
     return total

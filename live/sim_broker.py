@@ -166,7 +166,8 @@ class SimBroker:
         return [_order(o) for o in self.state["orders"] if o["status"] in OPEN]
 
     def orders_since(self, after: dt.datetime) -> list[BrokerOrder]:
-        return [_order(o) for o in self.state["orders"] if _order(o).created_at > after]
+        orders = (_order(o) for o in self.state["orders"])
+        return [o for o in orders if o.created_at > after]
 
     def order(self, client_order_id: str) -> BrokerOrder | None:
         for o in self.state["orders"]:

@@ -146,14 +146,14 @@ class Trader:
                     )
                 )
                 add_event(session, self.account_id, "opening", True, f"opening cash {cash:.2f}")
-        self.sync(session_day)
+        self.sync()
         return self.reconcile(session_day, record=True)
 
     # --- the cycle ------------------------------------------------------------------------
 
     def cycle(self, session_day: dt.date, plan: bool = True) -> CycleReport:
         report = CycleReport(session_day)
-        report.fills += self.sync(session_day)
+        report.fills += self.sync()
         report.reconciliation = self.reconcile(session_day)
         report.halted = self.halt.reason()
         if report.halted is not None:
@@ -162,10 +162,10 @@ class Trader:
         if plan:
             report.planned = self._plan(session_day)
             self._send(session_day, report)
-            report.fills += self.sync(session_day)
+            report.fills += self.sync()
         return report
 
-    def sync(self, session_day: dt.date) -> int:
+    def sync(self) -> int:
         """Bring every in-flight order up to the broker's view (an order that may have been
         sent is looked up by its client id); the number of new fills."""
         with self.database.transaction() as session:
@@ -408,7 +408,7 @@ class Trader:
                 report.notes.append(f"could not cancel {found.client_order_id}: {e}")
         with self.database.transaction() as session:
             add_event(session, self.account_id, "halted", False, str(report.halted))
-        self.sync(report.session)
+        self.sync()
 
     # --- fills ----------------------------------------------------------------------------
 
