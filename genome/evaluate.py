@@ -69,7 +69,7 @@ _COMPARE: dict[str, Callable[..., Any]] = {
 
 # Results worth a place in the cache: those that cost far more to compute than to keep (the
 # elementwise functions run at memory speed; recomputing them is as cheap as a cache lookup).
-_WORTH_CACHING = {*_ROLLING, "rank", "log"}
+_WORTH_CACHING = {*_ROLLING, "rank", "log", "lag_signal"}
 
 
 def evaluate(tree: gp.PrimitiveTree, bars: Bars) -> np.ndarray:
@@ -178,6 +178,12 @@ class Evaluator:
             _BINARY[name](args[0], args[1], out)
         elif name in _COMPARE:
             _COMPARE[name](args[0], args[1], out=out)
+        elif name == "add_const":
+            k.add_const_nb(args[0], args[1], out)
+        elif name == "mul_const":
+            k.mul_const_nb(args[0], args[1], out)
+        elif name == "lag_signal":
+            k.lag_signal_nb(args[0], args[1], out)
         elif name == "and":
             np.logical_and(args[0], args[1], out=out)
         elif name == "or":
@@ -220,6 +226,10 @@ class Evaluator:
         if name == "dollar_volume":
             out = np.empty(self._shape)
             k.mul_nb(bars.close, bars.volume, out)
+            return out
+        if name == "market":
+            out = np.empty(self._shape)
+            k.market_nb(bars.close, out)
             return out
         if name in ("true", "false"):
             return np.full(self._shape, name == "true")

@@ -50,7 +50,7 @@ class Const:
     """Type marker: a decimal constant with |value| <= `CONST_LIMIT`."""
 
 
-WINDOWS = (2, 3, 5, 10, 14, 20, 50, 100, 200)
+WINDOWS = (1, 2, 3, 4, 5, 10, 14, 20, 50, 100, 200, 252)
 CONST_LIMIT = 1e6
 # Constants random generation and DEAP's node replacement draw from: the scales of returns,
 # ranks (0..1), z-scores and RSI (0..100).
@@ -72,7 +72,13 @@ CONSTANTS = (
     0.3,
     0.5,
     0.8,
+    0.9,
+    0.95,
+    0.98,
     1.0,
+    1.02,
+    1.05,
+    1.1,
     1.5,
     2.0,
     20.0,
@@ -90,6 +96,9 @@ SERIES = {
     "volume": "shares traded in the session",
     "ret": "daily close-to-close return: close / previous close - 1",
     "dollar_volume": "close x volume",
+    "market": "the equal-weight market of the universe: an index that starts at 1 on the first "
+    "day of the data and moves each day by the average return of the symbols with a return that "
+    "day (the same value for every symbol)",
 }
 SIGNALS = {"true": "hold everything that has a price", "false": "hold nothing"}
 
@@ -111,6 +120,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("add", "add", (S, S), S, "x + y"),
     Function("sub", "sub", (S, S), S, "x - y"),
     Function("mul", "mul", (S, S), S, "x * y"),
+    Function("add_const", "add", (S, C), S, "x + c"),
+    Function("mul_const", "mul", (S, C), S, "x * c"),
     Function("div", "div", (S, S), S, "x / y; NaN where y is 0"),
     Function("neg", "neg", (S,), S, "-x"),
     Function("abs", "abs", (S,), S, "|x|"),
@@ -127,6 +138,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("min", "min", (S, W), S, "lowest of the last w values"),
     Function("max", "max", (S, W), S, "highest of the last w values"),
     Function("lag", "lag", (S, W), S, "the value w sessions ago"),
+    Function(
+        "lag_signal", "lag", (B, W), B, "the signal w sessions ago (false before the first day)"
+    ),
     Function("change", "change", (S, W), S, "x / (x w sessions ago) - 1"),
     Function("zscore", "zscore", (S, W), S, "(x - sma(x, w)) / std(x, w)"),
     Function(

@@ -261,22 +261,30 @@ def _typed(raw: _Raw, expected: type, nodes: list[gp.Primitive | gp.Terminal], t
     if not fitting:
         sizes = " or ".join(sorted({str(len(f.args)) for f in overloads}))
         raise fail(f"{raw.text} takes {sizes} argument(s), got {len(raw.args)}")
-    if fitting[0].ret is not expected:
+    returning = [f for f in fitting if f.ret is expected]
+    if not returning:
         raise fail(f"expected {want} here, but {raw.text} gives {_TYPE_WORDS[fitting[0].ret]}")
     chosen = next(
         (
             f
-            for f in fitting
-            if all(
-                (a.kind == "number") == (t in (Window, Const))
-                for a, t in zip(raw.args, f.args, strict=True)
-            )
+            for f in returning
+            if all(t in _possible_types(a) for a, t in zip(raw.args, f.args, strict=True))
         ),
-        fitting[0],
+        returning[0],
     )
     nodes.append(_PRIMITIVES[chosen.key])
     for arg, arg_type in zip(raw.args, chosen.args, strict=True):
         _typed(arg, arg_type, nodes, text)
+
+
+def _possible_types(raw: _Raw) -> set[type]:
+    # What an argument can be, before it is typed: an overload is chosen by its arguments.
+    if raw.kind == "number":
+        return {Window, Const}
+    if raw.kind == "name":
+        terminal = _TERMINALS.get(raw.text)
+        return {terminal.ret} if terminal is not None else set()
+    return {f.ret for f in _OVERLOADS.get(raw.text, [])}
 
 
 def _hint(word: str, known: list[str]) -> str:

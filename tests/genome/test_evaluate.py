@@ -239,6 +239,31 @@ def test_no_genome_looks_ahead(panel: Panel, seed: int, t: int) -> None:
     np.testing.assert_array_equal(full[: t + 1], truncated)
 
 
+def test_the_market_is_the_equal_weight_index_the_same_for_every_symbol() -> None:
+    close = sample(7, 60, 4)
+    close[close <= 0] = np.nan
+    out = np.empty_like(close)
+    k.market_nb(close, out)
+    returns = pd.DataFrame(close).pct_change(fill_method=None).to_numpy()
+    seen = np.isfinite(returns)
+    daily = np.where(seen, returns, 0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+    reference = np.cumprod(1 + daily)
+    np.testing.assert_allclose(out, np.repeat(reference[:, None], 4, axis=1), rtol=1e-12)
+    # no look-ahead: the index on data cut after day t is the same up to t
+    for t in (0, 1, 17, 59):
+        part = np.empty((t + 1, 4))
+        k.market_nb(close[: t + 1].copy(), part)
+        np.testing.assert_array_equal(part, out[: t + 1])
+
+
+def test_a_lagged_signal_is_false_before_the_first_day() -> None:
+    signal = sample(3, 10, 2) > 50
+    out = np.empty_like(signal)
+    k.lag_signal_nb(signal, 4, out)
+    assert not out[:4].any()
+    np.testing.assert_array_equal(out[4:], signal[:-4])
+
+
 # --- cache and buffers ------------------------------------------------------------------------
 
 
@@ -296,6 +321,8 @@ def test_reused_buffers_give_the_same_signals_as_fresh_evaluators(panel: Panel) 
         ("lt(rank(change(close, 20)), 0.2)", 0.15, 0.25),  # the bottom fifth by momentum
         ("gt(ema(close, 10), ema(close, 50))", 0.4, 0.7),
         ("not(gt(std(ret, 20), 0.03))", 0.6, 0.95),
+        ("gt(market, sma(market, 50))", 0.5, 0.8),  # the market is above its average
+        ("gt(close, mul(max(close, 252), 0.9))", 0.3, 0.7),  # within 10 % of a one-year high
     ],
 )
 def test_the_documented_examples_evaluate_to_sensible_signals(

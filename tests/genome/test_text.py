@@ -21,7 +21,43 @@ EXAMPLES = [
     "lt(rank(change(close, 20)), 0.2)",
     "gt(ema(close, 10), ema(close, 50))",
     "not(gt(std(ret, 20), 0.03))",
+    "gt(market, sma(market, 50))",
+    "gt(close, mul(sma(close, 50), 1.02))",
+    "lt(add(rsi(close, 4), -20), 10)",
+    "and(lag(gt(close, max(close, 252)), 1), gt(change(market, 1), 0))",
 ]
+
+# Ids of genomes written before the grammar grew (constants in arithmetic, market series,
+# lookbacks 1, 4 and 252, a lag of a signal): every stored genome keeps its id.
+IDS_BEFORE = {
+    "lt(sma(close, 50), close)": "6da82dac826ee68cdfb748251030e2e958f2ea5930be31f4b820e94b41086438",
+    "and(gt(rsi(close, 14), 30), lt(zscore(volume, 20), 2))": (
+        "03c92e243e33884df97f8d3b0509cb9cd22a752ec3f6333b14f301832ff0a757"
+    ),
+    "lt(rank(change(close, 20)), 0.2)": (
+        "66e17ba92e1d9e070b6f75512d7881a47cb5148d99d8110dc0c11aa41fe1cc6d"
+    ),
+    "not(gt(std(ret, 20), 0.03))": (
+        "a375f4e3737e58e04a3403f5b880fd1e6b2431957b8f741a343399b09d5de1d2"
+    ),
+    "or(lt(ret, -0.02), gt(lag(div(ret, dollar_volume), 100), rank(mul(open, ret))))": (
+        "d211336a1a06750f4fbfc3d48be81f4b84f0c9a749bbe31e2a3ba60f8a2a483f"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", IDS_BEFORE)
+def test_genomes_written_before_the_grammar_grew_keep_their_ids(text: str) -> None:
+    assert genome_id(parse(text)) == IDS_BEFORE[text]
+
+
+def test_an_overloaded_name_is_chosen_by_its_arguments_and_place() -> None:
+    keys = [node.name for node in parse("and(lag(gt(close, open), 1), gt(lag(close, 4), open))")]
+    assert keys[1] == "lag_signal" and keys[7] == "lag"
+    assert [n.name for n in parse("gt(mul(close, 1.02), add(close, open))")][1:3] == [
+        "mul_const",
+        "close",
+    ]
 
 
 @pytest.mark.parametrize("text", EXAMPLES)
@@ -75,6 +111,8 @@ HOSTILE = [
     ("gt(close)", 0, "gt takes 2 argument(s), got 1"),
     ("not(close, open)", 0, "not takes 1 argument(s), got 2"),
     ("add(close, open)", 0, "expected a signal here, but add gives a series"),
+    ("gt(lag(gt(close, open), 1), 0)", 7, "expected a series here, but gt gives a signal"),
+    ("gt(mul(2, close), 0)", 7, "expected a series here, got the number 2"),
     ("gt(gt(close, open), open)", 3, "expected a series here, but gt gives a signal"),
     ("and(close, true)", 4, "expected a signal here, got a series 'close'"),
     ("smaa(close, 5)", 0, "unknown function 'smaa'; did you mean 'sma'?"),
