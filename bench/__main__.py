@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, gate, genome_speed, live_cycle, load_speed
+from bench import backtest_speed, evolution, gate, genome_speed, live_cycle, load_speed, power
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -70,6 +70,23 @@ def main() -> int:
         "--gate", action="store_true", help="only the gate benchmark (null and planted markets)"
     )
     parser.add_argument("--live", action="store_true", help="only the live cycle benchmark")
+    parser.add_argument(
+        "--power",
+        action="store_true",
+        help="only the discovery-power benchmark (planted edges and null markets)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="power: markets per planted cell (default 10)"
+    )
+    parser.add_argument(
+        "--null-seeds", type=int, default=20, help="power: markets per null kind (default 20)"
+    )
+    parser.add_argument(
+        "--kinds", default=",".join(power.EDGES), help="power: edge kinds, comma-separated"
+    )
+    parser.add_argument(
+        "--strengths", default="1,1.5,2,3", help="power: ideal Sharpe ratios, comma-separated"
+    )
     args = parser.parse_args()
     config = load_config()
     repeats = 3 if args.smoke else 20
@@ -89,6 +106,8 @@ def main() -> int:
         return _gate(report, sources[0][1], args.smoke)
     if args.live:
         return _live(report, sources[0][1], args.smoke)
+    if args.power:
+        return _power(report, args)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -113,6 +132,8 @@ def main() -> int:
     _evolution(report, sources[0][1], config, args.smoke)
     _gate(report, sources[0][1], args.smoke)
     _live(report, sources[0][1], args.smoke)
+    if args.smoke:
+        _power(report, args)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -157,6 +178,29 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
     print("live " + " ".join(f"{k}={_fmt(v)}" for k, v in report["live"].items()))
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if smoke else "") + "live-" + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.smoke:
+        figures = power.measure(["regime"], [2.0], [1], [1], 16, 2, 1, None)
+    else:
+        figures = power.measure(
+            args.kinds.split(","),
+            [float(s) for s in args.strengths.split(",")],
+            list(range(1, args.seeds + 1)),
+            list(range(1, args.null_seeds + 1)),
+            200,
+            20,
+            2,
+            FULL_DATA,
+        )
+    report["power"] = figures
+    for line in power.table(figures):
+        print(line)
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if args.smoke else "") + "power-" + report["when"].replace(":", "") + ".json"
     (RESULTS / name).write_text(json.dumps(report, indent=2))
     return 0
 

@@ -17,7 +17,7 @@ from deap import gp
 from fitness.panel import Panel
 from genome.grammar import FUNCTIONS, Const, Constant, Series, Signal, Window, window_of
 
-SERIES_ARGS = ("open", "high", "low", "close", "volume", "ret", "dollar_volume")
+SERIES_ARGS = ("open", "high", "low", "close", "volume", "ret", "dollar_volume", "market")
 
 
 def _change(x: pd.DataFrame, w: int) -> pd.DataFrame:
@@ -35,6 +35,8 @@ IMPLEMENTATIONS: dict[str, Any] = {
     "add": lambda x, y: x + y,
     "sub": lambda x, y: x - y,
     "mul": lambda x, y: x * y,
+    "add_const": lambda x, c: x + c,
+    "mul_const": lambda x, c: x * c,
     "div": lambda x, y: x / y.replace(0, np.nan),
     "neg": lambda x: -x,
     "abs": lambda x: x.abs(),
@@ -45,6 +47,7 @@ IMPLEMENTATIONS: dict[str, Any] = {
     "min": lambda x, w: x.rolling(w).min(),
     "max": lambda x, w: x.rolling(w).max(),
     "lag": lambda x, w: x.shift(w),
+    "lag_signal": lambda a, w: a.shift(w, fill_value=False),
     "change": _change,
     "zscore": lambda x, w: (x - x.rolling(w).mean()) / x.rolling(w).std(),
     "rsi": _rsi,
@@ -100,6 +103,11 @@ def frames(panel: Panel) -> dict[str, pd.DataFrame]:
     }
     out["ret"] = out["close"].pct_change(fill_method=None)
     out["dollar_volume"] = out["close"] * out["volume"]
+    daily = out["ret"].mean(axis=1).fillna(0.0)
+    level = (1 + daily).cumprod().to_numpy()
+    out["market"] = pd.DataFrame(
+        np.repeat(level[:, None], panel.n_symbols, axis=1), columns=list(panel.symbols)
+    )
     return out
 
 

@@ -166,6 +166,7 @@ class EvolveConfig:
     max_size: int
     parsimony: float
     min_trades: int
+    fitness_blocks: int
     correlation_penalty: float
     novelty_k: int
     novelty_weight: float
@@ -212,6 +213,11 @@ class EvolveConfig:
             value = getattr(self, key)
             _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
         _require(self.min_trades >= 0, "evolve.min_trades", "must not be negative")
+        _require(
+            1 <= self.fitness_blocks <= 50,
+            "evolve.fitness_blocks",
+            f"must be from 1 to 50, got {self.fitness_blocks}",
+        )
         _require(self.novelty_k >= 1, "evolve.novelty_k", "must be at least 1")
         _require(self.archive_size >= 1, "evolve.archive_size", "must be at least 1")
         _require(self.stagnation_generations >= 1, "evolve.stagnation_generations", "must be >= 1")
@@ -247,6 +253,7 @@ class GateConfig:
     min_stressed_sharpe: float
     max_live_correlation: float
     max_pbo: float
+    pbo_required: bool
     pbo_splits: int
     pbo_cohort: int
     constant_step: float

@@ -33,7 +33,7 @@ from evolve.novelty import NoveltyArchive, novelty
 from evolve.stagnation import StagnationEvent, StagnationMonitor
 from evolve.variation import Breeder, Child
 from fitness.behaviour import distances
-from fitness.portfolio import genome_score, portfolio_fitness
+from fitness.portfolio import portfolio_fitness
 
 __all__ = ["Engine", "GenerationReport", "Individual"]
 
@@ -105,13 +105,7 @@ class Engine:
         out = []
         for child in children:
             record = records[child.id]
-            score = genome_score(
-                record.sharpe,
-                record.n_trades,
-                len(child.tree),
-                self.config.parsimony,
-                self.config.min_trades,
-            )
+            score = record.score(len(child.tree), self.config)
             fitness, rho = portfolio_fitness(
                 score, record.returns, self.references, self.config.correlation_penalty
             )

@@ -17,11 +17,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from configs import BacktestConfig
+from configs import BacktestConfig, EvolveConfig
 from evolve.executor import Executor
 from evolve.variation import Child
 from fitness.assess import Assessment
 from fitness.panel import Panel
+from fitness.portfolio import genome_score
 from fitness.windows import Window
 from store import pack, unpack
 from store.models import Evaluation, Genome, TrialCount
@@ -47,6 +48,19 @@ class Record:
     @property
     def ok(self) -> bool:
         return self.sharpe is not None
+
+    def score(self, size: int, config: EvolveConfig) -> float:
+        """The genome's score (fitness.portfolio.genome_score) under `config`, for a tree of
+        `size` nodes."""
+        return genome_score(
+            self.sharpe,
+            self.n_trades,
+            size,
+            config.parsimony,
+            config.min_trades,
+            self.returns,
+            config.fitness_blocks,
+        )
 
 
 @dataclass

@@ -23,7 +23,6 @@ from evolve.hall_of_fame import Fame, HallOfFame
 from evolve.novelty import ArchiveMember, NoveltyArchive
 from evolve.stagnation import StagnationMonitor
 from evolve.variation import Child
-from fitness.portfolio import genome_score
 from genome.text import parse
 from store.models import (
     ArchiveEntry,
@@ -94,9 +93,7 @@ def load_lineage(session: Session, config: EvolveConfig, lookup: Lookup) -> Line
     for fame in stored_hall:
         record = records[fame.genome_id]
         size = len(trees[fame.genome_id].tree)
-        score = genome_score(
-            record.sharpe, record.n_trades, size, config.parsimony, config.min_trades
-        )
+        score = record.score(size, config)
         if record.returns is not None:
             famed.append(Fame(fame.genome_id, score, record.returns, fame.generation))
     hall.update(famed)

@@ -45,7 +45,7 @@ from evolve.night_data import night_panel
 from evolve.refine import refine
 from evolve.variation import Child
 from fitness.panel import Panel
-from fitness.portfolio import WORST_FITNESS, genome_score, highest_correlation
+from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window, build_windows
 from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.data_records import code_version, record_data
@@ -398,13 +398,7 @@ class _Night:
 
                 def score(child: Child, s: Session = session) -> float:
                     record = train.records(s, [child])[child.id]
-                    return genome_score(
-                        record.sharpe,
-                        record.n_trades,
-                        len(child.tree),
-                        cfg.parsimony,
-                        cfg.min_trades,
-                    )
+                    return record.score(len(child.tree), cfg)
 
                 found = refine(original, score, cfg.refine_trials, self.seed + k)
                 if found is None:

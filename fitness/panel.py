@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fitness.problems import DataProblem, DataReport
+from genome.kernels_nb import market_nb
 
 __all__ = ["Panel", "build_panel"]
 
@@ -25,6 +26,10 @@ class Panel:
         symbols: N symbol names, in column order (sorted).
         open, high, low, close, volume: (T, N) float64; NaN where the symbol has no bar.
         tradable: (T, N) bool; True where the day has a real bar that can be traded at its open.
+        market: (T,) float64, the equal-weight market index (`genome.kernels_nb.market_nb`),
+            1 on the first day of the data the panel was built from; computed when not given.
+            A panel cut from another (`days`) keeps its levels, so a genome that reads them
+            sees the same values in every window and in live trading.
 
     The arrays are read-only. Dates are New York exchange dates (no time zone, no time of day).
     """
@@ -37,8 +42,17 @@ class Panel:
     close: np.ndarray
     volume: np.ndarray
     tradable: np.ndarray
+    market: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.market is None:
+            level = np.empty(len(self.dates))
+            market_nb(np.asarray(self.close, dtype=np.float64), level)
+            object.__setattr__(self, "market", level)
+        elif self.market.shape != (len(self.dates),):
+            raise ValueError(
+                f"Panel.market has shape {self.market.shape}, expected ({len(self.dates)},)"
+            )
         shape = (len(self.dates), len(self.symbols))
         for name in (*_FIELDS, "tradable"):
             array = getattr(self, name)
@@ -46,6 +60,8 @@ class Panel:
                 raise ValueError(f"Panel.{name} has shape {array.shape}, expected {shape}")
             array.flags.writeable = False
         self.dates.flags.writeable = False
+        assert self.market is not None
+        self.market.flags.writeable = False
 
     @property
     def n_days(self) -> int:
@@ -60,7 +76,13 @@ class Panel:
         return Panel(
             self.dates[start:stop],
             self.symbols,
-            *(getattr(self, name)[start:stop] for name in (*_FIELDS, "tradable")),
+            open=self.open[start:stop],
+            high=self.high[start:stop],
+            low=self.low[start:stop],
+            close=self.close[start:stop],
+            volume=self.volume[start:stop],
+            tradable=self.tradable[start:stop],
+            market=None if self.market is None else self.market[start:stop],
         )
 
     @cached_property

@@ -1,8 +1,10 @@
 """Portfolio-level fitness: a genome's score, less a penalty for resembling what the lab already
 owns.
 
-    score   = Sharpe after costs - parsimony x size          (WORST_FITNESS if it trades fewer
+    score   = consistent Sharpe - parsimony x size           (WORST_FITNESS if it trades fewer
                                                                than min_trades times, or failed)
+    consistent Sharpe = mean - standard error of the annualised Sharpe ratios of `blocks`
+              equal, consecutive blocks of the window's days (blocks = 1: the Sharpe ratio)
     rho     = max(0, highest Pearson correlation of the genome's daily returns with each
               reference strategy's daily returns over the same window)
     fitness = score - penalty x rho                          (WORST_FITNESS stays as it is)
@@ -10,27 +12,64 @@ owns.
 The reference strategies are the live book and the hall of fame. A clone of a reference (rho =
 1) loses `penalty` units of annualised Sharpe; a strategy that never moves (zero variance) has
 rho = 0. Sharpe is annualised (see fitness.metrics).
+
+Why blocks: thousands of genomes tried on one history find rules that time that history's few
+big moves (hold everything while the market index is below some level, say). Their Sharpe over
+the whole window can beat a real, steady edge's, but it comes from one or two stretches of
+time; the block Sharpe ratios of such a rule are uneven, those of a real edge alike. The
+benchmark of discovery power (BENCHMARKS.md) measured the difference.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["WORST_FITNESS", "genome_score", "highest_correlation", "portfolio_fitness"]
+from fitness.metrics import TRADING_DAYS
+
+__all__ = [
+    "WORST_FITNESS",
+    "consistent_sharpe",
+    "genome_score",
+    "highest_correlation",
+    "portfolio_fitness",
+]
 
 # Below any reachable score: failed genomes and those that hardly trade.
 WORST_FITNESS = -100.0
 
 
 def genome_score(
-    sharpe: float | None, n_trades: int, size: int, parsimony: float, min_trades: int
+    sharpe: float | None,
+    n_trades: int,
+    size: int,
+    parsimony: float,
+    min_trades: int,
+    returns: np.ndarray | None = None,
+    blocks: int = 1,
 ) -> float:
-    """The window-bound score of a genome (see the module docstring); `sharpe` None = failed."""
+    """The window-bound score of a genome (see the module docstring); `sharpe` None = failed.
+    With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`."""
     if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
         return WORST_FITNESS
+    if blocks > 1 and returns is not None:
+        sharpe = consistent_sharpe(returns, blocks)
     return max(WORST_FITNESS, sharpe - parsimony * size)
+
+
+def consistent_sharpe(returns: np.ndarray, blocks: int) -> float:
+    """Mean less standard error of the annualised Sharpe ratios of `returns` (daily) cut into
+    `blocks` equal consecutive blocks; a block whose returns do not vary counts as 0."""
+    parts = np.array_split(np.asarray(returns, dtype=np.float64), blocks)
+    sharpes = np.zeros(len(parts))
+    for k, part in enumerate(parts):
+        std = float(np.std(part, ddof=1)) if len(part) > 1 else 0.0
+        if std > 0:
+            sharpes[k] = float(np.mean(part)) / std * math.sqrt(TRADING_DAYS)
+    spread = float(np.std(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
+    return float(np.mean(sharpes)) - spread / math.sqrt(len(sharpes))
 
 
 def highest_correlation(returns: np.ndarray, references: Sequence[np.ndarray]) -> float:

@@ -33,7 +33,9 @@ __all__ = ["Bars", "CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
 
 class Bars(Protocol):
     """Daily bars as (days x symbols) float64 arrays, NaN where there is no bar (a
-    `fitness.Panel` is one)."""
+    `fitness.Panel` is one). A `market` attribute ((days,) float64), when there is one, is the
+    equal-weight market index of the whole data set the bars were cut from (so its level does
+    not depend on where a window starts); without it, the index is computed from these bars."""
 
     @property
     def open(self) -> np.ndarray: ...
@@ -228,9 +230,11 @@ class Evaluator:
             k.mul_nb(bars.close, bars.volume, out)
             return out
         if name == "market":
-            out = np.empty(self._shape)
-            k.market_nb(bars.close, out)
-            return out
+            level: np.ndarray | None = getattr(bars, "market", None)
+            if level is None:
+                level = np.empty(self._shape[0])
+                k.market_nb(bars.close, level)
+            return np.repeat(level[:, None], self._shape[1], axis=1)
         if name in ("true", "false"):
             return np.full(self._shape, name == "true")
         raise KeyError(f"no value for genome terminal {name!r}")

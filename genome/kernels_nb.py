@@ -75,9 +75,9 @@ def lag_signal_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def market_nb(close: np.ndarray, out: np.ndarray) -> None:
-    """The equal-weight market index, the same in every column: 1 on the first row, then times
-    (1 + the mean close-to-close return of the columns with a close on both rows); a row where
-    no column has one leaves it unchanged."""
+    """The equal-weight market index of (days x symbols) closes, into `out` (days,): 1 on the
+    first row, then times (1 + the mean close-to-close return of the columns with a close on
+    both rows); a row where no column has one leaves it unchanged."""
     level = 1.0
     for t in range(close.shape[0]):
         if t > 0:
@@ -94,8 +94,7 @@ def market_nb(close: np.ndarray, out: np.ndarray) -> None:
                 level = level * (1.0 + total / count)
                 if not math.isfinite(level) or level <= 0.0:
                     level = NAN
-        for j in range(close.shape[1]):
-            out[t, j] = level
+        out[t] = level
 
 
 @njit(cache=True)

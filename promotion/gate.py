@@ -4,20 +4,23 @@ measurements of one candidate (pure: no database, no clock).
 Criteria (thresholds from [gate] in the configuration; all on the validation window, after
 costs, unless said otherwise):
 
-    dsr                 Deflated Sharpe Ratio >= min_dsr (trials: see promotion.trials)
+    dsr                 Deflated Sharpe Ratio >= min_dsr: the probability that the true Sharpe
+                        is positive, given that N candidates were tested on the validation
+                        window (promotion.trials)
     sharpe              annualised Sharpe >= min_sharpe
     beats_buy_and_hold  Sharpe > that of equal-weight buy-and-hold of the universe
     edge_over_buy_and_hold
-                        PSR against buy-and-hold's Sharpe (the probability that the true
-                        Sharpe is above it) >= buy_and_hold_confidence: on a drifting market,
-                        a strategy that holds a slice of it beats buy-and-hold by luck half the
-                        time; this asks that it do so by more than luck
+                        the same deflated test on the returns left after removing
+                        beta x buy-and-hold's (the edge that holding the market does not
+                        explain; Jensen's alpha as a Sharpe ratio) >= buy_and_hold_confidence:
+                        on a drifting market, a strategy that holds a slice of it looks good
+                        by its beta alone; this asks for an edge beyond it
     trades              trades >= min_trades
     max_drawdown        largest drawdown <= max_drawdown
     cost_stress         Sharpe with costs x cost_multiplier > min_stressed_sharpe
     live_correlation    highest correlation of daily returns with a live strategy
                         <= max_live_correlation (passes when nothing is live)
-    pbo                 PBO of the night's cohort <= max_pbo
+    pbo                 PBO of the night's cohort <= max_pbo (required with pbo_required)
     lookahead           signals on cut data == signals on the whole window (0 mismatches)
     robustness          worst Sharpe of the one-step variants >= robustness_share x Sharpe
                         (passes when the genome has no lookback or constant to move)
@@ -34,6 +37,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from configs import BacktestConfig, GateConfig
 from fitness.metrics import TRADING_DAYS
@@ -112,15 +117,21 @@ def judge(
     metrics = m.validation.metrics
     sharpe = metrics.sharpe
     stats, dsr_value, dsr_note = _deflation(m, trials)
+    edge, edge_note = _edge_over(m, stats)
     worst = min((v.sharpe for v in m.variants), default=None)
     positive = [y for y in m.years if y.sharpe > 0]
     share = len(positive) / len(m.years) if m.years else None
     highest = max(live.values()) if live else None
     mismatches = sum(c.mismatches for c in m.lookahead)
     bh = m.buy_and_hold.sharpe
-    edge, edge_note = _edge_over(m, bh)
     criteria = (
-        _at_least("dsr", "Deflated Sharpe Ratio (validation)", dsr_value, gate.min_dsr, dsr_note),
+        _at_least(
+            "dsr",
+            f"Deflated Sharpe Ratio (validation; N = {trials.n:.4g} tested there)",
+            dsr_value,
+            gate.min_dsr,
+            dsr_note,
+        ),
         _at_least("sharpe", "annualised Sharpe after costs", sharpe, gate.min_sharpe),
         Criterion(
             "beats_buy_and_hold",
@@ -133,7 +144,7 @@ def judge(
         ),
         Criterion(
             "edge_over_buy_and_hold",
-            "probability that the true Sharpe is above buy-and-hold's (PSR)",
+            "deflated Sharpe of the returns beyond beta x buy-and-hold (alpha)",
             edge,
             ">=",
             gate.buy_and_hold_confidence,
@@ -162,11 +173,14 @@ def judge(
             highest is None or highest <= gate.max_live_correlation,
             "" if live else "nothing is live",
         ),
-        _at_most(
+        Criterion(
             "pbo",
             f"PBO of the night's cohort ({cohort.n_strategies} genomes, {cohort.n_splits} blocks)",
             cohort.pbo,
+            "<=",
             gate.max_pbo,
+            gate.pbo_required,
+            cohort.pbo is not None and cohort.pbo <= gate.max_pbo,
             cohort.reason,
         ),
         Criterion(
@@ -239,6 +253,10 @@ def _daily(m: Measurement) -> tuple[float, int, float, float]:
 
 
 def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | None, str]:
+    # SR0 is the best Sharpe expected of N candidates with no edge, each measured on the same
+    # n_obs days: their Sharpe estimates spread with the variance of an estimate under that
+    # null, 1 / (n_obs - 1) (not with the spread of the candidates' Sharpe ratios, which grows
+    # with the very edges the gate is meant to pass).
     sr, n_obs, skew, kurtosis = _daily(m)
     stats: dict[str, Any] = {
         "sharpe_per_day": sr,
@@ -247,10 +265,12 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
         "kurtosis": kurtosis,
     }
     try:
-        sr0 = expected_max_sharpe(trials.n, trials.var_sharpe)
+        null_variance = 1.0 / (n_obs - 1) if n_obs > 1 else 0.0
+        stats["null_variance"] = null_variance
+        sr0 = expected_max_sharpe(trials.n, null_variance)
         stats["expected_max_sharpe_per_day"] = sr0
         stats["psr"] = psr(sr, n_obs, skew, kurtosis)
-        value = dsr(sr, n_obs, skew, kurtosis, trials.n, trials.var_sharpe)
+        value = dsr(sr, n_obs, skew, kurtosis, trials.n, null_variance)
         stats["dsr"] = value
     except StatisticsError as e:
         return {k: _plain(v) for k, v in stats.items()}, None, str(e)
@@ -261,11 +281,40 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
     return {k: _plain(v) for k, v in stats.items()}, value, ""
 
 
-def _edge_over(m: Measurement, benchmark: float) -> tuple[float | None, str]:
+def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str]:
+    # The excess returns x = r - beta r_bh (beta by least squares on the validation days) and
+    # their PSR against the same SR0 as the DSR; written into `stats`.
+    r, market = m.validation.result.returns, m.buy_and_hold_returns
+    sr0 = stats.get("expected_max_sharpe_per_day")
+    if sr0 is None:
+        return None, "no deflation benchmark (see dsr)"
+    spread = float(np.var(market, ddof=1)) if len(market) > 1 else 0.0
+    beta = float(np.cov(r, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
+    excess = r - beta * market
+    sd = float(np.std(excess, ddof=1)) if len(excess) > 1 else 0.0
+    centred = excess - np.mean(excess)
+    m2 = float(np.mean(centred**2))
+    if sd == 0 or m2 == 0:
+        return None, "the returns beyond buy-and-hold do not vary"
+    sr_x = float(np.mean(excess)) / sd
+    skew = float(np.mean(centred**3)) / m2**1.5
+    kurtosis = float(np.mean(centred**4)) / m2**2
+    stats.update(
+        beta=beta,
+        excess_sharpe_per_day=sr_x,
+        excess_skew=skew,
+        excess_kurtosis=kurtosis,
+    )
     try:
-        value = psr(*_daily(m), benchmark / math.sqrt(TRADING_DAYS))
+        value = psr(sr_x, len(excess), skew, kurtosis, sr0)
+        stats["psr_over_buy_and_hold_sharpe"] = psr(
+            *_daily(m), m.buy_and_hold.sharpe / math.sqrt(TRADING_DAYS)
+        )
     except StatisticsError as e:
         return None, str(e)
+    stats["edge"] = value
+    for key in ("beta", "excess_sharpe_per_day", "excess_skew", "excess_kurtosis"):
+        stats[key] = _plain(stats[key])
     return value, ""
 
 

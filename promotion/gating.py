@@ -1,6 +1,7 @@
 """Run the gate on candidates and store the reports: the I/O around `promotion.gate.judge`.
 
-    trials       <- research.db: every genome evaluated on the train window (promotion.trials)
+    trials       <- research.db: every candidate tested on the validation window, this batch
+                    included (promotion.trials)
     live book    <- approved and live candidates, their validation returns
     cohort       <- the candidates gated together and the best genomes of the newest population
                     (by train score), up to gate.pbo_cohort; PBO of their validation returns
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sqlalchemy import select
@@ -80,8 +82,16 @@ def gate_candidates(
     rules, gate = config.backtest, config.gate
     train, validation = windows["train"], windows["validation"]
     record_data(session, panel, source, windows, rules)
-    trials = count_trials(session, train.id, gate.trials, gate.correlation_sample)
     measurer = Measurer(panel, train, validation, rules, gate)
+    trials = count_trials(
+        session,
+        validation.id,
+        train.id,
+        [c.genome_id for c in candidates],
+        gate.trials,
+        gate.correlation_sample,
+        partial(_returns, measurer),
+    )
     texts = genome_texts(session, [c.genome_id for c in candidates])
     live = _live_returns(session, measurer)
     cohort = _cohort_pbo(session, measurer, [texts[c.genome_id] for c in candidates], config)

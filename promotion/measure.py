@@ -70,6 +70,7 @@ class Measurement:
     validation: Scored
     stressed: Metrics
     buy_and_hold: Metrics
+    buy_and_hold_returns: np.ndarray  # daily, the same days as validation's
     variants: tuple[Variant, ...]
     years: tuple[YearSharpe, ...]
     lookahead: tuple[LookaheadCut, ...]
@@ -103,7 +104,9 @@ class Measurer:
         self.on_validation = WindowScorer(panel, validation, rules)
         self.on_train = WindowScorer(panel, train, rules)
         self.stressed = WindowScorer(panel, validation, stressed_rules(rules, gate.cost_multiplier))
-        self.buy_and_hold = buy_and_hold(panel, validation, rules).metrics
+        market = buy_and_hold(panel, validation, rules)
+        self.buy_and_hold = market.metrics
+        self.buy_and_hold_returns = market.result.returns
         self.data = validation.panel(panel)
         self.start = validation.warmup_days
 
@@ -131,6 +134,7 @@ class Measurer:
             validation=scored,
             stressed=self.stressed.score(tree).metrics,
             buy_and_hold=self.buy_and_hold,
+            buy_and_hold_returns=self.buy_and_hold_returns,
             variants=variants,
             years=tuple(years),
             lookahead=tuple(cuts),

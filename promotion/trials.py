@@ -1,55 +1,59 @@
-"""How many trials were made to find a candidate, and how far their Sharpe ratios spread: the
-deflation of the gate's DSR, read from research.db.
+"""How many candidates have been tested on the validation data: the N of the gate's deflation,
+read from research.db.
 
-Every genome evaluated on the train window is a trial (evolve.evaluations keeps running counts,
-sums and sums of squares of their Sharpe ratios per window). New data can rebuild the train
-window under a new id while the history is the same: every stored train window with the same
-dates counts, so a re-adjusted price history does not reset the count.
+The gate deflates for the selection that touches the data it judges. Evolution tries thousands
+of genomes, but only on the train window: that search is already paid for by judging its
+output on data it never saw. What does touch the validation data is the gate itself: every
+candidate ever measured there is one more try at a lucky validation Sharpe, across nights. So N
+is the number of distinct candidates with a gate report on this validation window (every stored
+version with the same dates counts, so re-adjusted data does not reset it), this batch
+included.
 
-The effective number of trials (`method = "effective"`) uses the average pairwise correlation of
-the daily returns of a sample of stored trials (the first `sample` by genome id, which is a hash:
-a deterministic, unbiased sample).
+`method = "effective"` reduces N by the average pairwise correlation rho of the candidates'
+validation returns, N-hat = rho + (1 - rho) N (Bailey & Lopez de Prado 2014, appendix),
+measured on up to `sample` of them (the newest).
+
+The genomes evaluated on the train window (`search_trials`) are reported with every verdict as
+the size of the search, not used to deflate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fitness.metrics import TRADING_DAYS
 from promotion.statistics import effective_trials
-from store import unpack
-from store.models import Evaluation, TrialCount, WindowRecord
+from store.models import Candidate, GateReport, Genome, TrialCount, WindowRecord
 
-__all__ = ["Trials", "count_trials"]
+__all__ = ["Trials", "count_trials", "search_trials"]
 
 
 @dataclass(frozen=True)
 class Trials:
-    """The trials behind a candidate.
+    """The tests behind a verdict.
 
     Attributes:
-        trials: every genome evaluated on the train window(s), failed ones included.
-        scored: those with a Sharpe ratio (the variance is theirs).
-        var_sharpe: variance of their per-observation Sharpe ratios (annualised Sharpe^2 / 252).
-        n: the N used by the DSR (trials, or the effective number).
+        gated: distinct candidates tested on the validation window (this batch included).
+        n: the N used by the deflation (gated, or the effective number).
         method: "all" or "effective".
-        mean_correlation: average pairwise correlation of the sample ("effective" only).
-        sample: how many trials the correlation was measured on.
-        window_ids: the train windows counted.
+        mean_correlation: average pairwise correlation of validation returns ("effective").
+        sample: how many candidates that correlation was measured on.
+        search: genomes evaluated on the train window(s) (the search's size; not used to
+            deflate).
+        window_ids: the validation windows counted.
     """
 
-    trials: int
-    scored: int
-    var_sharpe: float
+    gated: int
     n: float
     method: str
     mean_correlation: float | None
     sample: int
+    search: int
     window_ids: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,26 +61,71 @@ class Trials:
 
     def describe(self) -> str:
         how = (
-            f"effective N = {self.n:.1f} from {self.trials} trials with average return "
+            f"effective N = {self.n:.1f} from {self.gated} candidates with average return "
             f"correlation {self.mean_correlation:.3f} (sample of {self.sample})"
             if self.method == "effective"
-            else f"N = {self.trials} trials"
+            else f"N = {self.gated} candidate(s)"
         )
         return (
-            f"{how}; Sharpe variance {self.var_sharpe * TRADING_DAYS:.4f} (annualised) over "
-            f"{self.scored} scored trials on {len(self.window_ids)} train window version(s)"
+            f"{how} tested on the validation window ({len(self.window_ids)} version(s)); "
+            f"the search behind them evaluated {self.search} genomes on train"
         )
 
 
 def count_trials(
-    session: Session, train_window_id: str, method: Literal["all", "effective"], sample: int
+    session: Session,
+    validation_window_id: str,
+    train_window_id: str,
+    batch: Sequence[str],
+    method: Literal["all", "effective"],
+    sample: int,
+    returns: Callable[[str], np.ndarray | None] | None = None,
 ) -> Trials:
-    """The trials of the train window `train_window_id` and of every stored window with the
-    same name and dates (see the module docstring)."""
-    window = session.get(WindowRecord, train_window_id)
+    """The tests on validation window `validation_window_id` (and every stored window with the
+    same name and dates): the genome ids of the candidates with a gate report there, plus
+    `batch` (the genome ids about to be gated). With `method = "effective"`, `returns(text)`
+    gives a genome's validation returns (None when it cannot be measured)."""
+    ids = _same_dates(session, validation_window_id)
+    tested = session.execute(
+        select(Candidate.genome_id, func.max(GateReport.id))
+        .join(GateReport, GateReport.candidate_id == Candidate.id)
+        .where(GateReport.validation_window_id.in_(ids))
+        .group_by(Candidate.genome_id)
+    ).all()
+    newest_first = [gid for gid, _ in sorted(tested, key=lambda row: -row[1])]
+    genomes = list(dict.fromkeys([*batch, *newest_first]))
+    search = search_trials(session, train_window_id)
+    if method == "all" or len(genomes) < 2 or returns is None:
+        return Trials(len(genomes), float(max(len(genomes), 1)), "all", None, 0, search, ids)
+    texts = {
+        gid: text
+        for gid, text in session.execute(
+            select(Genome.id, Genome.text).where(Genome.id.in_(genomes[:sample]))
+        )
+    }
+    series = [returns(texts[g]) for g in genomes[:sample] if g in texts]
+    moving = [s for s in series if s is not None and np.std(s) > 0]
+    if len(moving) < 2:
+        return Trials(len(genomes), float(len(genomes)), "all", None, len(moving), search, ids)
+    matrix = np.corrcoef(np.vstack(moving))
+    rho = float(np.mean(matrix[np.triu_indices(len(moving), k=1)]))
+    n = effective_trials(len(genomes), rho)
+    return Trials(len(genomes), n, "effective", rho, len(moving), search, ids)
+
+
+def search_trials(session: Session, train_window_id: str) -> int:
+    """Genomes evaluated on the train window `train_window_id` and every stored window with the
+    same name and dates (failed ones included)."""
+    ids = _same_dates(session, train_window_id)
+    counts = session.scalars(select(TrialCount.trials).where(TrialCount.window_id.in_(ids)))
+    return int(sum(counts))
+
+
+def _same_dates(session: Session, window_id: str) -> tuple[str, ...]:
+    window = session.get(WindowRecord, window_id)
     if window is None:
-        raise LookupError(f"train window {train_window_id[:12]} is not in research.db")
-    ids = tuple(
+        raise LookupError(f"window {window_id[:12]} is not in research.db")
+    return tuple(
         session.scalars(
             select(WindowRecord.id)
             .where(
@@ -87,31 +136,3 @@ def count_trials(
             .order_by(WindowRecord.id)
         ).all()
     )
-    counts = session.scalars(select(TrialCount).where(TrialCount.window_id.in_(ids))).all()
-    trials = sum(c.trials for c in counts)
-    scored = sum(c.sharpe_n for c in counts)
-    total = sum(c.sharpe_sum for c in counts)
-    squares = sum(c.sharpe_sq_sum for c in counts)
-    variance = (squares - total**2 / scored) / (scored - 1) if scored > 1 else 0.0
-    var_sharpe = max(0.0, variance) / TRADING_DAYS
-    if method == "all" or trials < 2:
-        return Trials(trials, scored, var_sharpe, float(max(trials, 1)), "all", None, 0, ids)
-    correlation, used = _mean_correlation(session, train_window_id, sample)
-    n = effective_trials(trials, correlation)
-    return Trials(trials, scored, var_sharpe, n, "effective", correlation, used, ids)
-
-
-def _mean_correlation(session: Session, window_id: str, sample: int) -> tuple[float, int]:
-    rows = session.scalars(
-        select(Evaluation.returns)
-        .where(Evaluation.window_id == window_id, Evaluation.returns.is_not(None))
-        .order_by(Evaluation.genome_id)
-        .limit(sample)
-    ).all()
-    series = [unpack(r) for r in rows if r is not None]
-    series = [s for s in series if np.std(s) > 0]
-    if len(series) < 2:
-        return 0.0, len(series)
-    matrix = np.corrcoef(np.vstack(series))
-    upper = matrix[np.triu_indices(len(series), k=1)]
-    return float(np.mean(upper)), len(series)

@@ -22,7 +22,7 @@ def test_defaults_load_and_are_frozen() -> None:
     config = load_config()
     assert config.data.source == "bundled"
     assert config.backtest.settlement_days == 1
-    assert config.windows.train == (dt.date(2006, 1, 3), dt.date(2011, 12, 30))
+    assert config.windows.train == (dt.date(2001, 1, 16), dt.date(2007, 6, 29))
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.backtest.max_positions = 3  # type: ignore[misc]
 
@@ -76,8 +76,8 @@ def test_bad_keys_and_values_name_the_key(tmp_path: Path, text: str, message: st
     ("text", "message"),
     [
         (
-            "[windows]\nvalidation = [2011-06-01, 2013-01-01]\n",
-            "windows.validation: starts 2011-06-01, which is not after the end of windows.train",
+            "[windows]\nvalidation = [2007-01-02, 2013-01-01]\n",
+            "windows.validation: starts 2007-01-02, which is not after the end of windows.train",
         ),
         (
             "[windows]\nholdout = [2017-01-01, 2016-01-01]\n",

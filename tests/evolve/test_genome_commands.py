@@ -23,7 +23,7 @@ def test_backtest_prints_metrics_per_window_with_costs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"genome: {GENOME}" in out and f"id: {genome_id(parse(GENOME))}" in out
-    assert "window train 2006-01-03..2011-12-30" in out and "window validation" in out
+    assert "window train 2001-01-16..2007-06-29" in out and "window validation" in out
     assert "window holdout" not in out  # only when asked for
     assert "costs: slippage 5 bps" in out and "settlement T+1" in out
 

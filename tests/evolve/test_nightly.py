@@ -147,8 +147,8 @@ def test_changed_data_rebuilds_the_windows_and_rescores_the_living_first(tmp_pat
     first, second = folder / "a.csv", folder / "b.csv"
     frame.to_csv(first, index=False)
     moved = frame.copy()
-    # A re-adjusted history: one symbol's prices in 2008 scaled by 1 %.
-    in_train = (moved["symbol"] == panel.symbols[0]) & (moved["date"].dt.year == 2008)
+    # A re-adjusted history: one symbol's prices in 2005 scaled by 1 %.
+    in_train = (moved["symbol"] == panel.symbols[0]) & (moved["date"].dt.year == 2005)
     for column in ("open", "high", "low", "close"):
         moved.loc[in_train, column] *= 1.01
     moved.to_csv(second, index=False)

@@ -51,7 +51,7 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
         "stagnation events:",
         "new candidates:",
         "peak memory:",
-        "window train: train 2006-01-03..2011-12-30",
+        "window train: train 2001-01-16..2007-06-29",
         "costs:",
     ):
         assert expected in out, expected

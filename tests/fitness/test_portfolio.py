@@ -11,6 +11,7 @@ from fitness.market_data import load_panel
 from fitness.metrics import TRADING_DAYS
 from fitness.portfolio import (
     WORST_FITNESS,
+    consistent_sharpe,
     genome_score,
     highest_correlation,
     portfolio_fitness,
@@ -66,3 +67,23 @@ def test_correlation_is_zero_for_a_flat_series_and_needs_equal_lengths() -> None
     )
     with pytest.raises(ValueError, match="equal length"):
         highest_correlation(np.arange(10.0), [np.arange(9.0)])
+
+
+def test_the_consistent_sharpe_prefers_a_steady_edge_to_one_lucky_stretch() -> None:
+    rng = np.random.default_rng(5)
+    steady = rng.normal(0.0008, 0.01, 1500)
+    # The same days, but the edge all in the second of six blocks and flat elsewhere.
+    lucky = np.zeros(1500)
+    lucky[250:500] = rng.normal(0.004, 0.01, 250)
+    assert _sharpe(lucky) > _sharpe(steady)  # the whole window's Sharpe is fooled
+    assert consistent_sharpe(steady, 6) > 1.0 > consistent_sharpe(lucky, 6)
+    # By hand: mean less standard error of the six block Sharpe ratios (flat blocks count 0).
+    blocks = [_sharpe(b) if b.std() > 0 else 0.0 for b in np.array_split(lucky, 6)]
+    expected = np.mean(blocks) - np.std(blocks, ddof=1) / np.sqrt(6)
+    assert consistent_sharpe(lucky, 6) == pytest.approx(expected)
+    assert consistent_sharpe(steady, 1) == pytest.approx(_sharpe(steady))
+    score = genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, 6)
+    assert score == pytest.approx(consistent_sharpe(lucky, 6) - 0.02)
+    assert genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, 1) == pytest.approx(
+        _sharpe(lucky) - 0.02
+    )

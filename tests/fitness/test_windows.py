@@ -28,7 +28,7 @@ def windows(**overrides: object) -> WindowsConfig:
 def test_default_windows_snap_to_trading_days_and_do_not_overlap(panel: Panel) -> None:
     built = build_windows(panel, CONFIG.windows, CONFIG.backtest)
     train, validation, holdout = built["train"], built["validation"], built["holdout"]
-    assert str(train.first) == "2006-01-03" and str(train.last) == "2011-12-30"
+    assert str(train.first) == "2001-01-16" and str(train.last) == "2007-06-29"
     assert train.stop <= validation.start and validation.stop <= holdout.start
     assert train.warmup_days == validation.warmup_days == CONFIG.windows.warmup_days
     assert str(holdout.last) == "2017-04-13"
@@ -77,7 +77,7 @@ def test_ids_are_stable_and_follow_content_and_costs(panel: Panel) -> None:
         ),
         (
             {"train": (dt.date(2000, 6, 1), dt.date(2003, 1, 2))},
-            "windows.train: needs 250 sessions of warm-up before 2000-06-01",
+            "windows.train: needs 260 sessions of warm-up before 2000-06-01",
         ),
     ],
 )

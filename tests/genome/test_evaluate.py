@@ -242,18 +242,28 @@ def test_no_genome_looks_ahead(panel: Panel, seed: int, t: int) -> None:
 def test_the_market_is_the_equal_weight_index_the_same_for_every_symbol() -> None:
     close = sample(7, 60, 4)
     close[close <= 0] = np.nan
-    out = np.empty_like(close)
+    out = np.empty(60)
     k.market_nb(close, out)
     returns = pd.DataFrame(close).pct_change(fill_method=None).to_numpy()
     seen = np.isfinite(returns)
     daily = np.where(seen, returns, 0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
-    reference = np.cumprod(1 + daily)
-    np.testing.assert_allclose(out, np.repeat(reference[:, None], 4, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(out, np.cumprod(1 + daily), rtol=1e-12)
     # no look-ahead: the index on data cut after day t is the same up to t
     for t in (0, 1, 17, 59):
-        part = np.empty((t + 1, 4))
+        part = np.empty(t + 1)
         k.market_nb(close[: t + 1].copy(), part)
         np.testing.assert_array_equal(part, out[: t + 1])
+
+
+def test_a_window_sees_the_market_levels_of_the_whole_data(panel: Panel) -> None:
+    # The index starts at 1 on the data's first day, not on a window's: `gt(market, 1.5)`
+    # means the same in train, validation and live trading.
+    window = panel.days(2000, 2600)
+    assert window.market is not None and panel.market is not None
+    np.testing.assert_array_equal(window.market, panel.market[2000:2600])
+    hold = evaluate(parse("gt(market, 1.5)"), window)
+    full = evaluate(parse("gt(market, 1.5)"), panel)[2000:2600]
+    np.testing.assert_array_equal(hold, full)
 
 
 def test_a_lagged_signal_is_false_before_the_first_day() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from configs import LabConfig, load_config
@@ -26,9 +26,9 @@ from promotion.lifecycle import PromotionError, decide
 from promotion.measure import Measurer, lookahead_cuts, yearly_sharpe
 from promotion.trials import Trials, count_trials
 from store import open_database
-from store.models import Candidate, Evaluation, GateReport, TrialCount, WindowRecord
+from store.models import Candidate, Evaluation, GateReport, WindowRecord
 from tests.evolve.test_nightly_cli import _folder
-from tests.promotion.labs import add_candidate
+from tests.promotion.labs import add_candidate, add_candidate_in
 
 SMA = "gt(close, sma(close, 200))"
 NAMES = [
@@ -77,6 +77,8 @@ def test_neighbours_move_each_lookback_one_step_and_each_constant_ten_percent() 
     moved = {change: to_text(t) for change, t in neighbours(tree, 0.10)}
     assert moved == {
         "leaf 1: lookback 200 -> 100": "and(gt(close, sma(close, 100)), and(lt(rsi(close, 2), 30), gt(ret, 0)))",
+        "leaf 1: lookback 200 -> 252": "and(gt(close, sma(close, 252)), and(lt(rsi(close, 2), 30), gt(ret, 0)))",
+        "leaf 2: lookback 2 -> 1": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 1), 30), gt(ret, 0)))",
         "leaf 2: lookback 2 -> 3": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 3), 30), gt(ret, 0)))",
         "leaf 3: constant 30 -> 27": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 2), 27), gt(ret, 0)))",
         "leaf 3: constant 30 -> 33": "and(gt(close, sma(close, 200)), and(lt(rsi(close, 2), 33), gt(ret, 0)))",
@@ -110,8 +112,8 @@ def test_every_criterion_has_its_value_threshold_and_verdict(
         panel, windows["train"], windows["validation"], config.backtest, config.gate
     )
     m = measurer.measure(parse(SMA))
-    assert len(m.variants) == 1  # the lookback 200 can only move down
-    trials = Trials(1, 1, 0.0, 1.0, "all", None, 0, ("w",))
+    assert len(m.variants) == 2  # the lookback 200 moves to 100 and 252
+    trials = Trials(1, 1.0, "all", None, 0, 0, ("w",))
     alone = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
     assert [c.name for c in alone.criteria] == NAMES
     by_name = {c.name: c for c in alone.criteria}
@@ -124,7 +126,7 @@ def test_every_criterion_has_its_value_threshold_and_verdict(
     # One trial: the DSR is the PSR against 0.
     assert alone.details["statistics"]["dsr"] == alone.details["statistics"]["psr"]
     # Many trials deflate; a clone of a live strategy and an unknown PBO fail.
-    crowded = Trials(10_000, 10_000, 0.5 / 252, 10_000.0, "all", None, 0, ("w",))
+    crowded = Trials(10_000, 10_000.0, "all", None, 0, 10**6, ("w",))
     cloned = judge(
         m,
         crowded,
@@ -170,52 +172,76 @@ def _lab(folder: Path) -> tuple[str, LabConfig, Panel, str, dict[str, Window]]:
     return f"sqlite:///{folder / 'research.db'}", config, panel, report.source, windows
 
 
-def test_trials_are_every_evaluation_of_the_train_window_and_its_earlier_versions(
+def test_trials_are_the_candidates_tested_on_the_validation_window_and_its_earlier_versions(
     night: Path,
 ) -> None:
-    database = open_database(f"sqlite:///{night / 'research.db'}")
+    db, config, panel, _, windows = _lab(night)
+    database = open_database(db)
     with database.transaction() as session:
-        train = session.scalars(select(WindowRecord).where(WindowRecord.name == "train")).one()
-        sharpes = session.scalars(
-            select(Evaluation.sharpe).where(
-                Evaluation.window_id == train.id, Evaluation.sharpe.is_not(None)
-            )
-        ).all()
-        found = count_trials(session, train.id, "all", 50)
-        assert found.trials == found.scored == len(sharpes) == found.n
-        assert found.var_sharpe == pytest.approx(np.var(np.array(sharpes, float), ddof=1) / 252)
-        effective = count_trials(session, train.id, "effective", 50)
-        # The sample leaves out trials whose returns never move (no correlation to measure).
-        assert effective.method == "effective" and 2 <= effective.sample <= min(50, len(sharpes))
-        assert effective.mean_correlation is not None
-        assert 1 <= effective.n <= found.trials
+        validation = session.get_one(WindowRecord, windows["validation"].id)
+        train = windows["train"].id
+        tested = session.scalars(select(Candidate.genome_id).join(GateReport).distinct()).all()
+        found = count_trials(session, validation.id, train, [], "all", 50)
+        assert found.gated == len(tested) == found.n == 3
+        # The search's size is reported: every genome evaluated on train.
+        evaluated = session.scalars(
+            select(func.count()).select_from(Evaluation).where(Evaluation.window_id == train)
+        ).one()
+        assert found.search == evaluated > 10
+        # A batch about to be gated counts; a genome already tested counts once.
+        batch = count_trials(session, validation.id, train, ["a" * 64, tested[0]], "all", 50)
+        assert batch.gated == 4
+        measurer = Measurer(
+            panel, windows["train"], windows["validation"], config.backtest, config.gate
+        )
+        effective = count_trials(
+            session,
+            validation.id,
+            train,
+            [],
+            "effective",
+            50,
+            lambda text: measurer.returns(parse(text)),
+        )
+        assert effective.method == "effective" and effective.sample == 3
+        assert effective.mean_correlation is not None and 1 <= effective.n <= 3
         # An earlier version of the same window (re-adjusted data) counts too.
         session.add(
             WindowRecord(
                 id="f" * 64,
-                name="train",
-                panel_fingerprint=train.panel_fingerprint,
-                first_day=train.first_day,
-                last_day=train.last_day,
-                n_days=train.n_days,
-                warmup_days=train.warmup_days,
-                rules=train.rules,
+                name="validation",
+                panel_fingerprint=validation.panel_fingerprint,
+                first_day=validation.first_day,
+                last_day=validation.last_day,
+                n_days=validation.n_days,
+                warmup_days=validation.warmup_days,
+                rules=validation.rules,
             )
         )
         session.flush()
+        report = session.scalars(select(GateReport)).first()
+        assert report is not None and report.run_id is not None
+        other = session.scalars(select(Candidate).where(Candidate.genome_id.not_in(tested))).first()
+        if other is None:  # every candidate was gated: put one more forward
+            other = add_candidate_in(session, "gt(close, sma(close, 20))", report.run_id)
         session.add(
-            TrialCount(
-                window_id="f" * 64,
-                panel_fingerprint=train.panel_fingerprint,
-                trials=100,
-                sharpe_n=90,
-                sharpe_sum=0.0,
-                sharpe_sq_sum=90.0,
+            GateReport(
+                candidate_id=other.id,
+                run_id=report.run_id,
+                config_id=report.config_id,
+                code_version=report.code_version,
+                panel_fingerprint=report.panel_fingerprint,
+                train_window_id=report.train_window_id,
+                validation_window_id="f" * 64,
+                passed=False,
+                reasons=[],
+                criteria=[],
+                details={},
             )
         )
         session.flush()
-        both = count_trials(session, train.id, "all", 50)
-        assert both.trials == found.trials + 100 and len(both.window_ids) == 2
+        both = count_trials(session, validation.id, train, [], "all", 50)
+        assert both.gated == found.gated + 1 and len(both.window_ids) == 2
         session.rollback()
     database.close()
 

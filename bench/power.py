@@ -1,0 +1,379 @@
+"""Discovery power: does a night find and promote a real edge, and never a false one?
+
+Each night is `evolve nightly --discovery` followed by the gate, as the timer runs them (the
+default configuration, `population` x `generations`, in a fresh lab whose data is the market):
+
+- **Planted cells** (bench.planted): one market per seed for each edge kind and strength, the
+  strength being the annualised Sharpe after costs of the kind's ideal rule (calibrated on
+  other seeds). Per night: *found*, some candidate's validation returns, after removing their
+  buy-and-hold component (least squares on buy-and-hold's daily returns), correlate above 0.4
+  with the ideal rule's, treated alike; *promoted*, such a candidate passed the gate; *ideal
+  passes*, the ideal rule itself, put forward as one more candidate after the night's, passes;
+  *other passes*, candidates that passed without being found.
+- **Null cells**: the planted generator with no edge, and real bars (the full dataset's
+  symbols that trade on every day) with the order of days shuffled. Every candidate that
+  passes is a false promotion; the rate is over all candidates gated, with its one-sided 95 %
+  upper bound (Clopper-Pearson).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from bench.gate import verdicts
+from bench.markets import shuffled_bars
+from bench.planted import EDGES, Edge, calibrate, planted_market, to_long
+from configs import LabConfig, load_config
+from evolve.evaluations import add_genomes
+from evolve.nightly import NightOptions, run_nightly
+from evolve.variation import child_of
+from fitness.buy_and_hold import buy_and_hold
+from fitness.market_data import load_panel
+from fitness.panel import Panel
+from fitness.score import WindowScorer
+from fitness.windows import Window, build_windows
+from genome.text import parse
+from promotion.gating import gate_candidates, gate_pending
+from store import open_database
+from store.models import Candidate, Run
+
+__all__ = ["EDGES", "Night", "detectable_sharpe", "measure", "table", "upper_bound"]
+
+LAB = """
+[evolve]
+population = {population}
+workers = {workers}
+lock_file = "evolve-nightly.lock"
+
+[data]
+source = "bars.csv"
+"""
+
+
+@dataclass
+class Night:
+    """What one night gave."""
+
+    cell: str
+    seed: int
+    gated: int = 0
+    passed: int = 0
+    found: bool = False
+    promoted: bool = False
+    other_passes: int = 0
+    ideal_passed: bool | None = None
+    ideal_failed: list[str] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def detectable_sharpe(n_days: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The annualised Sharpe one pre-registered one-sided test at `alpha` over `n_days` daily
+    returns detects with `power` (normal returns)."""
+    z = NormalDist()
+    return (z.inv_cdf(1 - alpha) + z.inv_cdf(power)) * math.sqrt(252 / n_days)
+
+
+def upper_bound(successes: int, trials: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound of a rate: the p at which `successes` or fewer in
+    `trials` has probability 1 - `confidence` (found by bisection)."""
+    if trials == 0 or successes >= trials:
+        return 1.0
+
+    def at_most(p: float) -> float:
+        return sum(
+            math.comb(trials, k) * p**k * (1 - p) ** (trials - k) for k in range(successes + 1)
+        )
+
+    low, high = successes / trials, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if at_most(middle) > 1 - confidence:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def measure(
+    kinds: list[str],
+    strengths: list[float],
+    seeds: list[int],
+    null_seeds: list[int],
+    population: int,
+    generations: int,
+    workers: int,
+    full_data: Path | None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Every cell (see the module docstring): nights and their summary."""
+    config = load_config()
+    calendar, _ = load_panel(config.data, config.alpaca)
+    dates = calendar.dates
+    windows = build_windows(calendar, config.windows, config.backtest)
+    train, validation = windows["train"], windows["validation"]
+    span = (train.start, validation.stop)
+    nights: list[Night] = []
+    drifts: dict[str, float] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for kind in kinds:
+            edge = EDGES[kind]
+            for strength in strengths:
+                cell = f"{kind} {strength:g}"
+                drift = calibrate(
+                    dates, edge, strength, config.backtest, span, config.windows.warmup_days
+                )
+                drifts[cell] = drift
+                for seed in seeds:
+                    market = planted_market(dates, edge, drift, seed)
+                    night = _night(
+                        folder / f"{kind}-{strength:g}-{seed}",
+                        market,
+                        edge,
+                        cell,
+                        seed,
+                        population,
+                        generations,
+                        workers,
+                    )
+                    nights.append(night)
+                    progress(_line(night))
+        for seed in null_seeds:
+            market = planted_market(dates, EDGES["trend"], 0.0, seed)
+            night = _night(
+                folder / f"null-{seed}",
+                market,
+                None,
+                "null generated",
+                seed,
+                population,
+                generations,
+                workers,
+            )
+            nights.append(night)
+            progress(_line(night))
+        if full_data is not None and full_data.exists():
+            from fitness.bars import read_bars_file
+            from fitness.problems import DataReport
+
+            real = read_bars_file(full_data, DataReport(source=str(full_data)))
+            for seed in null_seeds:
+                bars = shuffled_bars(real, seed, since="2000-01-01")
+                night = _night(
+                    folder / f"shuffled-{seed}",
+                    bars,
+                    None,
+                    "null shuffled",
+                    seed,
+                    population,
+                    generations,
+                    workers,
+                )
+                nights.append(night)
+                progress(_line(night))
+    return {
+        "population": population,
+        "generations": generations,
+        "workers": workers,
+        "validation_days": validation.n_days,
+        "detectable_sharpe_80": detectable_sharpe(validation.n_days),
+        "drifts": drifts,
+        "cells": summarise(nights),
+        "nights": [asdict(n) for n in nights],
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def summarise(nights: list[Night]) -> dict[str, dict[str, Any]]:
+    """Per cell: nights, found, promoted, ideal passes, false promotions and their bound."""
+    out: dict[str, dict[str, Any]] = {}
+    for cell in dict.fromkeys(n.cell for n in nights):
+        group = [n for n in nights if n.cell == cell]
+        gated = sum(n.gated for n in group)
+        passed = sum(n.passed for n in group)
+        row: dict[str, Any] = {"nights": len(group), "gated": gated, "passed": passed}
+        if cell.startswith("null"):
+            row["false_promotion_rate"] = passed / gated if gated else 0.0
+            row["false_promotion_bound"] = upper_bound(passed, gated)
+        else:
+            row["found"] = sum(n.found for n in group) / len(group)
+            row["promoted"] = sum(n.promoted for n in group) / len(group)
+            ideal = [n.ideal_passed for n in group if n.ideal_passed is not None]
+            row["ideal_passes"] = sum(ideal) / len(ideal) if ideal else None
+            row["other_passes"] = sum(n.other_passes for n in group)
+            failed: dict[str, int] = {}
+            for n in group:
+                for name in n.ideal_failed:
+                    failed[name] = failed.get(name, 0) + 1
+            row["ideal_failed"] = failed
+        out[cell] = row
+    return out
+
+
+def table(figures: dict[str, Any]) -> list[str]:
+    """The figures as a Markdown table, with the single-test detection line."""
+    lines = [
+        f"validation {figures['validation_days']} days: one pre-registered one-sided 5 % test "
+        f"detects an annualised Sharpe of {figures['detectable_sharpe_80']:.2f} with 80 % power",
+        "",
+        "| cell | drift/day | nights | found | promoted | ideal passes | ideal fails on |"
+        " other passes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    nulls = []
+    for cell, row in figures["cells"].items():
+        if cell.startswith("null"):
+            nulls.append(
+                f"| {cell} | {row['nights']} | {row['gated']} | {row['passed']} | "
+                f"{row['false_promotion_rate']:.1%} | {row['false_promotion_bound']:.1%} |"
+            )
+            continue
+        ideal = row["ideal_passes"]
+        fails = ", ".join(f"{k} {v}" for k, v in sorted(row["ideal_failed"].items())) or "-"
+        lines.append(
+            f"| {cell} | {figures['drifts'].get(cell, 0):.5f} | {row['nights']} | "
+            f"{row['found']:.0%} | {row['promoted']:.0%} | "
+            f"{'-' if ideal is None else f'{ideal:.0%}'} | {fails} | {row['other_passes']} |"
+        )
+    lines += [
+        "",
+        "| null market | nights | candidates gated | passed | false-promotion rate |"
+        " 95 % upper bound |",
+        "|---|---|---|---|---|---|",
+        *nulls,
+    ]
+    return lines
+
+
+def _line(night: Night) -> str:
+    ideal = (
+        ""
+        if night.ideal_passed is None
+        else f" ideal {'pass' if night.ideal_passed else 'FAIL ' + ','.join(night.ideal_failed)}"
+    )
+    return (
+        f"{night.cell} seed {night.seed}: gated {night.gated} passed {night.passed} "
+        f"found {night.found} promoted {night.promoted}{ideal} ({night.seconds:.0f} s)"
+    )
+
+
+def _night(
+    folder: Path,
+    market: Panel | pd.DataFrame,
+    edge: Edge | None,
+    cell: str,
+    seed: int,
+    population: int,
+    generations: int,
+    workers: int,
+) -> Night:
+    started = time.perf_counter()
+    folder.mkdir(parents=True)
+    bars = to_long(market) if isinstance(market, Panel) else market
+    bars.to_csv(folder / "bars.csv", index=False)
+    (folder / "lab.toml").write_text(LAB.format(population=population, workers=workers))
+    config = load_config(folder / "lab.toml")
+    db = f"sqlite:///{folder / 'research.db'}"
+    options = NightOptions(discovery=True, generations=generations, seed=seed)
+    run_nightly(config, db, options, after=gate_pending(config))
+    rows = verdicts(db)
+    night = Night(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))
+    night.candidates = [
+        {"genome": text, "passed": r.passed, "failed": _failed(r.criteria)} for _, r, text in rows
+    ]
+    if edge is not None:
+        panel, report = load_panel(config.data, config.alpaca)
+        windows = build_windows(panel, config.windows, config.backtest)
+        found = _exploiting(
+            panel, windows["validation"], config, edge.rule, [text for _, _, text in rows]
+        )
+        night.found = any(found)
+        night.promoted = any(f and r.passed for f, (_, r, _) in zip(found, rows, strict=True))
+        night.other_passes = sum(
+            (not f) and r.passed for f, (_, r, _) in zip(found, rows, strict=True)
+        )
+        night.candidates = [
+            {"genome": text, "found": f, "passed": r.passed, "failed": _failed(r.criteria)}
+            for f, (_, r, text) in zip(found, rows, strict=True)
+        ]
+        night.ideal_passed, night.ideal_failed = _ideal(
+            db, config, panel, report.source, windows, edge.rule
+        )
+    night.seconds = time.perf_counter() - started
+    return night
+
+
+def _residual(returns: np.ndarray, market: np.ndarray) -> np.ndarray:
+    spread = float(np.var(market, ddof=1))
+    beta = float(np.cov(returns, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
+    return returns - beta * market
+
+
+def _exploiting(
+    panel: Panel, validation: Window, config: LabConfig, rule: str, texts: list[str]
+) -> list[bool]:
+    # Does each genome's validation return, beyond buy-and-hold, follow the ideal rule's?
+    scorer = WindowScorer(panel, validation, config.backtest)
+    market = buy_and_hold(panel, validation, config.backtest).result.returns
+    reference = _residual(scorer.score(parse(rule)).result.returns, market)
+    out = []
+    for text in texts:
+        own = _residual(scorer.score(parse(text)).result.returns, market)
+        moves = np.std(own) > 0 and np.std(reference) > 0
+        out.append(bool(moves and np.corrcoef(own, reference)[0, 1] > 0.4))
+    return out
+
+
+def _ideal(
+    db: str,
+    config: LabConfig,
+    panel: Panel,
+    source: str,
+    windows: dict[str, Window],
+    rule: str,
+) -> tuple[bool, list[str]]:
+    # The ideal rule put forward as one more candidate, after the night's, and gated.
+    child = child_of(parse(rule), "user")
+    database = open_database(db)
+    try:
+        with database.transaction() as session:
+            gid = child.id
+            existing = session.scalars(select(Candidate).where(Candidate.genome_id == gid)).first()
+            if existing is None:
+                add_genomes(session, [child], None)
+                run = session.scalars(select(Run).order_by(Run.id.desc())).first()
+                assert run is not None
+                scorer = WindowScorer(panel, windows["train"], config.backtest)
+                sharpe = scorer.score(child.tree).metrics.sharpe
+                existing = Candidate(
+                    genome_id=gid,
+                    run_id=run.id,
+                    window_id=windows["train"].id,
+                    score=sharpe,
+                    fitness=sharpe,
+                )
+                session.add(existing)
+                session.flush()
+            elif existing.status not in ("candidate", "gate_passed", "gate_failed"):
+                return False, ["status"]
+            (outcome,) = gate_candidates(session, panel, source, windows, config, [existing])
+            return outcome.verdict.passed, _failed([c.as_dict() for c in outcome.verdict.criteria])
+    finally:
+        database.close()
+
+
+def _failed(criteria: list[dict[str, Any]]) -> list[str]:
+    return [c["name"] for c in criteria if c["required"] and not c["passed"]]
