@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, gate, genome_speed, live_cycle, load_speed, power
+from bench import backtest_speed, evolution, genome_speed, live_cycle, load_speed, power
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -66,9 +66,6 @@ def main() -> int:
     parser.add_argument(
         "--evolution-only", action="store_true", help="only the discovery-run benchmark"
     )
-    parser.add_argument(
-        "--gate", action="store_true", help="only the gate benchmark (null and planted markets)"
-    )
     parser.add_argument("--live", action="store_true", help="only the live cycle benchmark")
     parser.add_argument(
         "--power",
@@ -102,8 +99,6 @@ def main() -> int:
     print(f"machine: {report['machine']}")
     if args.evolution_only:
         return _evolution(report, sources[0][1], config, args.smoke)
-    if args.gate:
-        return _gate(report, sources[0][1], args.smoke)
     if args.live:
         return _live(report, sources[0][1], args.smoke)
     if args.power:
@@ -130,10 +125,8 @@ def main() -> int:
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
     _evolution(report, sources[0][1], config, args.smoke)
-    _gate(report, sources[0][1], args.smoke)
     _live(report, sources[0][1], args.smoke)
-    if args.smoke:
-        _power(report, args)
+    _power(report, args)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -158,18 +151,6 @@ def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> 
     return 0
 
 
-def _gate(report: dict[str, Any], data: Path, smoke: bool) -> int:
-    if smoke:
-        report["gate"] = gate.measure(BUNDLED_BARS, 1, 1, 16, 2, 1)
-    else:
-        report["gate"] = gate.measure(data, 20, 20, 100, 10, 2)
-    print("gate " + " ".join(f"{k}={_fmt(v)}" for k, v in report["gate"].items()))
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if smoke else "") + "gate-" + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
-    return 0
-
-
 def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
     if smoke:
         report["live"] = live_cycle.measure(BUNDLED_BARS, 2, 1)
@@ -184,7 +165,9 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
 
 def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
     if args.smoke:
-        figures = power.measure(["regime"], [2.0], [1], [1], 16, 2, 1, None)
+        figures = power.measure(
+            ["regime"], [2.0], [1], [1], 16, 2, 1, None, calibration_seeds=(9001,)
+        )
     else:
         figures = power.measure(
             args.kinds.split(","),

@@ -17,7 +17,17 @@ from deap import gp
 from fitness.panel import Panel
 from genome.grammar import FUNCTIONS, Const, Constant, Series, Signal, Window, window_of
 
-SERIES_ARGS = ("open", "high", "low", "close", "volume", "ret", "dollar_volume", "market")
+SERIES_ARGS = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "ret",
+    "dollar_volume",
+    "market",
+    "benchmark",
+)
 
 
 def _change(x: pd.DataFrame, w: int) -> pd.DataFrame:
@@ -105,6 +115,15 @@ def frames(panel: Panel) -> dict[str, pd.DataFrame]:
     out["dollar_volume"] = out["close"] * out["volume"]
     daily = out["ret"].mean(axis=1).fillna(0.0)
     level = (1 + daily).cumprod().to_numpy()
+    chosen = panel.benchmark_symbol
+    benchmark = (
+        out["close"][chosen].to_numpy()
+        if chosen in panel.symbols
+        else np.full(panel.n_days, np.nan)
+    )
+    out["benchmark"] = pd.DataFrame(
+        np.repeat(benchmark[:, None], panel.n_symbols, axis=1), columns=list(panel.symbols)
+    )
     out["market"] = pd.DataFrame(
         np.repeat(level[:, None], panel.n_symbols, axis=1), columns=list(panel.symbols)
     )

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from bench.gate import verdicts
 from bench.markets import shuffled_bars
 from bench.planted import EDGES, Edge, calibrate, planted_market, to_long
 from configs import LabConfig, load_config
@@ -46,9 +45,18 @@ from fitness.windows import Window, build_windows
 from genome.text import parse
 from promotion.gating import gate_candidates, gate_pending
 from store import open_database
-from store.models import Candidate, Run
+from store.models import Candidate, GateReport, Genome, Run
 
-__all__ = ["EDGES", "Night", "detectable_sharpe", "measure", "table", "upper_bound"]
+__all__ = [
+    "EDGES",
+    "Night",
+    "detectable_sharpe",
+    "measure",
+    "run_night",
+    "table",
+    "upper_bound",
+    "verdicts",
+]
 
 LAB = """
 [evolve]
@@ -58,6 +66,7 @@ lock_file = "evolve-nightly.lock"
 
 [data]
 source = "bars.csv"
+benchmark = "{benchmark}"
 """
 
 
@@ -116,6 +125,7 @@ def measure(
     workers: int,
     full_data: Path | None,
     progress: Callable[[str], None] = print,
+    calibration_seeds: tuple[int, ...] = (9001, 9002, 9003),
 ) -> dict[str, Any]:
     """Every cell (see the module docstring): nights and their summary."""
     config = load_config()
@@ -134,12 +144,18 @@ def measure(
             for strength in strengths:
                 cell = f"{kind} {strength:g}"
                 drift = calibrate(
-                    dates, edge, strength, config.backtest, span, config.windows.warmup_days
+                    dates,
+                    edge,
+                    strength,
+                    config.backtest,
+                    span,
+                    config.windows.warmup_days,
+                    calibration_seeds,
                 )
                 drifts[cell] = drift
                 for seed in seeds:
                     market = planted_market(dates, edge, drift, seed)
-                    night = _night(
+                    night = run_night(
                         folder / f"{kind}-{strength:g}-{seed}",
                         market,
                         edge,
@@ -153,7 +169,7 @@ def measure(
                     progress(_line(night))
         for seed in null_seeds:
             market = planted_market(dates, EDGES["trend"], 0.0, seed)
-            night = _night(
+            night = run_night(
                 folder / f"null-{seed}",
                 market,
                 None,
@@ -171,8 +187,8 @@ def measure(
 
             real = read_bars_file(full_data, DataReport(source=str(full_data)))
             for seed in null_seeds:
-                bars = shuffled_bars(real, seed, since="2000-01-01")
-                night = _night(
+                bars = shuffled_bars(real, seed)
+                night = run_night(
                     folder / f"shuffled-{seed}",
                     bars,
                     None,
@@ -270,7 +286,7 @@ def _line(night: Night) -> str:
     )
 
 
-def _night(
+def run_night(
     folder: Path,
     market: Panel | pd.DataFrame,
     edge: Edge | None,
@@ -284,7 +300,11 @@ def _night(
     folder.mkdir(parents=True)
     bars = to_long(market) if isinstance(market, Panel) else market
     bars.to_csv(folder / "bars.csv", index=False)
-    (folder / "lab.toml").write_text(LAB.format(population=population, workers=workers))
+    # A planted market's benchmark is its first symbol; real data has SPY.
+    benchmark = "S00" if isinstance(market, Panel) else "SPY"
+    (folder / "lab.toml").write_text(
+        LAB.format(population=population, workers=workers, benchmark=benchmark)
+    )
     config = load_config(folder / "lab.toml")
     db = f"sqlite:///{folder / 'research.db'}"
     options = NightOptions(discovery=True, generations=generations, seed=seed)
@@ -314,6 +334,25 @@ def _night(
         )
     night.seconds = time.perf_counter() - started
     return night
+
+
+def verdicts(db_url: str) -> list[tuple[Candidate, GateReport, str]]:
+    """Each gated candidate with its newest report and genome text."""
+    database = open_database(db_url)
+    out = []
+    with database.transaction() as session:
+        for candidate in session.scalars(select(Candidate).order_by(Candidate.id)):
+            report = session.scalars(
+                select(GateReport)
+                .where(GateReport.candidate_id == candidate.id)
+                .order_by(GateReport.id.desc())
+            ).first()
+            if report is not None:
+                text = session.get_one(Genome, candidate.genome_id).text
+                out.append((candidate, report, text))
+        session.expunge_all()
+    database.close()
+    return out
 
 
 def _residual(returns: np.ndarray, market: np.ndarray) -> np.ndarray:

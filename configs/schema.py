@@ -48,9 +48,15 @@ class DataConfig:
     spike_reversal: float
     suspect_range: float
     clip_suspect_range: bool
+    benchmark: str
 
     def check(self) -> None:
         _require(self.source.strip() != "", "data.source", "must not be empty")
+        _require(
+            self.benchmark == self.benchmark.strip(),
+            "data.benchmark",
+            f"must be a symbol without spaces, got {self.benchmark!r}",
+        )
         _require(self.min_bars >= 2, "data.min_bars", f"must be at least 2, got {self.min_bars}")
         _require(
             0 <= self.fill_gaps_up_to <= 10,

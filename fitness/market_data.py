@@ -61,4 +61,4 @@ def load_panel(
         report = DataReport(source=source)
         frame = read_bars_file(Path(source), report)
     checked = check_bars(frame, data, report)
-    return build_panel(checked, data.fill_gaps_up_to, report), report
+    return build_panel(checked, data.fill_gaps_up_to, report, data.benchmark), report

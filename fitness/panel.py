@@ -30,6 +30,8 @@ class Panel:
             1 on the first day of the data the panel was built from; computed when not given.
             A panel cut from another (`days`) keeps its levels, so a genome that reads them
             sees the same values in every window and in live trading.
+        benchmark_symbol: the symbol whose close genomes read as `benchmark` ("" for none; a
+            symbol not in the panel gives NaN). Part of the fingerprint when set.
 
     The arrays are read-only. Dates are New York exchange dates (no time zone, no time of day).
     """
@@ -43,6 +45,7 @@ class Panel:
     volume: np.ndarray
     tradable: np.ndarray
     market: np.ndarray | None = None
+    benchmark_symbol: str = ""
 
     def __post_init__(self) -> None:
         if self.market is None:
@@ -83,6 +86,7 @@ class Panel:
             volume=self.volume[start:stop],
             tradable=self.tradable[start:stop],
             market=None if self.market is None else self.market[start:stop],
+            benchmark_symbol=self.benchmark_symbol,
         )
 
     @cached_property
@@ -97,10 +101,14 @@ class Panel:
             digest.update(name.encode())
             digest.update(array.tobytes())
         digest.update(np.ascontiguousarray(self.tradable).tobytes())
+        if self.benchmark_symbol:
+            digest.update(f"benchmark={self.benchmark_symbol}".encode())
         return digest.hexdigest()
 
 
-def build_panel(bars: pd.DataFrame, fill_gaps_up_to: int, report: DataReport) -> Panel:
+def build_panel(
+    bars: pd.DataFrame, fill_gaps_up_to: int, report: DataReport, benchmark_symbol: str = ""
+) -> Panel:
     """Pivot checked bars (as from `check_bars`) onto the calendar of all their dates.
 
     A gap of at most `fill_gaps_up_to` sessions inside a symbol's history (a date on which other
@@ -120,7 +128,7 @@ def build_panel(bars: pd.DataFrame, fill_gaps_up_to: int, report: DataReport) ->
     tradable = np.zeros(shape, dtype=bool)
     tradable[row, col] = bars["tradable"].to_numpy(dtype=bool)
     _fill_gaps(arrays, dates, symbols, fill_gaps_up_to, report)
-    return Panel(dates, symbols, tradable=tradable, **arrays)
+    return Panel(dates, symbols, tradable=tradable, benchmark_symbol=benchmark_symbol, **arrays)
 
 
 def _fill_gaps(

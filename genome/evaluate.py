@@ -35,7 +35,9 @@ class Bars(Protocol):
     """Daily bars as (days x symbols) float64 arrays, NaN where there is no bar (a
     `fitness.Panel` is one). A `market` attribute ((days,) float64), when there is one, is the
     equal-weight market index of the whole data set the bars were cut from (so its level does
-    not depend on where a window starts); without it, the index is computed from these bars."""
+    not depend on where a window starts); without it, the index is computed from these bars.
+    With `symbols` and `benchmark_symbol`, the series `benchmark` is that symbol's close (NaN
+    without them)."""
 
     @property
     def open(self) -> np.ndarray: ...
@@ -235,6 +237,13 @@ class Evaluator:
                 level = np.empty(self._shape[0])
                 k.market_nb(bars.close, level)
             return np.repeat(level[:, None], self._shape[1], axis=1)
+        if name == "benchmark":
+            symbols = tuple(getattr(bars, "symbols", ()))
+            chosen = str(getattr(bars, "benchmark_symbol", ""))
+            if chosen not in symbols:
+                return np.full(self._shape, np.nan)
+            column = bars.close[:, symbols.index(chosen)]
+            return np.repeat(column[:, None], self._shape[1], axis=1)
         if name in ("true", "false"):
             return np.full(self._shape, name == "true")
         raise KeyError(f"no value for genome terminal {name!r}")

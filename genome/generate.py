@@ -8,6 +8,15 @@ height asked for; Window and Const are always leaves. So a tree of any requested
 exists and is produced for every seed. `true`/`false` are never drawn (they only arise from
 simplification).
 
+Random trees compare like with like. Each series has a unit (`scale_of`: a price, a volume, a
+return, a rank, ...); a drawn tree that compares two series of different units, or a price,
+volume or index level with a constant, or adds a price to a volume, is drawn again
+(`sensible`), and a constant compared with a series of known scale comes from values that
+split it (`SCALES`: 0.2 for a rank, 30 for an RSI, -0.02 for a return), from `CONSTANTS`
+otherwise. Drawn blindly, five of six random genomes never traded, or always held, and the
+search spent its evaluations on them. Users, crossover and mutation may still write anything
+the grammar allows.
+
 Randomness comes from the `random.Random` passed in; nothing global is touched.
 """
 
@@ -20,9 +29,9 @@ from typing import Any
 
 from deap import gp
 
-from genome.grammar import PSET, Const, Constant, Signal
+from genome.grammar import PSET, Const, Constant, Series, Signal
 
-__all__ = ["bounded", "generate", "half_and_half"]
+__all__ = ["SCALES", "bounded", "generate", "half_and_half", "scale_of", "sensible"]
 
 _DRAWN_TERMINALS = {
     t: [x for x in PSET.terminals[t] if x.name not in ("true", "false")] for t in PSET.terminals
@@ -42,6 +51,111 @@ def _least_heights() -> tuple[dict[type, int], dict[str, int]]:
 _LEAST_BY_TYPE, _MIN_HEIGHT = _least_heights()
 
 
+# Constants that split a series of each known scale.
+SCALES: dict[str, tuple[float, ...]] = {
+    "unit": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+    "percent": (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0),
+    "z": (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0),
+    "return": (-0.1, -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.05, 0.1),
+    "volatility": (0.005, 0.01, 0.015, 0.02, 0.03, 0.05),
+    "ratio": (0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.2),
+}
+# Units of series whose level means nothing on its own: a constant cannot split them for every
+# symbol and every year alike.
+_BASE_LEVELS = {"price", "volume", "dollars", "index"}
+_LEVELS = _BASE_LEVELS | {f"{unit} spread" for unit in _BASE_LEVELS} | {"product"}
+# The bar's own prices: high is never below the others, low never above.
+_BAR = {"open", "high", "low", "close"}
+_UNIT_OF_LEAF = {
+    "open": "price",
+    "high": "price",
+    "low": "price",
+    "close": "price",
+    "benchmark": "price",
+    "volume": "volume",
+    "dollar_volume": "dollars",
+    "market": "index",
+    "ret": "return",
+}
+_UNIT_OF_ROOT = {"rank": "unit", "rsi": "percent", "zscore": "z", "change": "return"}
+_KEEPS_UNIT = {"sma", "ema", "min", "max", "lag", "neg", "add_const", "mul_const"}
+
+
+def scale_of(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> str | None:
+    """The unit of the series rooted at `nodes[i]` (prefix order): "price", "volume",
+    "dollars", "index" (market), "return" (ret, change), "volatility" (std or abs of a
+    return), "unit" (rank), "percent" (rsi), "z" (zscore), "ratio" (a series divided by one
+    of its own unit), or None when arithmetic mixes units (or takes a log)."""
+    node = nodes[i]
+    name = str(node.name)
+    if name in _UNIT_OF_LEAF:
+        return _UNIT_OF_LEAF[name]
+    if name in _UNIT_OF_ROOT:
+        return _UNIT_OF_ROOT[name]
+    if name in _KEEPS_UNIT:
+        return scale_of(nodes, i + 1)
+    if name in ("std", "abs"):
+        inner = scale_of(nodes, i + 1)
+        if inner == "return":
+            return "volatility"
+        if inner in _LEVELS:  # how far a level moves is a level of its own
+            return f"{inner} spread" if name == "std" else inner
+        return inner if name == "abs" else None
+    if name in ("add", "sub", "div", "mul"):
+        first, second = scale_of(nodes, i + 1), scale_of(nodes, _next(nodes, i + 1))
+        if name == "mul":
+            return "product" if first in _LEVELS and second in _LEVELS else None
+        if first is None or first != second:
+            return None
+        if name == "div":
+            return "ratio"
+        return f"{first} spread" if name == "sub" and first in _BASE_LEVELS else first
+    return None
+
+
+def sensible(tree: gp.PrimitiveTree) -> bool:
+    """Whether every comparison in `tree` compares like with like: two different series of one
+    unit (or both of none; never high or low against another price of the same bar), or a
+    series of a unit a constant can split (not a price, volume, dollar amount or index level)
+    with a constant; no constant added to a level, no sum of two different units, no rank of
+    a market-wide series (all ties)."""
+    nodes = list(tree)
+    for i, node in enumerate(nodes):
+        name = str(node.name)
+        if name in ("gt", "lt", "add", "sub"):
+            second = _next(nodes, i + 1)
+            if scale_of(nodes, i + 1) != scale_of(nodes, second):
+                return False
+            if name in ("gt", "lt") and _text(nodes, i + 1) == _text(nodes, second):
+                return False
+            pair = {str(nodes[i + 1].name), str(nodes[second].name)}
+            if name in ("gt", "lt") and pair <= _BAR and pair & {"high", "low"}:
+                return False
+        elif name in ("gt_const", "lt_const", "add_const") and scale_of(nodes, i + 1) in _LEVELS:
+            return False
+        elif name == "rank" and _market_wide(nodes, i + 1):
+            return False  # the same value for every symbol: every rank ties
+    return True
+
+
+def _market_wide(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> bool:
+    series = [n for n in nodes[i : _next(nodes, i)] if n.arity == 0 and n.ret is Series]
+    return all(str(n.name) in ("market", "benchmark") for n in series)
+
+
+def _text(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> str:
+    return " ".join(str(n.name) for n in nodes[i : _next(nodes, i)])
+
+
+def _next(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> int:
+    # The index just after the subtree rooted at nodes[i].
+    need = 1
+    while need:
+        need += nodes[i].arity - 1
+        i += 1
+    return i
+
+
 def generate(
     rng: random.Random,
     min_height: int,
@@ -51,7 +165,18 @@ def generate(
 ) -> gp.PrimitiveTree:
     """A random tree rooted at `root` whose height is in [min_height, max_height] ("grow":
     leaves may stop early once min_height is reached; "full": every series or signal branch
-    reaches the drawn height, where the types allow)."""
+    reaches the drawn height, where the types allow). Trees that are not `sensible` are drawn
+    again (up to 20 times; the last one is kept)."""
+    for _ in range(20):
+        tree = _draw(rng, min_height, max_height, method, root)
+        if sensible(tree):
+            break
+    return tree
+
+
+def _draw(
+    rng: random.Random, min_height: int, max_height: int, method: str, root: type
+) -> gp.PrimitiveTree:
     if method not in ("grow", "full"):
         raise ValueError(f"method must be 'grow' or 'full', got {method!r}")
     least = _LEAST_BY_TYPE[root]  # 1 for a Signal: a comparison of two leaves
@@ -59,10 +184,10 @@ def generate(
         raise ValueError(f"cannot build heights {min_height}..{max_height} for {root.__name__}")
     height = rng.randint(max(least, min_height), max_height)
     nodes: list[gp.Primitive | gp.Terminal] = []
-    pending: list[tuple[int, type]] = [(0, root)]
+    pending: list[tuple[int, type, int]] = [(0, root, -1)]  # depth, type, parent's index
     terminal_ratio = PSET.terms_count / (PSET.terms_count + PSET.prims_count)
     while pending:
-        depth, wanted = pending.pop()
+        depth, wanted, parent = pending.pop()
         fits = [p for p in PSET.primitives[wanted] if depth + _MIN_HEIGHT[p.name] <= height]
         leaves = _DRAWN_TERMINALS[wanted]
         leaf = not fits or (
@@ -73,17 +198,35 @@ def generate(
             )
         )
         if leaf:
-            nodes.append(_leaf(rng, wanted, leaves))
+            nodes.append(_leaf(rng, wanted, leaves, nodes, parent))
         else:
             primitive = rng.choice(fits)
             nodes.append(primitive)
-            pending.extend((depth + 1, a) for a in reversed(primitive.args))
+            at = len(nodes) - 1
+            pending.extend((depth + 1, a, at) for a in reversed(primitive.args))
     return gp.PrimitiveTree(nodes)
 
 
-def _leaf(rng: random.Random, wanted: type, leaves: Sequence[gp.Terminal]) -> gp.Terminal:
-    choice = rng.choice(leaves)
-    return Constant(choice.value) if wanted is Const else choice
+def _leaf(
+    rng: random.Random,
+    wanted: type,
+    leaves: Sequence[gp.Terminal],
+    nodes: Sequence[gp.Primitive | gp.Terminal],
+    parent: int,
+) -> gp.Terminal:
+    if wanted is not Const:
+        return rng.choice(leaves)
+    # The constant of a comparison or of arithmetic: its first argument, complete by now,
+    # starts just after the parent.
+    role = str(nodes[parent].name) if parent >= 0 else ""
+    if role == "mul_const":
+        return Constant(rng.choice(SCALES["ratio"]))
+    scale = scale_of(nodes, parent + 1) if role in ("gt_const", "lt_const", "add_const") else None
+    if scale == "volatility" and role == "add_const":
+        scale = "return"
+    if scale in SCALES:
+        return Constant(rng.choice(SCALES[scale]))
+    return Constant(rng.choice(leaves).value)
 
 
 def half_and_half(rng: random.Random, min_height: int, max_height: int) -> gp.PrimitiveTree:

@@ -99,6 +99,8 @@ SERIES = {
     "market": "the equal-weight market of the universe: an index that starts at 1 on the first "
     "day of the data and moves each day by the average return of the symbols with a return that "
     "day (the same value for every symbol)",
+    "benchmark": "the close of the benchmark symbol (data.benchmark, SPY by default; NaN where "
+    "the data has none), the same value for every symbol",
 }
 SIGNALS = {"true": "hold everything that has a price", "false": "hold nothing"}
 

@@ -22,7 +22,7 @@ costs, unless said otherwise):
                         <= max_live_correlation (passes when nothing is live)
     pbo                 PBO of the night's cohort <= max_pbo (required with pbo_required)
     lookahead           signals on cut data == signals on the whole window (0 mismatches)
-    robustness          worst Sharpe of the one-step variants >= robustness_share x Sharpe
+    robustness          median Sharpe of the one-step variants >= robustness_share x Sharpe
                         (passes when the genome has no lookback or constant to move)
     stability           share of positive calendar years (train and validation) >=
                         min_positive_years
@@ -118,7 +118,7 @@ def judge(
     sharpe = metrics.sharpe
     stats, dsr_value, dsr_note = _deflation(m, trials)
     edge, edge_note = _edge_over(m, stats)
-    worst = min((v.sharpe for v in m.variants), default=None)
+    typical = float(np.median([v.sharpe for v in m.variants])) if m.variants else None
     positive = [y for y in m.years if y.sharpe > 0]
     share = len(positive) / len(m.years) if m.years else None
     highest = max(live.values()) if live else None
@@ -194,14 +194,14 @@ def judge(
         ),
         Criterion(
             "robustness",
-            f"worst Sharpe of {len(m.variants)} one-step variants",
-            worst,
+            f"median Sharpe of {len(m.variants)} one-step variants",
+            typical,
             ">=",
             gate.robustness_share * sharpe,
             True,
-            worst is None or (sharpe > 0 and worst >= gate.robustness_share * sharpe),
+            typical is None or (sharpe > 0 and typical >= gate.robustness_share * sharpe),
             "no lookback or constant to move"
-            if worst is None
+            if typical is None
             else ("" if sharpe > 0 else "the candidate's own Sharpe is not positive"),
         ),
         _at_least(

@@ -36,9 +36,11 @@ def test_benchmark_smoke_run() -> None:
     evolution = figures["evolution"]
     assert evolution["generations"] == 2 and evolution["engine_evaluations"] > 0
     assert evolution["easimple_evaluations"] > 0 and evolution["engine_peak_mb_all"] > 0
-    gate = figures["gate"]
-    assert gate["null_candidates_gated"] > 0 and 0 <= gate["false_promotion_rate"] <= 1
-    assert gate["planted_seeds"] == 1 and gate["seconds"] > 0
+    power = figures["power"]
+    assert set(power["cells"]) == {"regime 2", "null generated"}
+    assert power["cells"]["null generated"]["gated"] > 0
+    assert 0 <= power["cells"]["null generated"]["false_promotion_bound"] <= 1
+    assert power["drifts"]["regime 2"] > 0 and power["cells"]["regime 2"]["nights"] == 1
     live = figures["live"]
     assert live["strategies"] == 2 and live["orders"] > 0
     assert live["planning_cycle_lab_seconds"] > 0 and live["poll_cycle_lab_seconds"] > 0

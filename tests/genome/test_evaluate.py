@@ -3,6 +3,7 @@ function and for random trees), and the subtree cache."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 
@@ -264,6 +265,20 @@ def test_a_window_sees_the_market_levels_of_the_whole_data(panel: Panel) -> None
     hold = evaluate(parse("gt(market, 1.5)"), window)
     full = evaluate(parse("gt(market, 1.5)"), panel)[2000:2600]
     np.testing.assert_array_equal(hold, full)
+
+
+def test_the_benchmark_is_the_chosen_symbols_close_or_nan(panel: Panel) -> None:
+    assert panel.benchmark_symbol == "SPY"
+    spy = panel.symbols.index("SPY")
+    above = evaluate(parse("gt(close, benchmark)"), panel)
+    has = np.isfinite(panel.close[:, spy])
+    with np.errstate(invalid="ignore"):
+        expected = (panel.close > panel.close[:, [spy]]) & has[:, None]
+    np.testing.assert_array_equal(above, expected & np.isfinite(panel.close))
+    # Without the symbol, `benchmark` is NaN: a comparison with it is false.
+    elsewhere = dataclasses.replace(panel, benchmark_symbol="NOPE")
+    assert not evaluate(parse("gt(close, benchmark)"), elsewhere).any()
+    assert elsewhere.fingerprint != panel.fingerprint
 
 
 def test_a_lagged_signal_is_false_before_the_first_day() -> None:

@@ -1,5 +1,5 @@
 """Helpers of the promotion tests: the bundled bars and calendar, and a user's own genome put
-forward as a candidate. (Nights on markets with a known answer come from bench.gate.)"""
+forward as a candidate. (Nights on markets with a known answer come from bench.power.)"""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ from store.models import Candidate
 
 def bundled_bars() -> pd.DataFrame:
     return read_bars_file(BUNDLED_BARS, DataReport(source="bundled"))
-
-
-def trading_dates(since: str = "2005-01-01") -> pd.DatetimeIndex:
-    dates = bundled_bars()["date"]
-    return pd.DatetimeIndex(sorted(dates[dates >= pd.Timestamp(since)].unique()))
 
 
 def add_candidate(db_url: str, text: str, run_id: int = 1) -> int:
