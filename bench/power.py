@@ -19,6 +19,7 @@ default configuration, `population` x `generations`, in a fresh lab whose data i
 from __future__ import annotations
 
 import math
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,6 +59,7 @@ __all__ = [
     "verdicts",
 ]
 
+NULL_SEED_OFFSET = 5000
 LAB = """
 [evolve]
 population = {population}
@@ -167,8 +169,10 @@ def measure(
                     )
                     nights.append(night)
                     progress(_line(night))
+                    shutil.rmtree(folder / f"{kind}-{strength:g}-{seed}")
         for seed in null_seeds:
-            market = planted_market(dates, EDGES["trend"], 0.0, seed)
+            # Other seeds than the planted markets': the null's noise is its own.
+            market = planted_market(dates, EDGES["trend"], 0.0, NULL_SEED_OFFSET + seed)
             night = run_night(
                 folder / f"null-{seed}",
                 market,
@@ -181,6 +185,7 @@ def measure(
             )
             nights.append(night)
             progress(_line(night))
+            shutil.rmtree(folder / f"null-{seed}")
         if full_data is not None and full_data.exists():
             from fitness.bars import read_bars_file
             from fitness.problems import DataReport
@@ -200,6 +205,7 @@ def measure(
                 )
                 nights.append(night)
                 progress(_line(night))
+                shutil.rmtree(folder / f"shuffled-{seed}")
     return {
         "population": population,
         "generations": generations,

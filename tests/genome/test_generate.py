@@ -8,7 +8,7 @@ from functools import partial
 import pytest
 from deap import gp
 
-from genome.generate import bounded, generate, half_and_half
+from genome.generate import bounded, generate, half_and_half, scale_of, sensible
 from genome.grammar import FUNCTIONS, PSET, WINDOWS, Signal, Window
 from genome.text import parse, to_text
 
@@ -84,3 +84,65 @@ def test_window_leaves_come_from_the_fixed_set() -> None:
         PSET.context[n.name] for _ in range(300) for n in generate(rng, 2, 5) if n.ret is Window
     }
     assert windows <= set(WINDOWS) and len(windows) > 5
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("close", "price"),
+        ("sma(close, 50)", "price"),
+        ("mul(sma(volume, 20), 2)", "volume"),
+        ("std(ret, 20)", "volatility"),
+        ("std(close, 20)", "price spread"),
+        ("sub(close, open)", "price spread"),
+        ("div(close, sma(close, 20))", "ratio"),
+        ("rank(change(close, 20))", "unit"),
+        ("rsi(close, 14)", "percent"),
+        ("zscore(volume, 20)", "z"),
+        ("market", "index"),
+        ("mul(close, volume)", "product"),
+        ("add(close, volume)", None),
+        ("log(close)", None),
+    ],
+)
+def test_every_series_has_a_unit_where_it_can_be_known(text: str, unit: str | None) -> None:
+    nodes = list(parse(f"gt({text}, 0)"))
+    assert scale_of(nodes, 1) == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("gt(close, sma(close, 50))", True),
+        ("lt(rank(std(ret, 20)), 0.2)", True),
+        ("gt(market, sma(market, 50))", True),
+        ("gt(volume, mul(sma(volume, 20), 2))", True),
+        ("gt(div(close, sma(close, 20)), 1.02)", True),
+        ("gt(log(close), 3)", True),  # no unit known: nothing to object to
+        ("gt(volume, close)", False),  # a volume against a price
+        ("gt(close, 50)", False),  # a price level against a constant
+        ("lt(market, 1.9)", False),  # the market's level against a constant
+        ("gt(add(close, volume), open)", False),
+        ("gt(add(close, 0.5), open)", False),
+        ("gt(rank(market), 0.5)", False),  # one value for every symbol: all ties
+        ("gt(high, close)", False),  # always true
+        ("gt(sma(close, 5), sma(close, 5))", False),  # always false
+        ("gt(close, std(close, 20))", False),  # a price against how much it moves
+    ],
+)
+def test_a_sensible_genome_compares_like_with_like(text: str, ok: bool) -> None:
+    assert sensible(parse(text)) is ok
+
+
+def test_random_genomes_are_sensible_and_their_constants_fit_what_they_split() -> None:
+    rng = random.Random(9)
+    trees = [half_and_half(rng, 2, 5) for _ in range(2000)]
+    # A tree is drawn again up to 20 times; the rare one kept after that may not be sensible.
+    assert sum(sensible(t) for t in trees) >= 0.95 * len(trees)
+    ranks = [
+        t[t.searchSubtree(i + 1).stop].value  # the constant after the compared series
+        for t in trees
+        for i, node in enumerate(t)
+        if node.name in ("gt_const", "lt_const") and t[i + 1].name == "rank"
+    ]
+    assert ranks and all(0 < c < 1 for c in ranks)
