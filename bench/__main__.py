@@ -84,6 +84,13 @@ def main() -> int:
     parser.add_argument(
         "--strengths", default="1,1.5,2,3", help="power: ideal Sharpe ratios, comma-separated"
     )
+    parser.add_argument(
+        "--evolve",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="power: an [evolve] setting for every night (repeatable), e.g. fitness_blocks=1",
+    )
     args = parser.parse_args()
     config = load_config()
     repeats = 3 if args.smoke else 20
@@ -178,6 +185,7 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
             20,
             2,
             FULL_DATA,
+            evolve_extra="\n".join(args.evolve),
         )
     report["power"] = figures
     for line in power.table(figures):

@@ -65,6 +65,7 @@ LAB = """
 population = {population}
 workers = {workers}
 lock_file = "evolve-nightly.lock"
+{evolve_extra}
 
 [data]
 source = "bars.csv"
@@ -128,8 +129,10 @@ def measure(
     full_data: Path | None,
     progress: Callable[[str], None] = print,
     calibration_seeds: tuple[int, ...] = (9001, 9002, 9003),
+    evolve_extra: str = "",
 ) -> dict[str, Any]:
-    """Every cell (see the module docstring): nights and their summary."""
+    """Every cell (see the module docstring): nights and their summary. `evolve_extra`:
+    `[evolve]` settings for every night (to measure what a setting does)."""
     config = load_config()
     calendar, _ = load_panel(config.data, config.alpaca)
     dates = calendar.dates
@@ -166,6 +169,7 @@ def measure(
                         population,
                         generations,
                         workers,
+                        evolve_extra,
                     )
                     nights.append(night)
                     progress(_line(night))
@@ -182,6 +186,7 @@ def measure(
                 population,
                 generations,
                 workers,
+                evolve_extra,
             )
             nights.append(night)
             progress(_line(night))
@@ -202,11 +207,13 @@ def measure(
                     population,
                     generations,
                     workers,
+                    evolve_extra,
                 )
                 nights.append(night)
                 progress(_line(night))
                 shutil.rmtree(folder / f"shuffled-{seed}")
     return {
+        "evolve_extra": evolve_extra,
         "population": population,
         "generations": generations,
         "workers": workers,
@@ -301,7 +308,11 @@ def run_night(
     population: int,
     generations: int,
     workers: int,
+    evolve_extra: str = "",
 ) -> Night:
+    """One night in a fresh lab in `folder` whose data is `market` (`evolve_extra`: more
+    `[evolve]` settings, one `key = value` a line); with an `edge`, also whether the night
+    found and promoted it and the gate's verdict on its ideal rule."""
     started = time.perf_counter()
     folder.mkdir(parents=True)
     bars = to_long(market) if isinstance(market, Panel) else market
@@ -309,7 +320,12 @@ def run_night(
     # A planted market's benchmark is its first symbol; real data has SPY.
     benchmark = "S00" if isinstance(market, Panel) else "SPY"
     (folder / "lab.toml").write_text(
-        LAB.format(population=population, workers=workers, benchmark=benchmark)
+        LAB.format(
+            population=population,
+            workers=workers,
+            benchmark=benchmark,
+            evolve_extra=evolve_extra,
+        )
     )
     config = load_config(folder / "lab.toml")
     db = f"sqlite:///{folder / 'research.db'}"
