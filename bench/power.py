@@ -143,7 +143,18 @@ def measure(
     drifts: dict[str, float] = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
+
+        def one(
+            name: str, market: Panel | pd.DataFrame, edge: Edge | None, cell: str, seed: int
+        ) -> None:
+            folder = Path(scratch) / name
+            night = run_night(
+                folder, market, edge, cell, seed, population, generations, workers, evolve_extra
+            )
+            nights.append(night)
+            progress(_line(night))
+            shutil.rmtree(folder)
+
         for kind in kinds:
             edge = EDGES[kind]
             for strength in strengths:
@@ -160,58 +171,18 @@ def measure(
                 drifts[cell] = drift
                 for seed in seeds:
                     market = planted_market(dates, edge, drift, seed)
-                    night = run_night(
-                        folder / f"{kind}-{strength:g}-{seed}",
-                        market,
-                        edge,
-                        cell,
-                        seed,
-                        population,
-                        generations,
-                        workers,
-                        evolve_extra,
-                    )
-                    nights.append(night)
-                    progress(_line(night))
-                    shutil.rmtree(folder / f"{kind}-{strength:g}-{seed}")
+                    one(f"{kind}-{strength:g}-{seed}", market, edge, cell, seed)
         for seed in null_seeds:
             # Other seeds than the planted markets': the null's noise is its own.
             market = planted_market(dates, EDGES["trend"], 0.0, NULL_SEED_OFFSET + seed)
-            night = run_night(
-                folder / f"null-{seed}",
-                market,
-                None,
-                "null generated",
-                seed,
-                population,
-                generations,
-                workers,
-                evolve_extra,
-            )
-            nights.append(night)
-            progress(_line(night))
-            shutil.rmtree(folder / f"null-{seed}")
+            one(f"null-{seed}", market, None, "null generated", seed)
         if full_data is not None and full_data.exists():
             from fitness.bars import read_bars_file
             from fitness.problems import DataReport
 
             real = read_bars_file(full_data, DataReport(source=str(full_data)))
             for seed in null_seeds:
-                bars = shuffled_bars(real, seed)
-                night = run_night(
-                    folder / f"shuffled-{seed}",
-                    bars,
-                    None,
-                    "null shuffled",
-                    seed,
-                    population,
-                    generations,
-                    workers,
-                    evolve_extra,
-                )
-                nights.append(night)
-                progress(_line(night))
-                shutil.rmtree(folder / f"shuffled-{seed}")
+                one(f"shuffled-{seed}", shuffled_bars(real, seed), None, "null shuffled", seed)
     return {
         "evolve_extra": evolve_extra,
         "population": population,
