@@ -168,6 +168,7 @@ class EvolveConfig:
     mutation: float
     init_min_height: int
     init_max_height: int
+    initial_draws: int
     max_height: int
     max_size: int
     parsimony: float
@@ -215,6 +216,11 @@ class EvolveConfig:
             f"{self.init_min_height}, {self.init_max_height}, {self.max_height}",
         )
         _require(self.max_size >= 3, "evolve.max_size", "must be at least 3")
+        _require(
+            1 <= self.initial_draws <= 20,
+            "evolve.initial_draws",
+            f"must be from 1 to 20, got {self.initial_draws}",
+        )
         for key in ("parsimony", "correlation_penalty", "archive_threshold", "stagnation_epsilon"):
             value = getattr(self, key)
             _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")

@@ -119,7 +119,10 @@ class Engine:
         size = self.config.population
         if not self.population or self.pending == "restart":
             origin = "restart" if self.population else "random"
-            children = [self.breeder.fresh(rng, origin) for _ in range(size)]
+            drawn = [
+                self.breeder.fresh(rng, origin) for _ in range(size * self.config.initial_draws)
+            ]
+            children = self._fittest(drawn, size)
         else:
             children = self._breed(rng)
             if self.pending == "inject":
@@ -154,6 +157,15 @@ class Engine:
             replacing=self.replacing(self.pending),
             seconds=time.perf_counter() - started,
         )
+
+    def _fittest(self, drawn: list[Child], size: int) -> list[Child]:
+        # A fresh population: the `size` fittest of the genomes drawn (all of them are
+        # evaluated, and count as trials); ties keep the order drawn.
+        if len(drawn) <= size:
+            return drawn
+        judged = self.judge(drawn)
+        order = sorted(range(len(judged)), key=lambda i: (-judged[i].fitness, i))
+        return [drawn[i] for i in order[:size]]
 
     def replacing(self, action: str | None) -> int:
         """How many genomes of the next generation a stagnation action replaces."""

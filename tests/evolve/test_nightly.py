@@ -3,6 +3,7 @@ and executors, fixed windows, the evaluation cache, stagnation on a flat landsca
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from store.models import (
     Candidate,
     Evaluation,
     Generation,
+    Genome,
     HallOfFameEntry,
     Run,
     StagnationEvent,
@@ -263,3 +265,31 @@ def test_a_genome_that_fails_gets_the_worst_fitness_and_a_logged_reason(
     with database.transaction() as session:
         stored = session.scalars(select(Evaluation).where(Evaluation.genome_id == "f" * 64)).one()
         assert not stored.ok and stored.reason
+
+
+def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) -> None:
+    config, _ = small_config(tmp_path)
+    evolve = dataclasses.replace(config.evolve, initial_draws=3)
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    options = NightOptions(discovery=True, generations=1)
+    run_nightly(dataclasses.replace(config, evolve=evolve), url, options, executor=LocalExecutor(1))
+    kept = {genome_id: score for genome_id, score, _ in populations(url)[1]}
+    assert len(populations(url)[1]) == evolve.population
+    sizes = {g.id: g.size for g in rows(url, Genome) if g.origin == "random"}
+    drawn = {
+        e.genome_id: genome_score(
+            e.sharpe,
+            e.n_trades,
+            sizes[e.genome_id],
+            evolve.parsimony,
+            evolve.min_trades,
+            None if e.returns is None else unpack(e.returns),
+            evolve.fitness_blocks,
+        )
+        for e in rows(url, Evaluation)
+        if e.genome_id in sizes  # not the refinement's trials after the generation
+    }
+    # Three times the population was drawn and evaluated (a few draws repeat a genome).
+    assert len(drawn) > 2 * evolve.population
+    dropped = [score for genome_id, score in drawn.items() if genome_id not in kept]
+    assert min(kept.values()) >= max(dropped)
