@@ -294,7 +294,8 @@ def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str
     sd = float(np.std(excess, ddof=1)) if len(excess) > 1 else 0.0
     centred = excess - np.mean(excess)
     m2 = float(np.mean(centred**2))
-    if sd == 0 or m2 == 0:
+    # Nothing left beyond beta x buy-and-hold (up to rounding): there is no edge to test.
+    if sd <= 1e-9 * float(np.std(r)) or m2 == 0:
         return None, "the returns beyond buy-and-hold do not vary"
     sr_x = float(np.mean(excess)) / sd
     skew = float(np.mean(centred**3)) / m2**1.5

@@ -24,6 +24,7 @@ from promotion.gate import CohortPBO, judge
 from promotion.gating import gate_candidates
 from promotion.lifecycle import PromotionError, decide
 from promotion.measure import Measurer, lookahead_cuts, yearly_sharpe
+from promotion.statistics import expected_max_sharpe, psr
 from promotion.trials import Trials, count_trials
 from store import open_database
 from store.models import Candidate, Evaluation, GateReport, WindowRecord
@@ -317,3 +318,34 @@ def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gat
         assert [c.name for c in measured.verdict.criteria] == NAMES
         assert chosen[0].status == "gate_failed"
     database.close()
+
+
+def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(
+    bundled: tuple[Panel, dict[str, Window]],
+) -> None:
+    panel, windows = bundled
+    config = load_config()
+    measurer = Measurer(
+        panel, windows["train"], windows["validation"], config.backtest, config.gate
+    )
+    m = measurer.measure(parse(SMA))
+    trials = Trials(6, 6.0, "all", None, 0, 5000, ("w",))
+    verdict = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
+    edge = {c.name: c for c in verdict.criteria}["edge_over_buy_and_hold"]
+    # By hand: the returns less beta x buy-and-hold's, their PSR against the DSR's SR0.
+    r, market = m.validation.result.returns, m.buy_and_hold_returns
+    beta = np.cov(r, market, ddof=1)[0, 1] / np.var(market, ddof=1)
+    x = r - beta * market
+    c = x - x.mean()
+    skew, kurtosis = np.mean(c**3) / np.mean(c**2) ** 1.5, np.mean(c**4) / np.mean(c**2) ** 2
+    n = len(x)
+    sr0 = expected_max_sharpe(6, 1 / (n - 1))
+    expected = psr(x.mean() / x.std(ddof=1), n, skew, kurtosis, sr0)
+    assert edge.value == pytest.approx(expected)
+    assert verdict.details["statistics"]["beta"] == pytest.approx(beta)
+    assert verdict.details["statistics"]["expected_max_sharpe_per_day"] == pytest.approx(sr0)
+    # Holding the market is no edge, however good the market was.
+    market_only = dataclasses.replace(m, buy_and_hold_returns=r)
+    again = judge(market_only, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
+    edge = {c.name: c for c in again.criteria}["edge_over_buy_and_hold"]
+    assert not edge.passed and edge.value is None and "do not vary" in edge.note
