@@ -17,7 +17,7 @@ from configs import load_config
 from fitness.panel import Panel
 from store import open_database
 from store.models import LiveOrder
-from tests.alpaca_trading_emulator import Fault, trading_emulator
+from tests.alpaca_trading_emulator import Fault, TradingState, trading_emulator
 from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.live.lab import STRATEGIES, approve
 from tests.live.test_cli import LIVE
@@ -30,6 +30,12 @@ def environment(**keys: str) -> dict[str, str]:
 
 
 PAPER = {"APCA_PAPER_API_KEY_ID": KEY, "APCA_PAPER_API_SECRET_KEY": SECRET}
+
+
+def clock_reads(state: TradingState) -> int:
+    """How many times the lab has read the emulated broker's clock (once a cycle)."""
+    with state.lock:
+        return sum(1 for r in state.requests if r.path == "/v2/clock")
 
 
 def orders_in(folder: Path) -> int:
@@ -59,17 +65,20 @@ def test_the_loop_waits_for_the_window_trades_in_it_and_stops_on_sigterm(
             text=True,
         )
         try:
-            time.sleep(6)  # several cycles before the window: nothing is sent
-            assert process.poll() is None, process.communicate()
+            # Several cycles before the window (each reads the clock): nothing is sent.
+            deadline = time.monotonic() + 120
+            while clock_reads(state) < 4 and time.monotonic() < deadline:
+                assert process.poll() is None, process.communicate()
+                time.sleep(0.1)
+            assert clock_reads(state) >= 4
             assert orders_in(tmp_path) == 0 and not state.orders
             state.faults.append(Fault("GET", "/v2/clock", "500_text"))  # a bad moment passes
             with state.lock:
                 state.now = new_york(FIRST_SESSION, 8, 30)
-            deadline = time.monotonic() + 60
-            while not state.orders and time.monotonic() < deadline:
-                time.sleep(0.2)
-            time.sleep(1)
-            assert state.orders and orders_in(tmp_path) == len(state.orders)
+            deadline = time.monotonic() + 120
+            while not (state.orders and orders_in(tmp_path) == len(state.orders)):
+                assert time.monotonic() < deadline, "no order was sent in the trade window"
+                time.sleep(0.1)
         finally:
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=60)
