@@ -15,8 +15,7 @@ volume or index level with a constant, or adds a price to a volume, is drawn aga
 split it (`SCALES`: 0.2 for a rank, 30 for an RSI, -0.02 for a return), from `CONSTANTS`
 otherwise. Drawn blindly, five of six random genomes made fewer than 20 trades on a train
 window (or never varied), and the search spent its evaluations on them; now half of them
-trade. Users, crossover and mutation may still write anything
-the grammar allows.
+trade. Users, crossover and mutation may still write anything the grammar allows.
 
 Randomness comes from the `random.Random` passed in; nothing global is touched.
 """
