@@ -23,7 +23,7 @@ from genome.text import parse, to_text
 from promotion.gate import CohortPBO, judge
 from promotion.gating import gate_candidates
 from promotion.lifecycle import PromotionError, decide
-from promotion.measure import Measurer, lookahead_cuts, yearly_sharpe
+from promotion.measure import Measurement, Measurer, lookahead_cuts, yearly_sharpe
 from promotion.statistics import expected_max_sharpe, psr
 from promotion.trials import Trials, count_trials
 from store import open_database
@@ -104,15 +104,20 @@ def test_yearly_sharpe_joins_a_year_split_between_windows_and_skips_short_years(
     assert yearly_sharpe([("train", days, returns)], min_days=100) == []
 
 
-def test_every_criterion_has_its_value_threshold_and_verdict(
-    bundled: tuple[Panel, dict[str, Window]],
-) -> None:
+@pytest.fixture(scope="module")
+def sma(bundled: tuple[Panel, dict[str, Window]]) -> Measurement:
+    """SMA measured for the gate on the bundled data with the default configuration."""
     panel, windows = bundled
     config = load_config()
     measurer = Measurer(
         panel, windows["train"], windows["validation"], config.backtest, config.gate
     )
-    m = measurer.measure(parse(SMA))
+    return measurer.measure(parse(SMA))
+
+
+def test_every_criterion_has_its_value_threshold_and_verdict(sma: Measurement) -> None:
+    config = load_config()
+    m = sma
     assert len(m.variants) == 2  # the lookback 200 moves to 100 and 252
     trials = Trials(1, 1.0, "all", None, 0, 0, ("w",))
     alone = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
@@ -320,15 +325,9 @@ def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gat
     database.close()
 
 
-def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(
-    bundled: tuple[Panel, dict[str, Window]],
-) -> None:
-    panel, windows = bundled
+def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(sma: Measurement) -> None:
     config = load_config()
-    measurer = Measurer(
-        panel, windows["train"], windows["validation"], config.backtest, config.gate
-    )
-    m = measurer.measure(parse(SMA))
+    m = sma
     trials = Trials(6, 6.0, "all", None, 0, 5000, ("w",))
     verdict = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
     edge = {c.name: c for c in verdict.criteria}["edge_over_buy_and_hold"]
