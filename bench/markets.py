@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["shuffled_bars"]
+__all__ = ["long_bars", "shuffled_bars"]
 
 
 def shuffled_bars(
@@ -65,7 +65,7 @@ def shuffled_bars(
         "close": new_close,
         "volume": np.vstack([first["volume"], moved["volume"]]),
     }
-    return _long(wide["close"].index, list(complete), arrays)
+    return long_bars(wide["close"].index, list(complete), arrays)
 
 
 _FIELDS = ("open", "high", "low", "close", "volume")
@@ -83,7 +83,9 @@ def _bars_after_first(
     }
 
 
-def _long(dates: pd.Index, symbols: list[str], arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+def long_bars(dates: pd.Index, symbols: list[str], arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """(days x symbols) arrays of open, high, low, close and volume as bars in the lab's long
+    format, prices rounded to 6 places, sorted by symbol and date."""
     n_days, n_symbols = arrays["close"].shape
     frame = pd.DataFrame(
         {

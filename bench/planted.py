@@ -26,7 +26,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from configs import BacktestConfig
 from fitness.backtest import backtest
@@ -35,17 +34,19 @@ from fitness.panel import Panel
 from genome.evaluate import Evaluator
 from genome.text import parse
 
-__all__ = ["EDGES", "Edge", "calibrate", "planted_market", "to_long"]
+__all__ = ["EDGES", "Edge", "calibrate", "planted_market"]
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A kind of edge: its ideal rule and how many sessions of history the rule reads."""
+    """A kind of edge: its ideal rule, how many sessions of history the rule reads, and whether
+    it holds every symbol or none (a market-wide rule)."""
 
     name: str
     rule: str
     lookback: int
     description: str
+    market_wide: bool = False
 
 
 EDGES: dict[str, Edge] = {
@@ -81,6 +82,7 @@ EDGES: dict[str, Edge] = {
             102,
             "every symbol drifts up while the market is calm (its 20-day volatility below its "
             "100-day volatility) and down otherwise",
+            market_wide=True,
         ),
     )
 }
@@ -147,7 +149,7 @@ def planted_market(
             rows = slice(t + 1 - edge.lookback, t + 1)
             bars = _Bars(open_[rows], close[rows], close[rows], close[rows], volume[rows])
             held = Evaluator(bars).signal(tree)[-1].astype(float)
-            share = 0.5 if edge.name == "regime" else held.mean()
+            share = 0.5 if edge.market_wide else held.mean()
             tilt = drift * (held - share)
     high = np.maximum(open_, close) * (1.0 + spread[0])
     low = np.minimum(open_, close) * (1.0 - spread[1])
@@ -162,21 +164,6 @@ def planted_market(
         volume=volume,
         tradable=np.ones((n_days, n_symbols), dtype=bool),
     )
-
-
-def to_long(panel: Panel) -> pd.DataFrame:
-    """The panel as bars in the lab's long format (date, symbol, open, high, low, close,
-    volume), sorted by symbol and date."""
-    n_days, n_symbols = panel.close.shape
-    frame = pd.DataFrame(
-        {
-            "date": np.repeat(pd.DatetimeIndex(panel.dates).strftime("%Y-%m-%d"), n_symbols),
-            "symbol": np.tile(panel.symbols, n_days),
-            **{f: getattr(panel, f).reshape(-1) for f in ("open", "high", "low", "close")},
-            "volume": panel.volume.reshape(-1),
-        }
-    )
-    return frame.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
 
 
 def ideal_sharpe(

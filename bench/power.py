@@ -30,21 +30,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bench.markets import shuffled_bars
-from bench.planted import EDGES, Edge, calibrate, planted_market, to_long
+from bench.markets import long_bars, shuffled_bars
+from bench.planted import EDGES, Edge, calibrate, planted_market
 from configs import LabConfig, load_config
 from evolve.evaluations import add_genomes
 from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
-from fitness.buy_and_hold import buy_and_hold
+from fitness.buy_and_hold import beyond, buy_and_hold
 from fitness.market_data import load_panel
 from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
 from promotion.gating import gate_candidates, gate_pending
+from promotion.lifecycle import GATEABLE
 from store import open_database
 from store.models import Candidate, GateReport, Genome, Run
 
@@ -53,6 +55,7 @@ __all__ = [
     "Night",
     "detectable_sharpe",
     "measure",
+    "put_forward",
     "run_night",
     "table",
     "upper_bound",
@@ -286,7 +289,12 @@ def run_night(
     found and promoted it and the gate's verdict on its ideal rule."""
     started = time.perf_counter()
     folder.mkdir(parents=True)
-    bars = to_long(market) if isinstance(market, Panel) else market
+    if isinstance(market, Panel):
+        fields = ("open", "high", "low", "close", "volume")
+        arrays = {f: getattr(market, f) for f in fields}
+        bars = long_bars(pd.Index(market.dates), list(market.symbols), arrays)
+    else:
+        bars = market
     bars.to_csv(folder / "bars.csv", index=False)
     # A planted market's benchmark is its first symbol; real data has SPY.
     benchmark = "S00" if isinstance(market, Panel) else "SPY"
@@ -304,27 +312,26 @@ def run_night(
     run_nightly(config, db, options, after=gate_pending(config))
     rows = verdicts(db)
     night = Night(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))
-    night.candidates = [
-        {"genome": text, "passed": r.passed, "failed": _failed(r.criteria)} for _, r, text in rows
-    ]
+    found: list[bool | None] = [None] * len(rows)
     if edge is not None:
         panel, report = load_panel(config.data, config.alpaca)
         windows = build_windows(panel, config.windows, config.backtest)
-        found = _exploiting(
+        exploits = _exploiting(
             panel, windows["validation"], config, edge.rule, [text for _, _, text in rows]
         )
-        night.found = any(found)
-        night.promoted = any(f and r.passed for f, (_, r, _) in zip(found, rows, strict=True))
+        found = list(exploits)
+        night.found = any(exploits)
+        night.promoted = any(f and r.passed for f, (_, r, _) in zip(exploits, rows, strict=True))
         night.other_passes = sum(
-            (not f) and r.passed for f, (_, r, _) in zip(found, rows, strict=True)
+            (not f) and r.passed for f, (_, r, _) in zip(exploits, rows, strict=True)
         )
-        night.candidates = [
-            {"genome": text, "found": f, "passed": r.passed, "failed": _failed(r.criteria)}
-            for f, (_, r, text) in zip(found, rows, strict=True)
-        ]
         night.ideal_passed, night.ideal_failed = _ideal(
             db, config, panel, report.source, windows, edge.rule
         )
+    night.candidates = [
+        {"genome": text, "found": f, "passed": r.passed, "failed": _failed(r.criteria)}
+        for f, (_, r, text) in zip(found, rows, strict=True)
+    ]
     night.seconds = time.perf_counter() - started
     return night
 
@@ -348,60 +355,50 @@ def verdicts(db_url: str) -> list[tuple[Candidate, GateReport, str]]:
     return out
 
 
-def _residual(returns: np.ndarray, market: np.ndarray) -> np.ndarray:
-    spread = float(np.var(market, ddof=1))
-    beta = float(np.cov(returns, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
-    return returns - beta * market
-
-
 def _exploiting(
     panel: Panel, validation: Window, config: LabConfig, rule: str, texts: list[str]
 ) -> list[bool]:
     # Does each genome's validation return, beyond buy-and-hold, follow the ideal rule's?
     scorer = WindowScorer(panel, validation, config.backtest)
     market = buy_and_hold(panel, validation, config.backtest).result.returns
-    reference = _residual(scorer.score(parse(rule)).result.returns, market)
+    _, reference = beyond(scorer.score(parse(rule)).result.returns, market)
     out = []
     for text in texts:
-        own = _residual(scorer.score(parse(text)).result.returns, market)
+        _, own = beyond(scorer.score(parse(text)).result.returns, market)
         moves = np.std(own) > 0 and np.std(reference) > 0
         out.append(bool(moves and np.corrcoef(own, reference)[0, 1] > 0.4))
     return out
 
 
+def put_forward(session: Session, text: str, run_id: int) -> Candidate:
+    """The genome `text` put forward as a candidate of run `run_id`, as a user would (added
+    to `session` and flushed, not committed)."""
+    child = child_of(parse(text), "user")
+    add_genomes(session, [child], run_id)
+    run = session.get_one(Run, run_id)
+    candidate = Candidate(
+        genome_id=child.id, run_id=run_id, window_id=run.train_window_id, score=0.0, fitness=0.0
+    )
+    session.add(candidate)
+    session.flush()
+    return candidate
+
+
 def _ideal(
-    db: str,
-    config: LabConfig,
-    panel: Panel,
-    source: str,
-    windows: dict[str, Window],
-    rule: str,
+    db: str, config: LabConfig, panel: Panel, source: str, windows: dict[str, Window], rule: str
 ) -> tuple[bool, list[str]]:
     # The ideal rule put forward as one more candidate, after the night's, and gated.
-    child = child_of(parse(rule), "user")
     database = open_database(db)
     try:
         with database.transaction() as session:
-            gid = child.id
-            existing = session.scalars(select(Candidate).where(Candidate.genome_id == gid)).first()
-            if existing is None:
-                add_genomes(session, [child], None)
-                run = session.scalars(select(Run).order_by(Run.id.desc())).first()
-                assert run is not None
-                scorer = WindowScorer(panel, windows["train"], config.backtest)
-                sharpe = scorer.score(child.tree).metrics.sharpe
-                existing = Candidate(
-                    genome_id=gid,
-                    run_id=run.id,
-                    window_id=windows["train"].id,
-                    score=sharpe,
-                    fitness=sharpe,
-                )
-                session.add(existing)
-                session.flush()
-            elif existing.status not in ("candidate", "gate_passed", "gate_failed"):
+            gid = child_of(parse(rule), "user").id
+            candidate = session.scalars(select(Candidate).where(Candidate.genome_id == gid)).first()
+            if candidate is None:
+                run_id = session.scalars(select(func.max(Run.id))).one()
+                candidate = put_forward(session, rule, run_id)
+            elif candidate.status not in GATEABLE:
                 return False, ["status"]
-            (outcome,) = gate_candidates(session, panel, source, windows, config, [existing])
+            (outcome,) = gate_candidates(session, panel, source, windows, config, [candidate])
             return outcome.verdict.passed, _failed([c.as_dict() for c in outcome.verdict.criteria])
     finally:
         database.close()

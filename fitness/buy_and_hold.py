@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from configs import BacktestConfig
 from fitness.panel import Panel
 from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 
-__all__ = ["BUY_AND_HOLD", "buy_and_hold"]
+__all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold"]
 
 BUY_AND_HOLD = "true"
 
@@ -26,3 +28,11 @@ def buy_and_hold(panel: Panel, window: Window, rules: BacktestConfig) -> Scored:
     """Equal-weight buy-and-hold of every symbol of `panel` on `window` under `rules`' costs."""
     everyone = dataclasses.replace(rules, max_positions=panel.n_symbols)
     return WindowScorer(panel, window, everyone).score(parse(BUY_AND_HOLD))
+
+
+def beyond(returns: np.ndarray, market: np.ndarray) -> tuple[float, np.ndarray]:
+    """(beta, excess): the least-squares beta of daily `returns` on buy-and-hold's daily
+    `market` returns (same days), and what is left beyond it, `returns - beta x market`."""
+    spread = float(np.var(market, ddof=1)) if len(market) > 1 else 0.0
+    beta = float(np.cov(returns, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
+    return beta, returns - beta * market

@@ -17,7 +17,7 @@ import numpy as np
 
 from fitness.backtest import BacktestResult
 
-__all__ = ["TRADING_DAYS", "Metrics", "compute_metrics"]
+__all__ = ["TRADING_DAYS", "Metrics", "compute_metrics", "moments"]
 
 TRADING_DAYS = 252
 
@@ -62,8 +62,7 @@ def compute_metrics(result: BacktestResult) -> Metrics:
     mean = float(np.mean(r))
     std = float(np.std(r, ddof=1)) if n > 1 else 0.0
     downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
-    centred = r - mean
-    m2 = float(np.mean(centred**2))
+    skew, kurtosis = moments(r)
     trades = result.trades
     return Metrics(
         n_days=n,
@@ -78,9 +77,19 @@ def compute_metrics(result: BacktestResult) -> Metrics:
         avg_holding_days=float(np.mean(trades.holding_days)) if len(trades) else 0.0,
         turnover=float(np.mean(result.turnover)) * TRADING_DAYS / 2.0,
         exposure=float(np.mean(result.exposure)),
-        skew=float(np.mean(centred**3)) / m2**1.5 if m2 > 0 else 0.0,
-        kurtosis=float(np.mean(centred**4)) / m2**2 if m2 > 0 else 3.0,
+        skew=skew,
+        kurtosis=kurtosis,
     )
+
+
+def moments(returns: np.ndarray) -> tuple[float, float]:
+    """Skewness and raw kurtosis (population moments) of `returns`; 0 and 3 when they do not
+    vary."""
+    centred = returns - np.mean(returns)
+    m2 = float(np.mean(centred**2))
+    if m2 <= 0:
+        return 0.0, 3.0
+    return float(np.mean(centred**3)) / m2**1.5, float(np.mean(centred**4)) / m2**2
 
 
 def _ratio(gain: float, risk: float) -> float:

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from configs import BacktestConfig, GateConfig
-from fitness.metrics import TRADING_DAYS
+from fitness.buy_and_hold import beyond
+from fitness.metrics import TRADING_DAYS, moments
 from promotion.measure import Measurement, stressed_rules
 from promotion.statistics import StatisticsError, dsr, expected_max_sharpe, min_trl, psr
 from promotion.trials import Trials
@@ -284,27 +285,22 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
 def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str]:
     # The excess returns x = r - beta r_bh (beta by least squares on the validation days) and
     # their PSR against the same SR0 as the DSR; written into `stats`.
-    r, market = m.validation.result.returns, m.buy_and_hold_returns
+    r = m.validation.result.returns
     sr0 = stats.get("expected_max_sharpe_per_day")
     if sr0 is None:
         return None, "no deflation benchmark (see dsr)"
-    spread = float(np.var(market, ddof=1)) if len(market) > 1 else 0.0
-    beta = float(np.cov(r, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
-    excess = r - beta * market
+    beta, excess = beyond(r, m.buy_and_hold_returns)
     sd = float(np.std(excess, ddof=1)) if len(excess) > 1 else 0.0
-    centred = excess - np.mean(excess)
-    m2 = float(np.mean(centred**2))
     # Nothing left beyond beta x buy-and-hold (up to rounding): there is no edge to test.
-    if sd <= 1e-9 * float(np.std(r)) or m2 == 0:
+    if sd <= 1e-9 * float(np.std(r)):
         return None, "the returns beyond buy-and-hold do not vary"
     sr_x = float(np.mean(excess)) / sd
-    skew = float(np.mean(centred**3)) / m2**1.5
-    kurtosis = float(np.mean(centred**4)) / m2**2
+    skew, kurtosis = moments(excess)
     stats.update(
-        beta=beta,
-        excess_sharpe_per_day=sr_x,
-        excess_skew=skew,
-        excess_kurtosis=kurtosis,
+        beta=_plain(beta),
+        excess_sharpe_per_day=_plain(sr_x),
+        excess_skew=_plain(skew),
+        excess_kurtosis=_plain(kurtosis),
     )
     try:
         value = psr(sr_x, len(excess), skew, kurtosis, sr0)
@@ -314,8 +310,6 @@ def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str
     except StatisticsError as e:
         return None, str(e)
     stats["edge"] = value
-    for key in ("beta", "excess_sharpe_per_day", "excess_skew", "excess_kurtosis"):
-        stats[key] = _plain(stats[key])
     return value, ""
 
 

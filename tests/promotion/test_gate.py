@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from bench.power import put_forward
 from configs import LabConfig, load_config
 from fitness.market_data import load_panel
 from fitness.panel import Panel
@@ -29,7 +30,7 @@ from promotion.trials import Trials, count_trials
 from store import open_database
 from store.models import Candidate, Evaluation, GateReport, WindowRecord
 from tests.evolve.test_nightly_cli import _folder
-from tests.promotion.labs import add_candidate, add_candidate_in
+from tests.promotion.labs import add_candidate
 
 SMA = "gt(close, sma(close, 200))"
 NAMES = [
@@ -229,7 +230,7 @@ def test_trials_are_the_candidates_tested_on_the_validation_window_and_its_earli
         assert report is not None and report.run_id is not None
         other = session.scalars(select(Candidate).where(Candidate.genome_id.not_in(tested))).first()
         if other is None:  # every candidate was gated: put one more forward
-            other = add_candidate_in(session, "gt(close, sma(close, 20))", report.run_id)
+            other = put_forward(session, "gt(close, sma(close, 20))", report.run_id)
         session.add(
             GateReport(
                 candidate_id=other.id,
