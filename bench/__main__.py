@@ -85,6 +85,9 @@ def main() -> int:
         "--strengths", default="1,1.5,2,3", help="power: ideal Sharpe ratios, comma-separated"
     )
     parser.add_argument(
+        "--generations", type=int, default=20, help="power: generations a night (default 20)"
+    )
+    parser.add_argument(
         "--evolve",
         action="append",
         default=[],
@@ -182,7 +185,7 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
             list(range(1, args.seeds + 1)),
             list(range(1, args.null_seeds + 1)),
             200,
-            20,
+            args.generations,
             2,
             FULL_DATA,
             evolve_extra="\n".join(args.evolve),

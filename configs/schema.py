@@ -174,6 +174,7 @@ class EvolveConfig:
     parsimony: float
     min_trades: int
     fitness_blocks: int
+    fitness_beyond_buy_and_hold: bool
     correlation_penalty: float
     novelty_k: int
     novelty_weight: float

@@ -21,6 +21,7 @@ from configs import BacktestConfig, EvolveConfig
 from evolve.executor import Executor
 from evolve.variation import Child
 from fitness.assess import Assessment
+from fitness.buy_and_hold import buy_and_hold
 from fitness.panel import Panel
 from fitness.portfolio import genome_score
 from fitness.windows import Window
@@ -44,6 +45,8 @@ class Record:
     returns: np.ndarray | None
     descriptor: np.ndarray | None
     reason: str | None
+    # Buy-and-hold's daily returns on the same window (fitness.buy_and_hold).
+    market: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,6 +63,7 @@ class Record:
             config.min_trades,
             self.returns,
             config.fitness_blocks,
+            self.market if config.fitness_beyond_buy_and_hold else None,
         )
 
 
@@ -96,6 +100,7 @@ class EvaluationCache:
 
     def __post_init__(self) -> None:
         self.data = self.window.panel(self.panel)
+        self.market = buy_and_hold(self.panel, self.window, self.rules).result.returns
 
     def records(self, session: Session, genomes: Sequence[Child]) -> dict[str, Record]:
         """The evaluation of every genome (by id), assessing only those never seen on this
@@ -129,7 +134,7 @@ class EvaluationCache:
                 )
             )
             for row in rows:
-                out[row.genome_id] = _record(row)
+                out[row.genome_id] = _record(row, self.market)
         return out
 
     def _assess(self, session: Session, children: list[Child]) -> None:
@@ -152,7 +157,7 @@ class EvaluationCache:
         for child, assessment in zip(children, found, strict=True):
             row = _row(child.id, self.window.id, assessment, self.run_id)
             session.add(row)
-            self.memory[child.id] = _record(row)
+            self.memory[child.id] = _record(row, self.market)
             self.counts.fresh += 1
             trials.trials += 1
             if row.sharpe is not None:
@@ -221,7 +226,7 @@ def _row(genome_id: str, window_id: str, a: Assessment, run_id: int | None) -> E
     )
 
 
-def _record(row: Evaluation) -> Record:
+def _record(row: Evaluation, market: np.ndarray) -> Record:
     return Record(
         genome_id=row.genome_id,
         window_id=row.window_id,
@@ -231,6 +236,7 @@ def _record(row: Evaluation) -> Record:
         returns=None if row.returns is None else unpack(row.returns),
         descriptor=None if row.descriptor is None else np.frombuffer(row.descriptor, "<f8").copy(),
         reason=row.reason,
+        market=market,
     )
 
 

@@ -32,7 +32,11 @@ def buy_and_hold(panel: Panel, window: Window, rules: BacktestConfig) -> Scored:
 
 def beyond(returns: np.ndarray, market: np.ndarray) -> tuple[float, np.ndarray]:
     """(beta, excess): the least-squares beta of daily `returns` on buy-and-hold's daily
-    `market` returns (same days), and what is left beyond it, `returns - beta x market`."""
+    `market` returns (same days), and what is left beyond it, `returns - beta x market` (exact
+    zeros when that is only rounding: `returns` a multiple of `market`)."""
     spread = float(np.var(market, ddof=1)) if len(market) > 1 else 0.0
     beta = float(np.cov(returns, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
-    return beta, returns - beta * market
+    excess = returns - beta * market
+    if np.max(np.abs(excess), initial=0.0) <= 1e-12 * np.max(np.abs(returns), initial=0.0):
+        return beta, np.zeros_like(excess)
+    return beta, excess

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fitness.buy_and_hold import beyond
 from fitness.metrics import TRADING_DAYS
 
 __all__ = [
@@ -49,12 +50,17 @@ def genome_score(
     min_trades: int,
     returns: np.ndarray | None = None,
     blocks: int = 1,
+    market: np.ndarray | None = None,
 ) -> float:
     """The window-bound score of a genome (see the module docstring); `sharpe` None = failed.
-    With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`."""
+    With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`; with
+    `market` (buy-and-hold's daily returns on the same days) it is that of the returns beyond
+    beta x market."""
     if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
         return WORST_FITNESS
-    if blocks > 1 and returns is not None:
+    if returns is not None and (blocks > 1 or market is not None):
+        if market is not None:
+            returns = beyond(returns, market)[1]
         sharpe = consistent_sharpe(returns, blocks)
     return max(WORST_FITNESS, sharpe - parsimony * size)
 

@@ -87,3 +87,20 @@ def test_the_consistent_sharpe_prefers_a_steady_edge_to_one_lucky_stretch() -> N
     assert genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, 1) == pytest.approx(
         _sharpe(lucky) - 0.02
     )
+
+
+def test_beyond_buy_and_hold_a_market_slice_scores_nothing_and_an_edge_keeps_its_own() -> None:
+    rng = np.random.default_rng(8)
+    market = rng.normal(0.001, 0.01, 5000)
+    exact_slice = 0.5 * market  # holds half the market: its beta and nothing else
+    noisy_slice = 0.5 * market + rng.normal(0.0, 0.001, 5000)
+    edge = 0.1 * market + rng.normal(0.00008, 0.003, 5000)  # a small beta and an edge of its own
+    plain = [genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6) for r in (noisy_slice, edge)]
+    assert plain[0] > plain[1]  # on raw returns the market's drift wins
+    beyond = [genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6, market) for r in (noisy_slice, edge)]
+    assert beyond[0] < 0.3 < beyond[1]
+    assert genome_score(_sharpe(exact_slice), 100, 10, 0.0, 20, exact_slice, 6, market) == 0.0
+    # By hand: the consistent Sharpe of what is left after the least-squares beta.
+    beta = np.cov(edge, market, ddof=1)[0, 1] / np.var(market, ddof=1)
+    assert beyond[1] == pytest.approx(consistent_sharpe(edge - beta * market, 6))
+    assert genome_score(_sharpe(edge), 10, 10, 0.0, 20, edge, 6, market) == WORST_FITNESS

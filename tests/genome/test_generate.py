@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from functools import partial
 
 import pytest
@@ -78,6 +79,33 @@ def test_limits_hold_for_crossover_and_mutation_alike() -> None:
     assert rejected > 0  # the limits were actually reached
 
 
+def test_variation_keeps_the_parent_when_the_child_would_mix_units() -> None:
+    def swap_first_series(
+        a: gp.PrimitiveTree, b: gp.PrimitiveTree
+    ) -> tuple[gp.PrimitiveTree, gp.PrimitiveTree]:
+        # Exchange the first compared series of the parents (as a crossover may).
+        sa, sb = a.searchSubtree(1), b.searchSubtree(1)
+        return (
+            gp.PrimitiveTree(a[: sa.start] + b[sb] + a[sa.stop :]),
+            gp.PrimitiveTree(b[: sb.start] + a[sa] + b[sb.stop :]),
+        )
+
+    crossover = bounded(9, 50)(swap_first_series)
+
+    def children(first: str, second: str) -> list[str]:
+        return [to_text(t) for t in crossover(parse(first), parse(second))]
+
+    trend, volume = "gt(close, sma(close, 100))", "gt(volume, sma(volume, 20))"
+    # A volume against a price average, a price against a volume average: both refused.
+    assert children(trend, volume) == [trend, volume]
+    assert children(trend, "gt(open, sma(close, 20))") == [
+        "gt(open, sma(close, 100))",
+        "gt(close, sma(close, 20))",
+    ]
+    # A parent that was not sensible itself (a user's) may have a child that is not either.
+    assert children(trend, "gt(rank(ret), close)") == [trend, "gt(close, close)"]
+
+
 def test_window_leaves_come_from_the_fixed_set() -> None:
     rng = random.Random(2)
     windows = {
@@ -146,3 +174,25 @@ def test_random_genomes_are_sensible_and_their_constants_fit_what_they_split() -
         if node.name in ("gt_const", "lt_const") and t[i + 1].name == "rank"
     ]
     assert ranks and all(0 < c < 1 for c in ranks)
+
+
+def test_most_random_comparisons_set_a_series_against_a_relative_of_itself() -> None:
+    # A relative: the same series over other lookbacks, or its average, extreme or past
+    # (maybe times a factor) - the form of most rules people trade. Drawn blindly, 3 % of the
+    # comparisons of two series that are sensible are of that form.
+    rng = random.Random(4)
+    related = total = 0
+    for _ in range(3000):
+        tree = generate(rng, 2, 5, "grow")
+        for i, node in enumerate(tree):
+            if node.name not in ("gt", "lt"):
+                continue
+            first = tree.searchSubtree(i + 1)
+            second = tree.searchSubtree(first.stop)
+            a = to_text(gp.PrimitiveTree(tree[first]))
+            b = to_text(gp.PrimitiveTree(tree[second]))
+            shape = re.sub(r"[-\d.]+", "#", a) == re.sub(r"[-\d.]+", "#", b)
+            related += a != b and (shape or f"({a}, " in b)
+            total += 1
+    assert total > 1500
+    assert 0.8 < related / total < 0.95
