@@ -85,7 +85,7 @@ def main() -> int:
         "--strengths", default="1,1.5,2,3", help="power: ideal Sharpe ratios, comma-separated"
     )
     parser.add_argument(
-        "--generations", type=int, default=20, help="power: generations a night (default 20)"
+        "--generations", type=int, default=50, help="power: generations a night (default 50)"
     )
     parser.add_argument(
         "--evolve",
