@@ -8,6 +8,8 @@ workers never change a result.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any, Protocol
 
 from configs import BacktestConfig, ServiceError
@@ -67,8 +69,9 @@ class LocalExecutor:
             return assess_texts(data, window, rules, texts, cache_bytes)
         from joblib import delayed
 
+        parent = os.getpid()
         jobs = (
-            delayed(assess_texts)(data, window, rules, part, cache_bytes)
+            delayed(_assess_in_worker)(parent, data, window, rules, part, cache_bytes)
             for part in chunks(texts, self.workers)
         )
         return [a for part in self._parallel(jobs) for a in part]
@@ -77,6 +80,32 @@ class LocalExecutor:
         if self._parallel is not None:
             self._parallel.__exit__(None, None, None)
             self._parallel = None
+
+
+def _assess_in_worker(
+    parent: int, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], size: int
+) -> list[Assessment]:
+    _die_with(parent)
+    return assess_texts(data, window, rules, texts, size)
+
+
+_watched: set[int] = set()
+
+
+def _die_with(parent: int) -> None:
+    # A worker outlives a killed run (kill -9, or SIGTERM before joblib shuts it down) by
+    # minutes, holding hundreds of MB: once per worker, a daemon thread ends it within a second
+    # of its parent going away (its parent pid changes when it is orphaned).
+    if parent in _watched or os.getpid() == parent:
+        return
+    _watched.add(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 class DaskExecutor:

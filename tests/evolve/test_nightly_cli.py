@@ -135,3 +135,56 @@ def test_without_alpaca_keys_the_night_falls_back_to_the_bundled_data(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "no Alpaca keys in the environment" in result.stdout
     assert "using the bundled data instead" in result.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def _living(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "lab.toml").write_text(SMALL.replace("workers = 1", "workers = 2"))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    process = subprocess.Popen(
+        [EVOLVE, "nightly", "--discovery", "--generations", "500", "--config", "lab.toml"],
+        cwd=folder,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while (
+        _generations(folder / "research.db") < 2 or len(_children(process.pid)) < 2
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, "the run never started its workers"
+    process.send_signal(sig)
+    process.wait(timeout=120)
+    deadline = time.monotonic() + 30
+    while _living(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _living(workers), f"workers outlived the run: {sorted(_living(workers))}"
