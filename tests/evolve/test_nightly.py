@@ -36,6 +36,7 @@ from store.models import (
     WindowRecord,
 )
 from tests.evolve.nights import populations, rows, small_config
+from tests.postgres import PostgresServer
 
 
 def _night(tmp_path: Path, name: str, generations: int, executor=None, extra: str = "", **kw):
@@ -75,6 +76,22 @@ def test_same_seed_same_lineage_with_one_two_workers_and_dask(tmp_path: Path) ->
         name: sorted(c.genome_id for c in rows(url, Candidate)) for name, url in results.items()
     }
     assert all(c == candidates["one"] for c in candidates.values())
+
+
+def test_a_night_on_postgresql_keeps_the_lineage_and_candidates_of_sqlite(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    on_sqlite = _night(tmp_path, "sqlite", 3, LocalExecutor(1))[0]
+    config, _ = small_config(tmp_path)
+    on_postgres = postgres.new_database()
+    options = NightOptions(discovery=True, generations=3)
+    run_nightly(config, on_postgres, options, executor=LocalExecutor(1))
+    assert populations(on_postgres) == populations(on_sqlite)
+
+    def candidates(url: str) -> list[tuple[str, str, float]]:
+        return sorted((c.genome_id, c.status, c.score) for c in rows(url, Candidate))
+
+    assert candidates(on_postgres) == candidates(on_sqlite) != []
 
 
 def test_a_genome_gets_one_evaluation_per_window_and_the_same_fitness_every_time(

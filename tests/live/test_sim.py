@@ -21,13 +21,22 @@ from tests.live.lab import STRATEGIES, approve, with_live
 
 
 def replay(
-    tmp_path: Path, panel: Panel, config: LabConfig, days: int, texts: list[str] = STRATEGIES
+    tmp_path: Path,
+    panel: Panel,
+    config: LabConfig,
+    days: int,
+    texts: list[str] = STRATEGIES,
+    url: str | None = None,
 ) -> tuple[str, SimReport]:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{tmp_path / 'research.db'}"
+    url = url or f"sqlite:///{tmp_path / 'research.db'}"
     approve(url, config, texts)
     config = with_live(config, halt_file=str(tmp_path / "HALT"))
-    return url, run_sim(open_database(url), config, panel, "bundled", days)
+    database = open_database(url)
+    try:
+        return url, run_sim(database, config, panel, "bundled", days)
+    finally:
+        database.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +115,14 @@ def test_one_strategy_with_all_the_capital_tracks_its_backtest(
     assert np.corrcoef(np.diff(report.equity), np.diff(report.reference))[0, 1] > 0.95
 
 
-def test_the_same_replay_twice_gives_the_same_account(tmp_path: Path, panel: Panel) -> None:
+def test_the_same_replay_twice_gives_the_same_account(
+    tmp_path: Path, panel: Panel, database_url: str
+) -> None:
     first = replay(tmp_path / "a", panel, load_config(), 30)[1]
-    second = replay(tmp_path / "b", panel, load_config(), 30)[1]
+    second = replay(tmp_path / "b", panel, load_config(), 30, url=database_url)[1]
     assert np.array_equal(first.equity, second.equity)
     assert (first.orders, first.fills) == (second.orders, second.fills)
+    database = open_database(database_url)
+    with database.transaction() as session:  # the ledger holds what the report says
+        assert len(session.scalars(select(LiveFill)).all()) == second.fills
+    database.close()

@@ -29,18 +29,22 @@ def _url(tmp_path: Path) -> str:
 
 def _schema_differences(db_url: str) -> list[object]:
     database = open_database(db_url, upgrade=False)
-    with database.engine.connect() as connection:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    try:
+        with database.engine.connect() as connection:
+            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    finally:
+        database.close()
 
 
-def test_an_empty_database_is_migrated_to_the_models(tmp_path: Path) -> None:
-    database = open_database(_url(tmp_path))
+def test_an_empty_database_is_migrated_to_the_models(database_url: str) -> None:
+    database = open_database(database_url)
     assert database.revision() == head_revision()
-    assert _schema_differences(_url(tmp_path)) == []
+    database.close()
+    assert _schema_differences(database_url) == []
 
 
-def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path: Path) -> None:
-    database = open_database(_url(tmp_path), upgrade=False)
+def test_upgrade_from_the_previous_revision_keeps_the_data(database_url: str) -> None:
+    database = open_database(database_url, upgrade=False)
     upgrade_to(database, "0001")
     assert database.revision() == "0001"
     with database.engine.begin() as connection:
@@ -55,12 +59,14 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(tmp_path: Path) -> No
                 "created_at": dt.datetime(2026, 1, 2),
             },
         )
-    reopened = open_database(_url(tmp_path))
+    reopened = open_database(database_url)
     assert reopened.revision() == head_revision() != "0001"
     with reopened.transaction() as session:
         genome = session.get(Genome, "a" * 64)
         assert genome is not None and genome.text == "gt(close, sma(close, 200))"
-    assert _schema_differences(_url(tmp_path)) == []
+    database.close()
+    reopened.close()
+    assert _schema_differences(database_url) == []
 
 
 def test_sqlite_runs_in_wal_mode_and_enforces_foreign_keys(tmp_path: Path) -> None:
@@ -138,8 +144,8 @@ def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
     assert backup_sqlite(tmp_path / "absent.db", folder, 3, dt.datetime(2026, 2, 1)) is None
 
 
-def test_runs_store_plain_json(tmp_path: Path) -> None:
-    database = open_database(_url(tmp_path))
+def test_runs_store_plain_json(database_url: str) -> None:
+    database = open_database(database_url)
     with database.transaction() as session:
         session.add(
             Run(
@@ -157,6 +163,7 @@ def test_runs_store_plain_json(tmp_path: Path) -> None:
         run = session.scalars(select(Run)).one()
         assert run.config == {"evolve": {"seed": 1}} and run.reference == ["a" * 64]
         assert run.summary == {}
+    database.close()
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
