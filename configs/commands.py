@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
+from configs.alerts import alert
 from configs.errors import InputError, ServiceError
 from configs.loader import load_config
 from configs.schema import LabConfig
@@ -89,8 +90,11 @@ class LabGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:
-            log = _write_traceback(Path(ctx.meta.get("lab.log_dir", "logs")), ctx.command_path)
-            click.echo(f"unexpected error: {type(e).__name__}: {e} (traceback in {log})", err=True)
+            command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            log = _write_traceback(Path(ctx.meta.get("lab.log_dir", "logs")), command)
+            message = f"unexpected error: {type(e).__name__}: {e} (traceback in {log})"
+            click.echo(message, err=True)
+            alert("crash", f"{command} crashed", message)
             ctx.exit(1)
 
 

@@ -332,17 +332,32 @@ def nightly(
     validation window. Commits after every generation; a killed run resumes."""
     import sys
 
-    from evolve.night_report import night_summary, progress_printer
+    from configs.alerts import alert
+    from evolve.night_report import awaiting_review, disk_low, night_summary, progress_printer
     from evolve.nightly import NightOptions, run_nightly
     from promotion.gating import gate_pending
 
     options = NightOptions(discovery, budget, generations, seed)
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
+    low = disk_low(lab.db_url, lab.config.store.min_free_mb)
+    if low:
+        alert("disk_low", "disk space is low", low)
     with progress_printer(sys.stderr, generations, total) as progress:
         summary = run_nightly(
             lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
         )
-    click.echo(night_summary(summary, lab.config))
+    text = night_summary(summary, lab.config)
+    click.echo(text)
+    alert("night_finished", f"night {summary.run_id} finished", text)
+    if summary.data_warning:
+        alert("stale_data", "the night did not run on fresh data", summary.data_warning)
+    waiting = awaiting_review(lab.db_url)
+    if waiting:
+        alert(
+            "review_waiting",
+            f"{len(waiting)} candidate(s) await review",
+            "\n".join(waiting) + "\nrun `promote review`",
+        )
 
 
 @main.command("status")

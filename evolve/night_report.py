@@ -4,18 +4,23 @@ otherwise, as under systemd), and the summary at the end."""
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 import click
+from sqlalchemy import select
 
 from configs import LabConfig
 from evolve.engine import GenerationReport
 from evolve.nightly import NightSummary, Progress
 from evolve.reports import costs_line
+from store import open_database, sqlite_path
+from store.models import Candidate, Genome
 
-__all__ = ["night_summary", "progress_printer"]
+__all__ = ["awaiting_review", "disk_low", "night_summary", "progress_printer"]
 
 log = logging.getLogger("evolve.nightly")
 
@@ -93,3 +98,32 @@ def _candidate_line(c: dict[str, object]) -> str:
         f"  {str(c['id'])[:12]} fitness {c['fitness']:.3f} sharpe {c['sharpe']:.2f} "
         f"trades {c['n_trades']}  {c['text']}"
     )
+
+
+def awaiting_review(db_url: str) -> list[str]:
+    """A line for each candidate that passed the gate and awaits `promote review`."""
+    database = open_database(db_url)
+    try:
+        with database.transaction() as session:
+            waiting = session.execute(
+                select(Candidate.id, Genome.text)
+                .join(Genome, Genome.id == Candidate.genome_id)
+                .where(Candidate.status == "gate_passed")
+                .order_by(Candidate.id)
+            ).all()
+            return [f"candidate {number}: {text}" for number, text in waiting]
+    finally:
+        database.close()
+
+
+def disk_low(db_url: str, min_free_mb: int) -> str | None:
+    """What is wrong when the disk of research.db (SQLite; the working folder otherwise) has
+    less than `min_free_mb` free, else None."""
+    path = sqlite_path(db_url)
+    folder = (path.parent if path is not None else Path()).resolve()
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free / 2**20
+    if free >= min_free_mb:
+        return None
+    return f"{free:.0f} MB free on the disk of {folder} (store.min_free_mb = {min_free_mb})"

@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+from configs.alerts import alert
+
 __all__ = ["HaltSwitch"]
 
 
@@ -38,6 +40,7 @@ class HaltSwitch:
         partial = self.path.with_name(self.path.name + ".partial")
         partial.write_text(json.dumps(record) + "\n")
         os.replace(partial, self.path)
+        alert("halted", "live trading halted", f"{reason} (by {by}; {self.path})")
 
     def resume(self) -> str | None:
         """Remove the halt; what it said (None if trading was not halted)."""

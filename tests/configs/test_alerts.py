@@ -1,0 +1,156 @@
+"""Alerts through apprise to a real loopback HTTP receiver (apprise's `json://` service): what
+the commands send, and that a receiver that is down never stops one."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from configs.alerts import ALERT_URLS, alert
+from configs.commands import LabGroup
+from tests.evolve.nights import SMALL
+from tests.evolve.test_cli import run as evolve
+
+LIVE = str(Path(sys.executable).with_name("live"))
+
+
+class Receiver:
+    """A loopback HTTP endpoint that keeps every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/alerts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def titles(self, count: int) -> list[str]:
+        """The titles received, once there are at least `count` (or the deadline passed)."""
+        deadline = time.monotonic() + 30
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return [r["title"] for r in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"json://127.0.0.1:{s.getsockname()[1]}/alerts"
+
+
+def test_an_alert_reaches_every_address_and_none_is_sent_without_one(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ALERT_URLS, raising=False)
+    assert alert("halted", "nothing", "no address") is False
+    monkeypatch.setenv(ALERT_URLS, f"{receiver.url} {receiver.url}")
+    assert alert("halted", "trading halted", "earnings season") is True
+    assert receiver.titles(2) == ["gplab: trading halted"] * 2
+    assert receiver.received[0]["message"] == "earnings season"
+    assert receiver.received[0]["type"] == "warning"
+    with pytest.raises(ValueError, match="unknown alert event"):
+        alert("coffee", "x", "y")
+
+
+def test_an_address_that_is_down_or_unknown_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALERT_URLS, _closed_port())
+    assert alert("crash", "x", "y") is False
+    monkeypatch.setenv(ALERT_URLS, "nosuchservice://somewhere")
+    assert alert("crash", "x", "y") is False
+
+
+def test_a_crash_is_alerted_with_its_command(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(ALERT_URLS, receiver.url)
+
+    @click.group(cls=LabGroup)
+    def main() -> None:
+        pass
+
+    @main.command()
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["explode"], prog_name="evolve")
+    assert result.exit_code == 1
+    assert receiver.titles(1) == ["gplab: evolve explode crashed"]
+    assert "RuntimeError: boom" in receiver.received[0]["message"]
+
+
+def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    for url, name in ((receiver.url, "up"), (_closed_port(), "down")):
+        folder = tmp_path / name
+        folder.mkdir()
+        result = subprocess.run(
+            [LIVE, "halt", "--reason", "earnings season"],
+            cwd=folder,
+            env={**_environment(), ALERT_URLS: url},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (folder / "HALT").exists()
+        assert url not in result.stdout + result.stderr  # the address holds tokens
+    assert receiver.titles(1) == ["gplab: live trading halted"]
+    assert "earnings season" in receiver.received[0]["message"]
+
+
+def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: Path) -> None:
+    (tmp_path / "lab.toml").write_text(SMALL + "\n[store]\nmin_free_mb = 1000000000\n")
+    result = evolve(
+        "nightly",
+        "--discovery",
+        "--generations",
+        "1",
+        "--config",
+        "lab.toml",
+        cwd=tmp_path,
+        env={ALERT_URLS: receiver.url},
+    )
+    assert result.returncode == 0, result.stderr
+    titles = receiver.titles(2)
+    assert titles[:2] == ["gplab: disk space is low", "gplab: night 1 finished"]
+    assert "store.min_free_mb" in receiver.received[0]["message"]
+    assert "new candidates" in receiver.received[1]["message"]
+
+
+def _environment() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
