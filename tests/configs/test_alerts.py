@@ -4,6 +4,7 @@ the commands send, and that a receiver that is down never stops one."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -151,6 +152,20 @@ def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: P
 
 
 def _environment() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+
+
+def test_a_strict_reconciliation_that_stops_trading_alerts(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from live.errors import ReconciliationFailed
+    from live.reconcile import Difference, Reconciliation, stop_if_strict
+
+    monkeypatch.setenv(ALERT_URLS, receiver.url)
+    differences = (Difference("position", "SPY", 10.0, 12.0),)
+    stop_if_strict(Reconciliation(False, "warn", differences, ()))  # goes on, tells nobody
+    with pytest.raises(ReconciliationFailed):
+        stop_if_strict(Reconciliation(False, "strict", differences, ()))
+    assert receiver.titles(1) == ["gplab: reconciliation stopped trading"]
+    assert receiver.received[0]["message"] == "position SPY: lab 10, broker 12"
+    assert receiver.received[0]["type"] == "failure"
