@@ -3,9 +3,9 @@
 Errors, by scope:
 - file (always reject): no symbol on a row, dates going backwards within a symbol (unsorted).
 - symbol (`data.policy`: reject the file, or drop the symbol and report it): unparseable date,
-  non-finite or non-positive price, negative or non-finite volume, high < low, open or close
-  outside [low, high], duplicate (date, symbol), a one-day spike that reverses the next day
-  (bad tick), fewer than `data.min_bars` bars.
+  a date on a weekend or after today (New York), non-finite or non-positive price, negative or
+  non-finite volume, high < low, open or close outside [low, high], duplicate (date, symbol), a
+  one-day spike that reverses the next day (bad tick), fewer than `data.min_bars` bars.
 
 Warnings (reported, never rejected), with the deliberate handling of each:
 - suspect range: a high/low far outside the bar's body (e.g. XLF 2011-06-16) is clipped to the
@@ -27,7 +27,9 @@ from configs import DataConfig
 from fitness.bars import PRICE_COLUMNS
 from fitness.problems import DataError, DataProblem, DataReport, Severity
 
-__all__ = ["check_bars"]
+__all__ = ["EXCHANGE_TIMEZONE", "check_bars"]
+
+EXCHANGE_TIMEZONE = "America/New_York"
 
 
 def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.DataFrame:
@@ -106,6 +108,18 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
             bad = bad | mask
 
     flag(frame["date"].isna(), "unparseable date", lambda r: "expected YYYY-MM-DD")
+    dates = frame["date"]
+    flag(
+        dates.dt.day_of_week >= 5,
+        "weekend date",
+        lambda r: f"{r['date']:%Y-%m-%d} is a {r['date']:%A}: exchanges do not trade then",
+    )
+    today = pd.Timestamp.now(tz=EXCHANGE_TIMEZONE).normalize().tz_localize(None)
+    flag(
+        dates > today,
+        "future date",
+        lambda r: f"{r['date']:%Y-%m-%d} is after today ({today:%Y-%m-%d} in New York)",
+    )
     for column in PRICE_COLUMNS:
         value = frame[column]
         flag(

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.alpaca_emulator import EmulatorState, alpaca_emulator
@@ -62,9 +63,8 @@ def test_data_info_on_the_bundled_data(tmp_path: Path) -> None:
 
 def test_validate_accepts_a_usable_file_and_lists_its_warnings(tmp_path: Path) -> None:
     path = tmp_path / "ok.csv"
-    rows = [
-        f"2020-01-{d:02d},A,10,11,9,{10 + d / 100},{0 if d == 3 else 100}" for d in range(1, 31)
-    ]
+    days = enumerate(pd.bdate_range("2020-01-01", periods=30), start=1)
+    rows = [f"{day:%Y-%m-%d},A,10,11,9,{10 + d / 100},{0 if d == 3 else 100}" for d, day in days]
     path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
     result = run(
         "data", "validate", str(path), cwd=tmp_path, env={"LAB_CONFIG": str(config(tmp_path))}

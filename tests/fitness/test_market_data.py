@@ -119,7 +119,8 @@ HEADER = "date,symbol,open,high,low,close,volume\n"
 
 def bars_csv(tmp_path: Path, rows: list[str], name: str = "bars.csv", n_good: int = 5) -> Path:
     """A CSV with `n_good` clean bars of GOOD followed by `rows`."""
-    good = [f"2020-01-{d:02d},GOOD,10,11,9,10,100" for d in range(1, n_good + 1)]
+    days = pd.bdate_range("2020-01-01", periods=n_good)
+    good = [f"{d:%Y-%m-%d},GOOD,10,11,9,10,100" for d in days]
     path = tmp_path / name
     path.write_text(HEADER + "\n".join(good + rows) + "\n")
     return path
@@ -188,6 +189,27 @@ BAD_ROWS = [
         8,
         "BAD 2020-01-01",
         "already on line 7",
+    ),
+    (
+        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,-5,1"],
+        "non-positive price",
+        8,
+        "BAD 2020-01-02",
+        "close is -5",
+    ),
+    (
+        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-04,BAD,10,11,9,10,1"],
+        "weekend date",
+        8,
+        "BAD 2020-01-04",
+        "2020-01-04 is a Saturday",
+    ),
+    (
+        ["2020-01-01,BAD,10,11,9,10,1", "2031-01-02,BAD,10,11,9,10,1"],
+        "future date",
+        8,
+        "BAD 2031-01-02",
+        "is after today",
     ),
     (
         ["2020-01-01,BAD,10,11,9,10,1", "2020/01/02,BAD,10,11,9,10,1"],
@@ -304,7 +326,7 @@ def test_parquet_files_load_like_csv(tmp_path: Path) -> None:
 
 def test_long_gaps_stay_missing_and_short_ones_are_filled(tmp_path: Path) -> None:
     # B trades on days 1 and 5 only: a 3-session gap (days 2-4).
-    path = bars_csv(tmp_path, ["2020-01-01,B,5,6,4,5,10", "2020-01-05,B,5,6,4,5,10"])
+    path = bars_csv(tmp_path, ["2020-01-01,B,5,6,4,5,10", "2020-01-07,B,5,6,4,5,10"])
     filled, report = load(path, fill_gaps_up_to=3)
     b = filled.symbols.index("B")
     assert filled.close[:, b].tolist() == [5.0] * 5
@@ -328,9 +350,9 @@ def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
     # Rows interleave A and B (sorted by date, then symbol). B's first bar is bad; A is clean.
     path = tmp_path / "by_date.csv"
     rows = []
-    for d in range(1, 6):
-        rows.append(f"2020-01-{d:02d},A,10,11,9,{10 + d / 10},100")
-        rows.append(f"2020-01-{d:02d},B,10,{8 if d == 1 else 11},9,10,100")
+    for d, day in enumerate(pd.bdate_range("2020-01-01", periods=5), start=1):
+        rows.append(f"{day:%Y-%m-%d},A,10,11,9,{10 + d / 10},100")
+        rows.append(f"{day:%Y-%m-%d},B,10,{8 if d == 1 else 11},9,10,100")
     path.write_text(HEADER + "\n".join(rows) + "\n")
     panel, report = load(path, policy="drop_symbol", min_bars=5)
     assert panel.symbols == ("A",)
