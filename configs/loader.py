@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import math
 import tomllib
 import typing
 from pathlib import Path
@@ -43,6 +44,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"config file {path} does not exist") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigurationError(f"config file {path} is not valid TOML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigurationError(
+            f"config file {path} is not UTF-8 text (byte {e.start}: {e.reason})"
+        ) from e
     except OSError as e:
         raise ConfigurationError(f"config file {path} cannot be read: {e.strerror}") from e
 
@@ -114,6 +119,8 @@ def _convert(raw: Any, kind: Any, name: str) -> Any:
         raise ConfigurationError(f"{name}: expected a whole number, got {raw!r}")
     if kind is float:
         if isinstance(raw, int | float) and not isinstance(raw, bool):
+            if not math.isfinite(raw):
+                raise ConfigurationError(f"{name}: expected a finite number, got {raw!r}")
             return float(raw)
         raise ConfigurationError(f"{name}: expected a number, got {raw!r}")
     if kind is str:

@@ -151,7 +151,11 @@ class BacktestConfig:
             "backtest.settlement_days",
             f"must be 0, 1 or 2, got {self.settlement_days}",
         )
-        _require(self.max_positions >= 1, "backtest.max_positions", "must be at least 1")
+        _require(
+            1 <= self.max_positions <= 10_000,
+            "backtest.max_positions",
+            f"must be from 1 to 10000, got {self.max_positions}",
+        )
         for key in ("slippage_bps", "fee_per_order", "fee_per_share"):
             value = getattr(self, key)
             _require(value >= 0, f"backtest.{key}", f"must not be negative, got {value}")

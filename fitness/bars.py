@@ -7,7 +7,9 @@ checked here beyond the columns (see `fitness.validation`).
 
 from __future__ import annotations
 
+import lzma
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +37,15 @@ def read_bars_file(path: Path, report: DataReport) -> pd.DataFrame:
         else:
             frame = _read_csv(path)
             first_line = 2
-    except (OSError, ValueError, ImportError, pd.errors.ParserWarning) as e:
+    except (
+        OSError,
+        EOFError,  # a truncated gzip, bz2 or xz file
+        zlib.error,
+        lzma.LZMAError,
+        ValueError,
+        ImportError,
+        pd.errors.ParserWarning,
+    ) as e:
         raise DataError(f"{path}: cannot be read as bars: {e}") from e
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]

@@ -64,6 +64,12 @@ def test_user_file_is_merged_over_defaults(tmp_path: Path) -> None:
         ("[windows]\ntrain = ['2006-13-01', 2007-01-01]\n", "windows.train[0]: expected a date"),
         ("backtest = 3\n", "backtest: expected a table [backtest], got 3"),
         ("[backtest\n", "is not valid TOML"),
+        ("[backtest]\ninitial_cash = inf\n", "backtest.initial_cash: expected a finite number"),
+        ("[gate]\nmin_dsr = nan\n", "gate.min_dsr: expected a finite number"),
+        (
+            "[backtest]\nmax_positions = 100000000000\n",
+            "backtest.max_positions: must be from 1 to 10000, got 100000000000",
+        ),
     ],
 )
 def test_bad_keys_and_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -92,6 +98,13 @@ def test_bad_keys_and_values_name_the_key(tmp_path: Path, text: str, message: st
 def test_cross_field_checks_run_at_load_time(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_a_config_file_that_is_not_utf8_is_a_configuration_error(tmp_path: Path) -> None:
+    path = tmp_path / "lab.toml"
+    path.write_bytes(b'[log]\nlevel = "\xff\xfe"\n')
+    with pytest.raises(ConfigurationError, match=r"is not UTF-8 text \(byte 15"):
+        load_config(path)
 
 
 def test_missing_config_file_is_a_configuration_error(tmp_path: Path) -> None:

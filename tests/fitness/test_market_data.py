@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
+import gzip
+import lzma
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -293,6 +297,21 @@ def test_unreadable_files_say_why(tmp_path: Path, text: str, message: str) -> No
     path.write_text(text)
     with pytest.raises(DataError, match=message):
         load(path)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compress"),
+    [(".csv.gz", gzip.compress), (".csv.xz", lzma.compress), (".csv.bz2", bz2.compress)],
+)
+def test_a_truncated_compressed_file_is_a_data_error(
+    tmp_path: Path, suffix: str, compress: Callable[[bytes], bytes]
+) -> None:
+    rows = [f"{d:%Y-%m-%d},A,10,11,9,10,100" for d in pd.bdate_range("2020-01-01", periods=500)]
+    whole = compress((HEADER + "\n".join(rows) + "\n").encode())
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match=f"cut{suffix}: cannot be read as bars"):
+        load(cut)
 
 
 def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
