@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
@@ -69,7 +69,13 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
     path = sqlite_path(url)
     if path is not None and path.parent != Path():
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed)
+    try:
+        engine = create_engine(parsed)
+    except (ImportError, NoSuchModuleError) as e:
+        raise ConfigurationError(
+            f"--db: no driver for {parsed.drivername!r} ({e}); SQLite needs none, PostgreSQL "
+            "needs `pip install 'gplab[postgres]'` and a postgresql+psycopg:// URL"
+        ) from e
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     database = Database(url, engine, sessionmaker(engine, expire_on_commit=False))

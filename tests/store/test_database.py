@@ -106,6 +106,9 @@ def test_the_migrations_compile_for_postgresql() -> None:
 def test_a_url_that_is_not_a_database_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="not a database URL"):
         open_database("research.db")
+    for url in ("mysql://lab@localhost/research", "nosuch://lab@localhost/research"):
+        with pytest.raises(ConfigurationError, match="--db: no driver for"):
+            open_database(url)
 
 
 def test_packed_returns_round_trip_at_half_precision() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from configs import InputError
 from store import LockBusy, RunLock
 
 HOLD = """
@@ -60,3 +61,10 @@ def test_a_lock_left_by_a_killed_process_is_stale_and_taken_over(tmp_path: Path)
     # A clean release leaves nothing stale behind.
     with RunLock(path, "test job") as again:
         assert again.stale is None
+
+
+def test_a_lock_file_that_cannot_be_made_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match=r"cannot use the lock file .*a-file/x.lock of evolve"):
+        RunLock(blocker / "x.lock", "evolve nightly").acquire()
