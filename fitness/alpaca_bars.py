@@ -158,7 +158,7 @@ def _fetcher(config: AlpacaConfig, credentials: Credentials, now: dt.datetime) -
         try:
             barset = client.get_stock_bars(request)
         except APIError as e:
-            raise _api_error(e) from e
+            raise _api_error(e, credentials.scrub) from e
         except RequestException as e:
             raise ServiceError(
                 f"Alpaca data request failed ({type(e).__name__}; timeout "
@@ -184,9 +184,10 @@ def _fetcher(config: AlpacaConfig, credentials: Credentials, now: dt.datetime) -
     return fetch
 
 
-def _api_error(error: Any) -> Exception:
+def _api_error(error: Any, scrub: Callable[[str], str]) -> Exception:
+    # `scrub` first: an error page may echo the request, keys included.
     status = error.status_code
-    text = str(error)[:300]
+    text = scrub(str(error))[:300]
     if status in (401, 403, 422):
         return ConfigurationError(
             f"Alpaca refused the bars request (HTTP {status}): {text}; check the keys, "

@@ -186,6 +186,17 @@ def test_a_server_error_leaves_the_cache_intact(
     assert cache.read_bytes() == before
 
 
+def test_an_error_page_that_echoes_the_keys_never_shows_them(
+    emulator: tuple[str, EmulatorState], tmp_path: Path
+) -> None:
+    url, state = emulator
+    state.errors.append((500, f"bad gateway; request APCA-API-KEY-ID: {KEY} {SECRET}"))
+    with pytest.raises(ServiceError, match=r"HTTP 500\): bad gateway; request") as info:
+        fetch(url, tmp_path, now=dt.datetime(2017, 4, 14, 1, tzinfo=UTC))
+    assert SECRET not in str(info.value) and KEY not in str(info.value)
+    assert "APCA-API-KEY-ID: *** ***" in str(info.value)
+
+
 def test_a_silent_server_times_out(emulator: tuple[str, EmulatorState], tmp_path: Path) -> None:
     url, state = emulator
     state.hanging = True
