@@ -7,15 +7,21 @@ checked here beyond the columns (see `fitness.validation`).
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import lzma
 import warnings
 import zlib
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from fitness.problems import DataError, DataReport
+
+# The longest line a bars CSV may have (characters, the line end included).
+MAX_LINE = 1000
 
 __all__ = ["PRICE_COLUMNS", "REQUIRED_COLUMNS", "adjust_by_adj_close", "read_bars_file"]
 
@@ -96,6 +102,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # Numbers are inferred: a column with a stray word stays text and becomes NaN in
     # read_bars_file, so that the checks can name the offending line. A row with more fields
     # than the header is an error (pandas would otherwise shift it or drop the extra values).
+    _check_line_lengths(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         return pd.read_csv(
@@ -104,6 +111,35 @@ def _read_csv(path: Path) -> pd.DataFrame:
             skip_blank_lines=False,
             index_col=False,
         )
+
+
+def _check_line_lengths(path: Path) -> None:
+    # A bar is a short line. One huge cell (a 2 GB field) made pandas take 17 GB of memory
+    # before the checks could refuse it, and the message quoted the cell: look first, reading
+    # at most MAX_LINE characters of any line.
+    with _open_text(path) as handle:
+        number = 0
+        while True:
+            line = handle.readline(MAX_LINE + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE:
+                raise DataError(
+                    f"{path}:{number}: a line longer than {MAX_LINE} characters; a bar is "
+                    "date,symbol,open,high,low,close,volume[,adj_close]"
+                )
+
+
+def _open_text(path: Path) -> TextIO:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    if suffix == ".bz2":
+        return bz2.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    if suffix == ".xz":
+        return lzma.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return path.open("r", encoding="utf-8", errors="replace", newline="")
 
 
 def _parse_dates(column: pd.Series) -> pd.Series:

@@ -380,3 +380,12 @@ def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
         ("B", 3, "high below low"),
         ("B", None, "too few bars"),
     ]
+
+
+def test_a_huge_cell_is_refused_before_parsing_with_a_short_message(tmp_path: Path) -> None:
+    path = bars_csv(tmp_path, [f"2020-01-08,BAD,10,11,9,10,{'9' * 5_000_000}"])
+    with pytest.raises(DataError) as info:
+        load(path)
+    message = str(info.value)
+    assert f"{path}:7: a line longer than 1000 characters" in message
+    assert len(message) < 300
