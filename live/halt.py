@@ -25,6 +25,8 @@ class HaltSwitch:
         try:
             text = self.path.read_text()
         except FileNotFoundError:
+            if self.path.is_symlink():  # fail closed: someone meant to halt
+                return f"halt file {self.path} is a link to nothing ({os.readlink(self.path)})"
             return None
         except OSError as e:
             return f"halt file {self.path} exists but cannot be read ({e.strerror})"

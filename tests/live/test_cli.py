@@ -81,6 +81,16 @@ def test_halt_and_resume(lab: Path) -> None:
     assert "not halted" in live("resume", cwd=lab).stdout
 
 
+def test_a_halt_file_that_is_a_dangling_link_halts_too(lab: Path) -> None:
+    (lab / "HALT").symlink_to(lab / "gone")  # fail closed: someone meant to halt
+    run = live("run", "--days", "5", cwd=lab)
+    assert run.returncode == 0, run.stderr
+    assert "orders 0 " in run.stdout
+    assert "is a link to nothing" in live("status", cwd=lab).stdout
+    assert live("resume", cwd=lab).returncode == 0
+    assert not (lab / "HALT").is_symlink()
+
+
 def test_sigterm_finishes_the_session_and_resume_completes_the_replay(lab: Path) -> None:
     process = subprocess.Popen(
         [LIVE, "run", "--days", "250"],
