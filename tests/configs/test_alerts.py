@@ -133,7 +133,8 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
 
 
 def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: Path) -> None:
-    (tmp_path / "lab.toml").write_text(SMALL + "\n[store]\nmin_free_mb = 1000000000\n")
+    low = SMALL.replace('backup_dir = "backups"', 'backup_dir = "backups"\nmin_free_mb = 10000000')
+    (tmp_path / "lab.toml").write_text(low)
     result = evolve(
         "nightly",
         "--discovery",

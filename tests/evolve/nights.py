@@ -14,6 +14,9 @@ from store import open_database
 from store.models import Generation, PopulationMember
 
 SMALL = """
+[store]
+backup_dir = "backups"
+
 [evolve]
 population = 16
 elite = 2
@@ -25,6 +28,8 @@ refine_candidates = 1
 refine_trials = 4
 workers = 1
 subtree_cache_mb = 16
+# In the lab's folder, not the working directory (the checkout).
+lock_file = "evolve-nightly.lock"
 """
 
 
