@@ -23,6 +23,19 @@ def _folder(tmp_path: Path, name: str, extra: str = "") -> Path:
     return folder
 
 
+def _start_night(folder: Path, generations: int) -> subprocess.Popen[bytes]:
+    # `evolve nightly --discovery` in `folder` (its lab.toml), in the background.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    command = [EVOLVE, "nightly", "--discovery", "--generations", str(generations)]
+    return subprocess.Popen(
+        [*command, "--config", "lab.toml"],
+        cwd=folder,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def _generations(db: Path) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as connection:
@@ -78,14 +91,7 @@ def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path
     )
     assert whole.returncode == 0, whole.stderr
     killed = _folder(tmp_path, "killed")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    process = subprocess.Popen(
-        [EVOLVE, "nightly", "--discovery", "--generations", "8", "--config", "lab.toml"],
-        cwd=killed,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _start_night(killed, 8)
     deadline = time.monotonic() + 120
     while _generations(killed / "research.db") < 3 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -167,14 +173,7 @@ def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Pat
     folder = tmp_path / "lab"
     folder.mkdir()
     (folder / "lab.toml").write_text(SMALL.replace("workers = 1", "workers = 2"))
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    process = subprocess.Popen(
-        [EVOLVE, "nightly", "--discovery", "--generations", "500", "--config", "lab.toml"],
-        cwd=folder,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _start_night(folder, 500)
     deadline = time.monotonic() + 120
     while (
         _generations(folder / "research.db") < 2 or len(_children(process.pid)) < 2
