@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from sqlalchemy import select
 
 from configs import LabConfig
 from evolve.engine import GenerationReport
 from evolve.nightly import NightSummary, Progress
 from evolve.reports import costs_line
+from promotion.lifecycle import genome_texts, in_status
 from store import open_database, sqlite_path
-from store.models import Candidate, Genome
 
 __all__ = ["awaiting_review", "disk_low", "night_summary", "progress_printer"]
 
@@ -105,13 +104,9 @@ def awaiting_review(db_url: str) -> list[str]:
     database = open_database(db_url)
     try:
         with database.transaction() as session:
-            waiting = session.execute(
-                select(Candidate.id, Genome.text)
-                .join(Genome, Genome.id == Candidate.genome_id)
-                .where(Candidate.status == "gate_passed")
-                .order_by(Candidate.id)
-            ).all()
-            return [f"candidate {number}: {text}" for number, text in waiting]
+            waiting = in_status(session, "gate_passed")
+            texts = genome_texts(session, [c.genome_id for c in waiting])
+            return [f"candidate {c.id}: {texts[c.genome_id]}" for c in waiting]
     finally:
         database.close()
 

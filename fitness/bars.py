@@ -12,6 +12,7 @@ import gzip
 import lzma
 import warnings
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -118,12 +119,8 @@ def _check_line_lengths(path: Path) -> None:
     # before the checks could refuse it, and the message quoted the cell: look first, reading
     # at most MAX_LINE characters of any line.
     with _open_text(path) as handle:
-        number = 0
-        while True:
-            line = handle.readline(MAX_LINE + 1)
-            if not line:
-                return
-            number += 1
+        lines = iter(partial(handle.readline, MAX_LINE + 1), "")
+        for number, line in enumerate(lines, start=1):
             if len(line) > MAX_LINE:
                 raise DataError(
                     f"{path}:{number}: a line longer than {MAX_LINE} characters; a bar is "

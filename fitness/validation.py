@@ -27,9 +27,9 @@ from configs import DataConfig
 from fitness.bars import PRICE_COLUMNS
 from fitness.problems import DataError, DataProblem, DataReport, Severity
 
-__all__ = ["EXCHANGE_TIMEZONE", "check_bars"]
+__all__ = ["check_bars"]
 
-EXCHANGE_TIMEZONE = "America/New_York"
+_NEW_YORK = "America/New_York"  # exchange dates are New York dates
 
 
 def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.DataFrame:
@@ -114,7 +114,7 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
         "weekend date",
         lambda r: f"{r['date']:%Y-%m-%d} is a {r['date']:%A}: exchanges do not trade then",
     )
-    today = pd.Timestamp.now(tz=EXCHANGE_TIMEZONE).normalize().tz_localize(None)
+    today = pd.Timestamp.now(tz=_NEW_YORK).normalize().tz_localize(None)
     flag(
         dates > today,
         "future date",

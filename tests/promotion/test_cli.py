@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from store.models import Candidate, Decision, GateReport, HoldoutResult
+from evolve.night_report import awaiting_review
+from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
 from tests.evolve.nights import rows
 from tests.evolve.test_cli import run as evolve
 from tests.evolve.test_nightly_cli import _folder
@@ -112,6 +113,12 @@ def test_list_show_and_gate_on_demand(lab: Path) -> None:
     db = f"sqlite:///{lab / 'research.db'}"
     night = len(rows(db, Candidate)) - 2
     assert len(rows(db, GateReport)) == night + 3  # the night's, two pending and a re-run
+    # What the review_waiting alert lists: every candidate that passed, and its genome.
+    passed = [c for c in rows(db, Candidate) if c.status == "gate_passed"]
+    texts = {g.id: g.text for g in rows(db, Genome)}
+    assert passed and awaiting_review(db) == [
+        f"candidate {c.id}: {texts[c.genome_id]}" for c in passed
+    ]
 
 
 def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> None:
