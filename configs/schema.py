@@ -416,9 +416,11 @@ class StoreConfig:
     keep_backups: int
     busy_timeout_ms: int
     min_free_mb: int
+    prune_every: int
 
     def check(self) -> None:
         _require(self.keep_backups >= 1, "store.keep_backups", "must be at least 1")
+        _require(self.prune_every >= 0, "store.prune_every", "must not be negative")
         _require(self.min_free_mb >= 0, "store.min_free_mb", "must not be negative")
         _require(self.busy_timeout_ms >= 0, "store.busy_timeout_ms", "must not be negative")
 

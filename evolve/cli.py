@@ -351,6 +351,8 @@ def nightly(
     alert("night_finished", f"night {summary.run_id} finished", text)
     if summary.data_warning:
         alert("stale_data", "the night did not run on fresh data", summary.data_warning)
+    if summary.backup_skipped:
+        alert("disk_low", "no backup of research.db tonight", summary.backup_skipped)
     waiting = awaiting_review(lab.db_url)
     if waiting:
         alert(
@@ -358,6 +360,35 @@ def nightly(
             f"{len(waiting)} candidate(s) await review",
             "\n".join(waiting) + "\nrun `promote review`",
         )
+
+
+@main.command("prune")
+@click.option(
+    "--vacuum",
+    is_flag=True,
+    help="then rewrite research.db so the file shrinks (SQLite; needs free space of its size).",
+)
+@lab_command_options
+def prune_command(lab: CommandContext, vacuum: bool) -> None:
+    """Delete the genomes and evaluations that died, and the population of earlier generations
+    (README "Storage"); a discovery night does it by itself every store.prune_every
+    generations. Takes the nightly run's lock, so it never runs during a night."""
+    from pathlib import Path
+
+    from evolve.retention import prune, vacuum_sqlite
+    from store import RunLock, open_database, sqlite_path
+
+    with RunLock(Path(lab.config.evolve.lock_file), "evolve prune"):
+        database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+        try:
+            with database.transaction() as session:
+                click.echo(prune(session).describe())
+            path = sqlite_path(lab.db_url)
+            if vacuum and path is not None:
+                before, after = vacuum_sqlite(database.engine, path)
+                click.echo(f"research.db: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB")
+        finally:
+            database.close()
 
 
 @main.command("status")

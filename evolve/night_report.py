@@ -64,6 +64,8 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
     lines = [f"run {summary.run_id}"]
     if summary.data_warning:
         lines.append(f"warning: {summary.data_warning}")
+    if summary.backup_skipped:
+        lines.append(f"warning: {summary.backup_skipped}")
     lines += [f"window {name}: {text}" for name, text in summary.windows.items()]
     lines.append(costs_line(config.backtest))
     best = "-" if summary.best_fitness is None else f"{summary.best_fitness:.3f}"

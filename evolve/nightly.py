@@ -1,15 +1,17 @@
 """`evolve nightly`: the job the timer starts every night.
 
     take the lock (one run at a time; a lock left by a dead process is taken over)
-    back up research.db (SQLite; the newest keep_backups copies stay)
     tonight's data (evolve.night_data) -> panel, windows; recorded with their ids
+    back up research.db (SQLite, compressed; the newest keep_backups copies stay; a night
+    refused for its data makes none)
     runs still marked "running" died: mark them "interrupted"
     re-score the living genomes (hall of fame, candidates, live book) on train and validation
     with --discovery:
         continue the lineage (evolve.lineage) generation after generation until --generations
-        or the --budget would be exceeded; commit after each one
+        or the --budget would be exceeded; commit after each one, and prune what died
+        (evolve.retention) every store.prune_every generations
         the best new genomes, distinct by id and behaviour, become candidates
-    refine the constants of the best candidates (Optuna, train window)
+    refine the constants of the best candidates (Optuna, train window); prune
     mark the run finished; then the `after` step, if given (`evolve nightly` passes the
     promotion gate, which judges the candidates not gated yet on the validation window)
     summary
@@ -43,11 +45,13 @@ from evolve.lineage import children_of, load_lineage, save_generation
 from evolve.memory import MemoryPeak
 from evolve.night_data import night_panel
 from evolve.refine import refine
+from evolve.retention import prune
 from evolve.variation import Child
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
+from fitness.problems import DataReport
 from fitness.windows import Window, build_windows
-from store import Database, RunLock, backup_sqlite, open_database, sqlite_path
+from store import BackupSkipped, Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.data_records import code_version, record_data
 from store.models import (
     LIVE_STATUSES,
@@ -87,6 +91,8 @@ class NightSummary:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     refined: list[dict[str, Any]] = field(default_factory=list)
     rescored: int = 0
+    pruned_evaluations: int = 0
+    backup_skipped: str | None = None  # why no backup was made, when none was
     seconds: float = 0.0
     evolve_seconds: float = 0.0  # the generation loop alone (breeding, scoring, commits)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
@@ -122,20 +128,18 @@ def run_nightly(
     with RunLock(Path(config.evolve.lock_file), "evolve nightly") as lock:
         if lock.stale:
             log.warning("a previous run (pid %s) died holding the lock", lock.stale.get("pid"))
-        path = sqlite_path(db_url)
-        if path is not None:
-            copy = backup_sqlite(
-                path, Path(config.store.backup_dir), config.store.keep_backups, now
-            )
-            if copy is not None:
-                log.info("research.db backed up to %s", copy)
+        # The data first: a night refused for its data makes no backup (seven refused nights
+        # would otherwise push every good copy out of the rotation).
+        data = night_panel(config, now)
+        skipped = _backup(config, db_url, now)
         database = open_database(db_url, config.store.busy_timeout_ms)
         own_executor = executor is None
         executor = executor or open_executor(config.evolve.executor, config.evolve.workers)
         try:
             with MemoryPeak() as peak:
                 night = _Night(config, database, options, executor, started, progress, peak)
-                summary = night.run(now)
+                summary = night.run(*data)
+                summary.backup_skipped = skipped
                 if after is not None:
                     with database.transaction() as session:
                         summary.gate = after(
@@ -146,6 +150,25 @@ def run_nightly(
             if own_executor:
                 executor.close()
             database.close()
+
+
+def _backup(config: LabConfig, db_url: str, now: dt.datetime) -> str | None:
+    """Back up a SQLite research.db; the reason when no copy could be made (the night goes
+    on: its own writes are transactions, and pruning keeps them small)."""
+    path = sqlite_path(db_url)
+    if path is None:
+        return None
+    store = config.store
+    try:
+        copy = backup_sqlite(
+            path, Path(store.backup_dir), store.keep_backups, now, store.min_free_mb
+        )
+    except BackupSkipped as e:
+        log.warning("%s", e)
+        return str(e)
+    if copy is not None:
+        log.info("research.db backed up to %s", copy)
+    return None
 
 
 class _Night:
@@ -169,8 +192,7 @@ class _Night:
         self.seed = options.seed if options.seed is not None else config.evolve.seed
         self.summary = NightSummary()
 
-    def run(self, now: dt.datetime) -> NightSummary:
-        panel, report, warning = night_panel(self.config, now)
+    def run(self, panel: Panel, report: DataReport, warning: str | None) -> NightSummary:
         self.summary.data_warning = warning
         windows = build_windows(panel, self.config.windows, self.config.backtest)
         self.panel, self.source, self.windows = panel, report.source, windows
@@ -253,12 +275,19 @@ class _Night:
             self._evolve(run_id, train)
         self._refine(run_id, train)
         with self.db.transaction() as session:
+            if self.config.store.prune_every:
+                self._prune(session)
             counts = train.counts
             self.summary.evaluations = counts.fresh + validation.counts.fresh
             self.summary.cache_hits = counts.hits + validation.counts.hits
             self.summary.failures = counts.failures + validation.counts.failures
             trials = session.get(TrialCount, train.window.id)
             self.summary.trials = trials.trials if trials else 0
+
+    def _prune(self, session: Session) -> None:
+        pruned = prune(session)
+        self.summary.pruned_evaluations += pruned.evaluations
+        log.debug("%s", pruned.describe())
 
     def _evolve(self, run_id: int, train: EvaluationCache) -> None:
         cfg = self.config.evolve
@@ -310,6 +339,9 @@ class _Night:
                     engine.monitor,
                     counts,
                 )
+                every = self.config.store.prune_every
+                if every and (self.summary.generations + 1) % every == 0:
+                    self._prune(session)
             last_seconds = report.seconds
             train.forget(
                 {i.child.id for i in report.population}
@@ -492,6 +524,7 @@ def _finish(
                 "stagnation_events": len(events),
                 "candidates": [c["id"] for c in summary.candidates],
                 "refined": [c["id"] for c in summary.refined],
+                "pruned_evaluations": summary.pruned_evaluations,
                 "seconds": summary.seconds,
                 "evolve_seconds": summary.evolve_seconds,
                 "peak_memory_mb": summary.peak_memory_mb,

@@ -6,11 +6,12 @@ session and never commit.
 """
 
 from store.arrays import pack, unpack
-from store.backup import backup_sqlite
+from store.backup import BackupSkipped, backup_sqlite
 from store.database import Database, open_database, sqlite_path
 from store.lock import LockBusy, RunLock
 
 __all__ = [
+    "BackupSkipped",
     "Database",
     "LockBusy",
     "RunLock",

@@ -92,11 +92,29 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
 
 
 def upgrade_to(database: Database, revision: str) -> None:
-    """Apply the migrations up to `revision` ("head" for the newest)."""
+    """Apply the migrations up to `revision` ("head" for the newest).
+
+    On SQLite, a migration that changes a table's constraints rebuilds the table, which
+    foreign keys would refuse; they are off while it runs, and every reference is checked
+    before the migration commits."""
     config = alembic_config(database.url)
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = database.engine.dialect.name == "sqlite"
+    with database.engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ServiceError(f"the migration broke references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def alembic_config(url: str) -> Config:

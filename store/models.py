@@ -48,6 +48,7 @@ __all__ = [
     "LivePlan",
     "PanelRecord",
     "PopulationMember",
+    "QuarantineEntry",
     "Run",
     "SimBrokerState",
     "StagnationEvent",
@@ -152,8 +153,10 @@ class Genome(Base):
     # random | crossover | copy | mutation:<kind> | crossover+mutation | injected | restart |
     # refined | user
     origin: Mapped[str] = mapped_column(String(32))
-    first_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
-    second_parent_id: Mapped[str | None] = mapped_column(ForeignKey("genomes.id"))
+    # Plain ids, not references: retention (evolve.retention) prunes genomes that died, so a
+    # parent may be gone while its child lives on.
+    first_parent_id: Mapped[str | None] = mapped_column(ID)
+    second_parent_id: Mapped[str | None] = mapped_column(ID)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
@@ -472,3 +475,19 @@ class SimBrokerState(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), primary_key=True)
     state: Mapped[dict[str, Any]]
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
+class QuarantineEntry(Base):
+    """A stored row that cannot be read (a genome text that no longer parses, ...): named once,
+    with why and which command found it, and left out of everything after; the row itself
+    stays as it was."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("table_name", "row_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(32))
+    row_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    # The command that met it: "evolve nightly", "promote gate", "live run", ...
+    found_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)

@@ -16,6 +16,9 @@ from store.models import Generation, PopulationMember
 SMALL = """
 [store]
 backup_dir = "backups"
+# Keep every generation's population and every evaluation, for tests that read the lineage
+# back (tests/evolve/test_retention.py runs nights that prune).
+prune_every = 0
 
 [evolve]
 population = 16

@@ -44,7 +44,7 @@ def _generations(db: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("command", [["nightly"], ["status"], ["report"]])
+@pytest.mark.parametrize("command", [["nightly"], ["status"], ["report"], ["prune"]])
 def test_the_nightly_commands_have_help(command: list[str], tmp_path: Path) -> None:
     result = run(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--config" in result.stdout
@@ -75,7 +75,17 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
     again = run("nightly", "--config", "lab.toml", cwd=folder)
     assert again.returncode == 0, again.stderr
     assert "generations: 0" in again.stdout and "re-scored living genomes:" in again.stdout
-    assert len(list((folder / "backups").glob("research-*.db"))) >= 1
+    backups = sorted((folder / "backups").iterdir())
+    assert [p.suffixes for p in backups] == [[".db", ".gz"]]
+    # A night refused for its data makes no backup (it would push a good one out).
+    (folder / "bad.csv").write_text("date,symbol,open,high,low,close,volume\n2020-01-02,A,1\n")
+    (folder / "bad.toml").write_text(SMALL + '[data]\nsource = "bad.csv"\n')
+    refused = run("nightly", "--config", "bad.toml", cwd=folder)
+    assert refused.returncode == 2, refused.stderr
+    assert sorted((folder / "backups").iterdir()) == backups
+    pruned = run("prune", "--vacuum", "--config", "lab.toml", cwd=folder)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "pruned" in pruned.stdout and "research.db:" in pruned.stdout
     status = run("status", "--config", "lab.toml", cwd=folder)
     assert status.returncode == 0, status.stderr
     assert "population: generation 3" in status.stdout and "trials" in status.stdout

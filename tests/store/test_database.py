@@ -4,8 +4,11 @@ PostgreSQL-ready schema, compact arrays and backups."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import sqlite3
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from configs import ConfigurationError
-from store import backup_sqlite, open_database, pack, unpack
+from store import BackupSkipped, backup_sqlite, open_database, pack, unpack
 from store.database import alembic_config, head_revision, upgrade_to
 from store.models import APPEND_ONLY, Base, Genome, PanelRecord, Run, WindowRecord
 
@@ -122,7 +125,7 @@ def test_packed_returns_round_trip_at_half_precision() -> None:
         pack(np.array([0.01, np.nan]))
 
 
-def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
+def _panel_database(tmp_path: Path) -> Path:
     database = open_database(_url(tmp_path))
     with database.transaction() as session:
         session.add(
@@ -135,16 +138,70 @@ def test_backups_rotate_and_are_complete_databases(tmp_path: Path) -> None:
                 last_day=dt.date(2020, 1, 6),
             )
         )
+    database.close()
+    return tmp_path / "research.db"
+
+
+def test_backups_rotate_and_are_complete_compressed_databases(tmp_path: Path) -> None:
+    path = _panel_database(tmp_path)
     folder = tmp_path / "backups"
+    (folder).mkdir()
+    (folder / "research-20251231T030000.db").write_bytes(b"a copy of an earlier version")
     made = [
-        backup_sqlite(tmp_path / "research.db", folder, 3, dt.datetime(2026, 1, day, 3, 0))
-        for day in range(1, 6)
+        backup_sqlite(path, folder, 3, dt.datetime(2026, 1, day, 3, 0)) for day in range(1, 6)
     ]
     kept = sorted(p.name for p in folder.iterdir())
     assert kept == [p.name for p in made[2:] if p is not None]
-    copy = sqlite3.connect(folder / kept[-1])
+    assert all(name.endswith(".db.gz") for name in kept)
+    restored = tmp_path / "restored.db"
+    with gzip.open(folder / kept[-1]) as packed:
+        restored.write_bytes(packed.read())
+    copy = sqlite3.connect(restored)
     assert copy.execute("SELECT count(*) FROM panels").fetchone() == (1,)
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    copy.close()
     assert backup_sqlite(tmp_path / "absent.db", folder, 3, dt.datetime(2026, 2, 1)) is None
+
+
+def test_a_backup_without_room_is_skipped_and_leaves_nothing(tmp_path: Path) -> None:
+    path = _panel_database(tmp_path)
+    folder = tmp_path / "backups"
+    with pytest.raises(BackupSkipped, match=r"MB free in .*store.min_free_mb = 100000000"):
+        backup_sqlite(path, folder, 3, dt.datetime(2026, 1, 1), min_free_mb=100_000_000)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_disk_that_fills_during_the_backup_leaves_no_partial_file(tmp_path: Path) -> None:
+    # A file-size limit in a child process stands in for a full disk: its writes past the
+    # limit fail as they would on a full card (EFBIG instead of ENOSPC).
+    path = _panel_database(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE padding (x BLOB)")
+        db.executemany("INSERT INTO padding VALUES (randomblob(10000))", [()] * 200)
+    size = path.stat().st_size
+    folder = tmp_path / "backups"
+    script = (
+        "import datetime, resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from store import BackupSkipped, backup_sqlite\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({size // 2}, {size // 2}))\n"
+        "try:\n"
+        f"    backup_sqlite(Path({str(path)!r}), Path({str(folder)!r}), 3, "
+        "datetime.datetime(2026, 1, 1))\n"
+        "except BackupSkipped as e:\n"
+        "    print(e)\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 3, done.stderr
+    assert "writing to" in done.stdout and "failed" in done.stdout
+    assert list(folder.iterdir()) == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM padding").fetchone() == (200,)
 
 
 def test_runs_store_plain_json(database_url: str) -> None:

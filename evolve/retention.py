@@ -1,0 +1,112 @@
+"""Retention: what research.db keeps, so that a year of nights fits on a Pi's card.
+
+A night assesses hundreds of thousands of genomes; each evaluation row (metrics, daily return
+series, behaviour descriptor) and genome row takes about 5 KB. Almost all of them die within a
+few generations. So:
+
+- kept forever: runs, generations and their statistics, stagnation events, panels, windows,
+  trial counts (every trial's share of a window's count and Sharpe moments), candidates, and
+  every promotion and live record;
+- kept while alive: a genome and its evaluations, while it is in the newest population, the
+  novelty archive, the hall of fame, a candidate (of any status), a live book, or the
+  reference of a run that may still be resumed;
+- pruned: every other genome and evaluation, and the population of earlier generations (the
+  next night continues from the newest).
+
+A pruned genome that evolution meets again is assessed again: assessment is deterministic, so
+it gets the same metrics and the same return series, and the lineage bred is the same with or
+without pruning (a test shows it). It is counted as a trial again, so the search's size (the
+trial count reported with every verdict, which the gate does not deflate by) may over-count;
+the gate's N comes from the candidates, which are never pruned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, or_, select, union
+from sqlalchemy.orm import Session
+
+from store.models import (
+    ArchiveEntry,
+    Candidate,
+    Evaluation,
+    Generation,
+    Genome,
+    HallOfFameEntry,
+    LiveBookEntry,
+    PopulationMember,
+    Run,
+)
+
+__all__ = ["Pruned", "prune", "vacuum_sqlite"]
+
+
+@dataclass(frozen=True)
+class Pruned:
+    evaluations: int
+    genomes: int
+    population_rows: int
+
+    def describe(self) -> str:
+        return (
+            f"pruned {self.evaluations} evaluations, {self.genomes} genomes and "
+            f"{self.population_rows} population rows of earlier generations"
+        )
+
+
+def prune(session: Session) -> Pruned:
+    """Delete what no longer lives (see the module docstring); the caller commits."""
+    newest = session.scalars(
+        select(Generation.id).order_by(Generation.number.desc()).limit(1)
+    ).first()
+    population = delete(PopulationMember)
+    if newest is not None:
+        population = population.where(PopulationMember.generation_id != newest)
+    population_rows = _count(session.execute(population))
+    alive = union(
+        select(PopulationMember.genome_id),
+        select(ArchiveEntry.genome_id),
+        select(HallOfFameEntry.genome_id),
+        select(Candidate.genome_id),
+        select(LiveBookEntry.genome_id),
+    ).scalar_subquery()
+    references = _references(session)
+    evaluations = _count(
+        session.execute(
+            delete(Evaluation).where(
+                Evaluation.genome_id.not_in(alive), Evaluation.genome_id.not_in(references)
+            )
+        )
+    )
+    genomes = _count(
+        session.execute(delete(Genome).where(Genome.id.not_in(alive), Genome.id.not_in(references)))
+    )
+    return Pruned(evaluations, genomes, population_rows)
+
+
+def vacuum_sqlite(engine: Engine, path: Path) -> tuple[int, int]:
+    """Rewrite a SQLite research.db without its free pages (what pruning freed is otherwise
+    reused by later nights, not given back). Returns its size in bytes before and after."""
+    before = path.stat().st_size
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.commit()
+        connection.exec_driver_sql("VACUUM")
+        connection.commit()
+    return before, path.stat().st_size
+
+
+def _references(session: Session) -> list[str]:
+    """The correlation references of the newest run and of any run that may be resumed."""
+    newest = session.scalars(select(Run.id).order_by(Run.id.desc()).limit(1)).first()
+    runs = session.scalars(
+        select(Run).where(or_(Run.id == newest, Run.status.in_(("running", "interrupted"))))
+    ).all()
+    return sorted({str(gid) for run in runs for gid in run.reference})
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)

@@ -1,0 +1,107 @@
+"""Retention: a night that prunes what died breeds the same lineage, puts forward the same
+candidates and gets the same verdicts as one that keeps everything, while research.db keeps only
+what lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from configs import load_config
+from evolve.executor import LocalExecutor
+from evolve.nightly import NightOptions, run_nightly
+from promotion.gating import gate_pending
+from store import open_database
+from store.models import (
+    ArchiveEntry,
+    Candidate,
+    Evaluation,
+    GateReport,
+    Generation,
+    Genome,
+    HallOfFameEntry,
+    PopulationMember,
+    Run,
+)
+from tests.evolve.nights import SMALL, rows
+
+GENERATIONS = 6
+
+
+def _night(folder: Path, prune_every: int, generations: int = GENERATIONS) -> str:
+    folder.mkdir(exist_ok=True)
+    path = folder / "lab.toml"
+    path.write_text(SMALL.replace("prune_every = 0", f"prune_every = {prune_every}"))
+    config = load_config(path)
+    url = f"sqlite:///{folder / 'research.db'}"
+    options = NightOptions(discovery=True, generations=generations)
+    run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
+    return url
+
+
+def _outcome(url: str) -> dict[str, Any]:
+    generations = [
+        (g.number, g.best_fitness, g.median_fitness, g.diversity, g.unique_genomes, g.archive_size)
+        for g in sorted(rows(url, Generation), key=lambda g: g.number)
+    ]
+    newest = max(g.id for g in rows(url, Generation))
+    population = sorted(
+        (m.position, m.genome_id, m.score, m.fitness)
+        for m in rows(url, PopulationMember)
+        if m.generation_id == newest
+    )
+    candidates = {c.id: (c.genome_id, c.status, c.score) for c in rows(url, Candidate)}
+    verdicts = sorted(
+        (candidates[r.candidate_id][0], r.passed, _without_search(r.details), r.criteria)
+        for r in rows(url, GateReport)
+    )
+    return {
+        "generations": generations,
+        "population": population,
+        "hall": sorted((h.genome_id, h.score) for h in rows(url, HallOfFameEntry)),
+        "archive": sorted(a.genome_id for a in rows(url, ArchiveEntry)),
+        "candidates": sorted(candidates.values()),
+        "verdicts": verdicts,
+    }
+
+
+def _without_search(details: dict[str, Any]) -> dict[str, Any]:
+    # The search's size counts assessments, and a pruned genome met again is assessed again.
+    trials = {k: v for k, v in details["trials"].items() if k != "search"}
+    return {**details, "trials": trials}
+
+
+def test_a_pruning_night_breeds_and_gates_like_one_that_keeps_everything(tmp_path: Path) -> None:
+    kept = _night(tmp_path / "kept", prune_every=0)
+    pruned = _night(tmp_path / "pruned", prune_every=2)
+    assert _outcome(pruned) == _outcome(kept)
+    assert _outcome(kept)["verdicts"], "no candidate was gated"
+    # Nothing was lost that lives; most of what died is gone.
+    living = {m.genome_id for m in rows(pruned, PopulationMember)}
+    living |= {h.genome_id for h in rows(pruned, HallOfFameEntry)}
+    living |= {a.genome_id for a in rows(pruned, ArchiveEntry)}
+    living |= {c.genome_id for c in rows(pruned, Candidate)}
+    living |= {g for run in rows(pruned, Run) for g in run.reference}
+    assert {g.id for g in rows(pruned, Genome)} == living
+    assert {e.genome_id for e in rows(pruned, Evaluation)} <= living
+    assert len(rows(pruned, Evaluation)) < len(rows(kept, Evaluation)) / 2
+    assert {m.generation_id for m in rows(pruned, PopulationMember)} == {
+        max(g.id for g in rows(pruned, Generation))
+    }
+
+
+def test_the_next_night_continues_a_pruned_lineage_as_it_would_a_full_one(
+    tmp_path: Path,
+) -> None:
+    urls = {}
+    for name, every in (("kept", 0), ("pruned", 3)):
+        _night(tmp_path / name, every, generations=3)
+        urls[name] = _night(tmp_path / name, every, generations=3)
+    assert _outcome(urls["pruned"]) == _outcome(urls["kept"])
+    database = open_database(urls["pruned"])
+    with database.transaction() as session:
+        runs = session.scalars(select(Run).order_by(Run.id)).all()
+        assert [r.summary["pruned_evaluations"] > 0 for r in runs] == [True, True]
+    database.close()
