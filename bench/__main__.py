@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, genome_speed, live_cycle, load_speed, power
+from bench import backtest_speed, evolution, genome_speed, live_cycle, load_speed, power, storage
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -36,6 +36,8 @@ TARGETS = {
     "x_floor": 3.0,
     "evolution_peak_mb_all": 1500.0,
     "planning_cycle_lab_seconds": 1.0,
+    "storage_night_growth_mb": 50.0,
+    "storage_year_mb": 2048.0,
 }
 
 
@@ -71,6 +73,17 @@ def main() -> int:
         "--power",
         action="store_true",
         help="only the discovery-power benchmark (planted edges and null markets)",
+    )
+    parser.add_argument(
+        "--storage",
+        action="store_true",
+        help="only the storage benchmark (a projected Pi night, then a simulated year)",
+    )
+    parser.add_argument(
+        "--night-generations",
+        type=int,
+        default=3600,
+        help="storage: generations of the projected Pi night (default 3600)",
     )
     parser.add_argument(
         "--seeds", type=int, default=10, help="power: markets per planted cell (default 10)"
@@ -113,6 +126,8 @@ def main() -> int:
         return _live(report, sources[0][1], args.smoke)
     if args.power:
         return _power(report, args)
+    if args.storage:
+        return _storage(report, sources[0][1], config, args)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -137,6 +152,7 @@ def main() -> int:
     _evolution(report, sources[0][1], config, args.smoke)
     _live(report, sources[0][1], args.smoke)
     _power(report, args)
+    _storage(report, sources[0][1], config, args)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -195,6 +211,18 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
         print(line)
     RESULTS.mkdir(exist_ok=True)
     name = ("smoke-" if args.smoke else "") + "power-" + report["when"].replace(":", "") + ".json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _storage(report: dict[str, Any], data: Path, config: Any, args: argparse.Namespace) -> int:
+    if args.smoke:
+        report["storage"] = storage.measure(BUNDLED_BARS, config, 20, 4, 3, 5, 1)
+    else:
+        report["storage"] = storage.measure(data, config, 300, args.night_generations, 30, 365, 2)
+    print("storage " + " ".join(f"{k}={_fmt(v)}" for k, v in report["storage"].items()))
+    RESULTS.mkdir(exist_ok=True)
+    name = ("smoke-" if args.smoke else "") + "storage-" + report["when"].replace(":", "") + ".json"
     (RESULTS / name).write_text(json.dumps(report, indent=2))
     return 0
 

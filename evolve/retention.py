@@ -7,11 +7,13 @@ few generations. So:
 - kept forever: runs, generations and their statistics, stagnation events, panels, windows,
   trial counts (every trial's share of a window's count and Sharpe moments), candidates, and
   every promotion and live record;
-- kept while alive: a genome and its evaluations, while it is in the newest population, the
-  novelty archive, the hall of fame, a candidate (of any status), a live book, or the
-  reference of a run that may still be resumed;
-- pruned: every other genome and evaluation, and the population of earlier generations (the
-  next night continues from the newest).
+- kept while alive: a genome and its evaluations on the current data's windows (those of the
+  newest run's panel), while it is in the newest population, the novelty archive, the hall of
+  fame, a candidate (of any status), a live book, or the reference of a run that may still be
+  resumed; a candidate also keeps its evaluation on the window it was found on;
+- pruned: every other genome and evaluation (new data makes new windows, and the living are
+  scored again on them), and the population of earlier generations (the next night continues
+  from the newest).
 
 A pruned genome that evolution meets again is assessed again: assessment is deterministic, so
 it gets the same metrics and the same return series, and the lineage bred is the same with or
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_, select, union
+from sqlalchemy import Engine, and_, delete, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -39,6 +41,7 @@ from store.models import (
     LiveBookEntry,
     PopulationMember,
     Run,
+    WindowRecord,
 )
 
 __all__ = ["Pruned", "prune", "vacuum_sqlite"]
@@ -74,13 +77,15 @@ def prune(session: Session) -> Pruned:
         select(LiveBookEntry.genome_id),
     ).scalar_subquery()
     references = _references(session)
-    evaluations = _count(
-        session.execute(
-            delete(Evaluation).where(
-                Evaluation.genome_id.not_in(alive), Evaluation.genome_id.not_in(references)
-            )
+    dead = and_(Evaluation.genome_id.not_in(alive), Evaluation.genome_id.not_in(references))
+    panel = session.scalars(select(Run.panel_fingerprint).order_by(Run.id.desc()).limit(1)).first()
+    if panel is not None:
+        current = select(WindowRecord.id).where(WindowRecord.panel_fingerprint == panel)
+        found_on = exists().where(
+            Candidate.genome_id == Evaluation.genome_id, Candidate.window_id == Evaluation.window_id
         )
-    )
+        dead = or_(dead, and_(Evaluation.window_id.not_in(current), ~found_on))
+    evaluations = _count(session.execute(delete(Evaluation).where(dead)))
     genomes = _count(
         session.execute(delete(Genome).where(Genome.id.not_in(alive), Genome.id.not_in(references)))
     )

@@ -7,9 +7,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
+from fitness.market_data import load_panel
 from store import open_database
 from store.models import Generation, PopulationMember
 
@@ -67,3 +70,32 @@ def rows(db_url: str, model: Any) -> list[Any]:
         session.expunge_all()
     database.close()
     return found
+
+
+def two_histories(folder: Path, config: LabConfig) -> tuple[Path, Path]:
+    """Two CSV files of 12 bundled symbols in `folder`: a.csv, and b.csv, the same history
+    re-adjusted (one symbol's prices in 2005 scaled by 1 %), so its windows are new ones."""
+    panel, _ = load_panel(config.data, config.alpaca)
+    columns = {
+        "open": panel.open,
+        "high": panel.high,
+        "low": panel.low,
+        "close": panel.close,
+        "volume": panel.volume,
+    }
+    frame = pd.DataFrame(
+        {
+            "date": np.repeat(panel.dates, panel.n_symbols).astype("datetime64[ns]"),
+            "symbol": np.tile(panel.symbols, panel.n_days),
+            **{k: v.ravel() for k, v in columns.items()},
+        }
+    ).dropna()
+    frame = frame[frame["symbol"].isin(panel.symbols[:12])]
+    first, second = folder / "a.csv", folder / "b.csv"
+    frame.to_csv(first, index=False)
+    moved = frame.copy()
+    in_train = (moved["symbol"] == panel.symbols[0]) & (moved["date"].dt.year == 2005)
+    for column in ("open", "high", "low", "close"):
+        moved.loc[in_train, column] *= 1.01
+    moved.to_csv(second, index=False)
+    return first, second

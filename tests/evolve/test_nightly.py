@@ -35,7 +35,7 @@ from store.models import (
     TrialCount,
     WindowRecord,
 )
-from tests.evolve.nights import populations, rows, small_config
+from tests.evolve.nights import populations, rows, small_config, two_histories
 from tests.postgres import PostgresServer
 
 
@@ -148,30 +148,7 @@ def test_changed_data_rebuilds_the_windows_and_rescores_the_living_first(tmp_pat
     folder = tmp_path / "n"
     folder.mkdir()
     config, _ = small_config(folder)
-    panel, _ = load_panel(config.data, config.alpaca)
-    columns = {
-        "open": panel.open,
-        "high": panel.high,
-        "low": panel.low,
-        "close": panel.close,
-        "volume": panel.volume,
-    }
-    frame = pd.DataFrame(
-        {
-            "date": np.repeat(panel.dates, panel.n_symbols).astype("datetime64[ns]"),
-            "symbol": np.tile(panel.symbols, panel.n_days),
-            **{k: v.ravel() for k, v in columns.items()},
-        }
-    ).dropna()
-    frame = frame[frame["symbol"].isin(panel.symbols[:12])]
-    first, second = folder / "a.csv", folder / "b.csv"
-    frame.to_csv(first, index=False)
-    moved = frame.copy()
-    # A re-adjusted history: one symbol's prices in 2005 scaled by 1 %.
-    in_train = (moved["symbol"] == panel.symbols[0]) & (moved["date"].dt.year == 2005)
-    for column in ("open", "high", "low", "close"):
-        moved.loc[in_train, column] *= 1.01
-    moved.to_csv(second, index=False)
+    first, second = two_histories(folder, config)
     url = f"sqlite:///{folder / 'research.db'}"
     for path, count in ((first, 2), (second, 1)):
         data_config, _ = small_config(folder, f'[data]\nsource = "{path.name}"\n')

@@ -4,6 +4,7 @@ what lives."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,9 @@ from store.models import (
     HallOfFameEntry,
     PopulationMember,
     Run,
+    WindowRecord,
 )
-from tests.evolve.nights import SMALL, rows
+from tests.evolve.nights import SMALL, rows, small_config, two_histories
 
 GENERATIONS = 6
 
@@ -105,3 +107,30 @@ def test_the_next_night_continues_a_pruned_lineage_as_it_would_a_full_one(
         runs = session.scalars(select(Run).order_by(Run.id)).all()
         assert [r.summary["pruned_evaluations"] > 0 for r in runs] == [True, True]
     database.close()
+
+
+def test_new_data_leaves_only_the_current_windows_and_each_candidates_own(tmp_path: Path) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    config, _ = small_config(folder)
+    first, second = two_histories(folder, config)
+    url = f"sqlite:///{folder / 'research.db'}"
+    for path in (first, second):
+        extra = f'[data]\nsource = "{path.name}"\n'
+        night, _ = small_config(folder, extra)
+        night = dataclasses.replace(night, store=dataclasses.replace(night.store, prune_every=2))
+        run_nightly(
+            night, url, NightOptions(discovery=True, generations=2), executor=LocalExecutor(1)
+        )
+    newest = max(rows(url, Run), key=lambda r: r.id)
+    current = {
+        w.id for w in rows(url, WindowRecord) if w.panel_fingerprint == newest.panel_fingerprint
+    }
+    own = {(c.genome_id, c.window_id) for c in rows(url, Candidate)}
+    evaluations = rows(url, Evaluation)
+    old = [e for e in evaluations if e.window_id not in current]
+    assert old and {(e.genome_id, e.window_id) for e in old} <= own
+    # Every candidate, of either night, is scored on the current windows.
+    assert {c.genome_id for c in rows(url, Candidate)} <= {
+        e.genome_id for e in evaluations if e.window_id == newest.train_window_id
+    }

@@ -147,9 +147,7 @@ def test_backups_rotate_and_are_complete_compressed_databases(tmp_path: Path) ->
     folder = tmp_path / "backups"
     (folder).mkdir()
     (folder / "research-20251231T030000.db").write_bytes(b"a copy of an earlier version")
-    made = [
-        backup_sqlite(path, folder, 3, dt.datetime(2026, 1, day, 3, 0)) for day in range(1, 6)
-    ]
+    made = [backup_sqlite(path, folder, 3, dt.datetime(2026, 1, day, 3, 0)) for day in range(1, 6)]
     kept = sorted(p.name for p in folder.iterdir())
     assert kept == [p.name for p in made[2:] if p is not None]
     assert all(name.endswith(".db.gz") for name in kept)
