@@ -23,7 +23,6 @@ from evolve.hall_of_fame import Fame, HallOfFame
 from evolve.novelty import ArchiveMember, NoveltyArchive
 from evolve.stagnation import StagnationMonitor
 from evolve.variation import Child
-from genome.text import parse
 from store.models import (
     ArchiveEntry,
     Generation,
@@ -32,6 +31,7 @@ from store.models import (
     PopulationMember,
     StagnationEvent,
 )
+from store.quarantine import parse_stored
 
 __all__ = ["Lineage", "children_of", "load_lineage", "save_generation"]
 
@@ -49,14 +49,18 @@ class Lineage:
 
 
 def children_of(session: Session, ids: Sequence[str]) -> dict[str, Child]:
-    """The stored genomes `ids` as trees (parsed from their canonical text)."""
+    """The stored genomes `ids` as trees (parsed from their canonical text); one whose text
+    does not parse is quarantined (store.quarantine) and left out."""
     out: dict[str, Child] = {}
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), 500):
         rows = session.scalars(select(Genome).where(Genome.id.in_(unique[start : start + 500])))
         for row in rows:
+            tree = parse_stored(session, row.id, row.text)
+            if tree is None:
+                continue
             parents = tuple(p for p in (row.first_parent_id, row.second_parent_id) if p)
-            out[row.id] = Child(parse(row.text), row.text, row.id, row.origin, parents)
+            out[row.id] = Child(tree, row.text, row.id, row.origin, parents)
     return out
 
 
@@ -81,6 +85,8 @@ def load_lineage(session: Session, config: EvolveConfig, lookup: Lookup) -> Line
         [*members, *(a.genome_id for a in stored_archive), *(h.genome_id for h in stored_hall)],
     )
     records = lookup(session, list(trees.values()))
+    stored_archive = [a for a in stored_archive if a.genome_id in trees]
+    stored_hall = [h for h in stored_hall if h.genome_id in trees]
     archive.threshold = last.archive_threshold
     for entry in sorted(stored_archive, key=lambda a: (a.generation, a.genome_id)):
         descriptor = records[entry.genome_id].descriptor
@@ -105,7 +111,7 @@ def load_lineage(session: Session, config: EvolveConfig, lookup: Lookup) -> Line
     ).first()
     return Lineage(
         last.number,
-        [trees[g] for g in members],
+        [trees[g] for g in members if g in trees],
         archive,
         hall,
         monitor,

@@ -425,7 +425,11 @@ class _Night:
                 .order_by(Candidate.score.desc(), Candidate.genome_id)
             ).all()
             trees = children_of(session, [r.genome_id for r in rows])
-            originals = [trees[r.genome_id] for r in rows if trees[r.genome_id].origin != "refined"]
+            originals = [
+                trees[r.genome_id]
+                for r in rows
+                if r.genome_id in trees and trees[r.genome_id].origin != "refined"
+            ]
             for k, original in enumerate(originals[: cfg.refine_candidates]):
 
                 def score(child: Child, s: Session = session) -> float:

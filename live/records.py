@@ -17,7 +17,6 @@ from live.plan import PlannedOrder
 from store.models import (
     LIVE_STATUSES,
     Candidate,
-    Genome,
     LiveAccount,
     LiveBookEntry,
     LiveCashEntry,
@@ -25,6 +24,7 @@ from store.models import (
     LiveFill,
     LiveOrder,
 )
+from store.quarantine import readable_genomes
 
 __all__ = [
     "IN_FLIGHT",
@@ -62,14 +62,14 @@ def new_account(
 
 
 def trading_strategies(session: Session) -> dict[str, str]:
-    """Genome id -> text of every strategy allowed to trade (approved or live)."""
-    rows = session.execute(
-        select(Genome.id, Genome.text)
-        .join(Candidate, Candidate.genome_id == Genome.id)
-        .where(Candidate.status.in_(LIVE_STATUSES))
-        .order_by(Genome.id)
-    )
-    return {gid: text for gid, text in rows}
+    """Genome id -> text of every strategy allowed to trade (approved or live). One whose text
+    does not parse is quarantined and left out, like a retired one: the others trade on, and
+    its book is closed."""
+    ids = session.scalars(
+        select(Candidate.genome_id).where(Candidate.status.in_(LIVE_STATUSES))
+    ).all()
+    readable = readable_genomes(session, ids)
+    return {gid: readable[gid][0] for gid in sorted(readable)}
 
 
 def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> list[str]:

@@ -42,6 +42,7 @@ from store.models import (
     Genome,
     PopulationMember,
 )
+from store.quarantine import parse_stored
 
 __all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending"]
 
@@ -99,8 +100,11 @@ def gate_candidates(
     out = []
     for candidate in candidates:
         text = texts[candidate.genome_id]
+        tree = parse_stored(session, candidate.genome_id, text)
         try:
-            m = measurer.measure(parse(text))
+            if tree is None:
+                raise ValueError("its genome text does not parse (quarantined)")
+            m = measurer.measure(tree)
         except Exception as e:  # a genome that cannot be measured fails, the others go on
             log.warning(
                 "candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e

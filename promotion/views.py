@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
-from genome.text import parse
 from promotion.gate import Criterion
 from promotion.lifecycle import genome_texts, latest_report
 from store.models import (
@@ -24,6 +23,7 @@ from store.models import (
     HoldoutResult,
     WindowRecord,
 )
+from store.quarantine import parse_stored
 
 __all__ = [
     "candidate_lines",
@@ -125,7 +125,7 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         f"id: {genome.id}  origin: {genome.origin}  created {candidate.created_at:%Y-%m-%d %H:%M}"
         f" UTC by run {candidate.run_id}",
         "",
-        *tree_lines(parse(genome.text)),
+        *_tree_or_reason(session, genome.id, genome.text),
         "",
         "metrics per window (after costs):",
     ]
@@ -226,6 +226,11 @@ def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:
         "    " + _metrics_text(holdout.metrics),
         "    buy-and-hold of the universe: " + _metrics_text(holdout.buy_and_hold),
     ]
+
+
+def _tree_or_reason(session: Session, genome_id: str, text: str) -> list[str]:
+    tree = parse_stored(session, genome_id, text)
+    return ["(the genome text does not parse: quarantined)"] if tree is None else tree_lines(tree)
 
 
 def _evaluation_lines(session: Session, genome_id: str, window_id: str) -> list[str]:

@@ -4,6 +4,7 @@ backtest, the replay persists, resumes and stops cleanly."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,7 +17,14 @@ from fitness.panel import Panel
 from live.records import cash_ledger, ledger_positions
 from live.sim import SimReport, run_sim
 from store import open_database
-from store.models import LiveCashEntry, LiveFill, LiveOrder, LivePlan, SimBrokerState
+from store.models import (
+    LiveCashEntry,
+    LiveFill,
+    LiveOrder,
+    LivePlan,
+    QuarantineEntry,
+    SimBrokerState,
+)
 from tests.live.lab import STRATEGIES, approve, with_live
 
 
@@ -126,3 +134,26 @@ def test_the_same_replay_twice_gives_the_same_account(
     with database.transaction() as session:  # the ledger holds what the report says
         assert len(session.scalars(select(LiveFill)).all()) == second.fills
     database.close()
+
+
+def test_an_approved_strategy_that_does_not_parse_is_left_out_and_the_other_trades(
+    tmp_path: Path, panel: Panel
+) -> None:
+    alone = replay(tmp_path / "alone", panel, load_config(), 30, texts=STRATEGIES[1:])[1]
+    url = f"sqlite:///{tmp_path / 'both' / 'research.db'}"
+    (tmp_path / "both").mkdir()
+    broken, _ = approve(url, load_config(), STRATEGIES)
+    with sqlite3.connect(tmp_path / "both" / "research.db") as db:
+        db.execute("UPDATE genomes SET text = 'gt(close, sma(close, 50)' WHERE id = ?", (broken,))
+    db.close()
+    database = open_database(url)
+    try:
+        config = with_live(load_config(), halt_file=str(tmp_path / "HALT"))
+        both = run_sim(database, config, panel, "bundled", 30)
+        with database.transaction() as session:
+            (entry,) = session.scalars(select(QuarantineEntry)).all()
+            assert (entry.table_name, entry.row_id) == ("genomes", broken)
+    finally:
+        database.close()
+    assert both.strategies == 1 and both.orders > 0
+    assert np.array_equal(both.equity, alone.equity)
