@@ -24,6 +24,7 @@ from fitness.panel import Panel
 
 FULL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "daily_bars.csv.gz"
 RESULTS = Path(__file__).resolve().parent / "results"
+_folder = [RESULTS]  # where _save writes: --results
 TARGETS = {
     "x_pandas": 50.0,
     "x_vectorbt": 10.0,
@@ -107,7 +108,11 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="power: an [evolve] setting for every night (repeatable), e.g. fitness_blocks=1",
     )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})"
+    )
     args = parser.parse_args()
+    _folder[0] = args.results
     config = load_config()
     repeats = 3 if args.smoke else 20
     sources: list[tuple[str, Path]] = [("embedded", BUNDLED_BARS)]
@@ -157,9 +162,7 @@ def main() -> int:
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
     )
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if args.smoke else "") + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    _save(report, "", args.smoke)
     ok = all(f["pandas_agrees"] for f in report["backtest"].values())
     print(f"engine agrees with the pandas reference: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
@@ -171,9 +174,7 @@ def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> 
     else:
         report["evolution"] = evolution.measure(data, config, 300, 30, 2)
     print("evolution " + " ".join(f"{k}={_fmt(v)}" for k, v in report["evolution"].items()))
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if smoke else "") + "evolution-" + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    _save(report, "evolution-", smoke)
     return 0
 
 
@@ -183,9 +184,7 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
     else:
         report["live"] = live_cycle.measure(data, 10, 5)
     print("live " + " ".join(f"{k}={_fmt(v)}" for k, v in report["live"].items()))
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if smoke else "") + "live-" + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    _save(report, "live-", smoke)
     return 0
 
 
@@ -209,9 +208,7 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
     report["power"] = figures
     for line in power.table(figures):
         print(line)
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if args.smoke else "") + "power-" + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    _save(report, "power-", args.smoke)
     return 0
 
 
@@ -221,10 +218,15 @@ def _storage(report: dict[str, Any], data: Path, config: Any, args: argparse.Nam
     else:
         report["storage"] = storage.measure(data, config, 300, args.night_generations, 30, 365, 2)
     print("storage " + " ".join(f"{k}={_fmt(v)}" for k, v in report["storage"].items()))
-    RESULTS.mkdir(exist_ok=True)
-    name = ("smoke-" if args.smoke else "") + "storage-" + report["when"].replace(":", "") + ".json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2))
+    _save(report, "storage-", args.smoke)
     return 0
+
+
+def _save(report: dict[str, Any], kind: str, smoke: bool) -> None:
+    folder = _folder[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    name = ("smoke-" if smoke else "") + kind + report["when"].replace(":", "") + ".json"
+    (folder / name).write_text(json.dumps(report, indent=2))
 
 
 def _small(panel: Panel) -> Panel:

@@ -1,7 +1,12 @@
 """Conventions shared by every command of the `evolve`, `promote` and `live` CLIs.
 
+- `--home DIR` (or LAB_HOME): the lab's folder, which holds research.db, the locks, HALT, logs,
+  backups, charts and the data cache (every relative default path is resolved from it); by
+  default the folder of the config file, else `$XDG_DATA_HOME/gplab` (~/.local/share/gplab).
 - `--config FILE` (or LAB_CONFIG): a user TOML merged over `default.toml`.
-- `--db URL` (or LAB_DB): the research database, `sqlite:///research.db` by default.
+- `--db URL` (or LAB_DB): the research database, `sqlite:///<home>/research.db` by default; a
+  SQLite file that does not exist is refused while the home holds a research.db (a mistyped
+  path would start an empty lab), unless `--create`.
 - Secrets only from the environment.
 - Exit codes, decided here and nowhere else: 0 success; 2 bad input or configuration, with the
   reason on stderr; 1 a failed outside service (reason on stderr) or an unexpected failure, whose
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,27 +29,71 @@ from typing import Any, TypeVar
 import click
 
 from configs.alerts import alert
-from configs.errors import InputError, ServiceError
+from configs.errors import ConfigurationError, InputError, ServiceError
 from configs.loader import load_config
 from configs.schema import LabConfig
 
-__all__ = ["DEFAULT_DB", "CommandContext", "LabGroup", "lab_command_options"]
+__all__ = ["CommandContext", "LabGroup", "database_url", "lab_command_options", "lab_home"]
 
-DEFAULT_DB = "sqlite:///research.db"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class CommandContext:
-    """What every command receives: the effective configuration and the database URL."""
+    """What every command receives: the lab's home, the effective configuration (its default
+    paths resolved from the home) and the database URL."""
 
+    home: Path
     config: LabConfig
     db_url: str
 
 
-def lab_command_options(command: F) -> F:
-    """Add --config and --db to a command and pass it a `CommandContext` as `lab`."""
+def lab_home(home: str | None, config_path: str | None) -> Path:
+    """The lab's folder: `home` if given, else the config file's folder, else
+    `$XDG_DATA_HOME/gplab` (~/.local/share/gplab)."""
+    if home:
+        return Path(home).expanduser().resolve()
+    if config_path:
+        return Path(config_path).expanduser().resolve().parent
+    return (
+        Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser() / "gplab"
+    ).resolve()
 
+
+def database_url(home: Path, db_url: str | None, create: bool) -> str:
+    """The research database of the lab at `home`: `db_url`, or its research.db.
+
+    Raises:
+        ConfigurationError: `db_url` names a SQLite file that does not exist while the lab
+            already has its research.db, and `create` is False.
+    """
+    from store.database import sqlite_path
+
+    own = home / "research.db"
+    if db_url is None:
+        return f"sqlite:///{own}"
+    path = sqlite_path(db_url)
+    if path is not None and not path.exists() and own.exists() and not create:
+        raise ConfigurationError(
+            f"--db: {path} does not exist, and this lab's database is {own}; pass --create to "
+            "start a new database there"
+        )
+    return db_url
+
+
+def lab_command_options(command: F) -> F:
+    """Add --home, --config, --db and --create to a command and pass it a `CommandContext` as
+    `lab`."""
+
+    @click.option(
+        "--home",
+        "home",
+        type=click.Path(file_okay=False),
+        envvar="LAB_HOME",
+        help="the lab's folder: research.db, locks, HALT, logs, backups, charts (env LAB_HOME; "
+        "default: the --config file's folder, else $XDG_DATA_HOME/gplab, "
+        "~/.local/share/gplab).",
+    )
     @click.option(
         "--config",
         "config_path",
@@ -54,14 +104,30 @@ def lab_command_options(command: F) -> F:
     @click.option(
         "--db",
         "db_url",
-        default=DEFAULT_DB,
-        show_default=True,
         envvar="LAB_DB",
-        help="research database URL (env LAB_DB).",
+        help="research database URL (env LAB_DB; default: research.db in the lab's folder).",
+    )
+    @click.option(
+        "--create",
+        is_flag=True,
+        help="let --db name a SQLite file that does not exist yet (a new database).",
     )
     @wraps(command)
-    def wrapper(*args: Any, config_path: str | None, db_url: str, **kwargs: Any) -> Any:
-        config = load_config(config_path)
+    def wrapper(
+        *args: Any,
+        home: str | None,
+        config_path: str | None,
+        db_url: str | None,
+        create: bool,
+        **kwargs: Any,
+    ) -> Any:
+        folder = lab_home(home, config_path)
+        config = load_config(config_path, folder)
+        url = database_url(folder, db_url, create)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigurationError(f"--home: cannot make {folder}: {e.strerror}") from e
         click.get_current_context().meta["lab.log_dir"] = config.log.dir
         logging.basicConfig(
             level=config.log.level,
@@ -70,7 +136,7 @@ def lab_command_options(command: F) -> F:
         )
         for chatty in ("alembic", "matplotlib"):  # store logs its own migrations
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        return command(*args, lab=CommandContext(config, db_url), **kwargs)
+        return command(*args, lab=CommandContext(folder, config, url), **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

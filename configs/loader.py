@@ -19,13 +19,18 @@ __all__ = ["DEFAULT_CONFIG_PATH", "load_config"]
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 
 
-def load_config(path: str | Path | None = None) -> LabConfig:
+def load_config(path: str | Path | None = None, home: Path | None = None) -> LabConfig:
     """The effective configuration: `default.toml`, with the user file at `path` merged over it.
 
     Unknown keys, wrong types and inconsistent values raise `ConfigurationError` with the key's
-    dotted name. Relative paths in the user file are taken relative to that file's folder.
+    dotted name. Relative paths in the user file are taken relative to that file's folder; the
+    defaults' (research.db's neighbours: locks, HALT, logs, backups, charts, data cache)
+    relative to the lab's `home` (configs.commands.lab_home), or to the working directory
+    without one.
     """
     merged = _read_toml(DEFAULT_CONFIG_PATH)
+    if home is not None:
+        _resolve_paths(merged, home)
     if path is not None:
         user_path = Path(path)
         user = _read_toml(user_path)

@@ -347,7 +347,7 @@ def nightly(
             lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
         )
     text = night_summary(summary, lab.config)
-    click.echo(text)
+    click.echo(f"lab home: {lab.home}\n{text}")
     alert("night_finished", f"night {summary.run_id} finished", text)
     if summary.data_warning:
         alert("stale_data", "the night did not run on fresh data", summary.data_warning)
@@ -399,6 +399,7 @@ def status(lab: CommandContext) -> None:
     from evolve.status import status_text
     from store import open_database
 
+    click.echo(f"lab home: {lab.home}")
     database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
     with database.transaction() as session:
         click.echo(status_text(session))
@@ -406,10 +407,12 @@ def status(lab: CommandContext) -> None:
 
 @main.command("report")
 @click.option(
-    "--out", default="evolve-report.png", show_default=True, type=click.Path(dir_okay=False)
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="the PNG to write (default: evolve-report.png in review.chart_dir, in the lab's home).",
 )
 @lab_command_options
-def report(lab: CommandContext, out: str) -> None:
+def report(lab: CommandContext, out: str | None) -> None:
     """Write a PNG of the lineage: best and median fitness, diversity and archive size per
     generation, stagnation events marked."""
     from pathlib import Path
@@ -423,4 +426,6 @@ def report(lab: CommandContext, out: str) -> None:
         lineage = history(session)
     if not lineage.number:
         raise click.UsageError("no generations yet: run `evolve nightly --discovery` first")
-    click.echo(f"wrote {lineage_chart(lineage, Path(out))} ({len(lineage.number)} generations)")
+    path = Path(out) if out else Path(lab.config.review.chart_dir) / "evolve-report.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"wrote {lineage_chart(lineage, path)} ({len(lineage.number)} generations)")

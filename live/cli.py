@@ -74,6 +74,7 @@ def status(lab: CommandContext, account: str | None) -> None:
     from live.status import status_lines
 
     halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
+    click.echo(f"lab home: {lab.home} (HALT file: {lab.config.live.halt_file})")
     with _database(lab).transaction() as session:
         click.echo("\n".join(status_lines(session, account, halted)))
 

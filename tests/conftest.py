@@ -1,8 +1,10 @@
 """Slow checks (`@pytest.mark.slow`) run only with `pytest --slow`; a real PostgreSQL server
-for the tests that take `database_url`."""
+for the tests that take `database_url`; every lab in a temporary folder, never the checkout."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+# What tools write into the checkout by design; anything else new is a test's doing.
+TOOL_FILES = (
+    ".venv",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "__pycache__",
+    ".egg-info",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def labs_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A lab made without --home or --config (configs.commands.lab_home) lives in a temporary
+    folder, not in ~/.local/share; and when the tests end, the checkout holds no new file."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    for name in ("LAB_HOME", "LAB_CONFIG", "LAB_DB"):
+        os.environ.pop(name, None)
+    before = _untracked()
+    yield
+    written = sorted(_untracked() - before)
+    assert not written, f"the tests wrote into the checkout: {written[:10]}"
+
+
+def _untracked() -> set[str]:
+    if not (CHECKOUT / ".git").exists():
+        return set()
+    listed = subprocess.run(
+        ["git", "ls-files", "--others", "--directory"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {p for p in listed if not any(part in p for part in TOOL_FILES)}
 
 
 @pytest.fixture(scope="session")

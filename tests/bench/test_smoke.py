@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_benchmark_smoke_run() -> None:
+def test_benchmark_smoke_run(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke"],
+        [sys.executable, "-m", "bench", "--smoke", "--results", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -21,9 +21,7 @@ def test_benchmark_smoke_run() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "engine agrees with the pandas reference: yes" in result.stdout
-    newest = max(
-        (ROOT / "bench" / "results").glob("smoke-2*.json"), key=lambda p: p.stat().st_mtime
-    )
+    newest = max(tmp_path.glob("smoke-2*.json"), key=lambda p: p.stat().st_mtime)
     figures = json.loads(newest.read_text())
     (backtest,) = figures["backtest"].values()
     assert backtest["engine_ms"] > 0 and backtest["pandas_ms"] > 0 and backtest["vectorbt_ms"] > 0
@@ -44,3 +42,7 @@ def test_benchmark_smoke_run() -> None:
     live = figures["live"]
     assert live["strategies"] == 2 and live["orders"] > 0
     assert live["planning_cycle_lab_seconds"] > 0 and live["poll_cycle_lab_seconds"] > 0
+    storage = figures["storage"]
+    assert storage["same_verdicts"] is True and storage["verdicts"] > 0
+    assert storage["night_generations"] == 4 and storage["year_nights"] == 5
+    assert 0 < storage["night_growth_mb"] <= storage["night_peak_mb"] < storage["year_mb"]

@@ -4,7 +4,6 @@ the commands send, and that a receiver that is down never stops one."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from click.testing import CliRunner
 
 from configs.alerts import ALERT_URLS, alert
 from configs.commands import LabGroup
+from tests.cli import lab_environment
 from tests.evolve.nights import SMALL
 from tests.evolve.test_cli import run as evolve
 
@@ -120,7 +120,7 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
         result = subprocess.run(
             [LIVE, "halt", "--reason", "earnings season"],
             cwd=folder,
-            env={**_environment(), ALERT_URLS: url},
+            env=lab_environment(folder, **{ALERT_URLS: url}),
             capture_output=True,
             text=True,
             timeout=300,
@@ -150,10 +150,6 @@ def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: P
     assert titles[:2] == ["gplab: disk space is low", "gplab: night 1 finished"]
     assert "store.min_free_mb" in receiver.received[0]["message"]
     assert "new candidates" in receiver.received[1]["message"]
-
-
-def _environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
 
 
 def test_a_strict_reconciliation_that_stops_trading_alerts(

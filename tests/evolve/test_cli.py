@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.alpaca_emulator import EmulatorState, alpaca_emulator
+from tests.cli import lab_environment
 from tests.fitness.test_alpaca_bars import KEY, SECRET, SYMBOLS, serve
 
 EVOLVE = str(Path(sys.executable).with_name("evolve"))
@@ -22,8 +22,7 @@ EVOLVE = str(Path(sys.executable).with_name("evolve"))
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    environment.update(env or {})
+    environment = lab_environment(cwd, **(env or {}))
     return subprocess.run(
         [EVOLVE, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
     )

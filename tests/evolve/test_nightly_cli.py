@@ -3,7 +3,6 @@ end run, resuming after `kill -9`, the lock, and the data fallback."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import lab_environment
 from tests.evolve.nights import SMALL, populations
 from tests.evolve.test_cli import EVOLVE, run
 
@@ -25,7 +25,7 @@ def _folder(tmp_path: Path, name: str, extra: str = "") -> Path:
 
 def _start_night(folder: Path, generations: int) -> subprocess.Popen[bytes]:
     # `evolve nightly --discovery` in `folder` (its lab.toml), in the background.
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
+    environment = lab_environment()
     command = [EVOLVE, "nightly", "--discovery", "--generations", str(generations)]
     return subprocess.Popen(
         [*command, "--config", "lab.toml"],

@@ -4,7 +4,6 @@ show."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -18,16 +17,11 @@ from fitness.panel import Panel
 from store import open_database
 from store.models import LiveOrder
 from tests.alpaca_trading_emulator import Fault, TradingState, trading_emulator
+from tests.cli import lab_environment
 from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.live.lab import STRATEGIES, approve
 from tests.live.test_cli import LIVE
 from tests.live.test_crash import lab_config
-
-
-def environment(**keys: str) -> dict[str, str]:
-    found = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    return found | keys
-
 
 PAPER = {"APCA_PAPER_API_KEY_ID": KEY, "APCA_PAPER_API_SECRET_KEY": SECRET}
 
@@ -59,7 +53,7 @@ def test_the_loop_waits_for_the_window_trades_in_it_and_stops_on_sigterm(
         process = subprocess.Popen(
             [LIVE, "run", "--broker", "alpaca", "--config", "lab.toml"],
             cwd=tmp_path,
-            env=environment(**PAPER),
+            env=lab_environment(**PAPER),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -102,7 +96,7 @@ def test_keys_come_from_the_environment_and_never_show(tmp_path: Path, panel: Pa
             result = subprocess.run(
                 [LIVE, *args, "--config", "lab.toml"],
                 cwd=tmp_path,
-                env=environment(**keys),
+                env=lab_environment(**keys),
                 capture_output=True,
                 text=True,
                 timeout=300,
@@ -152,6 +146,11 @@ def repr_of_broker() -> str:
 def test_sim_options_are_refused_for_alpaca(tmp_path: Path, flag: str) -> None:
     args = [LIVE, "run", "--broker", "alpaca", flag] + (["5"] if flag == "--days" else [])
     result = subprocess.run(
-        args, cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=120
+        args,
+        cwd=tmp_path,
+        env=lab_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2 and "for --broker sim" in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,18 +14,20 @@ from sqlalchemy import func, select
 from configs import load_config
 from store import open_database
 from store.models import LivePlan
+from tests.cli import lab_environment
 from tests.live.lab import STRATEGIES, approve
 
 LIVE = str(Path(sys.executable).with_name("live"))
 
 
-def environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-
-
 def live(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [LIVE, *args], cwd=cwd, env=environment(), capture_output=True, text=True, timeout=600
+        [LIVE, *args],
+        cwd=cwd,
+        env=lab_environment(cwd),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -95,7 +96,7 @@ def test_sigterm_finishes_the_session_and_resume_completes_the_replay(lab: Path)
     process = subprocess.Popen(
         [LIVE, "run", "--days", "250"],
         cwd=lab,
-        env=environment(),
+        env=lab_environment(lab),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -12,7 +12,6 @@ BENCHMARKS.md).
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from live.records import cash_ledger, ledger_positions
 from store import open_database
 from store.models import LiveFill, LiveOrder, LivePlan
 from tests.alpaca_trading_emulator import Kill, TradingState, trading_emulator
+from tests.cli import lab_environment
 from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.live.lab import STRATEGIES, approve
 
@@ -65,8 +65,7 @@ def lab_config(folder: Path, url: str) -> Path:
 def run_once(
     folder: Path, state: TradingState, kill: Kill | None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    environment.update(APCA_PAPER_API_KEY_ID=KEY, APCA_PAPER_API_SECRET_KEY=SECRET)
+    environment = lab_environment(APCA_PAPER_API_KEY_ID=KEY, APCA_PAPER_API_SECRET_KEY=SECRET)
     process = subprocess.Popen(
         [LIVE, "run", "--broker", "alpaca", "--once", "--config", "lab.toml"],
         cwd=folder,

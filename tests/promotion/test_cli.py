@@ -3,7 +3,6 @@ once, chart written), approve / reject / retire with their audit trail, and clea
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from evolve.night_report import awaiting_review
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
+from tests.cli import lab_environment
 from tests.evolve.nights import rows
 from tests.evolve.test_cli import run as evolve
 from tests.evolve.test_nightly_cli import _folder
@@ -37,8 +37,7 @@ min_positive_years = 0.0
 def promote(
     *args: str, cwd: Path, stdin: str | None = None, user: str = "dana"
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("APCA_", "LAB_"))}
-    environment.update(USER=user, LOGNAME=user)
+    environment = lab_environment(cwd, USER=user, LOGNAME=user)
     return subprocess.run(
         [PROMOTE, *args],
         cwd=cwd,
