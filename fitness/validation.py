@@ -3,7 +3,8 @@
 Errors, by scope:
 - file (always reject): no symbol on a row, dates going backwards within a symbol (unsorted).
 - symbol (`data.policy`: reject the file, or drop the symbol and report it): unparseable date,
-  a date on a weekend or after today (New York), non-finite or non-positive price, negative or
+  a date on a weekend, on a weekday the exchange was closed (XNYS calendar) or after today (New
+  York), non-finite or non-positive price, negative or
   non-finite volume, high < low, open or close outside [low, high], duplicate (date, symbol), a
   one-day spike that reverses the next day (bad tick), fewer than `data.min_bars` bars.
 
@@ -19,6 +20,8 @@ Missing sessions are found when the panel is built (`fitness.panel`).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -120,6 +123,11 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
         "future date",
         lambda r: f"{r['date']:%Y-%m-%d} is after today ({today:%Y-%m-%d} in New York)",
     )
+    flag(
+        _holidays(dates, today),
+        "exchange holiday",
+        lambda r: f"{r['date']:%Y-%m-%d} is a weekday the New York Stock Exchange was closed",
+    )
     for column in PRICE_COLUMNS:
         value = frame[column]
         flag(
@@ -161,6 +169,22 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
             lambda r: f"(date, symbol) already on line {first_line[(r['symbol'], r['date'])]}",
         )
     return bad
+
+
+def _holidays(dates: pd.Series, today: pd.Timestamp) -> pd.Series:
+    """Weekdays up to today that are not sessions of the New York Stock Exchange (holidays and
+    closures, from exchange_calendars' XNYS calendar, which starts in 1885)."""
+    weekday = dates.notna() & (dates.dt.day_of_week < 5) & (dates <= today)
+    if not weekday.any():
+        return weekday
+    import exchange_calendars
+
+    first = max(dates[weekday].min(), pd.Timestamp("1885-01-01"))
+    with warnings.catch_warnings():  # exchange_calendars 4.13 under pandas 3: not ours to fix
+        warnings.filterwarnings("ignore", "Series.values returning", DeprecationWarning)
+        calendar = exchange_calendars.get_calendar("XNYS", start=first, end=today)
+    in_range = weekday & (dates >= first)
+    return in_range & ~dates.isin(calendar.sessions)
 
 
 def _series_errors(

@@ -9,10 +9,10 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.alpaca_emulator import EmulatorState, alpaca_emulator
+from tests.calendar import sessions
 from tests.cli import lab_environment
 from tests.fitness.test_alpaca_bars import KEY, SECRET, SYMBOLS, serve
 
@@ -62,7 +62,7 @@ def test_data_info_on_the_bundled_data(tmp_path: Path) -> None:
 
 def test_validate_accepts_a_usable_file_and_lists_its_warnings(tmp_path: Path) -> None:
     path = tmp_path / "ok.csv"
-    days = enumerate(pd.bdate_range("2020-01-01", periods=30), start=1)
+    days = enumerate(sessions("2019-12-31", 30), start=1)
     rows = [f"{day:%Y-%m-%d},A,10,11,9,{10 + d / 100},{0 if d == 3 else 100}" for d, day in days]
     path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
     result = run(
@@ -77,7 +77,7 @@ def test_validate_rejects_a_bad_file_with_every_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(
         "date,symbol,open,high,low,close,volume\n"
-        "2020-01-01,A,10,11,9,10,100\n"
+        "2019-12-31,A,10,11,9,10,100\n"
         "2020-01-02,A,10,11,9,-10,100\n"
         "2020-01-03,A,10,9,11,10,100\n"
     )

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from configs import load_config
 from fitness.market_data import load_panel
 from genome.evaluate import evaluate
 from genome.text import genome_id, parse
+from tests.calendar import sessions
 from tests.evolve.test_cli import run
 
 GENOME = "gt(close, sma(close, 50))"
@@ -65,7 +65,7 @@ def test_backtest_json_has_ids_dates_metrics_and_equity(tmp_path: Path) -> None:
 def test_backtest_on_custom_dates_and_a_data_file(tmp_path: Path) -> None:
     path = tmp_path / "bars.csv"
     lines = ["date,symbol,open,high,low,close,volume"]
-    for date in pd.bdate_range("2021-02-01", "2021-02-26"):
+    for date in sessions("2021-02-01", end="2021-02-26"):
         day = date.day
         for symbol, base in (("AAA", 10.0), ("BBB", 20.0)):
             price = base + (day % 5) + day / 10
@@ -87,7 +87,8 @@ def test_backtest_on_custom_dates_and_a_data_file(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "window custom 2021-02-10..2021-02-25 (12 days" in result.stdout
+    # 12 weekdays, less Presidents Day (2021-02-15), when the exchange was closed.
+    assert "window custom 2021-02-10..2021-02-25 (11 days" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_a_malformed_data_file_exits_2_naming_the_first_error(tmp_path: Path) ->
     path = tmp_path / "bad.csv"
     path.write_text(
         "date,symbol,open,high,low,close,volume\n"
-        "2020-01-01,A,10,9,11,10,5\n"
+        "2019-12-31,A,10,9,11,10,5\n"
         "2020-01-02,A,10,11,9,-1,5\n"
     )
     for command in (["backtest", GENOME], ["signals", GENOME, "--out", "x.csv"]):

@@ -35,6 +35,7 @@ from store.models import (
     TrialCount,
     WindowRecord,
 )
+from tests.calendar import sessions
 from tests.evolve.nights import populations, rows, small_config, two_histories
 from tests.postgres import PostgresServer
 
@@ -174,7 +175,7 @@ def test_changed_data_rebuilds_the_windows_and_rescores_the_living_first(tmp_pat
 def test_a_flat_market_makes_stagnation_inject_then_restart(tmp_path: Path) -> None:
     folder = tmp_path / "flat"
     folder.mkdir()
-    days = pd.bdate_range("2015-01-01", periods=700)
+    days = sessions("2015-01-02", 700)
     frame = pd.DataFrame(
         [
             {

@@ -17,6 +17,7 @@ from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
 from fitness.problems import DataError, DataReport
+from tests.calendar import sessions
 
 CONFIG = load_config()
 FULL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily_bars.csv.gz"
@@ -123,7 +124,7 @@ HEADER = "date,symbol,open,high,low,close,volume\n"
 
 def bars_csv(tmp_path: Path, rows: list[str], name: str = "bars.csv", n_good: int = 5) -> Path:
     """A CSV with `n_good` clean bars of GOOD followed by `rows`."""
-    days = pd.bdate_range("2020-01-01", periods=n_good)
+    days = sessions("2019-12-31", n_good)
     good = [f"{d:%Y-%m-%d},GOOD,10,11,9,10,100" for d in days]
     path = tmp_path / name
     path.write_text(HEADER + "\n".join(good + rows) + "\n")
@@ -139,84 +140,91 @@ def load(path: Path, **overrides: object) -> tuple[Panel, DataReport]:
 BAD_ROWS = [
     # (rows after 5 good GOOD bars, check, the line, symbol and date named, words of the detail)
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,-3,11,-4,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,-3,11,-4,10,1"],
         "non-positive price",
         8,
         "BAD 2020-01-02",
         "open is -3",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,,11,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,,11,9,10,1"],
         "non-finite price",
         8,
         "BAD 2020-01-02",
         "open is NaN",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,abc,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,abc,1"],
         "non-finite price",
         8,
         "BAD 2020-01-02",
         "close is NaN",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,8,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,8,9,10,1"],
         "high below low",
         8,
         "BAD 2020-01-02",
         "high 8 is below low 9",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,12,11,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,12,11,9,10,1"],
         "open outside range",
         8,
         "BAD 2020-01-02",
         "open 12 is outside",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,8.5,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,8.5,1"],
         "close outside range",
         8,
         "BAD 2020-01-02",
         "close 8.5 is outside",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,10,-1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,10,-1"],
         "negative volume",
         8,
         "BAD 2020-01-02",
         "volume is -1",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-01,BAD,10,11,9,10,2"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2019-12-31,BAD,10,11,9,10,2"],
         "duplicate row",
         8,
-        "BAD 2020-01-01",
+        "BAD 2019-12-31",
         "already on line 7",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,-5,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,11,9,-5,1"],
         "non-positive price",
         8,
         "BAD 2020-01-02",
         "close is -5",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020-01-04,BAD,10,11,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-04,BAD,10,11,9,10,1"],
         "weekend date",
         8,
         "BAD 2020-01-04",
         "2020-01-04 is a Saturday",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2031-01-02,BAD,10,11,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020-01-01,BAD,10,11,9,10,1"],
+        "exchange holiday",
+        8,
+        "BAD 2020-01-01",
+        "2020-01-01 is a weekday the New York Stock Exchange was closed",
+    ),
+    (
+        ["2019-12-31,BAD,10,11,9,10,1", "2031-01-02,BAD,10,11,9,10,1"],
         "future date",
         8,
         "BAD 2031-01-02",
         "is after today",
     ),
     (
-        ["2020-01-01,BAD,10,11,9,10,1", "2020/01/02,BAD,10,11,9,10,1"],
+        ["2019-12-31,BAD,10,11,9,10,1", "2020/01/02,BAD,10,11,9,10,1"],
         "unparseable date",
         8,
         "BAD 2020/01/02",
@@ -224,7 +232,7 @@ BAD_ROWS = [
     ),
     (
         [
-            "2020-01-01,BAD,10,11,9,10,1",
+            "2019-12-31,BAD,10,11,9,10,1",
             "2020-01-02,BAD,30,31,29,30,1",
             "2020-01-03,BAD,10,11,9,10,1",
         ],
@@ -254,7 +262,7 @@ def test_bad_rows_are_named_by_file_line_symbol_and_date(
 
 
 def test_drop_symbol_policy_leaves_the_symbol_out_and_reports_it(tmp_path: Path) -> None:
-    path = bars_csv(tmp_path, ["2020-01-01,BAD,10,11,9,10,1", "2020-01-02,BAD,10,8,9,10,1"])
+    path = bars_csv(tmp_path, ["2019-12-31,BAD,10,11,9,10,1", "2020-01-02,BAD,10,8,9,10,1"])
     panel, report = load(path, policy="drop_symbol")
     assert panel.symbols == ("GOOD",)
     assert report.dropped == {"BAD": "2 error(s)"}
@@ -263,7 +271,7 @@ def test_drop_symbol_policy_leaves_the_symbol_out_and_reports_it(tmp_path: Path)
 
 
 def test_too_few_bars_is_a_symbol_error(tmp_path: Path) -> None:
-    path = bars_csv(tmp_path, ["2020-01-01,BAD,10,11,9,10,1"])
+    path = bars_csv(tmp_path, ["2019-12-31,BAD,10,11,9,10,1"])
     with pytest.raises(
         DataError, match=r"BAD : too few bars: 1 usable bar\(s\), data.min_bars is 2"
     ):
@@ -287,9 +295,9 @@ def test_a_row_without_symbol_rejects_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("date,symbol,open,high,low,close\n2020-01-01,A,1,1,1,1\n", r"missing column\(s\) volume"),
+        ("date,symbol,open,high,low,close\n2019-12-31,A,1,1,1,1\n", r"missing column\(s\) volume"),
         (HEADER, "no data rows"),
-        (HEADER + "2020-01-01,A,1,1,1,1,1,9\n", "cannot be read as bars"),
+        (HEADER + "2019-12-31,A,1,1,1,1,1,9\n", "cannot be read as bars"),
     ],
 )
 def test_unreadable_files_say_why(tmp_path: Path, text: str, message: str) -> None:
@@ -306,7 +314,7 @@ def test_unreadable_files_say_why(tmp_path: Path, text: str, message: str) -> No
 def test_a_truncated_compressed_file_is_a_data_error(
     tmp_path: Path, suffix: str, compress: Callable[[bytes], bytes]
 ) -> None:
-    rows = [f"{d:%Y-%m-%d},A,10,11,9,10,100" for d in pd.bdate_range("2020-01-01", periods=500)]
+    rows = [f"{d:%Y-%m-%d},A,10,11,9,10,100" for d in sessions("2019-12-31", 500)]
     whole = compress((HEADER + "\n".join(rows) + "\n").encode())
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(whole[: len(whole) // 2])
@@ -323,7 +331,7 @@ def test_adj_close_adjusts_prices_and_volume_and_says_so(tmp_path: Path) -> None
     path = tmp_path / "adj.csv"
     path.write_text(
         "date,symbol,open,high,low,close,volume,adj_close\n"
-        "2020-01-01,A,10,12,8,10,100,5\n"  # factor 0.5
+        "2019-12-31,A,10,12,8,10,100,5\n"  # factor 0.5
         "2020-01-02,A,20,20,20,20,100,20\n"  # factor 1
     )
     panel, report = load(path)
@@ -334,7 +342,7 @@ def test_adj_close_adjusts_prices_and_volume_and_says_so(tmp_path: Path) -> None
 
 
 def test_parquet_files_load_like_csv(tmp_path: Path) -> None:
-    csv_path = bars_csv(tmp_path, ["2020-01-01,B,5,6,4,5,10", "2020-01-03,B,5,6,4,5,10"])
+    csv_path = bars_csv(tmp_path, ["2019-12-31,B,5,6,4,5,10", "2020-01-03,B,5,6,4,5,10"])
     frame = pd.read_csv(csv_path)
     frame["date"] = pd.to_datetime(frame["date"])
     frame.to_parquet(tmp_path / "bars.parquet")
@@ -345,7 +353,7 @@ def test_parquet_files_load_like_csv(tmp_path: Path) -> None:
 
 def test_long_gaps_stay_missing_and_short_ones_are_filled(tmp_path: Path) -> None:
     # B trades on days 1 and 5 only: a 3-session gap (days 2-4).
-    path = bars_csv(tmp_path, ["2020-01-01,B,5,6,4,5,10", "2020-01-07,B,5,6,4,5,10"])
+    path = bars_csv(tmp_path, ["2019-12-31,B,5,6,4,5,10", "2020-01-07,B,5,6,4,5,10"])
     filled, report = load(path, fill_gaps_up_to=3)
     b = filled.symbols.index("B")
     assert filled.close[:, b].tolist() == [5.0] * 5
@@ -358,7 +366,7 @@ def test_long_gaps_stay_missing_and_short_ones_are_filled(tmp_path: Path) -> Non
 
 
 def test_symbols_setting_selects_and_checks_names(tmp_path: Path) -> None:
-    path = bars_csv(tmp_path, ["2020-01-01,B,5,6,4,5,10", "2020-01-02,B,5,6,4,5,10"])
+    path = bars_csv(tmp_path, ["2019-12-31,B,5,6,4,5,10", "2020-01-02,B,5,6,4,5,10"])
     panel, _ = load(path, symbols=("B",))
     assert panel.symbols == ("B",)
     with pytest.raises(DataError, match=r"data\.symbols lists NOPE, not in the data"):
@@ -369,7 +377,7 @@ def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
     # Rows interleave A and B (sorted by date, then symbol). B's first bar is bad; A is clean.
     path = tmp_path / "by_date.csv"
     rows = []
-    for d, day in enumerate(pd.bdate_range("2020-01-01", periods=5), start=1):
+    for d, day in enumerate(sessions("2019-12-31", 5), start=1):
         rows.append(f"{day:%Y-%m-%d},A,10,11,9,{10 + d / 10},100")
         rows.append(f"{day:%Y-%m-%d},B,10,{8 if d == 1 else 11},9,10,100")
     path.write_text(HEADER + "\n".join(rows) + "\n")
