@@ -1,5 +1,5 @@
 """Alerts a person sees: a night's result, candidates awaiting review, a halt, a failed
-reconciliation, a crash, low disk, stale data, a stored row that cannot be read.
+reconciliation, a crash, low disk or memory, stale data, a stored row that cannot be read.
 
 They go through apprise to every URL in the environment variable LAB_ALERT_URLS (one or more,
 separated by spaces or commas: `mailto://...`, `tgram://...`, `ntfy://...`, `slack://...`,
@@ -25,6 +25,7 @@ EVENTS = {
     "reconciliation_failed": "failure",
     "crash": "failure",
     "disk_low": "warning",
+    "memory_low": "warning",
     "stale_data": "warning",
     "quarantined": "warning",
 }

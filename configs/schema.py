@@ -193,12 +193,14 @@ class EvolveConfig:
     refine_candidates: int
     refine_trials: int
     budget_minutes: float
+    min_free_memory_mb: int
     executor: str
     workers: int
     subtree_cache_mb: int
     lock_file: str = field(metadata=PATH)
 
     def check(self) -> None:
+        _require(self.min_free_memory_mb >= 0, "evolve.min_free_memory_mb", "must not be negative")
         _require(self.seed >= 0, "evolve.seed", f"must not be negative, got {self.seed}")
         _require(self.population >= 4, "evolve.population", "must be at least 4")
         _require(

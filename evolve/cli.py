@@ -333,15 +333,25 @@ def nightly(
     import sys
 
     from configs.alerts import alert
-    from evolve.night_report import awaiting_review, disk_low, night_summary, progress_printer
+    from evolve.night_report import (
+        awaiting_review,
+        disk_low,
+        memory_low,
+        night_summary,
+        progress_printer,
+    )
     from evolve.nightly import NightOptions, run_nightly
     from promotion.gating import gate_pending
 
     options = NightOptions(discovery, budget, generations, seed)
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
-    low = disk_low(lab.db_url, lab.config.store.min_free_mb)
-    if low:
-        alert("disk_low", "disk space is low", low)
+    for event, title, problem in (
+        ("disk_low", "disk space is low", disk_low(lab.db_url, lab.config.store.min_free_mb)),
+        ("memory_low", "memory is low", memory_low(lab.config.evolve.min_free_memory_mb)),
+    ):
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
+            alert(event, title, problem)
     with progress_printer(sys.stderr, generations, total) as progress:
         summary = run_nightly(
             lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)

@@ -124,3 +124,17 @@ def disk_low(db_url: str, min_free_mb: int) -> str | None:
     if free >= min_free_mb:
         return None
     return f"{free:.0f} MB free on the disk of {folder} (store.min_free_mb = {min_free_mb})"
+
+
+def memory_low(min_free_mb: int) -> str | None:
+    """What is wrong when the machine has less than `min_free_mb` of memory available, else
+    None."""
+    import psutil
+
+    available = psutil.virtual_memory().available / 2**20
+    if available >= min_free_mb:
+        return None
+    return (
+        f"{available:.0f} MB of memory available as the night starts "
+        f"(evolve.min_free_memory_mb = {min_free_mb}); fewer evolve.workers need less"
+    )

@@ -132,8 +132,11 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
     assert "earnings season" in receiver.received[0]["message"]
 
 
-def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: Path) -> None:
+def test_a_night_alerts_its_summary_and_low_disk_and_memory(
+    receiver: Receiver, tmp_path: Path
+) -> None:
     low = SMALL.replace('backup_dir = "backups"', 'backup_dir = "backups"\nmin_free_mb = 10000000')
+    low = low.replace("[evolve]", "[evolve]\nmin_free_memory_mb = 100000000")
     (tmp_path / "lab.toml").write_text(low)
     result = evolve(
         "nightly",
@@ -146,10 +149,36 @@ def test_a_night_alerts_its_summary_and_low_disk(receiver: Receiver, tmp_path: P
         env={ALERT_URLS: receiver.url},
     )
     assert result.returncode == 0, result.stderr
-    titles = receiver.titles(2)
-    assert titles[:2] == ["gplab: disk space is low", "gplab: night 1 finished"]
+    titles = receiver.titles(3)
+    assert titles[:3] == [
+        "gplab: disk space is low",
+        "gplab: memory is low",
+        "gplab: night 1 finished",
+    ]
     assert "store.min_free_mb" in receiver.received[0]["message"]
-    assert "new candidates" in receiver.received[1]["message"]
+    assert "evolve.min_free_memory_mb" in receiver.received[1]["message"]
+    assert "new candidates" in receiver.received[2]["message"]
+    # Said on the terminal too, not only sent.
+    assert "warning:" in result.stderr and "MB of memory available" in result.stderr
+
+
+def test_a_night_on_stale_data_alerts(receiver: Receiver, tmp_path: Path) -> None:
+    # Alpaca is the source, but there are no keys (the environment has none): the night runs on
+    # the bundled data and says so.
+    (tmp_path / "lab.toml").write_text(SMALL + '[data]\nsource = "alpaca"\n')
+    result = evolve(
+        "nightly",
+        "--generations",
+        "0",
+        "--config",
+        "lab.toml",
+        cwd=tmp_path,
+        env={ALERT_URLS: receiver.url},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "gplab: the night did not run on fresh data" in receiver.titles(2)
+    stale = next(r for r in receiver.received if "fresh data" in r["title"])
+    assert "bundled" in stale["message"]
 
 
 def test_a_strict_reconciliation_that_stops_trading_alerts(
