@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from configs.alerts import alert
 from configs.errors import ConfigurationError, InputError, ServiceError
@@ -153,6 +154,13 @@ class LabGroup(click.Group):
         except ServiceError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except OperationalError as e:
+            problem = _storage_problem(e)
+            if problem is None:
+                raise
+            code, text = problem
+            click.echo(f"error: {text}", err=True)
+            ctx.exit(code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:
@@ -162,6 +170,20 @@ class LabGroup(click.Group):
             click.echo(message, err=True)
             alert("crash", f"{command} crashed", message)
             ctx.exit(1)
+
+
+def _storage_problem(error: OperationalError) -> tuple[int, str] | None:
+    """The exit code and one line for a database that cannot be written (a read-only file or
+    disk: 2, the user's to fix) or whose disk is full or failing (1); None for other errors."""
+    reason = str(error.orig)
+    if "readonly database" in reason:
+        return 2, (
+            f"the research database cannot be written ({reason}): check the permissions of "
+            "research.db and its folder, and that its disk is not mounted read-only"
+        )
+    if "disk is full" in reason or "disk I/O error" in reason:
+        return 1, f"the research database's disk failed ({reason}); nothing was half-written"
+    return None
 
 
 def _write_traceback(folder: Path, command: str) -> Path:

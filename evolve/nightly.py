@@ -53,6 +53,7 @@ from fitness.problems import DataReport
 from fitness.windows import Window, build_windows
 from store import BackupSkipped, Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.data_records import code_version, record_data
+from store.database import check_writable
 from store.models import (
     LIVE_STATUSES,
     Candidate,
@@ -128,9 +129,10 @@ def run_nightly(
     with RunLock(Path(config.evolve.lock_file), "evolve nightly") as lock:
         if lock.stale:
             log.warning("a previous run (pid %s) died holding the lock", lock.stale.get("pid"))
-        # The data first: a night refused for its data makes no backup (seven refused nights
-        # would otherwise push every good copy out of the rotation).
+        # The data and a writable database first: a refused night makes no backup (seven
+        # refused nights would otherwise push every good copy out of the rotation).
         data = night_panel(config, now)
+        check_writable(db_url)
         skipped = _backup(config, db_url, now)
         database = open_database(db_url, config.store.busy_timeout_ms)
         own_executor = executor is None

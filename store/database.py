@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
 
-__all__ = ["MIGRATIONS", "Database", "alembic_config", "open_database", "sqlite_path"]
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "alembic_config",
+    "check_writable",
+    "open_database",
+    "sqlite_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +98,31 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
     return database
 
 
+def check_writable(url: str) -> None:
+    """Refuse, before anything is done, a SQLite research.db that cannot be written (a
+    read-only file, folder or disk). Other databases report it at their first write.
+
+    Raises:
+        ConfigurationError: it cannot be written.
+    """
+    path = sqlite_path(url)
+    if path is None or not path.exists():
+        return
+    database = open_database(url, upgrade=False)
+    try:
+        with database.engine.connect() as connection:
+            # Writing the header's user_version back unchanged is a write that changes nothing.
+            version = connection.exec_driver_sql("PRAGMA user_version").scalar()
+            connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+    except OperationalError as e:
+        raise ConfigurationError(
+            f"the research database {path} cannot be written ({e.orig}): check the permissions "
+            "of the file and its folder, and that its disk is not mounted read-only"
+        ) from e
+    finally:
+        database.close()
+
+
 def upgrade_to(database: Database, revision: str) -> None:
     """Apply the migrations up to `revision` ("head" for the newest).
 
@@ -135,6 +167,8 @@ def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
+    if parsed.database.startswith("file:"):  # a SQLite URI: file:PATH?mode=ro&uri=true
+        return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
     return Path(parsed.database)
 
 

@@ -1,8 +1,10 @@
 """`evolve nightly`, `status` and `report` as real subprocesses on the bundled data: the end to
-end run, resuming after `kill -9`, the lock, and the data fallback."""
+end run, resuming after `kill -9`, the lock, the data fallback, a read-only database and a full
+disk."""
 
 from __future__ import annotations
 
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -197,3 +199,68 @@ def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Pat
     while _living(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _living(workers), f"workers outlived the run: {sorted(_living(workers))}"
+
+
+def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "lab")
+    first = run("nightly", "--generations", "0", "--config", "lab.toml", cwd=folder)
+    assert first.returncode == 0, first.stderr
+    assert not (folder / "backups").exists()  # there was no database to copy
+    # SQLite's read-only mode stands in for a read-only file or disk (root ignores file modes).
+    read_only = f"sqlite:///file:{folder / 'research.db'}?mode=ro&uri=true"
+    refused = run("nightly", "--config", "lab.toml", "--db", read_only, cwd=folder)
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"error: the research database {folder / 'research.db'} cannot be written (attempt to "
+            "write a readonly database)"
+        )
+    )
+    assert "Traceback" not in refused.stderr and "INSERT" not in refused.stderr
+    assert not (folder / "backups").exists()
+    # Any other command that meets it at its first write says so in one line too.
+    pruned = run("prune", "--config", "lab.toml", "--db", read_only, cwd=folder)
+    assert pruned.returncode == 2
+    assert pruned.stderr.strip().splitlines() == [
+        "error: the research database cannot be written (attempt to write a readonly database): "
+        "check the permissions of research.db and its folder, and that its disk is not mounted "
+        "read-only"
+    ]
+
+
+def test_a_disk_that_fills_during_a_night_ends_it_in_one_line_and_keeps_what_was_committed(
+    tmp_path: Path,
+) -> None:
+    # A file-size limit on the night's process stands in for a full card: research.db may grow
+    # by 64 KB, then every write fails as it would on a full disk.
+    folder = _folder(tmp_path, "lab")
+    first = run("nightly", "--discovery", "--generations", "1", "--config", "lab.toml", cwd=folder)
+    assert first.returncode == 0, first.stderr
+    size = (folder / "research.db").stat().st_size + 65536
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    command = [EVOLVE, "nightly", "--discovery", "--generations", "60", "--config", "lab.toml"]
+    full = subprocess.run(
+        command,
+        cwd=folder,
+        env=lab_environment(),
+        preexec_fn=limit,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert full.returncode == 1
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the research database's disk failed (")
+    assert "Traceback" not in full.stderr
+    with sqlite3.connect(folder / "research.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        generations = db.execute("SELECT count(*) FROM generations").fetchone()[0]
+    db.close()
+    assert 1 <= generations < 61
+    assert not [p for p in (folder / "backups").iterdir() if p.name.endswith(".partial")]
