@@ -80,6 +80,11 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
         f"stagnation events: {len(summary.stagnation_events)}",
     ]
     lines += [f"  {event}" for event in summary.stagnation_events]
+    if summary.pruned_evaluations:
+        lines.append(
+            f"pruned: {summary.pruned_evaluations} evaluations of genomes that died "
+            f"(store.prune_every = {config.store.prune_every})"
+        )
     lines.append(f"new candidates: {len(summary.candidates)} (metrics on the train window)")
     lines += [_candidate_line(c) for c in summary.candidates]
     if summary.refined:

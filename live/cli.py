@@ -88,14 +88,20 @@ def halt(lab: CommandContext, reason: str) -> None:
     import getpass
     from pathlib import Path
 
+    from sqlalchemy.exc import OperationalError
+
+    from configs import ServiceError
     from live.halt import HaltSwitch
     from live.records import add_event
 
     switch = HaltSwitch(Path(lab.config.live.halt_file))
     switch.halt(reason.strip() or "no reason given", getpass.getuser())
-    with _database(lab).transaction() as session:
-        add_event(session, None, "halt", False, f"halted: {reason}", {"file": str(switch.path)})
     click.echo(f"halted: {switch.reason()} ({switch.path})")
+    try:  # the HALT file is the switch; the event in research.db is its record
+        with _database(lab).transaction() as session:
+            add_event(session, None, "halt", False, f"halted: {reason}", {"file": str(switch.path)})
+    except (OperationalError, ServiceError) as e:
+        click.echo(f"warning: trading is halted, but research.db did not record it: {e}", err=True)
 
 
 @main.command("resume")

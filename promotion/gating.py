@@ -27,6 +27,7 @@ from configs import BacktestConfig, LabConfig
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window
+from genome.errors import GenomeError
 from genome.text import parse
 from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
@@ -42,7 +43,7 @@ from store.models import (
     Genome,
     PopulationMember,
 )
-from store.quarantine import parse_stored
+from store.quarantine import quarantine
 
 __all__ = ["GateOutcome", "gate_candidates", "gate_lines", "gate_pending"]
 
@@ -100,12 +101,11 @@ def gate_candidates(
     out = []
     for candidate in candidates:
         text = texts[candidate.genome_id]
-        tree = parse_stored(session, candidate.genome_id, text)
         try:
-            if tree is None:
-                raise ValueError("its genome text does not parse (quarantined)")
-            m = measurer.measure(tree)
+            m = measurer.measure(parse(text))
         except Exception as e:  # a genome that cannot be measured fails, the others go on
+            if isinstance(e, GenomeError):
+                quarantine(session, "genomes", candidate.genome_id, str(e))
             log.warning(
                 "candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e
             )

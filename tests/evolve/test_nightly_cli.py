@@ -228,6 +228,18 @@ def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: 
         "check the permissions of research.db and its folder, and that its disk is not mounted "
         "read-only"
     ]
+    # The kill switch still works: the HALT file is what the trader checks.
+    live = str(Path(EVOLVE).with_name("live"))
+    halted = subprocess.run(
+        [live, "halt", "--reason", "disk trouble", "--config", "lab.toml", "--db", read_only],
+        cwd=folder,
+        env=lab_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert halted.returncode == 0 and (folder / "HALT").exists()
+    assert "research.db did not record it" in halted.stderr
 
 
 def test_a_disk_that_fills_during_a_night_ends_it_in_one_line_and_keeps_what_was_committed(
