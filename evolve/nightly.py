@@ -3,7 +3,7 @@
     take the lock (one run at a time; a lock left by a dead process is taken over)
     tonight's data (evolve.night_data) -> panel, windows; recorded with their ids
     back up research.db (SQLite, compressed; the newest keep_backups copies stay; a night
-    refused for its data makes none)
+    refused for its data or a read-only database makes none)
     runs still marked "running" died: mark them "interrupted"
     re-score the living genomes (hall of fame, candidates, live book) on train and validation
     with --discovery:
