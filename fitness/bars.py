@@ -23,6 +23,9 @@ from fitness.problems import DataError, DataReport
 
 # The longest line a bars CSV may have (characters, the line end included).
 MAX_LINE = 1000
+# More bars than this (80 years of 1,000 symbols) would take gigabytes in pandas, more than a Pi
+# has: the file is refused before it is parsed.
+MAX_ROWS = 20_000_000
 
 __all__ = ["PRICE_COLUMNS", "REQUIRED_COLUMNS", "adjust_by_adj_close", "read_bars_file"]
 
@@ -39,6 +42,7 @@ def read_bars_file(path: Path, report: DataReport) -> pd.DataFrame:
         raise DataError(f"{path}: file does not exist")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
+            _check_row_count(path, _parquet_rows(path))
             frame = pd.read_parquet(path)
             first_line = 1  # Parquet has no header line: "line" is the 1-based row number
         else:
@@ -103,7 +107,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # Numbers are inferred: a column with a stray word stays text and becomes NaN in
     # read_bars_file, so that the checks can name the offending line. A row with more fields
     # than the header is an error (pandas would otherwise shift it or drop the extra values).
-    _check_line_lengths(path)
+    _check_lines(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         return pd.read_csv(
@@ -114,18 +118,35 @@ def _read_csv(path: Path) -> pd.DataFrame:
         )
 
 
-def _check_line_lengths(path: Path) -> None:
-    # A bar is a short line. One huge cell (a 2 GB field) made pandas take 17 GB of memory
-    # before the checks could refuse it, and the message quoted the cell: look first, reading
-    # at most MAX_LINE characters of any line.
+def _check_lines(path: Path) -> None:
+    # A bar is a short line, and a file holds at most MAX_ROWS of them. One huge cell (a 2 GB
+    # field) made pandas take 17 GB of memory before the checks could refuse it, and the
+    # message quoted the cell: look first, reading at most MAX_LINE characters of any line.
     with _open_text(path) as handle:
         lines = iter(partial(handle.readline, MAX_LINE + 1), "")
+        number = 0
         for number, line in enumerate(lines, start=1):
             if len(line) > MAX_LINE:
                 raise DataError(
                     f"{path}:{number}: a line longer than {MAX_LINE} characters; a bar is "
                     "date,symbol,open,high,low,close,volume[,adj_close]"
                 )
+            if number > MAX_ROWS + 1:  # the header and MAX_ROWS bars
+                break
+        _check_row_count(path, number - 1)
+
+
+def _check_row_count(path: Path, rows: int) -> None:
+    if rows > MAX_ROWS:
+        raise DataError(
+            f"{path}: more than {MAX_ROWS:,} bars; split the file or keep fewer symbols or years"
+        )
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet
+
+    return int(pyarrow.parquet.ParquetFile(path).metadata.num_rows)
 
 
 def _open_text(path: Path) -> TextIO:

@@ -390,6 +390,26 @@ def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_with_too_many_bars_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    import fitness.bars
+
+    monkeypatch.setattr(fitness.bars, "MAX_ROWS", 10)
+    path = bars_csv(tmp_path, [], n_good=10)
+    if suffix == ".parquet":
+        frame = pd.read_csv(path)
+        path = tmp_path / "bars.parquet"
+        frame.to_parquet(path)
+    assert load(path) is not None  # 10 bars: at the limit
+    more = bars_csv(tmp_path, [], name=f"more{suffix}", n_good=11)
+    if suffix == ".parquet":
+        pd.read_csv(more).to_parquet(more)
+    with pytest.raises(DataError, match=rf"{more}: more than 10 bars; split the file"):
+        load(more)
+
+
 def test_a_huge_cell_is_refused_before_parsing_with_a_short_message(tmp_path: Path) -> None:
     path = bars_csv(tmp_path, [f"2020-01-08,BAD,10,11,9,10,{'9' * 5_000_000}"])
     with pytest.raises(DataError) as info:
