@@ -24,7 +24,7 @@ from store.models import (
     LiveFill,
     LiveOrder,
 )
-from store.quarantine import readable_genomes
+from store.quarantine import readable_texts
 
 __all__ = [
     "IN_FLIGHT",
@@ -68,8 +68,8 @@ def trading_strategies(session: Session) -> dict[str, str]:
     ids = session.scalars(
         select(Candidate.genome_id).where(Candidate.status.in_(LIVE_STATUSES))
     ).all()
-    readable = readable_genomes(session, ids)
-    return {gid: readable[gid][0] for gid in sorted(readable)}
+    readable = readable_texts(session, ids)
+    return {gid: readable[gid] for gid in sorted(readable)}
 
 
 def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> list[str]:

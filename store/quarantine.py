@@ -2,9 +2,9 @@
 stops a night, the gate or a trading day.
 
 The row itself stays as it was (nothing stored is changed or removed); its quarantine record
-says which table and row, why, and which command met it first. Every genome text is read
-through `readable_genomes`, which is where a text that no longer parses (edited by hand, written
-by an older grammar, damaged on disk) is caught.
+says which table and row, why, and which command met it first. The lineage, the gate,
+`promote show` and live trading read stored genome texts through this module, so a text that no
+longer parses (edited by hand, written by an older grammar, damaged on disk) is caught here.
 """
 
 from __future__ import annotations
@@ -23,26 +23,23 @@ from genome.errors import GenomeError
 from genome.text import parse
 from store.models import Genome, QuarantineEntry
 
-__all__ = ["parse_stored", "quarantine", "readable_genomes"]
+__all__ = ["parse_stored", "quarantine", "readable_texts"]
 
 log = logging.getLogger(__name__)
 
 
-def readable_genomes(
-    session: Session, ids: Sequence[str]
-) -> dict[str, tuple[str, gp.PrimitiveTree]]:
-    """Genome id -> (text, tree) for each of `ids` that is stored and parses; a text that does
-    not parse is quarantined and left out."""
+def readable_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    """Genome id -> text for each of `ids` that is stored and parses; a text that does not
+    parse is quarantined and left out."""
     unique = list(dict.fromkeys(ids))
-    out: dict[str, tuple[str, gp.PrimitiveTree]] = {}
+    out: dict[str, str] = {}
     for start in range(0, len(unique), 500):
         rows = session.execute(
             select(Genome.id, Genome.text).where(Genome.id.in_(unique[start : start + 500]))
         )
         for gid, text in rows:
-            tree = parse_stored(session, gid, text)
-            if tree is not None:
-                out[gid] = (text, tree)
+            if parse_stored(session, gid, text) is not None:
+                out[gid] = text
     return out
 
 
