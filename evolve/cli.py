@@ -20,6 +20,17 @@ __all__ = ["main"]
 WINDOW_NAMES = ("train", "validation", "holdout")
 
 
+def _in_a_folder(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    # An output file's folder must exist: a typo in it is a usage error (exit 2), not a crash.
+    if value is not None:
+        from pathlib import Path
+
+        folder = Path(value).expanduser().parent
+        if not folder.is_dir():
+            raise click.BadParameter(f"folder {folder} does not exist")
+    return value
+
+
 @click.group(cls=LabGroup)
 def main() -> None:
     """Breed trading-strategy genomes and look after their market data."""
@@ -231,6 +242,7 @@ def _as_json(
     "out_path",
     required=True,
     type=click.Path(dir_okay=False),
+    callback=_in_a_folder,
     help="CSV file to write (date,symbol,hold).",
 )
 @lab_command_options
@@ -419,6 +431,7 @@ def status(lab: CommandContext) -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
+    callback=_in_a_folder,
     help="the PNG to write (default: evolve-report.png in review.chart_dir, in the lab's home).",
 )
 @lab_command_options

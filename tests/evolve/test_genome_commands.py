@@ -172,3 +172,14 @@ def test_random_genomes_are_valid_canonical_and_repeatable(tmp_path: Path) -> No
         tree = parse(text)
         assert tree.height <= 5
         assert text not in ("true", "false")
+
+
+@pytest.mark.parametrize("command", [["signals", GENOME], ["report"]], ids=["signals", "report"])
+def test_an_out_file_in_a_missing_folder_is_a_usage_error(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "no-such-folder" / "out.file"
+    result = run(*command, "--out", str(missing), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"folder {missing.parent} does not exist" in result.stderr
+    assert "Traceback" not in result.stderr and not missing.parent.exists()
