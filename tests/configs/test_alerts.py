@@ -195,3 +195,20 @@ def test_a_strict_reconciliation_that_stops_trading_alerts(
     assert receiver.titles(1) == ["gplab: reconciliation stopped trading"]
     assert receiver.received[0]["message"] == "position SPY: lab 10, broker 12"
     assert receiver.received[0]["type"] == "failure"
+
+
+def test_a_quarantined_row_alerts_once(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from store import open_database
+    from store.quarantine import quarantine
+
+    monkeypatch.setenv(ALERT_URLS, receiver.url)
+    database = open_database(f"sqlite:///{tmp_path / 'research.db'}")
+    for _ in range(2):  # met twice, recorded and sent once
+        with database.transaction() as session:
+            quarantine(session, "genomes", "a" * 64, "genome error at position 3")
+    database.close()
+    assert receiver.titles(1) == ["gplab: a genomes row was quarantined"]
+    assert "genome error at position 3" in receiver.received[0]["message"]
+    assert len(receiver.received) == 1
