@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 from evolve.status import History
 from fitness.portfolio import WORST_FITNESS
@@ -10,10 +11,13 @@ from fitness.portfolio import WORST_FITNESS
 __all__ = ["lineage_chart"]
 
 
-def lineage_chart(history: History, path: Path) -> Path:
+def lineage_chart(
+    history: History, path: Path | IO[bytes], image_format: str | None = None
+) -> Path | IO[bytes]:
     """Best and median fitness, diversity and archive size per generation, with stagnation
     events marked (inject dashed, restart solid). Fitness at the floor (no feasible genome) is
-    drawn as a gap."""
+    drawn as a gap. Written to `path` (a file, whose suffix names the format, or a binary
+    stream with `image_format`, e.g. "svg" for the dashboard)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +47,8 @@ def lineage_chart(history: History, path: Path) -> Path:
             )
     top.set_title("Lineage (red: stagnation events, dashed inject, solid restart)")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, format=image_format)
     plt.close(figure)
     return path

@@ -120,3 +120,25 @@ def resume(lab: CommandContext) -> None:
     with _database(lab).transaction() as session:
         add_event(session, None, "resume", True, f"resumed (was: {previous})")
     click.echo(f"resumed (was: {previous})")
+
+
+@main.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@lab_command_options
+def dashboard(lab: CommandContext, host: str, port: int) -> None:
+    """Serve the morning page (nights, with the lineage chart) on http://HOST:PORT/, read from
+    research.db. Only this machine can reach it: another address needs a login, which the
+    dashboard does not have yet."""
+    import uvicorn
+
+    from dashboard.app import make_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError(
+            f"--host {host}: the dashboard has no login yet, so it listens on this machine only "
+            "(reach it from another one through an SSH tunnel: ssh -L 8765:127.0.0.1:8765 pi)"
+        )
+    app = make_app(_database(lab), lab.home)
+    click.echo(f"dashboard of {lab.home} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

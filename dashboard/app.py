@@ -1,0 +1,55 @@
+"""The dashboard's web application (Starlette): routes, templates and the database."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from dashboard.nights import nights
+from store import Database
+
+__all__ = ["make_app"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def make_app(database: Database, home: Path) -> Starlette:
+    """The dashboard of the lab at `home`, reading `database`."""
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals["home"] = str(home)
+
+    def index(_request: Request) -> Response:
+        return RedirectResponse("/nights", status_code=303)
+
+    def nights_page(request: Request) -> Response:
+        with database.transaction() as session:
+            found = nights(session)
+        return templates.TemplateResponse(
+            request, "nights.html", {"nights": found, "page": "nights"}
+        )
+
+    def lineage_svg(_request: Request) -> Response:
+        from evolve.charts import lineage_chart
+        from evolve.status import history
+
+        with database.transaction() as session:
+            lineage = history(session)
+        if not lineage.number:
+            return Response("no generations yet", status_code=404, media_type="text/plain")
+        image = io.BytesIO()
+        lineage_chart(lineage, image, "svg")
+        return Response(image.getvalue(), media_type="image/svg+xml")
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/nights", nights_page),
+            Route("/nights/lineage.svg", lineage_svg),
+        ]
+    )

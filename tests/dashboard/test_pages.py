@@ -1,0 +1,59 @@
+"""The dashboard's pages in a real headless Chromium, served by a real `live dashboard` on a
+lab that has run real nights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evolve.executor import LocalExecutor
+from evolve.nightly import NightOptions, run_nightly
+from tests.dashboard.browser import browser, serve
+from tests.evolve.nights import small_config
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("lab")
+    config, _ = small_config(folder)
+    url = f"sqlite:///{folder / 'research.db'}"
+    for generations in (3, 2):
+        options = NightOptions(discovery=True, generations=generations)
+        run_nightly(config, url, options, executor=LocalExecutor(1))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(lab: Path) -> Iterator[str]:
+    yield from serve(lab)
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    yield from browser()
+
+
+def test_the_nights_page_lists_every_run_and_draws_the_lineage(
+    site: str, chrome: Any, lab: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    chrome.get(f"{site}/")
+    assert chrome.current_url == f"{site}/nights"
+    assert chrome.title == "Nights - gplab"
+    rows = chrome.find_elements(By.CSS_SELECTOR, "table#nights tbody tr")
+    assert [r.get_attribute("data-run") for r in rows] == ["2", "1"]
+    cells = [c.text for c in rows[1].find_elements(By.TAG_NAME, "td")]
+    assert cells[2].startswith("finished") and cells[4] == "3"
+    assert [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")][4] == "2"
+    assert str(lab) in chrome.find_element(By.TAG_NAME, "nav").text
+    # The lineage chart is an SVG the browser drew (its natural size is known once loaded).
+    image = chrome.find_element(By.ID, "lineage")
+    assert (
+        chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
+        > 0
+    )
+    chrome.save_screenshot(str(lab / "nights.png"))
