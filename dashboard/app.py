@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from dashboard.candidates import candidate_detail, candidate_rows
 from dashboard.nights import nights
 from store import Database
 
@@ -34,6 +35,22 @@ def make_app(database: Database, home: Path) -> Starlette:
             request, "nights.html", {"nights": found, "page": "nights"}
         )
 
+    def candidates_page(request: Request) -> Response:
+        with database.transaction() as session:
+            rows = candidate_rows(session)
+        return templates.TemplateResponse(
+            request, "candidates.html", {"candidates": rows, "page": "candidates"}
+        )
+
+    def candidate_page(request: Request) -> Response:
+        with database.transaction() as session:
+            detail = candidate_detail(session, int(request.path_params["candidate_id"]))
+        if detail is None:
+            return Response("no such candidate", status_code=404, media_type="text/plain")
+        return templates.TemplateResponse(
+            request, "candidate.html", {"c": detail, "page": "candidates"}
+        )
+
     def lineage_svg(_request: Request) -> Response:
         from evolve.charts import lineage_chart
         from evolve.status import history
@@ -51,5 +68,7 @@ def make_app(database: Database, home: Path) -> Starlette:
             Route("/", index),
             Route("/nights", nights_page),
             Route("/nights/lineage.svg", lineage_svg),
+            Route("/candidates", candidates_page),
+            Route("/candidates/{candidate_id:int}", candidate_page),
         ]
     )

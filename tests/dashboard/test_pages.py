@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
+from promotion.gating import gate_pending
+from store import open_database
+from store.models import Candidate, GateReport
 from tests.dashboard.browser import browser, serve
 from tests.evolve.nights import small_config
 
@@ -22,7 +26,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite:///{folder / 'research.db'}"
     for generations in (3, 2):
         options = NightOptions(discovery=True, generations=generations)
-        run_nightly(config, url, options, executor=LocalExecutor(1))
+        run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
     return folder
 
 
@@ -57,3 +61,37 @@ def test_the_nights_page_lists_every_run_and_draws_the_lineage(
         > 0
     )
     chrome.save_screenshot(str(lab / "nights.png"))
+
+
+def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
+    site: str, chrome: Any, lab: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    database = open_database(f"sqlite:///{lab / 'research.db'}")
+    with database.transaction() as session:
+        stored = {c.id: c.status for c in session.scalars(select(Candidate))}
+        reports = {r.candidate_id: r for r in session.scalars(select(GateReport))}
+        session.expunge_all()
+    database.close()
+    chrome.get(f"{site}/nights")
+    chrome.find_element(By.LINK_TEXT, "Candidates").click()
+    assert chrome.title == "Candidates - gplab"
+    rows = chrome.find_elements(By.CSS_SELECTOR, "table#candidates tbody tr")
+    shown = {int(r.get_attribute("data-candidate")): r for r in rows}
+    assert {k: r.find_element(By.CLASS_NAME, "status").text for k, r in shown.items()} == stored
+    first = min(stored)
+    shown[first].find_element(By.LINK_TEXT, str(first)).click()
+    assert chrome.current_url == f"{site}/candidates/{first}"
+    report = reports[first]
+    assert chrome.find_element(By.ID, "verdict").text == ("passed" if report.passed else "failed")
+    criteria = chrome.find_elements(By.CSS_SELECTOR, "table#criteria tbody tr")
+    assert [c.get_attribute("data-criterion") for c in criteria] == [
+        c["name"] for c in report.criteria
+    ]
+    assert "validation window" in chrome.find_element(By.ID, "window").text
+    assert "slippage" in chrome.find_element(By.ID, "window").text
+    assert chrome.find_element(By.ID, "tree").text.strip()
+    chrome.save_screenshot(str(lab / "candidate.png"))
+    chrome.get(f"{site}/candidates/99999")
+    assert "no such candidate" in chrome.page_source

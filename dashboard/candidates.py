@@ -1,0 +1,98 @@
+"""The candidates pages: every candidate with its status and newest verdict, and one candidate
+with its genome as a tree, its gate report criterion by criterion, and the decisions on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from promotion.gate import Criterion
+from promotion.lifecycle import genome_texts, latest_report
+from promotion.views import costs_text, tree_lines
+from store.models import Candidate, Decision, WindowRecord
+from store.quarantine import parse_stored
+
+__all__ = ["CandidateDetail", "CandidateRow", "candidate_detail", "candidate_rows"]
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    id: int
+    status: str
+    text: str
+    train_score: float
+    validation_sharpe: float | None
+    dsr: float | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CandidateDetail:
+    row: CandidateRow
+    genome_id: str
+    run_id: int
+    tree: list[str]  # the genome as an indented tree with the meaning of each node
+    verdict: str  # "passed", "failed" or "not gated yet"
+    window: str  # the validation window and the costs the verdict was measured with
+    criteria: list[Criterion]
+    trials: str
+    decisions: list[Decision]
+
+
+def candidate_rows(session: Session) -> list[CandidateRow]:
+    """Every candidate, newest first, with its newest gate report's validation numbers."""
+    candidates = session.scalars(select(Candidate).order_by(Candidate.id.desc())).all()
+    texts = genome_texts(session, [c.genome_id for c in candidates])
+    return [_row(session, c, texts[c.genome_id]) for c in candidates]
+
+
+def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | None:
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        return None
+    text = genome_texts(session, [candidate.genome_id])[candidate.genome_id]
+    tree = parse_stored(session, candidate.genome_id, text)
+    report = latest_report(session, candidate.id)
+    window, criteria, trials, verdict = "", [], "", "not gated yet"
+    if report is not None:
+        verdict = "passed" if report.passed else "failed"
+        validation = session.get(WindowRecord, report.validation_window_id)
+        span = f"{validation.first_day}..{validation.last_day}" if validation else "?"
+        window = (
+            f"validation window {span} (id {report.validation_window_id[:12]}); costs: "
+            f"{costs_text(report.details.get('costs', {}))}; report {report.id} of "
+            f"{report.created_at:%Y-%m-%d %H:%M} UTC"
+        )
+        criteria = [Criterion.from_dict(c) for c in report.criteria]
+        trials = str(report.details.get("trials_text", ""))
+    decisions = session.scalars(
+        select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
+    ).all()
+    return CandidateDetail(
+        row=_row(session, candidate, text),
+        genome_id=candidate.genome_id,
+        run_id=candidate.run_id,
+        tree=tree_lines(tree) if tree is not None else ["(the text does not parse: quarantined)"],
+        verdict=verdict,
+        window=window,
+        criteria=criteria,
+        trials=trials,
+        decisions=list(decisions),
+    )
+
+
+def _row(session: Session, candidate: Candidate, text: str) -> CandidateRow:
+    report = latest_report(session, candidate.id)
+    details = report.details if report is not None else {}
+    return CandidateRow(
+        id=candidate.id,
+        status=candidate.status,
+        text=text,
+        train_score=candidate.score,
+        validation_sharpe=details.get("validation", {}).get("sharpe"),
+        dsr=details.get("statistics", {}).get("dsr"),
+        created_at=candidate.created_at,
+    )
