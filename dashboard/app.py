@@ -11,7 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from configs import LabConfig
 from dashboard.candidates import candidate_detail, candidate_rows
+from dashboard.health import health
 from dashboard.nights import nights
 from store import Database
 
@@ -20,8 +22,8 @@ __all__ = ["make_app"]
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def make_app(database: Database, home: Path) -> Starlette:
-    """The dashboard of the lab at `home`, reading `database`."""
+def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
+    """The dashboard of the lab at `home` (its `config`), reading `database`."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["home"] = str(home)
 
@@ -51,6 +53,11 @@ def make_app(database: Database, home: Path) -> Starlette:
             request, "candidate.html", {"c": detail, "page": "candidates"}
         )
 
+    def health_page(request: Request) -> Response:
+        with database.transaction() as session:
+            found = health(session, home, config, database.url)
+        return templates.TemplateResponse(request, "health.html", {"h": found, "page": "health"})
+
     def lineage_svg(_request: Request) -> Response:
         from evolve.charts import lineage_chart
         from evolve.status import history
@@ -70,5 +77,6 @@ def make_app(database: Database, home: Path) -> Starlette:
             Route("/nights/lineage.svg", lineage_svg),
             Route("/candidates", candidates_page),
             Route("/candidates/{candidate_id:int}", candidate_page),
+            Route("/health", health_page),
         ]
     )

@@ -127,9 +127,9 @@ def resume(lab: CommandContext) -> None:
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
 @lab_command_options
 def dashboard(lab: CommandContext, host: str, port: int) -> None:
-    """Serve the morning page (nights, with the lineage chart) on http://HOST:PORT/, read from
-    research.db. Only this machine can reach it: another address needs a login, which the
-    dashboard does not have yet."""
+    """Serve the morning page (nights with the lineage chart, candidates with their gate
+    reports, the lab's health) on http://HOST:PORT/, read from research.db. Only this machine
+    can reach it: another address needs a login, which the dashboard does not have yet."""
     import uvicorn
 
     from dashboard.app import make_app
@@ -139,6 +139,6 @@ def dashboard(lab: CommandContext, host: str, port: int) -> None:
             f"--host {host}: the dashboard has no login yet, so it listens on this machine only "
             "(reach it from another one through an SSH tunnel: ssh -L 8765:127.0.0.1:8765 pi)"
         )
-    app = make_app(_database(lab), lab.home)
+    app = make_app(_database(lab), lab.home, lab.config)
     click.echo(f"dashboard of {lab.home} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

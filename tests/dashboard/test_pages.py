@@ -95,3 +95,32 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
     chrome.save_screenshot(str(lab / "candidate.png"))
     chrome.get(f"{site}/candidates/99999")
     assert "no such candidate" in chrome.page_source
+
+
+def test_the_health_page_shows_storage_backups_data_and_errors(
+    site: str, chrome: Any, lab: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    logs = lab / "logs"
+    logs.mkdir(exist_ok=True)
+    (logs / "errors.log").write_text(
+        "--- 2026-12-01T02:00:00+00:00 evolve nightly\nTraceback (most recent call last):\n"
+    )
+    chrome.get(f"{site}/nights")
+    chrome.find_element(By.LINK_TEXT, "Health").click()
+    assert chrome.title == "Health - gplab"
+
+    def item(name: str) -> str:
+        return chrome.find_element(By.CSS_SELECTOR, f'tr[data-item="{name}"]').text
+
+    assert "MB" in item("disk") and "store.min_free_mb" in item("disk")
+    assert "evolve.min_free_memory_mb" in item("memory")
+    assert str(lab / "research.db") in item("database")
+    # The second night backed up what the first one wrote.
+    assert ".db.gz" in item("backup") and "(1 kept)" in item("backup")
+    assert "last day 2017-04-13" in item("data") and "bundled" in item("data")
+    assert "2026-12-01T02:00:00+00:00 evolve nightly" in item("errors")
+    assert item("failed").endswith("none")
+    assert item("timer")
+    chrome.save_screenshot(str(lab / "health.png"))

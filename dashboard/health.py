@@ -1,0 +1,101 @@
+"""The health page: what a person checks before trusting a night: disk, memory, research.db's
+size, the last backup, how fresh the data is, the next timer run and the recent errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import LabConfig
+from store import sqlite_path
+from store.models import PanelRecord, Run
+
+__all__ = ["Health", "health"]
+
+MB = 2**20
+
+
+@dataclass(frozen=True)
+class Health:
+    disk_free_mb: float
+    disk_min_mb: int
+    memory_available_mb: float
+    memory_min_mb: int
+    database: str
+    database_mb: float | None  # SQLite: the file and its WAL; None for a server database
+    last_backup: str | None
+    backups: int
+    data_source: str | None
+    data_last_day: dt.date | None
+    next_night: str
+    errors: list[str]  # the newest tracebacks' headers, newest first
+    failed_runs: list[int]
+
+
+def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Health:
+    import psutil
+
+    path = sqlite_path(db_url)
+    size = None
+    if path is not None and path.exists():
+        wal = path.with_name(path.name + "-wal")
+        size = (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / MB
+    folder = Path(config.store.backup_dir)
+    copies = sorted(folder.glob("*.db*")) if folder.is_dir() else []
+    newest = copies[-1] if copies else None
+    panel = session.scalars(select(PanelRecord).order_by(PanelRecord.created_at.desc())).first()
+    failed = session.scalars(
+        select(Run.id).where(Run.status == "failed").order_by(Run.id.desc()).limit(5)
+    ).all()
+    return Health(
+        disk_free_mb=shutil.disk_usage(home).free / MB,
+        disk_min_mb=config.store.min_free_mb,
+        memory_available_mb=psutil.virtual_memory().available / MB,
+        memory_min_mb=config.evolve.min_free_memory_mb,
+        database=str(path) if path is not None else "a server database",
+        database_mb=size,
+        last_backup=(
+            f"{newest.name} ({newest.stat().st_size / MB:.1f} MB)" if newest is not None else None
+        ),
+        backups=len(copies),
+        data_source=panel.source if panel else None,
+        data_last_day=panel.last_day if panel else None,
+        next_night=_next_timer_run(),
+        errors=_recent_errors(Path(config.log.dir) / "errors.log"),
+        failed_runs=list(failed),
+    )
+
+
+def _next_timer_run() -> str:
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        return "no systemd here (README: Running it nightly)"
+    try:
+        shown = subprocess.run(
+            [systemctl, "show", "evolve-nightly.timer", "-p", "NextElapseUSecRealtime,LoadState"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown (systemctl did not answer)"
+    values = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+    if values.get("LoadState") != "loaded":
+        return "the evolve-nightly timer is not installed (README: Running it nightly)"
+    return values.get("NextElapseUSecRealtime") or "not scheduled"
+
+
+def _recent_errors(log: Path, count: int = 5) -> list[str]:
+    # Each traceback in errors.log starts with "--- <UTC time> <command>".
+    if not log.exists():
+        return []
+    with log.open(errors="replace") as handle:
+        heads = [line[4:].strip() for line in handle if line.startswith("--- ")]
+    return heads[::-1][:count]
