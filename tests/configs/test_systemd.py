@@ -55,3 +55,18 @@ def test_the_live_unit_verifies_and_restarts_on_failure(tmp_path: Path) -> None:
         "run --broker alpaca",
     ):
         assert setting in text
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_the_dashboard_unit_verifies_and_listens_on_this_machine_only(tmp_path: Path) -> None:
+    assert (ROOT / ".venv" / "bin" / "live").exists() or shutil.which("live")
+    text = (UNITS / "dashboard.service").read_text().replace("/opt/gplab", str(ROOT))
+    (tmp_path / "dashboard.service").write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "dashboard.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "live dashboard\n" in text and "--host" not in text
