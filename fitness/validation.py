@@ -30,7 +30,7 @@ from configs import DataConfig
 from fitness.bars import PRICE_COLUMNS
 from fitness.problems import DataError, DataProblem, DataReport, Severity
 
-__all__ = ["check_bars"]
+__all__ = ["check_bars", "exchange_sessions"]
 
 _NEW_YORK = "America/New_York"  # exchange dates are New York dates
 
@@ -171,20 +171,25 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
     return bad
 
 
+def exchange_sessions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """The sessions of the New York Stock Exchange from `start` to `end` (exchange_calendars'
+    XNYS calendar, which starts in 1885: holidays and closures left out)."""
+    import exchange_calendars
+
+    with warnings.catch_warnings():  # exchange_calendars 4.13 under pandas 3: not ours to fix
+        warnings.filterwarnings("ignore", "Series.values returning", DeprecationWarning)
+        calendar = exchange_calendars.get_calendar("XNYS", start=start, end=end)
+    return pd.DatetimeIndex(calendar.sessions)
+
+
 def _holidays(dates: pd.Series, today: pd.Timestamp) -> pd.Series:
-    """Weekdays up to today that are not sessions of the New York Stock Exchange (holidays and
-    closures, from exchange_calendars' XNYS calendar, which starts in 1885)."""
+    """Weekdays up to today that are not exchange sessions."""
     weekday = dates.notna() & (dates.dt.day_of_week < 5) & (dates <= today)
     if not weekday.any():
         return weekday
-    import exchange_calendars
-
     first = max(dates[weekday].min(), pd.Timestamp("1885-01-01"))
-    with warnings.catch_warnings():  # exchange_calendars 4.13 under pandas 3: not ours to fix
-        warnings.filterwarnings("ignore", "Series.values returning", DeprecationWarning)
-        calendar = exchange_calendars.get_calendar("XNYS", start=first, end=today)
     in_range = weekday & (dates >= first)
-    return in_range & ~dates.isin(calendar.sessions)
+    return in_range & ~dates.isin(exchange_sessions(first, today))
 
 
 def _series_errors(
