@@ -1,5 +1,6 @@
 """Alerts a person sees: a night's result, candidates awaiting review, a halt, a failed
-reconciliation, a crash, low disk or memory, stale data, a stored row that cannot be read.
+reconciliation, a crash, low disk or memory, stale data, a stored row that cannot be read, a
+strategy whose edge seems to have gone (decay).
 
 They go through apprise to every URL in the environment variable LAB_ALERT_URLS (one or more,
 separated by spaces or commas: `mailto://...`, `tgram://...`, `ntfy://...`, `slack://...`,
@@ -28,6 +29,7 @@ EVENTS = {
     "memory_low": "warning",
     "stale_data": "warning",
     "quarantined": "warning",
+    "decay": "warning",
 }
 
 log = logging.getLogger(__name__)

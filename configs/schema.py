@@ -330,9 +330,15 @@ class GateConfig:
 @dataclass(frozen=True)
 class ReviewConfig:
     chart_dir: str = field(metadata=PATH)
+    decay_arl_sessions: int
 
     def check(self) -> None:
         _require(self.chart_dir.strip() != "", "review.chart_dir", "must not be empty")
+        _require(
+            20 <= self.decay_arl_sessions <= 100_000,
+            "review.decay_arl_sessions",
+            "must be 20 to 100000 sessions",
+        )
 
 
 @dataclass(frozen=True)

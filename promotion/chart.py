@@ -4,6 +4,7 @@ universe, on the validation window (matplotlib, no display needed)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -16,14 +17,16 @@ def drawdown(equity: np.ndarray) -> np.ndarray:
 
 
 def review_chart(
-    path: Path,
+    path: Path | IO[bytes],
     title: str,
     dates: np.ndarray,
     equity: np.ndarray,
     benchmark: np.ndarray,
     window_text: str,
-) -> Path:
-    """Write the chart to `path` (PNG). Both curves start at 1."""
+    image_format: str | None = None,
+) -> Path | IO[bytes]:
+    """Write the chart to `path` (a file, whose suffix names the format, or a binary stream
+    with `image_format`, e.g. "svg" for the dashboard). Both curves start at 1."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,7 +47,8 @@ def review_chart(
     bottom.set_ylabel("drawdown (%)")
     bottom.set_xlabel(f"{window_text}; after costs")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, format=image_format)
     plt.close(figure)
     return path

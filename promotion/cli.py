@@ -29,14 +29,9 @@ def _database(lab: CommandContext) -> Database:
 
 
 def _data(lab: CommandContext) -> tuple[Panel, str, dict[str, Window]]:
-    """The configured data, read without a network (for Alpaca: its last cache)."""
-    from fitness.market_data import load_panel, offline_source
-    from fitness.windows import build_windows
+    from promotion.review import review_data
 
-    config = lab.config
-    source = offline_source(config.data, config.alpaca)
-    panel, report = load_panel(config.data, config.alpaca, source=source)
-    return panel, report.source, build_windows(panel, config.windows, config.backtest)
+    return review_data(lab.config)
 
 
 def _reviewer(name: str | None) -> str:

@@ -34,6 +34,7 @@ from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_statu
 from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import count_trials
+from promotion.watch import decay_alerts, watch_strategies
 from store.data_records import code_version, record_data
 from store.models import (
     LIVE_STATUSES,
@@ -142,15 +143,17 @@ def gate_candidates(
 
 
 def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
-    """The step that ends a nightly run: gate every pending candidate with the night's data
-    and say how it went (see evolve.nightly.AfterRun)."""
+    """The step that ends a nightly run: gate every pending candidate with the night's data,
+    watch the approved and live strategies for decay (promotion.watch), and say how it went
+    (see evolve.nightly.AfterRun)."""
 
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
     ) -> list[str]:
         candidates = in_status(session, "candidate")
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
-        return gate_lines(outcomes, windows["validation"], config.backtest)
+        lines = gate_lines(outcomes, windows["validation"], config.backtest)
+        return lines + decay_alerts(session, watch_strategies(session, panel, windows, config))
 
     return run
 

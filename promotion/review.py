@@ -1,24 +1,107 @@
-"""One candidate at the morning review: the newest gate report, the validation equity as a
-sparkline and a PNG chart against buy-and-hold, then the holdout, opened once."""
+"""One candidate at the morning review, for `promote review` and the dashboard alike: the
+newest gate report, the validation equity against buy-and-hold, a warning for every strategy
+approved after the gate report that moves with it, then the holdout, opened once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
 from fitness.buy_and_hold import buy_and_hold
 from fitness.panel import Panel
+from fitness.portfolio import highest_correlation
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 from promotion.chart import review_chart
 from promotion.holdout import open_holdout
+from promotion.lifecycle import genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
-from store.models import Candidate, Genome
+from store.models import LIVE_STATUSES, Candidate, Decision, Genome
 
-__all__ = ["review_lines"]
+__all__ = [
+    "ValidationEquity",
+    "review_data",
+    "review_lines",
+    "sitting_warnings",
+    "validation_equity",
+]
+
+
+@dataclass(frozen=True)
+class ValidationEquity:
+    """A genome and equal-weight buy-and-hold of the universe on the validation window, after
+    the configured costs: (n,) arrays of the window's days."""
+
+    window: Window
+    dates: np.ndarray
+    equity: np.ndarray
+    returns: np.ndarray
+    market: np.ndarray
+
+    def text(self) -> str:
+        return f"validation {self.window.first}..{self.window.last}"
+
+
+def review_data(config: LabConfig) -> tuple[Panel, str, dict[str, Window]]:
+    """The configured data and its windows, read without a network (for Alpaca: its last
+    cache)."""
+    from fitness.market_data import load_panel, offline_source
+    from fitness.windows import build_windows
+
+    source = offline_source(config.data, config.alpaca)
+    panel, report = load_panel(config.data, config.alpaca, source=source)
+    return panel, report.source, build_windows(panel, config.windows, config.backtest)
+
+
+def validation_equity(
+    panel: Panel, validation: Window, config: LabConfig, text: str
+) -> ValidationEquity:
+    rules = config.backtest
+    scored = WindowScorer(panel, validation, rules).score(parse(text)).result
+    market = buy_and_hold(panel, validation, rules).result
+    return ValidationEquity(validation, scored.dates, scored.equity, scored.returns, market.equity)
+
+
+def sitting_warnings(
+    session: Session, candidate: Candidate, curve: ValidationEquity, panel: Panel, config: LabConfig
+) -> list[str]:
+    """A warning for each approved or live strategy that was approved after `candidate`'s newest
+    gate report (so the gate's correlation criterion did not see it: an earlier approval of the
+    same sitting, say) and whose validation returns correlate with the candidate's above the
+    gate's limit."""
+    report = latest_report(session, candidate.id)
+    if report is None:
+        return []
+    since = session.execute(
+        select(Candidate.id, Candidate.genome_id, Decision.decided_at)
+        .join(Decision, Decision.candidate_id == Candidate.id)
+        .where(
+            Candidate.status.in_(LIVE_STATUSES),
+            Candidate.id != candidate.id,
+            Decision.action == "approve",
+            Decision.decided_at >= report.created_at,
+        )
+        .order_by(Decision.id)
+    ).all()
+    texts = genome_texts(session, [gid for _, gid, _ in since])
+    limit = config.gate.max_live_correlation
+    warnings = []
+    for other, gid, when in since:
+        theirs = validation_equity(panel, curve.window, config, texts[gid]).returns
+        rho = highest_correlation(curve.returns, [theirs])
+        if rho > limit:
+            warnings.append(
+                f"candidate {other}, approved {when:%Y-%m-%d %H:%M} UTC after this gate report, "
+                f"correlates {rho:.2f} with this one on {curve.text()} (the gate's limit is "
+                f"{limit:.2f}): approving both doubles one bet"
+            )
+    return warnings
 
 
 def review_lines(
@@ -30,34 +113,34 @@ def review_lines(
     reviewer: str,
 ) -> list[str]:
     """What the reviewer sees of `candidate`: `promote show`, the validation equity as
-    sparklines and a chart (written to review.chart_dir), then the holdout. The holdout is
-    opened only if it never was (added to `session`, which the caller commits before asking for
-    a decision); otherwise its stored numbers are among the metrics shown."""
+    sparklines and a chart (written to review.chart_dir), the same-sitting warnings, then the
+    holdout. The holdout is opened only if it never was (added to `session`, which the caller
+    commits before asking for a decision); otherwise its stored numbers are among the metrics
+    shown."""
     genome = session.get(Genome, candidate.genome_id)
     assert genome is not None
-    validation = windows["validation"]
-    rules = config.backtest
-    scored = WindowScorer(panel, validation, rules).score(parse(genome.text)).result
-    market = buy_and_hold(panel, validation, rules).result
+    curve = validation_equity(panel, windows["validation"], config, genome.text)
     chart = review_chart(
         Path(config.review.chart_dir) / f"candidate-{candidate.id}-validation.png",
         f"candidate {candidate.id}: {genome.text}",
-        scored.dates,
-        scored.equity,
-        market.equity,
-        f"validation {validation.first}..{validation.last}",
+        curve.dates,
+        curve.equity,
+        curve.market,
+        curve.text(),
     )
     lines = candidate_lines(session, candidate)
     lines += [
         "",
-        f"equity, validation {validation.first}..{validation.last} (after costs; each line "
-        "scaled to its own range):",
-        f"  candidate       {sparkline(scored.equity)}",
-        f"  buy-and-hold    {sparkline(market.equity)}",
+        f"equity, {curve.text()} (after costs; each line scaled to its own range):",
+        f"  candidate       {sparkline(curve.equity)}",
+        f"  buy-and-hold    {sparkline(curve.market)}",
         f"  chart: {chart}",
         "",
     ]
-    holdout, now = open_holdout(session, candidate, panel, windows["holdout"], rules, reviewer)
+    lines += [f"WARNING: {w}" for w in sitting_warnings(session, candidate, curve, panel, config)]
+    holdout, now = open_holdout(
+        session, candidate, panel, windows["holdout"], config.backtest, reviewer
+    )
     if now:
         lines.append("holdout opened now, for the first and only time:")
         lines += holdout_lines(session, holdout)

@@ -1,0 +1,153 @@
+"""The decay watch of every approved or live strategy: its paper returns since it began trading
+(its backtest, same rules and costs, over the sessions from its first plan in any account to
+the data's last day) against its validation window (promotion.decay), a retirement proposal
+when the test alarms, and a `decay` alert the first time it does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from configs import ConfigurationError, LabConfig
+from configs.alerts import alert
+from fitness.panel import Panel
+from fitness.score import WindowScorer
+from fitness.windows import Window, build_window
+from genome.text import parse
+from promotion.decay import DecayWatch, decay_watch
+from promotion.statistics import StatisticsError
+from promotion.views import costs_text
+from store.models import LIVE_STATUSES, Candidate, LiveEvent, LivePlan
+from store.quarantine import readable_texts
+
+__all__ = ["Watched", "decay_alerts", "watch_strategies"]
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One strategy under watch. `watch` is None with a `reason` when there is nothing to test
+    yet; `capital` is what it was given on its first session, `pnl` its paper P&L since."""
+
+    candidate_id: int
+    genome_id: str
+    text: str
+    status: str
+    since: dt.date | None
+    window: str
+    watch: DecayWatch | None
+    reason: str
+    capital: float | None
+    pnl: float | None
+
+    @property
+    def proposal(self) -> str | None:
+        if self.watch is None or self.watch.alarm_day is None:
+            return None
+        return (
+            f"retire candidate {self.candidate_id}: since {self.since} its daily returns fell "
+            f"below what validation promised (CUSUM {self.watch.peak:.1f} > "
+            f"{self.watch.threshold:.1f}; Sharpe {self.watch.sharpe or 0:.2f} against "
+            f"{self.watch.expected_sharpe:.2f} on validation)"
+        )
+
+
+def watch_strategies(
+    session: Session, panel: Panel, windows: dict[str, Window], config: LabConfig
+) -> list[Watched]:
+    """Every approved or live strategy, oldest candidate first, watched on `panel`."""
+    candidates = session.scalars(
+        select(Candidate).where(Candidate.status.in_(LIVE_STATUSES)).order_by(Candidate.id)
+    ).all()
+    texts = readable_texts(session, [c.genome_id for c in candidates])
+    first_plan = _first_plans(session)
+    rules = config.backtest
+    validation = windows["validation"]
+    out = []
+    for c in candidates:
+        since, capital = first_plan.get(c.genome_id, (None, None))
+        text = texts.get(c.genome_id)
+        base = Watched(c.id, c.genome_id, text or "", c.status, since, "", None, "", capital, None)
+        if text is None or since is None:
+            out.append(replace(base, reason="quarantined" if text is None else "not trading yet"))
+            continue
+        try:
+            window = build_window(
+                panel, "trading", since, _last_day(panel), config.windows.warmup_days, 2, rules
+            )
+        except ConfigurationError:
+            out.append(replace(base, reason=f"fewer than 2 sessions of data since {since}"))
+            continue
+        tree = parse(text)
+        returns = WindowScorer(panel, window, rules).score(tree).result.returns
+        expected = WindowScorer(panel, validation, rules).score(tree).result.returns
+        base = replace(
+            base,
+            window=(
+                f"paper returns {window.first}..{window.last} ({window.n_days} sessions) "
+                f"against validation {validation.first}..{validation.last}; costs: "
+                f"{costs_text(vars(rules))}"
+            ),
+            pnl=None if capital is None else capital * float(np.prod(1.0 + returns) - 1.0),
+        )
+        try:
+            out.append(
+                replace(
+                    base, watch=decay_watch(returns, expected, config.review.decay_arl_sessions)
+                )
+            )
+        except StatisticsError as e:
+            out.append(replace(base, reason=str(e)))
+    return out
+
+
+def decay_alerts(session: Session, watched: list[Watched]) -> list[str]:
+    """A `decay` alert and event for each strategy whose test alarms for the first time (added
+    to `session`); the proposals, one line each, for the night's report."""
+    told = {
+        e.detail.get("candidate")
+        for e in session.scalars(select(LiveEvent).where(LiveEvent.kind == "decay"))
+    }
+    lines = []
+    for w in watched:
+        proposal = w.proposal
+        if proposal is None:
+            continue
+        lines.append(f"decay watch: {proposal}")
+        if w.candidate_id in told:
+            continue
+        session.add(
+            LiveEvent(
+                account_id=None,
+                kind="decay",
+                ok=False,
+                message=proposal,
+                detail={"candidate": w.candidate_id, "genome_id": w.genome_id, "window": w.window},
+            )
+        )
+        alert(
+            "decay",
+            f"candidate {w.candidate_id} may have lost its edge",
+            f"{proposal}. {w.window}. Decide: promote retire {w.candidate_id} --note ..., "
+            "or on the dashboard's Live page.",
+        )
+    return lines
+
+
+def _first_plans(session: Session) -> dict[str, tuple[dt.date, float]]:
+    # Each strategy's first planned session in any account and the capital it got there.
+    found: dict[str, tuple[dt.date, float]] = {}
+    for day, weights in session.execute(
+        select(LivePlan.session, LivePlan.weights).order_by(LivePlan.session, LivePlan.id)
+    ):
+        for gid, record in weights.items():
+            if gid != "excluded" and gid not in found and record.get("capital", 0) > 0:
+                found[gid] = (day, float(record["capital"]))
+    return found
+
+
+def _last_day(panel: Panel) -> dt.date:
+    return dt.date.fromisoformat(str(panel.dates[-1].astype("datetime64[D]")))
