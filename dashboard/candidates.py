@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from promotion.gate import Criterion
 from promotion.lifecycle import genome_texts, latest_report
-from promotion.views import costs_text, tree_lines
-from store.models import Candidate, Decision, WindowRecord
+from promotion.views import costs_text, holdout_lines, tree_lines
+from store.models import Candidate, Decision, HoldoutResult, WindowRecord
 from store.quarantine import parse_stored
 
 __all__ = ["CandidateDetail", "CandidateRow", "candidate_detail", "candidate_rows"]
@@ -40,6 +40,13 @@ class CandidateDetail:
     criteria: list[Criterion]
     trials: str
     decisions: list[Decision]
+    correlations: dict[str, float]  # with each live strategy, validation window (gate report)
+    holdout: list[str] | None  # its stored numbers once opened; None while sealed
+
+    @property
+    def reviewable(self) -> bool:
+        """Waiting for the review, as `promote review` takes them: passed the gate."""
+        return self.row.status == "gate_passed"
 
 
 def candidate_rows(session: Session) -> list[CandidateRow]:
@@ -57,6 +64,7 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     tree = parse_stored(session, candidate.genome_id, text)
     report = latest_report(session, candidate.id)
     window, criteria, trials, verdict = "", [], "", "not gated yet"
+    correlations: dict[str, float] = {}
     if report is not None:
         verdict = "passed" if report.passed else "failed"
         validation = session.get(WindowRecord, report.validation_window_id)
@@ -68,9 +76,11 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
         )
         criteria = [Criterion.from_dict(c) for c in report.criteria]
         trials = str(report.details.get("trials_text", ""))
+        correlations = dict(report.details.get("live_correlations", {}))
     decisions = session.scalars(
         select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
     ).all()
+    holdout = session.get(HoldoutResult, candidate.id)
     return CandidateDetail(
         row=_row(session, candidate, text),
         genome_id=candidate.genome_id,
@@ -81,6 +91,8 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
         criteria=criteria,
         trials=trials,
         decisions=list(decisions),
+        correlations=correlations,
+        holdout=holdout_lines(session, holdout) if holdout is not None else None,
     )
 
 

@@ -88,20 +88,13 @@ def halt(lab: CommandContext, reason: str) -> None:
     import getpass
     from pathlib import Path
 
-    from sqlalchemy.exc import OperationalError
+    from live.halt import HaltSwitch, halt_trading
 
-    from configs import ServiceError
-    from live.halt import HaltSwitch
-    from live.records import add_event
-
-    switch = HaltSwitch(Path(lab.config.live.halt_file))
-    switch.halt(reason.strip() or "no reason given", getpass.getuser())
-    click.echo(f"halted: {switch.reason()} ({switch.path})")
-    try:  # the HALT file is the switch; the event in research.db is its record
-        with _database(lab).transaction() as session:
-            add_event(session, None, "halt", False, f"halted: {reason}", {"file": str(switch.path)})
-    except (OperationalError, ServiceError) as e:
-        click.echo(f"warning: trading is halted, but research.db did not record it: {e}", err=True)
+    path = Path(lab.config.live.halt_file)
+    warning = halt_trading(path, lambda: _database(lab), reason, getpass.getuser())
+    click.echo(f"halted: {HaltSwitch(path).reason()} ({path})")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command("resume")
@@ -125,19 +118,37 @@ def resume(lab: CommandContext) -> None:
 @main.command("dashboard")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--set-password",
+    is_flag=True,
+    help="ask for the dashboard's password, store its scrypt hash in the lab's folder and stop.",
+)
 @lab_command_options
-def dashboard(lab: CommandContext, host: str, port: int) -> None:
-    """Serve the morning page (nights with the lineage chart, candidates with their gate
-    reports, the lab's health) on http://HOST:PORT/, read from research.db. Only this machine
-    can reach it: another address needs a login, which the dashboard does not have yet."""
+def dashboard(lab: CommandContext, host: str, port: int, set_password: bool) -> None:
+    """Serve the morning page on http://HOST:PORT/: the nights with their lineage, the
+    candidates with their gate reports and the review (holdout, approve, reject, skip), live
+    trading with its halt button and decay watch, and the lab's health. Without a password only
+    this machine can reach it; once one is set (--set-password), every page asks for it and
+    --host may name another address."""
     import uvicorn
 
     from dashboard.app import make_app
+    from dashboard.security import has_password
+    from dashboard.security import set_password as store_password
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if set_password:
+        password = click.prompt("new dashboard password", hide_input=True, confirmation_prompt=True)
+        try:
+            path = store_password(lab.home, password)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from e
+        click.echo(f"password set ({path}); every page now asks for it")
+        return
+    if host not in ("127.0.0.1", "localhost", "::1") and not has_password(lab.home):
         raise click.UsageError(
-            f"--host {host}: the dashboard has no login yet, so it listens on this machine only "
-            "(reach it from another one through an SSH tunnel: ssh -L 8765:127.0.0.1:8765 pi)"
+            f"--host {host}: another machine may reach the dashboard only with a login; set a "
+            "password first (live dashboard --set-password), or reach it through an SSH "
+            "tunnel (ssh -L 8765:127.0.0.1:8765 pi)"
         )
     app = make_app(_database(lab), lab.home, lab.config)
     click.echo(f"dashboard of {lab.home} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)

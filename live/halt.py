@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from configs.alerts import alert
+from store import Database
 
-__all__ = ["HaltSwitch"]
+__all__ = ["HaltSwitch", "halt_trading"]
 
 
 class HaltSwitch:
@@ -49,3 +51,21 @@ class HaltSwitch:
         reason = self.reason()
         self.path.unlink(missing_ok=True)
         return reason
+
+
+def halt_trading(path: Path, database: Callable[[], Database], reason: str, by: str) -> str | None:
+    """Halt trading (`live halt` and the dashboard's button): the HALT file first, since it is
+    the switch, then its record in research.db (opened by `database`). A warning when
+    research.db could not record it (trading is halted all the same)."""
+    from sqlalchemy.exc import OperationalError
+
+    from configs import ServiceError
+    from live.records import add_event
+
+    HaltSwitch(path).halt(reason.strip() or "no reason given", by)
+    try:
+        with database().transaction() as session:
+            add_event(session, None, "halt", False, f"halted: {reason}", {"file": str(path)})
+    except (OperationalError, ServiceError) as e:
+        return f"trading is halted, but research.db did not record it: {e}"
+    return None

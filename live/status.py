@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,16 +11,76 @@ from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 
-__all__ = ["status_lines"]
+__all__ = ["AccountView", "account_view", "order_text", "reconciliation_text", "status_lines"]
 
 
-def status_lines(session: Session, name: str | None, halted: str | None) -> list[str]:
+@dataclass(frozen=True)
+class AccountView:
+    """What an account holds and did, as research.db knows it (no broker call)."""
+
+    account: LiveAccount
+    plan: LivePlan | None  # the newest session planned
+    contributed: float  # opening cash and adjustments
+    cash: float
+    settled: float | None  # on the newest planned session
+    positions: dict[str, float]
+    average_costs: dict[str, float]
+    orders: list[LiveOrder]  # of the newest plan
+    fills: list[LiveFill]  # of the newest plan's session
+    reconciliation: LiveEvent | None  # the last one
+
+    @property
+    def pnl(self) -> float | None:
+        return None if self.plan is None else self.plan.equity - self.contributed
+
+
+def account_view(session: Session, name: str | None) -> AccountView:
+    """The account `name` (default: the newest one).
+
+    Raises:
+        LiveInputError: there is no such account (or none at all).
+    """
     account = _account(session, name)
     plan = session.scalars(
         select(LivePlan).where(LivePlan.account_id == account.id).order_by(LivePlan.session.desc())
     ).first()
     ledger = cash_ledger(session, account.id)
-    positions = ledger_positions(session, account.id)
+    orders: list[LiveOrder] = []
+    fills: list[LiveFill] = []
+    if plan is not None:
+        orders = list(
+            session.scalars(
+                select(LiveOrder).where(LiveOrder.plan_id == plan.id).order_by(LiveOrder.sequence)
+            )
+        )
+        fills = list(
+            session.scalars(
+                select(LiveFill).where(
+                    LiveFill.account_id == account.id, LiveFill.session == plan.session
+                )
+            )
+        )
+    return AccountView(
+        account=account,
+        plan=plan,
+        contributed=sum(e.amount for e in ledger.entries if e.kind in ("opening", "adjust")),
+        cash=ledger.cash,
+        settled=ledger.settled(plan.session) if plan is not None else None,
+        positions=ledger_positions(session, account.id),
+        average_costs=_average_costs(session, account.id),
+        orders=orders,
+        fills=fills,
+        reconciliation=session.scalars(
+            select(LiveEvent)
+            .where(LiveEvent.account_id == account.id, LiveEvent.kind == "reconciliation")
+            .order_by(LiveEvent.id.desc())
+        ).first(),
+    )
+
+
+def status_lines(session: Session, name: str | None, halted: str | None) -> list[str]:
+    view = account_view(session, name)
+    account, plan = view.account, view.plan
     lines = [f"account {account.name} ({account.broker}), since {account.created_at:%Y-%m-%d}"]
     if account.broker == "sim":
         s = account.settings
@@ -26,59 +88,50 @@ def status_lines(session: Session, name: str | None, halted: str | None) -> list
             f"  replay of {s['source']}: sessions {s['first_session']}..{s['last_session']}"
         )
     lines.append(f"  trading: {'HALTED - ' + halted if halted else 'allowed (no HALT file)'}")
-    contributed = sum(e.amount for e in ledger.entries if e.kind in ("opening", "adjust"))
-    if plan is not None:
-        settled = ledger.settled(plan.session)
+    if plan is not None and view.settled is not None and view.pnl is not None:
         lines += [
             f"  newest session {plan.session} (planned from the close of {plan.data_day}): "
-            f"equity {plan.equity:,.2f} at that close, P&L {plan.equity - contributed:+,.2f} "
+            f"equity {plan.equity:,.2f} at that close, P&L {view.pnl:+,.2f} "
             "since the opening cash",
-            f"  cash {ledger.cash:,.2f}: settled {settled:,.2f} on {plan.session}, unsettled "
-            f"{ledger.cash - settled:,.2f}",
+            f"  cash {view.cash:,.2f}: settled {view.settled:,.2f} on {plan.session}, unsettled "
+            f"{view.cash - view.settled:,.2f}",
         ]
     else:
-        lines.append(f"  no session planned yet; cash {ledger.cash:,.2f}")
-    lines.append(f"  positions ({len(positions)}):")
-    costs = _average_costs(session, account.id)
-    for symbol, qty in positions.items():
-        lines.append(f"    {symbol:<6} {qty:>14.6f} avg cost {costs.get(symbol, 0.0):,.4f}")
+        lines.append(f"  no session planned yet; cash {view.cash:,.2f}")
+    lines.append(f"  positions ({len(view.positions)}):")
+    for symbol, qty in view.positions.items():
+        lines.append(
+            f"    {symbol:<6} {qty:>14.6f} avg cost {view.average_costs.get(symbol, 0.0):,.4f}"
+        )
     if plan is not None:
-        orders = session.scalars(
-            select(LiveOrder).where(LiveOrder.plan_id == plan.id).order_by(LiveOrder.sequence)
-        ).all()
-        lines.append(f"  orders of {plan.session} ({len(orders)}):")
-        for o in orders:
-            price = f"limit {o.limit_price:.4f}" if o.limit_price is not None else "market"
-            filled = f"filled {o.filled_qty:g}" + (
-                f" at {o.filled_avg_price:.4f}" if o.filled_avg_price else ""
-            )
-            why = f" ({o.reason})" if o.reason else ""
-            lines.append(
-                f"    {o.client_order_id}: {o.side} {o.qty:g} {o.symbol} {price} - {o.status}, "
-                f"{filled}{why}"
-            )
-        fills = session.scalars(
-            select(LiveFill).where(
-                LiveFill.account_id == account.id, LiveFill.session == plan.session
-            )
-        ).all()
-        lines.append(f"  fills of {plan.session}: {len(fills)}")
-        for f in fills:
+        lines.append(f"  orders of {plan.session} ({len(view.orders)}):")
+        lines += [f"    {order_text(o)}" for o in view.orders]
+        lines.append(f"  fills of {plan.session}: {len(view.fills)}")
+        for f in view.fills:
             lines.append(f"    {f.kind} {f.symbol} {f.qty:+g} at {f.price:.4f}")
-    last = session.scalars(
-        select(LiveEvent)
-        .where(LiveEvent.account_id == account.id, LiveEvent.kind == "reconciliation")
-        .order_by(LiveEvent.id.desc())
-    ).first()
+    last = view.reconciliation
     if last is None:
         lines.append("  last reconciliation: none yet")
     else:
-        verdict = "ok" if last.ok else "DIFFERENCES"
-        lines.append(
-            f"  last reconciliation {last.created_at:%Y-%m-%d %H:%M:%S} UTC "
-            f"({last.detail.get('mode')}): {verdict} - {last.message}"
-        )
+        lines.append(f"  last {reconciliation_text(last)}")
     return lines
+
+
+def order_text(o: LiveOrder) -> str:
+    price = f"limit {o.limit_price:.4f}" if o.limit_price is not None else "market"
+    filled = f"filled {o.filled_qty:g}" + (
+        f" at {o.filled_avg_price:.4f}" if o.filled_avg_price else ""
+    )
+    why = f" ({o.reason})" if o.reason else ""
+    return f"{o.client_order_id}: {o.side} {o.qty:g} {o.symbol} {price} - {o.status}, {filled}{why}"
+
+
+def reconciliation_text(event: LiveEvent) -> str:
+    verdict = "ok" if event.ok else "DIFFERENCES"
+    return (
+        f"reconciliation {event.created_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"({event.detail.get('mode')}): {verdict} - {event.message}"
+    )
 
 
 def _account(session: Session, name: str | None) -> LiveAccount:

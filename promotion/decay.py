@@ -45,6 +45,9 @@ class DecayWatch:
             (None below 2 days).
         cusum: C at the last day; `peak`: its highest value; `threshold`: h.
         alarm_day: index of the first day C crossed h (None: it never did).
+
+    The alarm stands while C is above h at the last day: a strategy that crossed once and
+    recovered since (C falls back towards 0 on good days) is not proposed for retirement.
     """
 
     n_days: int
@@ -58,7 +61,7 @@ class DecayWatch:
 
     @property
     def alarm(self) -> bool:
-        return self.alarm_day is not None
+        return self.cusum > self.threshold
 
 
 def cusum_threshold(k: float, arl_sessions: float) -> float:
@@ -97,7 +100,7 @@ def decay_watch(returns: np.ndarray, validation: np.ndarray, arl_sessions: float
     k = m / s / 2
     h = cusum_threshold(k, arl_sessions)
     c, peak, alarm_day = 0.0, 0.0, None
-    for t, r in enumerate(np.asarray(returns, dtype=float)):
+    for t, r in enumerate(np.asarray(returns, dtype=float).tolist()):
         c = max(0.0, c - (r - m) / s - k)
         peak = max(peak, c)
         if alarm_day is None and c > h:
@@ -120,8 +123,8 @@ def decay_watch(returns: np.ndarray, validation: np.ndarray, arl_sessions: float
         sharpe=sharpe,
         expected_sharpe=m / s * math.sqrt(_TRADING_DAYS),
         psr=probability,
-        cusum=c,
-        peak=peak,
+        cusum=float(c),
+        peak=float(peak),
         threshold=h,
         alarm_day=alarm_day,
     )

@@ -45,11 +45,11 @@ class Watched:
 
     @property
     def proposal(self) -> str | None:
-        if self.watch is None or self.watch.alarm_day is None:
+        if self.watch is None or not self.watch.alarm:
             return None
         return (
             f"retire candidate {self.candidate_id}: since {self.since} its daily returns fell "
-            f"below what validation promised (CUSUM {self.watch.peak:.1f} > "
+            f"below what validation promised (CUSUM {self.watch.cusum:.1f} > "
             f"{self.watch.threshold:.1f}; Sharpe {self.watch.sharpe or 0:.2f} against "
             f"{self.watch.expected_sharpe:.2f} on validation)"
         )

@@ -53,6 +53,12 @@ def test_an_edge_that_holds_is_left_alone_and_one_that_is_gone_is_found() -> Non
     gone = decay_watch(rng.normal(-m, s, 750), validation, arl_sessions=1260)
     assert gone.alarm and gone.alarm_day is not None and gone.alarm_day < 750
     assert gone.peak > gone.threshold and gone.psr is not None and gone.psr < 0.01
+    # One that crossed and recovered since is no longer proposed for retirement.
+    recovered = decay_watch(
+        np.concatenate([rng.normal(-m, s, 750), rng.normal(4 * m, s, 750)]), validation, 1260
+    )
+    assert recovered.alarm_day is not None and not recovered.alarm
+    assert recovered.cusum < recovered.threshold < recovered.peak
     # Three days by hand: C falls back to 0 on a good day and grows on bad ones.
     z = np.array([-1.0, 2.0, -3.0])
     three = decay_watch(m + s * z, validation, arl_sessions=1260)

@@ -1,0 +1,97 @@
+"""What guards the dashboard: a signed session cookie, a CSRF token on every form, and a login
+with a password whose scrypt hash lives in the lab's folder.
+
+    secret    <home>/dashboard-secret    random, made once (mode 600): signs the session cookie
+    password  <home>/dashboard-password  "scrypt$n$r$p$salt$hash" (mode 600), set by
+                                         `live dashboard --set-password`
+
+Without a password file the dashboard serves this machine only (127.0.0.1); with one, every page
+asks for the password first, whatever the address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from starlette.requests import Request
+
+__all__ = [
+    "PASSWORD_FILE",
+    "SECRET_FILE",
+    "csrf_token",
+    "has_password",
+    "same_token",
+    "session_secret",
+    "set_password",
+    "verify_password",
+]
+
+SECRET_FILE = "dashboard-secret"
+PASSWORD_FILE = "dashboard-password"
+# scrypt's cost: 2^14 x 8 x 128 bytes = 16 MiB and about 50 ms a check on a Pi.
+_N, _R, _P = 2**14, 8, 1
+
+
+def session_secret(home: Path) -> str:
+    """The key that signs session cookies, made on first use."""
+    path = home / SECRET_FILE
+    if not path.exists():
+        _write_private(path, secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def set_password(home: Path, password: str) -> Path:
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
+    path = home / PASSWORD_FILE
+    _write_private(path, f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}")
+    return path
+
+
+def has_password(home: Path) -> bool:
+    return (home / PASSWORD_FILE).exists()
+
+
+def verify_password(home: Path, password: str) -> bool:
+    """Whether `password` is the one set; False also when none is set or the file is damaged."""
+    try:
+        kind, n, r, p, salt, digest = (home / PASSWORD_FILE).read_text().strip().split("$")
+        if kind != "scrypt":
+            return False
+        found = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
+        )
+    except (OSError, ValueError):
+        return False
+    return hmac.compare_digest(found.hex(), digest)
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (every form carries it back)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def same_token(request: Request, sent: object) -> bool:
+    expected = request.session.get("csrf")
+    return (
+        isinstance(expected, str) and isinstance(sent, str) and hmac.compare_digest(expected, sent)
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as f:
+        f.write(text + "\n")
+    os.replace(partial, path)
