@@ -173,12 +173,15 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         return Response(charts[key], media_type="image/svg+xml")
 
     def review_next(request: Request) -> Response:
+        # The first candidate waiting for the review (after ?after=N: past the skipped ones).
+        after = int(request.query_params.get("after", "0") or 0)
         with database.transaction() as session:
-            waiting = in_status(session, "gate_passed")
-            first = waiting[0].id if waiting else None
-        if first is None:
-            return render(request, "review_done.html", {"page": "candidates"})
-        return RedirectResponse(f"/candidates/{first}", status_code=303)
+            waiting = [c.id for c in in_status(session, "gate_passed")]
+        later = [n for n in waiting if n > after]
+        if not later:
+            context = {"page": "candidates", "waiting": waiting}
+            return render(request, "review_done.html", context)
+        return RedirectResponse(f"/candidates/{later[0]}", status_code=303)
 
     def watched_strategies() -> tuple[list[Any], str]:
         from promotion.watch import watch_strategies
@@ -250,11 +253,7 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         action = form.get("action", "")
         if action == "skip":
             request.session["flash"] = f"skipped: candidate {candidate_id} stays gate_passed"
-            with database.transaction() as session:
-                later = [c.id for c in in_status(session, "gate_passed") if c.id > candidate_id]
-            return RedirectResponse(
-                f"/candidates/{later[0]}" if later else "/review", status_code=303
-            )
+            return RedirectResponse(f"/review?after={candidate_id}", status_code=303)
 
         def work() -> str:
             with database.transaction() as session:

@@ -44,23 +44,26 @@ def browser() -> Iterator[Any]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # An element looked for right after a click may belong to the page that click loads.
+    driver.implicitly_wait(20)
     try:
         yield driver
     finally:
         driver.quit()
 
 
-def serve(folder: Path) -> Iterator[str]:
-    """`live dashboard` for the lab in `folder` (its lab.toml) on a free port; its base URL."""
+def serve(folder: Path, config: str = "lab.toml", **environment: str) -> Iterator[str]:
+    """`live dashboard` for the lab in `folder` (its `config`) on a free port, with `environment`
+    added to the lab's; its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = folder / "dashboard.log"
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [LIVE, "dashboard", "--config", "lab.toml", "--port", str(port)],
+            [LIVE, "dashboard", "--config", config, "--port", str(port)],
             cwd=folder,
-            env=lab_environment(),
+            env=lab_environment(folder, **environment),
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )
@@ -69,7 +72,7 @@ def serve(folder: Path) -> Iterator[str]:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/nights", timeout=5):
+                with urllib.request.urlopen(f"{url}/login", timeout=5):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -79,3 +82,20 @@ def serve(folder: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+def count(driver: Any, css: str) -> int:
+    """How many elements of the loaded page match `css`, at once (find_elements would wait
+    the implicit wait out to say none)."""
+    return int(driver.execute_script("return document.querySelectorAll(arguments[0]).length", css))
+
+
+def screenshot(driver: Any, path: Path, most: int = 2400) -> None:
+    """The whole page (up to `most` pixels high) as a PNG at `path`."""
+    width = driver.get_window_size()["width"]
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(width, min(max(height, 600), most))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, 1000)

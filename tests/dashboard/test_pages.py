@@ -15,7 +15,7 @@ from evolve.nightly import NightOptions, run_nightly
 from promotion.gating import gate_pending
 from store import open_database
 from store.models import Candidate, GateReport
-from tests.dashboard.browser import browser, serve
+from tests.dashboard.browser import browser, screenshot, serve
 from tests.evolve.nights import small_config
 
 
@@ -60,7 +60,7 @@ def test_the_nights_page_lists_every_run_and_draws_the_lineage(
         chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
         > 0
     )
-    chrome.save_screenshot(str(lab / "nights.png"))
+    screenshot(chrome, lab / "nights.png")
 
 
 def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
@@ -92,7 +92,7 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
     assert "validation window" in chrome.find_element(By.ID, "window").text
     assert "slippage" in chrome.find_element(By.ID, "window").text
     assert chrome.find_element(By.ID, "tree").text.strip()
-    chrome.save_screenshot(str(lab / "candidate.png"))
+    screenshot(chrome, lab / "candidate.png")
     chrome.get(f"{site}/candidates/99999")
     assert "no such candidate" in chrome.page_source
 
@@ -123,4 +123,4 @@ def test_the_health_page_shows_storage_backups_data_and_errors(
     assert "2026-12-01T02:00:00+00:00 evolve nightly" in item("errors")
     assert item("failed").endswith("none")
     assert item("timer")
-    chrome.save_screenshot(str(lab / "health.png"))
+    screenshot(chrome, lab / "health.png")

@@ -1,0 +1,157 @@
+"""The review from the page, in a real headless Chromium against a real `live dashboard`: the
+record it leaves is the one `promote review` leaves on a twin of the same lab, the second clone
+of an approved strategy is warned about (page and command line), and a form without the
+session's CSRF token changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.models import Candidate, Decision, HoldoutResult
+from tests.dashboard.browser import browser, count, screenshot, serve
+from tests.evolve.nights import rows
+from tests.evolve.test_cli import run as evolve
+from tests.evolve.test_nightly_cli import _folder
+from tests.promotion.labs import add_candidate
+from tests.promotion.test_cli import LENIENT, promote
+
+# Two near clones: a 200-day and a 252-day trend filter.
+CLONES = ("gt(close, sma(close, 200))", "gt(close, sma(close, 252))")
+DECISION = ("candidate_id", "action", "from_status", "to_status", "reviewer", "note", "override")
+HOLDOUT = ("window_id", "sharpe", "n_trades", "metrics", "buy_and_hold", "costs", "returns")
+
+
+@pytest.fixture(scope="module")
+def labs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two copies of one lab after a night, with the two clones passed by a lenient gate: one
+    for the page, one for `promote review`."""
+    root = tmp_path_factory.mktemp("review")
+    page = _folder(root, "page")
+    night = evolve("nightly", "--discovery", "--generations", "2", "--config", "lab.toml", cwd=page)
+    assert night.returncode == 0, night.stderr
+    (page / "lenient.toml").write_text((page / "lab.toml").read_text() + LENIENT)
+    for text in CLONES:
+        add_candidate(f"sqlite:///{page / 'research.db'}", text)
+    gated = promote("gate", "--config", "lenient.toml", cwd=page)
+    assert gated.returncode == 0 and "2 passed" in gated.stdout, gated.stdout + gated.stderr
+    twin = root / "twin"
+    twin.mkdir()
+    for name in ("lab.toml", "lenient.toml", "research.db"):
+        shutil.copy(page / name, twin / name)
+    return page, twin
+
+
+@pytest.fixture(scope="module")
+def site(labs: tuple[Path, Path]) -> Iterator[str]:
+    yield from serve(labs[0], "lenient.toml", USER="dana", LOGNAME="dana")
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    yield from browser()
+
+
+def _waiting(folder: Path) -> list[int]:
+    return [
+        c.id
+        for c in rows(f"sqlite:///{folder / 'research.db'}", Candidate)
+        if c.status == "gate_passed"
+    ]
+
+
+def test_a_decision_in_the_page_is_the_record_promote_review_makes(
+    labs: tuple[Path, Path], site: str, chrome: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page, twin = labs
+    first, second = _waiting(page)
+    # The command line on the twin: approve the first, then see the second and skip it.
+    review = promote(
+        "review", "--config", "lenient.toml", cwd=twin, stdin="a\nsmall size first\ns\n"
+    )
+    assert review.returncode == 0, review.stderr
+    later = review.stdout.split("=== 2 of 2")[1]
+    assert f"WARNING: candidate {first}, approved" in later
+    assert "approving both doubles one bet" in later
+    # The page: the waiting candidate, its chart, the sealed holdout opened once, the decision.
+    chrome.get(f"{site}/review")
+    assert chrome.current_url == f"{site}/candidates/{first}"
+    image = chrome.find_element(By.ID, "equity")
+    assert chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
+    assert "nothing was approved or live" in chrome.find_element(By.ID, "correlations").text
+    assert count(chrome, "#decide") == 0  # no decision before the holdout
+    chrome.find_element(By.ID, "open-holdout-button").click()
+    assert "opened now, for the first and only time" in chrome.find_element(By.ID, "flash").text
+    assert "by dana" in chrome.find_element(By.ID, "holdout").text
+    chrome.find_element(By.ID, "note").send_keys("small size first")
+    chrome.find_element(By.ID, "approve").click()
+    assert (
+        chrome.find_element(By.ID, "flash").text == f"recorded: candidate {first} approved by dana"
+    )
+    assert chrome.find_element(By.ID, "status").text == "approved"
+    screenshot(chrome, page / "review.png")
+    made = {
+        folder: (
+            [d for d in rows(f"sqlite:///{folder / 'research.db'}", Decision)],
+            {h.candidate_id: h for h in rows(f"sqlite:///{folder / 'research.db'}", HoldoutResult)},
+        )
+        for folder in (page, twin)
+    }
+    (in_page, page_holdouts), (in_cli, cli_holdouts) = made[page], made[twin]
+    assert [[getattr(d, f) for f in DECISION] for d in in_page] == [
+        [getattr(d, f) for f in DECISION] for d in in_cli
+    ]
+    assert in_page[0].gate_report_id == in_cli[0].gate_report_id is not None
+    assert [getattr(page_holdouts[first], f) for f in HOLDOUT] == [
+        getattr(cli_holdouts[first], f) for f in HOLDOUT
+    ]
+    assert page_holdouts[first].opened_by == cli_holdouts[first].opened_by == "dana"
+    # The second clone now carries the warning on its page too; skip moves on.
+    chrome.find_element(By.ID, "next").click()
+    WebDriverWait(chrome, 60).until(expected.url_contains(f"/candidates/{second}"))
+    assert chrome.current_url == f"{site}/candidates/{second}"
+    warnings = chrome.find_elements(By.CSS_SELECTOR, "[data-warning=sitting]")
+    assert len(warnings) == 1 and f"candidate {first}, approved" in warnings[0].text
+    screenshot(chrome, page / "candidate-warning.png")
+    chrome.find_element(By.ID, "open-holdout-button").click()
+    chrome.find_element(By.ID, "skip").click()
+    WebDriverWait(chrome, 60).until(expected.url_contains("/review"))
+    assert chrome.current_url == f"{site}/review?after={second}"
+    assert (
+        "Still waiting (skipped): " + str(second) in chrome.find_element(By.ID, "review-done").text
+    )
+    assert (
+        chrome.find_element(By.ID, "flash").text == f"skipped: candidate {second} stays gate_passed"
+    )
+    assert _waiting(page) == [second]
+
+
+def test_a_decision_needs_a_note_and_the_sessions_token(
+    labs: tuple[Path, Path], site: str, chrome: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = labs[0]
+    (second,) = _waiting(page)
+    before = len(rows(f"sqlite:///{page / 'research.db'}", Decision))
+    chrome.get(f"{site}/candidates/{second}")
+    chrome.find_element(By.ID, "reject").click()  # no note
+    assert "a note is required to reject" in chrome.find_element(By.ID, "error").text
+    # A form posted from elsewhere (no token of this session) is refused and changes nothing.
+    body = urllib.parse.urlencode({"action": "reject", "by": "mallory", "note": "x"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{site}/candidates/{second}/decision", data=body, timeout=30)
+    assert refused.value.code == 403
+    assert len(rows(f"sqlite:///{page / 'research.db'}", Decision)) == before
+    assert _waiting(page) == [second]
