@@ -52,16 +52,18 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-def serve(folder: Path, config: str = "lab.toml", **environment: str) -> Iterator[str]:
-    """`live dashboard` for the lab in `folder` (its `config`) on a free port, with `environment`
-    added to the lab's; its base URL."""
+def serve(
+    folder: Path, config: str = "lab.toml", host: str = "127.0.0.1", **environment: str
+) -> Iterator[str]:
+    """`live dashboard` for the lab in `folder` (its `config`) on `host` and a free port, with
+    `environment` added to the lab's; its base URL (on 127.0.0.1)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = folder / "dashboard.log"
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [LIVE, "dashboard", "--config", config, "--port", str(port)],
+            [LIVE, "dashboard", "--config", config, "--host", host, "--port", str(port)],
             cwd=folder,
             env=lab_environment(folder, **environment),
             stdout=subprocess.DEVNULL,
@@ -99,3 +101,14 @@ def screenshot(driver: Any, path: Path, most: int = 2400) -> None:
         driver.save_screenshot(str(path))
     finally:
         driver.set_window_size(width, 1000)
+
+
+def click(driver: Any, element: Any) -> None:
+    """Click `element` and wait until the page it loads has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))

@@ -22,7 +22,7 @@ from store import open_database
 from store.models import Candidate, Decision, LiveOrder
 from tests.alpaca_trading_emulator import trading_emulator
 from tests.cli import lab_environment
-from tests.dashboard.browser import browser, count, screenshot, serve
+from tests.dashboard.browser import browser, click, count, screenshot, serve
 from tests.evolve.nights import rows
 from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.live.lab import STRATEGIES, approve
@@ -86,7 +86,7 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
         watch = chrome.find_elements(By.CSS_SELECTOR, "table#watch tr.strategy .verdict")
         assert [w.text for w in watch] == ["not trading yet", "not trading yet"]
         chrome.find_element(By.ID, "halt-reason-input").send_keys("checking the page")
-        chrome.find_element(By.ID, "halt-button").click()
+        click(chrome, chrome.find_element(By.ID, "halt-button"))
         assert chrome.find_element(By.ID, "trading").text == "HALTED"
         assert "checking the page (by " in chrome.find_element(By.ID, "halt-reason").text
         assert "checking the page" in (tmp_path / "HALT").read_text()
@@ -145,7 +145,7 @@ def test_the_decay_watch_proposes_and_the_page_retires(tmp_path: Path, chrome: A
         screenshot(chrome, tmp_path / "live.png")
         proposal = chrome.find_element(By.CSS_SELECTOR, f"tr.proposal[data-candidate='{gone}']")
         proposal.find_element(By.NAME, "note").send_keys("the dip buying edge is gone")
-        proposal.find_element(By.TAG_NAME, "button").click()
+        click(chrome, proposal.find_element(By.TAG_NAME, "button"))
         flash = chrome.find_element(By.ID, "flash").text
         assert flash.startswith(f"recorded: candidate {gone} retired by ")
         assert count(chrome, "tr.proposal") == 0

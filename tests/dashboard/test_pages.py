@@ -15,7 +15,7 @@ from evolve.nightly import NightOptions, run_nightly
 from promotion.gating import gate_pending
 from store import open_database
 from store.models import Candidate, GateReport
-from tests.dashboard.browser import browser, screenshot, serve
+from tests.dashboard.browser import browser, click, screenshot, serve
 from tests.evolve.nights import small_config
 
 
@@ -75,13 +75,13 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
         session.expunge_all()
     database.close()
     chrome.get(f"{site}/nights")
-    chrome.find_element(By.LINK_TEXT, "Candidates").click()
+    click(chrome, chrome.find_element(By.LINK_TEXT, "Candidates"))
     assert chrome.title == "Candidates - gplab"
     rows = chrome.find_elements(By.CSS_SELECTOR, "table#candidates tbody tr")
     shown = {int(r.get_attribute("data-candidate")): r for r in rows}
     assert {k: r.find_element(By.CLASS_NAME, "status").text for k, r in shown.items()} == stored
     first = min(stored)
-    shown[first].find_element(By.LINK_TEXT, str(first)).click()
+    click(chrome, shown[first].find_element(By.LINK_TEXT, str(first)))
     assert chrome.current_url == f"{site}/candidates/{first}"
     report = reports[first]
     assert chrome.find_element(By.ID, "verdict").text == ("passed" if report.passed else "failed")
@@ -108,7 +108,7 @@ def test_the_health_page_shows_storage_backups_data_and_errors(
         "--- 2026-12-01T02:00:00+00:00 evolve nightly\nTraceback (most recent call last):\n"
     )
     chrome.get(f"{site}/nights")
-    chrome.find_element(By.LINK_TEXT, "Health").click()
+    click(chrome, chrome.find_element(By.LINK_TEXT, "Health"))
     assert chrome.title == "Health - gplab"
 
     def item(name: str) -> str:

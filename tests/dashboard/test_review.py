@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from store.models import Candidate, Decision, HoldoutResult
-from tests.dashboard.browser import browser, count, screenshot, serve
+from tests.dashboard.browser import browser, click, count, screenshot, serve
 from tests.evolve.nights import rows
 from tests.evolve.test_cli import run as evolve
 from tests.evolve.test_nightly_cli import _folder
@@ -71,8 +71,6 @@ def test_a_decision_in_the_page_is_the_record_promote_review_makes(
     labs: tuple[Path, Path], site: str, chrome: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as expected
-    from selenium.webdriver.support.ui import WebDriverWait
 
     page, twin = labs
     first, second = _waiting(page)
@@ -91,11 +89,11 @@ def test_a_decision_in_the_page_is_the_record_promote_review_makes(
     assert chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
     assert "nothing was approved or live" in chrome.find_element(By.ID, "correlations").text
     assert count(chrome, "#decide") == 0  # no decision before the holdout
-    chrome.find_element(By.ID, "open-holdout-button").click()
+    click(chrome, chrome.find_element(By.ID, "open-holdout-button"))
     assert "opened now, for the first and only time" in chrome.find_element(By.ID, "flash").text
     assert "by dana" in chrome.find_element(By.ID, "holdout").text
     chrome.find_element(By.ID, "note").send_keys("small size first")
-    chrome.find_element(By.ID, "approve").click()
+    click(chrome, chrome.find_element(By.ID, "approve"))
     assert (
         chrome.find_element(By.ID, "flash").text == f"recorded: candidate {first} approved by dana"
     )
@@ -118,15 +116,13 @@ def test_a_decision_in_the_page_is_the_record_promote_review_makes(
     ]
     assert page_holdouts[first].opened_by == cli_holdouts[first].opened_by == "dana"
     # The second clone now carries the warning on its page too; skip moves on.
-    chrome.find_element(By.ID, "next").click()
-    WebDriverWait(chrome, 60).until(expected.url_contains(f"/candidates/{second}"))
+    click(chrome, chrome.find_element(By.ID, "next"))
     assert chrome.current_url == f"{site}/candidates/{second}"
     warnings = chrome.find_elements(By.CSS_SELECTOR, "[data-warning=sitting]")
     assert len(warnings) == 1 and f"candidate {first}, approved" in warnings[0].text
     screenshot(chrome, page / "candidate-warning.png")
-    chrome.find_element(By.ID, "open-holdout-button").click()
-    chrome.find_element(By.ID, "skip").click()
-    WebDriverWait(chrome, 60).until(expected.url_contains("/review"))
+    click(chrome, chrome.find_element(By.ID, "open-holdout-button"))
+    click(chrome, chrome.find_element(By.ID, "skip"))
     assert chrome.current_url == f"{site}/review?after={second}"
     assert (
         "Still waiting (skipped): " + str(second) in chrome.find_element(By.ID, "review-done").text
@@ -146,7 +142,7 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     (second,) = _waiting(page)
     before = len(rows(f"sqlite:///{page / 'research.db'}", Decision))
     chrome.get(f"{site}/candidates/{second}")
-    chrome.find_element(By.ID, "reject").click()  # no note
+    click(chrome, chrome.find_element(By.ID, "reject"))  # no note
     assert "a note is required to reject" in chrome.find_element(By.ID, "error").text
     # A form posted from elsewhere (no token of this session) is refused and changes nothing.
     body = urllib.parse.urlencode({"action": "reject", "by": "mallory", "note": "x"}).encode()
