@@ -17,7 +17,16 @@ import numba
 import numpy as np
 import pandas as pd
 
-from bench import backtest_speed, evolution, genome_speed, live_cycle, load_speed, power, storage
+from bench import (
+    backtest_speed,
+    dashboard,
+    evolution,
+    genome_speed,
+    live_cycle,
+    load_speed,
+    power,
+    storage,
+)
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -39,6 +48,7 @@ TARGETS = {
     "planning_cycle_lab_seconds": 1.0,
     "storage_night_growth_mb": 50.0,
     "storage_year_mb": 2048.0,
+    "dashboard_slowest_page_p95_ms": dashboard.TARGET_MS,
 }
 
 
@@ -79,6 +89,17 @@ def main() -> int:
         "--storage",
         action="store_true",
         help="only the storage benchmark (a projected Pi night, then a simulated year)",
+    )
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="only the dashboard benchmark (page times on a lab after a night)",
+    )
+    parser.add_argument(
+        "--dashboard-generations",
+        type=int,
+        default=300,
+        help="dashboard: generations of the night before (default 300)",
     )
     parser.add_argument(
         "--night-generations",
@@ -133,6 +154,8 @@ def main() -> int:
         return _power(report, args)
     if args.storage:
         return _storage(report, sources[0][1], config, args)
+    if args.dashboard:
+        return _dashboard(report, sources[0][1], args)
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -158,6 +181,7 @@ def main() -> int:
     _live(report, sources[0][1], args.smoke)
     _power(report, args)
     _storage(report, sources[0][1], config, args)
+    _dashboard(report, sources[0][1], args)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -219,6 +243,25 @@ def _storage(report: dict[str, Any], data: Path, config: Any, args: argparse.Nam
         report["storage"] = storage.measure(data, config, 300, args.night_generations, 30, 365, 2)
     print("storage " + " ".join(f"{k}={_fmt(v)}" for k, v in report["storage"].items()))
     _save(report, "storage-", args.smoke)
+    return 0
+
+
+def _dashboard(report: dict[str, Any], data: Path, args: argparse.Namespace) -> int:
+    if args.smoke:
+        report["dashboard"] = dashboard.measure(BUNDLED_BARS, 16, 2, 1, 3)
+    else:
+        report["dashboard"] = dashboard.measure(data, 300, args.dashboard_generations, 2, 50)
+    figures = report["dashboard"]
+    print(
+        f"dashboard: night of {figures['generations']} generations of {figures['population']}, "
+        f"research.db {figures['research_db_mb']:.1f} MB, {figures['requests']} requests a page"
+    )
+    for name, page in figures["pages"].items():
+        print(
+            f"  {name}: first {page['first_ms']:.0f} ms, median {page['median_ms']:.1f} ms, "
+            f"p95 {page['p95_ms']:.1f} ms, x{page['x_baseline']:.1f} the baseline"
+        )
+    _save(report, "dashboard-", args.smoke)
     return 0
 
 

@@ -46,3 +46,6 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert storage["same_verdicts"] is True and storage["verdicts"] > 0
     assert storage["night_generations"] == 4 and storage["year_nights"] == 5
     assert 0 < storage["night_growth_mb"] <= storage["night_peak_mb"] < storage["year_mb"]
+    board = figures["dashboard"]
+    assert board["research_db_mb"] > 0 and board["requests"] == 3
+    assert len(board["pages"]) == 8 and all(p["median_ms"] > 0 for p in board["pages"].values())

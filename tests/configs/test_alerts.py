@@ -212,3 +212,44 @@ def test_a_quarantined_row_alerts_once(
     assert receiver.titles(1) == ["gplab: a genomes row was quarantined"]
     assert "genome error at position 3" in receiver.received[0]["message"]
     assert len(receiver.received) == 1
+
+
+def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    from configs import load_config
+    from tests.dashboard.test_live import GONE, HOLDING, QUICK_WATCH
+    from tests.live.lab import approve
+
+    (tmp_path / "lab.toml").write_text(SMALL + QUICK_WATCH)
+    approve(
+        f"sqlite:///{tmp_path / 'research.db'}", load_config(tmp_path / "lab.toml"), [HOLDING, GONE]
+    )
+    replay = subprocess.run(
+        [LIVE, "run", "--broker", "sim", "--days", "80", "--config", "lab.toml"],
+        cwd=tmp_path,
+        env=lab_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert replay.returncode == 0, replay.stderr
+    for night in (1, 2):
+        result = evolve(
+            "nightly",
+            "--discovery",
+            "--generations",
+            "1",
+            "--config",
+            "lab.toml",
+            cwd=tmp_path,
+            env={ALERT_URLS: receiver.url},
+        )
+        assert result.returncode == 0, result.stderr
+        # Each night's report proposes it; the alert goes out the first time only.
+        assert "decay watch: retire candidate 2: since 2016-12-19" in result.stdout
+        assert "retire candidate 1" not in result.stdout
+        titles = receiver.titles(2 * night)
+        assert titles.count("gplab: candidate 2 may have lost its edge") == 1
+    decay = next(r for r in receiver.received if "lost its edge" in r["title"])
+    assert "promote retire 2" in decay["message"] and "CUSUM" in decay["message"]
