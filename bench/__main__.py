@@ -254,7 +254,8 @@ def _dashboard(report: dict[str, Any], data: Path, args: argparse.Namespace) -> 
     figures = report["dashboard"]
     print(
         f"dashboard: night of {figures['generations']} generations of {figures['population']}, "
-        f"research.db {figures['research_db_mb']:.1f} MB, {figures['requests']} requests a page"
+        f"research.db {figures['research_db_mb']:.1f} MB, {figures['requests']} requests a page, "
+        f"dashboard peak memory {figures['dashboard_peak_mb']:.0f} MB"
     )
     for name, page in figures["pages"].items():
         print(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+# Thresholds every candidate clears (the look-ahead re-check stays), to exercise the review.
 LENIENT = """
 [gate]
 min_dsr = 0.0
@@ -68,7 +69,7 @@ def measure(
             "lineage chart (SVG)": "/nights/lineage.svg",
             "equity chart (SVG)": f"/candidates/{review}/validation.svg",
         }
-        times = _serve_and_time(lab, pages, requests)
+        times, peak_mb = _serve_and_time(lab, pages, requests)
         database_mb = (lab / "research.db").stat().st_size / 2**20
     baseline = statistics.median(times["baseline: sign-in page"][1:])
     figures: dict[str, Any] = {
@@ -77,6 +78,7 @@ def measure(
         "night_seconds": night_seconds,
         "research_db_mb": database_mb,
         "requests": requests,
+        "dashboard_peak_mb": peak_mb,
         "pages": {},
     }
     for name, (first, *warm) in times.items():
@@ -114,7 +116,9 @@ def _candidates(lab: Path) -> list[str]:
     return sorted(passed or [r[0] for r in rows], key=int)
 
 
-def _serve_and_time(lab: Path, pages: dict[str, str], requests: int) -> dict[str, list[float]]:
+def _serve_and_time(
+    lab: Path, pages: dict[str, str], requests: int
+) -> tuple[dict[str, list[float]], float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -139,10 +143,18 @@ def _serve_and_time(lab: Path, pages: dict[str, str], requests: int) -> dict[str
         times: dict[str, list[float]] = {}
         for name, path in pages.items():
             times[name] = [_get(url + path) for _ in range(requests + 1)]
-        return times
+        return times, _peak_mb(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+def _peak_mb(pid: int) -> float:
+    # The dashboard process's largest resident memory so far (Linux: VmHWM).
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _get(url: str) -> float:

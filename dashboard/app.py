@@ -40,6 +40,7 @@ from dashboard.security import (
     verify_password,
 )
 from promotion.lifecycle import PromotionError, decide, in_status
+from promotion.watch import Watched, watch_strategies
 from store import Database
 from store.models import Candidate, Genome, HoldoutResult, LivePlan
 
@@ -57,8 +58,9 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
     reviewer = getpass.getuser()
     halt_file = Path(config.live.halt_file)
     charts: dict[tuple[int, str], bytes] = {}
-    watches: dict[tuple[Any, ...], Any] = {}
+    watches: dict[tuple[Any, ...], list[Watched]] = {}
     watch_lock = threading.Lock()
+    draw_lock = threading.Lock()  # pyplot keeps global state: one chart at a time
 
     def render(
         request: Request, name: str, context: dict[str, Any], status_code: int = 200
@@ -101,7 +103,8 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         if not lineage.number:
             return Response("no generations yet", status_code=404, media_type="text/plain")
         image = io.BytesIO()
-        lineage_chart(lineage, image, "svg")
+        with draw_lock:
+            lineage_chart(lineage, image, "svg")
         return Response(image.getvalue(), media_type="image/svg+xml")
 
     def candidates_page(request: Request) -> Response:
@@ -158,15 +161,16 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         if key not in charts:
             curve = validation_equity(panel, windows["validation"], config, text)
             image = io.BytesIO()
-            review_chart(
-                image,
-                f"candidate {candidate_id}: {text}",
-                curve.dates,
-                curve.equity,
-                curve.market,
-                curve.text(),
-                "svg",
-            )
+            with draw_lock:
+                review_chart(
+                    image,
+                    f"candidate {candidate_id}: {text}",
+                    curve.dates,
+                    curve.equity,
+                    curve.market,
+                    curve.text(),
+                    "svg",
+                )
             if len(charts) > 64:
                 charts.clear()
             charts[key] = image.getvalue()
@@ -183,9 +187,7 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
             return render(request, "review_done.html", context)
         return RedirectResponse(f"/candidates/{later[0]}", status_code=303)
 
-    def watched_strategies() -> tuple[list[Any], str]:
-        from promotion.watch import watch_strategies
-
+    def watched_strategies() -> tuple[list[Watched], str]:
         try:
             panel, windows = data.get()
         except Exception as e:  # the page shows the account, and why the watch is missing

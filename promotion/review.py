@@ -93,7 +93,8 @@ def sitting_warnings(
     limit = config.gate.max_live_correlation
     warnings = []
     for other, gid, when in since:
-        theirs = validation_equity(panel, curve.window, config, texts[gid]).returns
+        scorer = WindowScorer(panel, curve.window, config.backtest)
+        theirs = scorer.score(parse(texts[gid])).result.returns
         rho = highest_correlation(curve.returns, [theirs])
         if rho > limit:
             warnings.append(

@@ -64,6 +64,22 @@ def receiver() -> Iterator[Receiver]:
     r.server.server_close()
 
 
+def _night(folder: Path, receiver: Receiver) -> subprocess.CompletedProcess[str]:
+    # A one-generation discovery night of the lab in `folder`, alerting `receiver`.
+    result = evolve(
+        "nightly",
+        "--discovery",
+        "--generations",
+        "1",
+        "--config",
+        "lab.toml",
+        cwd=folder,
+        env={ALERT_URLS: receiver.url},
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def _closed_port() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,17 +154,7 @@ def test_a_night_alerts_its_summary_and_low_disk_and_memory(
     low = SMALL.replace('backup_dir = "backups"', 'backup_dir = "backups"\nmin_free_mb = 10000000')
     low = low.replace("[evolve]", "[evolve]\nmin_free_memory_mb = 100000000")
     (tmp_path / "lab.toml").write_text(low)
-    result = evolve(
-        "nightly",
-        "--discovery",
-        "--generations",
-        "1",
-        "--config",
-        "lab.toml",
-        cwd=tmp_path,
-        env={ALERT_URLS: receiver.url},
-    )
-    assert result.returncode == 0, result.stderr
+    result = _night(tmp_path, receiver)
     titles = receiver.titles(3)
     assert titles[:3] == [
         "gplab: disk space is low",
@@ -235,17 +241,7 @@ def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
     )
     assert replay.returncode == 0, replay.stderr
     for night in (1, 2):
-        result = evolve(
-            "nightly",
-            "--discovery",
-            "--generations",
-            "1",
-            "--config",
-            "lab.toml",
-            cwd=tmp_path,
-            env={ALERT_URLS: receiver.url},
-        )
-        assert result.returncode == 0, result.stderr
+        result = _night(tmp_path, receiver)
         # Each night's report proposes it; the alert goes out the first time only.
         assert "decay watch: retire candidate 2: since 2016-12-19" in result.stdout
         assert "retire candidate 1" not in result.stdout

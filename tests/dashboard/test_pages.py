@@ -80,6 +80,7 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
     rows = chrome.find_elements(By.CSS_SELECTOR, "table#candidates tbody tr")
     shown = {int(r.get_attribute("data-candidate")): r for r in rows}
     assert {k: r.find_element(By.CLASS_NAME, "status").text for k, r in shown.items()} == stored
+    screenshot(chrome, lab / "candidates.png")
     first = min(stored)
     click(chrome, shown[first].find_element(By.LINK_TEXT, str(first)))
     assert chrome.current_url == f"{site}/candidates/{first}"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.dashboard import LENIENT
 from evolve.night_report import awaiting_review
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
 from tests.cli import lab_environment
@@ -18,20 +19,6 @@ from tests.evolve.test_nightly_cli import _folder
 from tests.promotion.labs import add_candidate
 
 PROMOTE = str(Path(sys.executable).with_name("promote"))
-# Thresholds every candidate clears (the look-ahead re-check stays), to exercise the review.
-LENIENT = """
-[gate]
-min_dsr = 0.0
-min_sharpe = -100.0
-beat_buy_and_hold = false
-buy_and_hold_confidence = 0.0
-min_trades = 0
-max_drawdown = 1.0
-min_stressed_sharpe = -100.0
-max_pbo = 1.0
-robustness_share = 0.0
-min_positive_years = 0.0
-"""
 
 
 def promote(
