@@ -8,10 +8,11 @@ the halt button (as `live halt`).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from dashboard.security import (
 from promotion.lifecycle import PromotionError, decide, in_status
 from promotion.watch import Watched, watch_strategies
 from store import Database
-from store.models import Candidate, Genome, HoldoutResult, LivePlan
+from store.models import Candidate, Generation, Genome, HoldoutResult, LivePlan, Run
 
 __all__ = ["make_app"]
 
@@ -58,6 +59,7 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
     reviewer = getpass.getuser()
     halt_file = Path(config.live.halt_file)
     charts: dict[tuple[int, str], bytes] = {}
+    lineages: dict[tuple[Any, ...], bytes] = {}
     watches: dict[tuple[Any, ...], list[Watched]] = {}
     watch_lock = threading.Lock()
     draw_lock = threading.Lock()  # pyplot keeps global state: one chart at a time
@@ -99,13 +101,17 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         from evolve.status import history
 
         with database.transaction() as session:
-            lineage = history(session)
-        if not lineage.number:
-            return Response("no generations yet", status_code=404, media_type="text/plain")
-        image = io.BytesIO()
-        with draw_lock:
-            lineage_chart(lineage, image, "svg")
-        return Response(image.getvalue(), media_type="image/svg+xml")
+            key = session.execute(select(func.max(Generation.id), func.max(Run.id))).one()
+            if key not in lineages:
+                lineage = history(session)
+                if not lineage.number:
+                    return Response("no generations yet", status_code=404, media_type="text/plain")
+                image = io.BytesIO()
+                with draw_lock:
+                    lineage_chart(lineage, image, "svg")
+                lineages.clear()  # only the newest is asked for
+                lineages[tuple(key)] = image.getvalue()
+        return Response(lineages[tuple(key)], media_type="image/svg+xml")
 
     def candidates_page(request: Request) -> Response:
         with database.transaction() as session:
@@ -326,7 +332,16 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Read the market data and compile the signal code before the first page asks for them
+        # (a few seconds on a Pi), in the background: the pages that do not need them answer
+        # at once.
+        threading.Thread(target=watched_strategies, name="warm-up", daemon=True).start()
+        yield
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", index),
             Route("/nights", nights_page),
