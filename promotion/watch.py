@@ -49,8 +49,8 @@ class Watched:
             return None
         return (
             f"retire candidate {self.candidate_id}: since {self.since} its daily returns fell "
-            f"below what validation promised (CUSUM {self.watch.cusum:.1f} > "
-            f"{self.watch.threshold:.1f}; Sharpe {self.watch.sharpe or 0:.2f} against "
+            f"below what validation promised (CUSUM {self.watch.cusum:.2f} > "
+            f"{self.watch.threshold:.2f}; Sharpe {self.watch.sharpe or 0:.2f} against "
             f"{self.watch.expected_sharpe:.2f} on validation)"
         )
 
