@@ -96,7 +96,8 @@ def screenshot(driver: Any, path: Path, most: int = 2400) -> None:
     """The whole page (up to `most` pixels high) as a PNG at `path`."""
     width = driver.get_window_size()["width"]
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(width, min(max(height, 600), most))
+    # The window's height includes the browser's own frame, about 100 pixels in headless mode.
+    driver.set_window_size(width, min(max(height + 150, 600), most))
     try:
         driver.save_screenshot(str(path))
     finally:
