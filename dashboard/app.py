@@ -101,7 +101,7 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         from evolve.status import history
 
         with database.transaction() as session:
-            key = session.execute(select(func.max(Generation.id), func.max(Run.id))).one()
+            key = tuple(session.execute(select(func.max(Generation.id), func.max(Run.id))).one())
             if key not in lineages:
                 lineage = history(session)
                 if not lineage.number:
@@ -110,8 +110,8 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
                 with draw_lock:
                     lineage_chart(lineage, image, "svg")
                 lineages.clear()  # only the newest is asked for
-                lineages[tuple(key)] = image.getvalue()
-        return Response(lineages[tuple(key)], media_type="image/svg+xml")
+                lineages[key] = image.getvalue()
+        return Response(lineages[key], media_type="image/svg+xml")
 
     def candidates_page(request: Request) -> Response:
         with database.transaction() as session:
@@ -162,10 +162,17 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
             text = genome.text if genome else None
         if text is None:
             return Response("no such candidate", status_code=404, media_type="text/plain")
-        panel, windows = data.get()
-        key = (candidate_id, windows["validation"].id)
-        if key not in charts:
-            curve = validation_equity(panel, windows["validation"], config, text)
+        try:
+            panel, windows = data.get()
+            key = (candidate_id, windows["validation"].id)
+            curve = (
+                None
+                if key in charts
+                else validation_equity(panel, windows["validation"], config, text)
+            )
+        except Exception as e:  # no chart, and why (the data, or a genome that does not parse)
+            return Response(f"no chart: {type(e).__name__}: {e}", 503, media_type="text/plain")
+        if curve is not None:
             image = io.BytesIO()
             with draw_lock:
                 review_chart(
@@ -184,7 +191,8 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
 
     def review_next(request: Request) -> Response:
         # The first candidate waiting for the review (after ?after=N: past the skipped ones).
-        after = int(request.query_params.get("after", "0") or 0)
+        asked = request.query_params.get("after", "")
+        after = int(asked) if asked.isdigit() else 0
         with database.transaction() as session:
             waiting = [c.id for c in in_status(session, "gate_passed")]
         later = [n for n in waiting if n > after]
