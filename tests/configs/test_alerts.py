@@ -224,6 +224,8 @@ def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     from configs import load_config
+    from store import open_database
+    from store.models import Candidate
     from tests.dashboard.test_live import GONE, HOLDING, QUICK_WATCH
     from tests.live.lab import approve
 
@@ -249,3 +251,6 @@ def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
         assert titles.count("gplab: candidate 2 may have lost its edge") == 1
     decay = next(r for r in receiver.received if "lost its edge" in r["title"])
     assert "promote retire 2" in decay["message"] and "CUSUM" in decay["message"]
+    # Proposed, not done: only a person retires it.
+    with open_database(f"sqlite:///{tmp_path / 'research.db'}").transaction() as session:
+        assert session.get_one(Candidate, 2).status == "approved"

@@ -18,6 +18,8 @@ from fitness.market_data import load_panel
 from fitness.panel import Panel
 from live.records import ledger_positions
 from live.status import account_view
+from promotion.review import review_data
+from promotion.watch import watch_strategies
 from store import open_database
 from store.models import Candidate, Decision, LiveOrder
 from tests.alpaca_trading_emulator import trading_emulator
@@ -108,15 +110,22 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
             positions = ledger_positions(session, view.account.id)
             reconciliation = view.reconciliation.message if view.reconciliation else None
             planned = len(view.plan.weights) - 1 if view.plan else 0
+            cash = (view.settled, view.cash - (view.settled or 0.0), view.pnl, len(view.fills))
         database.close()
         orders = chrome.find_elements(By.CSS_SELECTOR, "table#orders tbody tr")
         assert len(orders) == len(state.orders) and planned == 2
         assert len(chrome.find_elements(By.CSS_SELECTOR, "table#plan tbody tr")) == 2
-        shown = {
-            r.get_attribute("data-symbol")
-            for r in chrome.find_elements(By.CSS_SELECTOR, "table#positions tbody tr")
-        }
-        assert shown == set(positions)
+        shown = chrome.execute_script(
+            "return [...document.querySelectorAll('table#positions tbody tr')]"
+            ".map(r => r.dataset.symbol)"
+        )
+        assert set(shown) == set(positions)
+        settled, unsettled, pnl, fills = cash
+        assert settled is not None and pnl is not None
+        assert chrome.find_element(By.ID, "settled").text == f"{settled:,.2f}"
+        assert chrome.find_element(By.ID, "unsettled").text == f"{unsettled:,.2f}"
+        assert f"{pnl:+,.2f}" in chrome.find_element(By.CSS_SELECTOR, "[data-item=pnl]").text
+        assert count(chrome, "table#fills tbody tr") == fills
         assert reconciliation and reconciliation in chrome.find_element(By.ID, "account").text
         assert "Account alpaca-paper" in chrome.find_element(By.TAG_NAME, "main").text
 
@@ -138,6 +147,22 @@ def test_the_decay_watch_proposes_and_the_page_retires(tmp_path: Path, chrome: A
             for r in chrome.find_elements(By.CSS_SELECTOR, "table#watch tr.strategy")
         }
         assert verdicts == {holding: "holding up", gone: "ALARM: propose retirement"}
+        # Each strategy's paper P&L is the watch's, computed here on the same data.
+        config = load_config(tmp_path / "lab.toml")
+        panel, _, windows = review_data(config)
+        database = open_database(db)
+        with database.transaction() as session:
+            expected = {
+                w.candidate_id: f"{w.pnl:+,.2f}"
+                for w in watch_strategies(session, panel, windows, config)
+                if w.pnl is not None
+            }
+        database.close()
+        pnl = {
+            int(r.get_attribute("data-candidate")): r.find_element(By.CLASS_NAME, "pnl").text
+            for r in chrome.find_elements(By.CSS_SELECTOR, "table#watch tr.strategy")
+        }
+        assert pnl == expected and len(expected) == 2
         assert (
             "paper returns 2016-12-19..2017-04-13 (80 sessions)"
             in chrome.find_element(By.ID, "watch").text

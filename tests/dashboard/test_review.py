@@ -151,3 +151,15 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     assert refused.value.code == 403
     assert len(rows(f"sqlite:///{page / 'research.db'}", Decision)) == before
     assert _waiting(page) == [second]
+    # Gated again now that its clone trades, the page shows the correlation with it.
+    regated = promote("gate", str(second), "--config", "lenient.toml", cwd=page)
+    assert regated.returncode == 0, regated.stderr
+    approved = next(
+        c for c in rows(f"sqlite:///{page / 'research.db'}", Candidate) if c.status == "approved"
+    )
+    chrome.get(f"{site}/candidates/{second}")
+    shown = chrome.find_element(By.ID, "correlations").text
+    prefix, value = shown.split(" (")[0].split(": ")
+    assert prefix == approved.genome_id[:12] and float(value) > 0.7
+    limit = chrome.find_element(By.CSS_SELECTOR, "tr[data-criterion=live_correlation]").text
+    assert "FAIL" in limit and chrome.find_element(By.ID, "status").text == "gate_failed"
