@@ -11,7 +11,7 @@ from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 
-__all__ = ["AccountView", "account_view", "order_text", "reconciliation_text", "status_lines"]
+__all__ = ["AccountView", "account_view", "status_lines"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def status_lines(session: Session, name: str | None, halted: str | None) -> list
         )
     if plan is not None:
         lines.append(f"  orders of {plan.session} ({len(view.orders)}):")
-        lines += [f"    {order_text(o)}" for o in view.orders]
+        lines += [f"    {_order_text(o)}" for o in view.orders]
         lines.append(f"  fills of {plan.session}: {len(view.fills)}")
         for f in view.fills:
             lines.append(f"    {f.kind} {f.symbol} {f.qty:+g} at {f.price:.4f}")
@@ -113,11 +113,11 @@ def status_lines(session: Session, name: str | None, halted: str | None) -> list
     if last is None:
         lines.append("  last reconciliation: none yet")
     else:
-        lines.append(f"  last {reconciliation_text(last)}")
+        lines.append(f"  last {_reconciliation_text(last)}")
     return lines
 
 
-def order_text(o: LiveOrder) -> str:
+def _order_text(o: LiveOrder) -> str:
     price = f"limit {o.limit_price:.4f}" if o.limit_price is not None else "market"
     filled = f"filled {o.filled_qty:g}" + (
         f" at {o.filled_avg_price:.4f}" if o.filled_avg_price else ""
@@ -126,7 +126,7 @@ def order_text(o: LiveOrder) -> str:
     return f"{o.client_order_id}: {o.side} {o.qty:g} {o.symbol} {price} - {o.status}, {filled}{why}"
 
 
-def reconciliation_text(event: LiveEvent) -> str:
+def _reconciliation_text(event: LiveEvent) -> str:
     verdict = "ok" if event.ok else "DIFFERENCES"
     return (
         f"reconciliation {event.created_at:%Y-%m-%d %H:%M:%S} UTC "
