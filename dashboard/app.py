@@ -40,7 +40,9 @@ from dashboard.security import (
     session_secret,
     verify_password,
 )
-from promotion.lifecycle import PromotionError, decide, in_status
+from fitness.panel import Panel
+from promotion.lifecycle import PromotionError, decide, in_status, reviewer_name
+from promotion.review import ValidationEquity, sitting_warnings, validation_equity
 from promotion.watch import Watched, watch_strategies
 from store import Database
 from store.models import Candidate, Generation, Genome, HoldoutResult, LivePlan, Run
@@ -58,6 +60,7 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
     data = LabData(config)
     reviewer = getpass.getuser()
     halt_file = Path(config.live.halt_file)
+    curves: dict[tuple[int, str], ValidationEquity] = {}
     charts: dict[tuple[int, str], bytes] = {}
     lineages: dict[tuple[Any, ...], bytes] = {}
     watches: dict[tuple[Any, ...], list[Watched]] = {}
@@ -118,11 +121,19 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
             rows = candidate_rows(session)
         return render(request, "candidates.html", {"candidates": rows, "page": "candidates"})
 
+    def validation_curve(candidate_id: int, text: str) -> tuple[Panel, ValidationEquity]:
+        # The candidate's validation equity (and buy-and-hold's), measured once per window.
+        panel, windows = data.get()
+        key = (candidate_id, windows["validation"].id)
+        if key not in curves:
+            if len(curves) > 64:
+                curves.clear()
+            curves[key] = validation_equity(panel, windows["validation"], config, text)
+        return panel, curves[key]
+
     def candidate_page(
         request: Request, candidate_id: int, error: str = "", status_code: int = 200
     ) -> Response:
-        from promotion.review import sitting_warnings, validation_equity
-
         warnings: list[str] = []
         data_problem = ""
         with database.transaction() as session:
@@ -131,9 +142,8 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
                 return Response("no such candidate", status_code=404, media_type="text/plain")
             if detail.reviewable:
                 try:
-                    panel, windows = data.get()
+                    panel, curve = validation_curve(candidate_id, detail.row.text)
                     candidate = session.get_one(Candidate, candidate_id)
-                    curve = validation_equity(panel, windows["validation"], config, detail.row.text)
                     warnings = sitting_warnings(session, candidate, curve, panel, config)
                 except Exception as e:  # the page shows the rest, and why this part is missing
                     data_problem = f"{type(e).__name__}: {e}"
@@ -153,7 +163,6 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
 
     def validation_svg(request: Request) -> Response:
         from promotion.chart import review_chart
-        from promotion.review import validation_equity
 
         candidate_id = int(request.path_params["candidate_id"])
         with database.transaction() as session:
@@ -163,16 +172,11 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         if text is None:
             return Response("no such candidate", status_code=404, media_type="text/plain")
         try:
-            panel, windows = data.get()
-            key = (candidate_id, windows["validation"].id)
-            curve = (
-                None
-                if key in charts
-                else validation_equity(panel, windows["validation"], config, text)
-            )
+            _, curve = validation_curve(candidate_id, text)
         except Exception as e:  # no chart, and why (the data, or a genome that does not parse)
             return Response(f"no chart: {type(e).__name__}: {e}", 503, media_type="text/plain")
-        if curve is not None:
+        key = (candidate_id, curve.window.id)
+        if key not in charts:
             image = io.BytesIO()
             with draw_lock:
                 review_chart(
@@ -251,15 +255,13 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
                         f"candidate {candidate_id} is not waiting for the review: the holdout is "
                         "opened for candidates that passed the gate"
                     )
-                by = form.get("by", "").strip()
-                if not by or len(by) > 64:
-                    raise PromotionError("the reviewer's name must be 1 to 64 characters")
+                by = reviewer_name(form.get("by", ""))
                 _, now = open_holdout(
                     session, candidate, panel, windows["holdout"], config.backtest, by
                 )
             return "holdout opened now, for the first and only time" if now else "holdout: stored"
 
-        return await _act(request, candidate_id, work, f"/candidates/{candidate_id}")
+        return await _act(request, work, f"/candidates/{candidate_id}", on_page(candidate_id))
 
     async def decision_post(request: Request) -> Response:
         form = await form_of(request)
@@ -291,20 +293,35 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
                     f"{decision.reviewer}"
                 )
 
-        back = "/live" if action == "retire" else f"/candidates/{candidate_id}"
-        return await _act(request, candidate_id, work, back)
+        if action == "retire":  # from the Live page's decay watch: back there either way
+            return await _act(request, work, "/live", flashed("/live"))
+        return await _act(request, work, f"/candidates/{candidate_id}", on_page(candidate_id))
 
     async def _act(
-        request: Request, candidate_id: int, work: Callable[[], str], back: str
+        request: Request,
+        work: Callable[[], str],
+        back: str,
+        refused: Callable[[Request, str], Response],
     ) -> Response:
+        # Do `work` (which says what it recorded) and go `back`; a refusal is shown by `refused`.
         try:
             request.session["flash"] = await run_in_threadpool(work)
         except PromotionError as e:
-            if back == "/live":
-                request.session["flash"] = f"not recorded: {e}"
-                return RedirectResponse(back, status_code=303)
-            return candidate_page(request, candidate_id, error=str(e), status_code=400)
+            return refused(request, str(e))
         return RedirectResponse(back, status_code=303)
+
+    def on_page(candidate_id: int) -> Callable[[Request, str], Response]:
+        def refused(request: Request, why: str) -> Response:
+            return candidate_page(request, candidate_id, error=why, status_code=400)
+
+        return refused
+
+    def flashed(back: str) -> Callable[[Request, str], Response]:
+        def refused(request: Request, why: str) -> Response:
+            request.session["flash"] = f"not recorded: {why}"
+            return RedirectResponse(back, status_code=303)
+
+        return refused
 
     async def halt_post(request: Request) -> Response:
         from live.halt import halt_trading

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from promotion.gate import Criterion
-from promotion.lifecycle import genome_texts, latest_report
+from promotion.lifecycle import genome_texts, latest_report, latest_reports
 from promotion.views import costs_text, holdout_lines, tree_lines
-from store.models import Candidate, Decision, HoldoutResult, WindowRecord
+from store.models import Candidate, Decision, GateReport, HoldoutResult, WindowRecord
 from store.quarantine import parse_stored
 
 __all__ = ["CandidateDetail", "CandidateRow", "candidate_detail", "candidate_rows"]
@@ -53,7 +53,8 @@ def candidate_rows(session: Session) -> list[CandidateRow]:
     """Every candidate, newest first, with its newest gate report's validation numbers."""
     candidates = session.scalars(select(Candidate).order_by(Candidate.id.desc())).all()
     texts = genome_texts(session, [c.genome_id for c in candidates])
-    return [_row(session, c, texts[c.genome_id]) for c in candidates]
+    reports = latest_reports(session, [c.id for c in candidates])
+    return [_row(c, texts[c.genome_id], reports.get(c.id)) for c in candidates]
 
 
 def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | None:
@@ -82,7 +83,7 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     ).all()
     holdout = session.get(HoldoutResult, candidate.id)
     return CandidateDetail(
-        row=_row(session, candidate, text),
+        row=_row(candidate, text, report),
         genome_id=candidate.genome_id,
         run_id=candidate.run_id,
         tree=tree_lines(tree) if tree is not None else ["(the text does not parse: quarantined)"],
@@ -96,8 +97,7 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     )
 
 
-def _row(session: Session, candidate: Candidate, text: str) -> CandidateRow:
-    report = latest_report(session, candidate.id)
+def _row(candidate: Candidate, text: str, report: GateReport | None) -> CandidateRow:
     details = report.details if report is not None else {}
     return CandidateRow(
         id=candidate.id,

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from configs import InputError
@@ -33,6 +33,8 @@ __all__ = [
     "genome_texts",
     "in_status",
     "latest_report",
+    "latest_reports",
+    "reviewer_name",
 ]
 
 GATEABLE = ("candidate", "gate_passed", "gate_failed")
@@ -102,6 +104,34 @@ def latest_report(session: Session, candidate_id: int) -> GateReport | None:
     ).first()
 
 
+def latest_reports(session: Session, candidate_ids: Sequence[int]) -> dict[int, GateReport]:
+    """The newest gate report of each of `candidate_ids` that has one, by candidate (one query
+    per 500 candidates, for the lists of every candidate)."""
+    ids = list(dict.fromkeys(candidate_ids))
+    found: dict[int, GateReport] = {}
+    for start in range(0, len(ids), 500):
+        newest = (
+            select(func.max(GateReport.id))
+            .where(GateReport.candidate_id.in_(ids[start : start + 500]))
+            .group_by(GateReport.candidate_id)
+        )
+        for report in session.scalars(select(GateReport).where(GateReport.id.in_(newest))):
+            found[report.candidate_id] = report
+    return found
+
+
+def reviewer_name(name: str) -> str:
+    """`name` stripped, as a decision or a holdout opening records it.
+
+    Raises:
+        PromotionError: an empty name or one longer than 64 characters.
+    """
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise PromotionError("the reviewer's name must be 1 to 64 characters")
+    return name
+
+
 def decide(
     session: Session,
     candidate: Candidate,
@@ -121,11 +151,10 @@ def decide(
     move = ACTIONS.get(action)
     if move is None:
         raise PromotionError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
-    note, reviewer = note.strip(), reviewer.strip()
+    note = note.strip()
     if not note:
         raise PromotionError(f"a note is required to {action} a candidate: say why")
-    if not reviewer or len(reviewer) > 64:
-        raise PromotionError("the reviewer's name must be 1 to 64 characters")
+    reviewer = reviewer_name(reviewer)
     status = candidate.status
     overriding = status in move.override_from
     if status not in move.allowed_from and not (overriding and override):

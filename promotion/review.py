@@ -91,9 +91,9 @@ def sitting_warnings(
     ).all()
     texts = genome_texts(session, [gid for _, gid, _ in since])
     limit = config.gate.max_live_correlation
+    scorer = WindowScorer(panel, curve.window, config.backtest)
     warnings = []
     for other, gid, when in since:
-        scorer = WindowScorer(panel, curve.window, config.backtest)
         theirs = scorer.score(parse(texts[gid])).result.returns
         rho = highest_correlation(curve.returns, [theirs])
         if rho > limit:

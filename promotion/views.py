@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
 from promotion.gate import Criterion
-from promotion.lifecycle import genome_texts, latest_report
+from promotion.lifecycle import genome_texts, latest_report, latest_reports
 from store.models import (
     Candidate,
     Decision,
@@ -96,8 +96,9 @@ def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[s
     report, train score, genome text."""
     lines = [f"{'id':>4}  {'status':<12} {'val sharpe':>10} {'dsr':>6} {'train':>6}  genome"]
     texts = genome_texts(session, [c.genome_id for c in candidates])
+    reports = latest_reports(session, [c.id for c in candidates])
     for c in candidates:
-        report = latest_report(session, c.id)
+        report = reports.get(c.id)
         sharpe = dsr = "-"
         if report is not None:
             sharpe = _number(report.details.get("validation", {}).get("sharpe"), 2)

@@ -66,6 +66,7 @@ def watch_strategies(
     first_plan = _first_plans(session)
     rules = config.backtest
     validation = windows["validation"]
+    on_validation = WindowScorer(panel, validation, rules)
     out = []
     for c in candidates:
         since, capital = first_plan.get(c.genome_id, (None, None))
@@ -83,7 +84,7 @@ def watch_strategies(
             continue
         tree = parse(text)
         returns = WindowScorer(panel, window, rules).score(tree).result.returns
-        expected = WindowScorer(panel, validation, rules).score(tree).result.returns
+        expected = on_validation.score(tree).result.returns
         base = replace(
             base,
             window=(

@@ -14,6 +14,17 @@ UNITS = Path(configs.__file__).with_name("systemd")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def verify(*units: Path) -> None:
+    """`systemd-analyze verify` passes on the installed `units`."""
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(u) for u in units)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_the_nightly_units_verify(tmp_path: Path) -> None:
     assert (ROOT / ".venv" / "bin" / "evolve").exists() or shutil.which("evolve")
@@ -21,13 +32,7 @@ def test_the_nightly_units_verify(tmp_path: Path) -> None:
         # The README's install step: the checkout's folder in place of /opt/gplab.
         text = (UNITS / name).read_text().replace("/opt/gplab", str(ROOT))
         (tmp_path / name).write_text(text)
-    result = subprocess.run(
-        ["systemd-analyze", "verify", *(str(p) for p in sorted(tmp_path.iterdir()))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    verify(*sorted(tmp_path.iterdir()))
     assert "MemoryMax=2560M" in (UNITS / "evolve-nightly.service").read_text()
     assert "Persistent=true" in (UNITS / "evolve-nightly.timer").read_text()
 
@@ -41,13 +46,7 @@ def test_the_live_unit_verifies_and_restarts_on_failure(tmp_path: Path) -> None:
         f"EnvironmentFile={ROOT}/alpaca.env", f"EnvironmentFile={tmp_path}/alpaca.env"
     )
     (tmp_path / "live.service").write_text(text)
-    result = subprocess.run(
-        ["systemd-analyze", "verify", str(tmp_path / "live.service")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    verify(tmp_path / "live.service")
     for setting in (
         "Restart=on-failure",
         "KillSignal=SIGTERM",
@@ -62,12 +61,6 @@ def test_the_dashboard_unit_verifies_and_listens_on_this_machine_only(tmp_path: 
     assert (ROOT / ".venv" / "bin" / "live").exists() or shutil.which("live")
     text = (UNITS / "dashboard.service").read_text().replace("/opt/gplab", str(ROOT))
     (tmp_path / "dashboard.service").write_text(text)
-    result = subprocess.run(
-        ["systemd-analyze", "verify", str(tmp_path / "dashboard.service")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    verify(tmp_path / "dashboard.service")
     start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
     assert start.endswith("live dashboard")  # 127.0.0.1 until a password is set

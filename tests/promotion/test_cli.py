@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bench.dashboard import LENIENT
 from evolve.night_report import awaiting_review
+from promotion.lifecycle import latest_report, latest_reports
+from store import open_database
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
 from tests.cli import lab_environment
 from tests.evolve.nights import rows
@@ -99,6 +102,12 @@ def test_list_show_and_gate_on_demand(lab: Path) -> None:
     db = f"sqlite:///{lab / 'research.db'}"
     night = len(rows(db, Candidate)) - 2
     assert len(rows(db, GateReport)) == night + 3  # the night's, two pending and a re-run
+    # The lists read every candidate's newest report at once: the re-run's for candidate 2.
+    with open_database(db).transaction() as session:
+        ids = [c.id for c in session.scalars(select(Candidate))]
+        newest = {k: r.id for k, r in latest_reports(session, ids).items()}
+        one_by_one = {k: r.id for k in ids if (r := latest_report(session, k)) is not None}
+    assert newest == one_by_one and newest[2] == max(r.id for r in rows(db, GateReport))
     # What the review_waiting alert lists: every candidate that passed, and its genome.
     passed = [c for c in rows(db, Candidate) if c.status == "gate_passed"]
     texts = {g.id: g.text for g in rows(db, Genome)}
