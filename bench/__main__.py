@@ -86,6 +86,11 @@ def main() -> int:
         help="only the discovery-power benchmark (planted edges and null markets)",
     )
     parser.add_argument(
+        "--protection",
+        action="store_true",
+        help="only the gate's protection check (two null nights, a shuffled one, a planted edge)",
+    )
+    parser.add_argument(
         "--storage",
         action="store_true",
         help="only the storage benchmark (a projected Pi night, then a simulated year)",
@@ -152,6 +157,11 @@ def main() -> int:
         return _live(report, sources[0][1], args.smoke)
     if args.power:
         return _power(report, args)
+    if args.protection:
+        report["protection"] = power.protection()
+        print(f"protection: {report['protection']}")
+        _save(report, "protection-", args.smoke)
+        return 0
     if args.storage:
         return _storage(report, sources[0][1], config, args)
     if args.dashboard:

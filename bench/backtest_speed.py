@@ -21,7 +21,7 @@ from bench.signals import random_hold_signal
 from configs import BacktestConfig
 from fitness.backtest import backtest
 from fitness.panel import Panel
-from tests.fitness.reference_backtest import reference_backtest
+from fitness.reference_backtest import reference_backtest
 
 
 def timed(run: Callable[[], Any], repeats: int) -> float:

@@ -22,21 +22,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from configs import LENIENT_GATE_PATH
+
 BIN = Path(sys.executable).parent
 # Thresholds every candidate clears (the look-ahead re-check stays), to exercise the review.
-LENIENT = """
-[gate]
-min_dsr = 0.0
-min_sharpe = -100.0
-beat_buy_and_hold = false
-buy_and_hold_confidence = 0.0
-min_trades = 0
-max_drawdown = 1.0
-min_stressed_sharpe = -100.0
-max_pbo = 1.0
-robustness_share = 0.0
-min_positive_years = 0.0
-"""
 TARGET_MS = 300.0
 
 
@@ -49,7 +38,9 @@ def measure(
             f'[data]\nsource = "{data}"\n[evolve]\npopulation = {population}\n'
             f"workers = {workers}\nbudget_minutes = 1440.0\n"
         )
-        (lab / "lenient.toml").write_text((lab / "lab.toml").read_text() + LENIENT)
+        (lab / "lenient.toml").write_text(
+            (lab / "lab.toml").read_text() + LENIENT_GATE_PATH.read_text()
+        )
         started = time.monotonic()
         _run(lab, "evolve", "nightly", "--discovery", "--generations", str(generations))
         night_seconds = time.monotonic() - started

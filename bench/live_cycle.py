@@ -16,11 +16,14 @@ one backtest of one strategy over the same panel.
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from configs import load_config
 from fitness.backtest import backtest
@@ -29,6 +32,7 @@ from fitness.panel import Panel
 from genome.evaluate import Evaluator
 from genome.text import parse
 
+_FIRST_SESSION = dt.date(2017, 4, 17)  # after the data (Good Friday closed the 14th)
 STRATEGIES = [
     "gt(close, sma(close, 50))",
     "lt(rsi(close, 14), 30)",
@@ -44,8 +48,6 @@ STRATEGIES = [
 
 
 def measure(source: Path, strategies: int, repeats: int) -> dict[str, Any]:
-    from tests.live.lab import approve
-
     config = load_config()
     panel, _ = load_panel(config.data, config.alpaca, source=str(source))  # imports, caches
     began = time.perf_counter()
@@ -56,7 +58,7 @@ def measure(source: Path, strategies: int, repeats: int) -> dict[str, Any]:
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'research.db'}"
-            approve(url, config, texts)
+            _approve(url, config, panel, texts)
             plan, poll, inside, orders = _cycles(url, config, panel, Path(folder))
             planning.append(plan - inside[0])
             polling.append(poll - inside[1])
@@ -84,35 +86,74 @@ def measure(source: Path, strategies: int, repeats: int) -> dict[str, Any]:
 def _cycles(
     url: str, config: Any, panel: Panel, folder: Path
 ) -> tuple[float, float, tuple[float, float], int]:
+    from fitness.alpaca_client import Credentials
+    from live.alpaca_broker import AlpacaBroker
+    from live.alpaca_emulator import trading_emulator
     from live.halt import HaltSwitch
     from live.latest import LatestFeed
     from live.records import account_named
     from live.trader import Trader
     from store import open_database
-    from tests.alpaca_trading_emulator import trading_emulator
-    from tests.live.emulated import FIRST_SESSION, account_state, broker
 
-    state = account_state(panel)
-    state.rate_limit = 1_000_000  # the broker's limit is not what is measured
+    state = _empty_account(panel)
     database = open_database(url)
     with trading_emulator(state) as address:
-        b = broker(address, per_minute=1_000_000)
+        # The broker's rate limit is not what is measured.
+        credentials = Credentials(state.key_id, state.secret_key)
+        b = AlpacaBroker(credentials, True, address, 2.0, 1_000_000, pause=lambda seconds: None)
         inside = _time_inside_http(b.client)
         with database.transaction() as session:
             account = account_named(session, "alpaca-paper", "alpaca", {})
         feed = LatestFeed(config, b, lambda: panel)
         trader = Trader(database, b, account, config, feed, HaltSwitch(folder / "HALT"))
-        trader.start(FIRST_SESSION)
+        trader.start(_FIRST_SESSION)
         inside[0] = 0.0
         began = time.perf_counter()
-        report = trader.cycle(FIRST_SESSION)
+        report = trader.cycle(_FIRST_SESSION)
         plan, plan_inside = time.perf_counter() - began, inside[0]
         inside[0] = 0.0
         began = time.perf_counter()
-        trader.cycle(FIRST_SESSION)
+        trader.cycle(_FIRST_SESSION)
         poll, poll_inside = time.perf_counter() - began, inside[0]
     database.close()
     return plan, poll, (plan_inside, poll_inside), report.sent
+
+
+def _approve(url: str, config: Any, panel: Panel, texts: list[str]) -> None:
+    # The strategies put forward and approved, as `promote approve` leaves them.
+    from evolve.candidates import put_forward, user_run
+    from fitness.windows import build_windows
+    from store import open_database
+
+    windows = build_windows(panel, config.windows, config.backtest)
+    database = open_database(url)
+    with database.transaction() as session:
+        run = user_run(session, config, panel, "benchmark", windows)
+        for text in texts:
+            put_forward(session, text, run.id).status = "approved"
+    database.close()
+
+
+def _empty_account(panel: Panel) -> Any:
+    # An empty paper account at 08:30 New York on the first session after the data, priced at
+    # the data's last closes, with the exchange's sessions around it.
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from fitness.validation import exchange_sessions
+    from live.alpaca_emulator import TradingState
+
+    sessions = exchange_sessions(pd.Timestamp(panel.dates[-300]), pd.Timestamp("2017-08-01"))
+    last = panel.close[-1]
+    return TradingState(
+        key_id="PKBENCHMARKKEY",
+        secret_key="benchmark-secret",
+        now=dt.datetime.combine(_FIRST_SESSION, dt.time(8, 30), ZoneInfo("America/New_York")),
+        sessions={d.date(): ("09:30", "16:00") for d in sessions},
+        prices={s: float(c) for s, c in zip(panel.symbols, last, strict=True) if np.isfinite(c)},
+        rate_limit=1_000_000,
+    )
 
 
 def _time_inside_http(client: Any) -> list[float]:

@@ -31,12 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from bench.markets import long_bars, shuffled_bars
 from bench.planted import EDGES, Edge, calibrate, planted_market
 from configs import LabConfig, load_config
-from evolve.evaluations import add_genomes
+from evolve.candidates import put_forward
 from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
 from fitness.buy_and_hold import beyond, buy_and_hold
@@ -55,7 +54,7 @@ __all__ = [
     "Night",
     "detectable_sharpe",
     "measure",
-    "put_forward",
+    "protection",
     "run_night",
     "table",
     "upper_bound",
@@ -197,6 +196,47 @@ def measure(
         "cells": summarise(nights),
         "nights": [asdict(n) for n in nights],
         "seconds": time.perf_counter() - started,
+    }
+
+
+def protection(population: int = 32, generations: int = 6) -> dict[str, Any]:
+    """The gate's protection, small enough for every test run: two generated null markets and
+    the bundled bars with their days shuffled (every pass a false promotion), and a market
+    with a planted momentum edge (drift 0.0025 a day) that a night should find and promote."""
+    from fitness.bars import read_bars_file
+    from fitness.market_data import BUNDLED_BARS
+    from fitness.problems import DataReport
+
+    bundled = read_bars_file(BUNDLED_BARS, DataReport(source="bundled"))
+    dates = np.sort(bundled["date"].unique()).astype("datetime64[D]")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        nulls = [
+            run_night(
+                folder / f"null-{seed}", market, None, "null", seed, population, generations, 1
+            )
+            for seed, market in (
+                (seed, planted_market(dates, EDGES["trend"], 0.0, seed)) for seed in (1, 2)
+            )
+        ]
+        shuffled = shuffled_bars(bundled, 1)
+        nulls.append(
+            run_night(folder / "shuffled", shuffled, None, "null", 1, population, generations, 1)
+        )
+        reports = [r for _, r, _ in verdicts(f"sqlite:///{folder / 'shuffled' / 'research.db'}")]
+        edge = EDGES["momentum"]
+        market = planted_market(dates, edge, 0.0025, seed=1)
+        planted = run_night(folder / "planted", market, edge, "momentum", 1, population, 6, 1)
+    return {
+        "null": {
+            "nights": len(nulls),
+            "nights_gated": sum(bool(n.gated) for n in nulls),
+            "gated": sum(n.gated for n in nulls),
+            "passed": sum(n.passed for n in nulls),
+            "criteria_per_report": sorted({len(r.criteria) for r in reports}),
+            "failures_without_reason": sum(not r.passed and not r.reasons for r in reports),
+        },
+        "planted": asdict(planted),
     }
 
 
@@ -368,20 +408,6 @@ def _exploiting(
         moves = np.std(own) > 0 and np.std(reference) > 0
         out.append(bool(moves and np.corrcoef(own, reference)[0, 1] > 0.4))
     return out
-
-
-def put_forward(session: Session, text: str, run_id: int) -> Candidate:
-    """The genome `text` put forward as a candidate of run `run_id`, as a user would (added
-    to `session` and flushed, not committed)."""
-    child = child_of(parse(text), "user")
-    add_genomes(session, [child], run_id)
-    run = session.get_one(Run, run_id)
-    candidate = Candidate(
-        genome_id=child.id, run_id=run_id, window_id=run.train_window_id, score=0.0, fitness=0.0
-    )
-    session.add(candidate)
-    session.flush()
-    return candidate
 
 
 def _ideal(

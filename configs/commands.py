@@ -23,10 +23,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from configs.alerts import alert
@@ -34,7 +36,14 @@ from configs.errors import ConfigurationError, InputError, ServiceError
 from configs.loader import load_config
 from configs.schema import LabConfig
 
-__all__ = ["CommandContext", "LabGroup", "database_url", "lab_command_options", "lab_home"]
+__all__ = [
+    "CommandContext",
+    "LabGroup",
+    "database_url",
+    "lab_command_options",
+    "lab_home",
+    "sqlite_path",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,8 +77,6 @@ def database_url(home: Path, db_url: str | None, create: bool) -> str:
         ConfigurationError: `db_url` names a SQLite file that does not exist while the lab
             already has its research.db, and `create` is False.
     """
-    from store.database import sqlite_path
-
     own = home / "research.db"
     if db_url is None:
         return f"sqlite:///{own}"
@@ -80,6 +87,16 @@ def database_url(home: Path, db_url: str | None, create: bool) -> str:
             "start a new database there"
         )
     return db_url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):  # a SQLite URI: file:PATH?mode=ro&uri=true
+        return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
+    return Path(parsed.database)
 
 
 def lab_command_options(command: F) -> F:
@@ -143,7 +160,30 @@ def lab_command_options(command: F) -> F:
 
 
 class LabGroup(click.Group):
-    """A click group that turns the lab's errors into the documented exit codes."""
+    """A click group that turns the lab's errors into the documented exit codes.
+
+    `plugins` names an entry-point group whose entries are more commands of this group (a
+    package that may not be imported by this one adds its command there); each is loaded only
+    when it is run or its help is asked for.
+    """
+
+    def __init__(self, *args: Any, plugins: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plugins = plugins
+
+    def _plugins(self) -> dict[str, Any]:
+        if self.plugins is None:
+            return {}
+        return {e.name: e for e in entry_points(group=self.plugins)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in (found := self._plugins()):
+            command = found[cmd_name].load()
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

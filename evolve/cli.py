@@ -346,7 +346,6 @@ def nightly(
 
     from configs.alerts import alert
     from evolve.night_report import (
-        awaiting_review,
         disk_low,
         memory_low,
         night_summary,
@@ -354,6 +353,8 @@ def nightly(
     )
     from evolve.nightly import NightOptions, run_nightly
     from promotion.gating import gate_pending
+    from promotion.lifecycle import awaiting_review
+    from store import lab_database
 
     options = NightOptions(discovery, budget, generations, seed)
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
@@ -375,7 +376,8 @@ def nightly(
         alert("stale_data", "the night did not run on fresh data", summary.data_warning)
     if summary.backup_skipped:
         alert("disk_low", "no backup of research.db tonight", summary.backup_skipped)
-    waiting = awaiting_review(lab.db_url)
+    with lab_database(lab).transaction() as session:
+        waiting = awaiting_review(session)
     if waiting:
         alert(
             "review_waiting",
@@ -398,10 +400,10 @@ def prune_command(lab: CommandContext, vacuum: bool) -> None:
     from pathlib import Path
 
     from evolve.retention import prune, vacuum_sqlite
-    from store import RunLock, open_database, sqlite_path
+    from store import RunLock, lab_database, sqlite_path
 
     with RunLock(Path(lab.config.evolve.lock_file), "evolve prune"):
-        database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+        database = lab_database(lab)
         try:
             with database.transaction() as session:
                 click.echo(prune(session).describe())
@@ -419,10 +421,10 @@ def status(lab: CommandContext) -> None:
     """Recent runs, the population, the novelty archive, trials per window, the hall of fame
     and the candidates."""
     from evolve.status import status_text
-    from store import open_database
+    from store import lab_database
 
     click.echo(f"lab home: {lab.home}")
-    database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+    database = lab_database(lab)
     with database.transaction() as session:
         click.echo(status_text(session))
 
@@ -442,9 +444,9 @@ def report(lab: CommandContext, out: str | None) -> None:
 
     from evolve.charts import lineage_chart
     from evolve.status import history
-    from store import open_database
+    from store import lab_database
 
-    database = open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+    database = lab_database(lab)
     with database.transaction() as session:
         lineage = history(session)
     if not lineage.number:

@@ -16,10 +16,9 @@ from configs import LabConfig
 from evolve.engine import GenerationReport
 from evolve.nightly import NightSummary, Progress
 from evolve.reports import costs_line
-from promotion.lifecycle import genome_texts, in_status
-from store import open_database, sqlite_path
+from store import sqlite_path
 
-__all__ = ["awaiting_review", "disk_low", "night_summary", "progress_printer"]
+__all__ = ["disk_low", "memory_low", "night_summary", "progress_printer"]
 
 log = logging.getLogger("evolve.nightly")
 
@@ -104,18 +103,6 @@ def _candidate_line(c: dict[str, object]) -> str:
         f"  {str(c['id'])[:12]} fitness {c['fitness']:.3f} sharpe {c['sharpe']:.2f} "
         f"trades {c['n_trades']}  {c['text']}"
     )
-
-
-def awaiting_review(db_url: str) -> list[str]:
-    """A line for each candidate that passed the gate and awaits `promote review`."""
-    database = open_database(db_url)
-    try:
-        with database.transaction() as session:
-            waiting = in_status(session, "gate_passed")
-            texts = genome_texts(session, [c.genome_id for c in waiting])
-            return [f"candidate {c.id}: {texts[c.genome_id]}" for c in waiting]
-    finally:
-        database.close()
 
 
 def disk_low(db_url: str, min_free_mb: int) -> str | None:

@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
+from evolve.candidates import add_candidate
 from evolve.engine import Engine, GenerationReport
 from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
@@ -400,14 +401,13 @@ class _Night:
         out = []
         for fame in chosen:
             individual = by_id[fame.genome_id]
-            session.add(
-                Candidate(
-                    genome_id=fame.genome_id,
-                    run_id=run_id,
-                    window_id=train.window.id,
-                    score=individual.score,
-                    fitness=individual.fitness,
-                )
+            add_candidate(
+                session,
+                individual.child,
+                run_id,
+                train.window.id,
+                individual.score,
+                individual.fitness,
             )
             out.append(
                 _described(
@@ -447,15 +447,7 @@ class _Night:
                 ).first():
                     continue
                 record = train.records(session, [child])[child.id]
-                session.add(
-                    Candidate(
-                        genome_id=child.id,
-                        run_id=run_id,
-                        window_id=train.window.id,
-                        score=value,
-                        fitness=value,
-                    )
-                )
+                add_candidate(session, child, run_id, train.window.id, value, value)
                 self.summary.refined.append(
                     {**_described(child, record, value, value), "parent": original.text}
                 )

@@ -12,7 +12,6 @@ from configs.commands import CommandContext, LabGroup, lab_command_options
 if TYPE_CHECKING:
     from fitness.panel import Panel
     from fitness.windows import Window
-    from store import Database
 
 __all__ = ["main"]
 
@@ -20,12 +19,6 @@ __all__ = ["main"]
 @click.group(cls=LabGroup)
 def main() -> None:
     """Gate, review and decide which candidates may trade."""
-
-
-def _database(lab: CommandContext) -> Database:
-    from store import open_database
-
-    return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
 
 
 def _data(lab: CommandContext) -> tuple[Panel, str, dict[str, Window]]:
@@ -50,11 +43,11 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
 
     from promotion.gating import gate_candidates, gate_lines
     from promotion.lifecycle import find_candidate, in_status
-    from store import RunLock
+    from store import RunLock, lab_database
 
     with RunLock(Path(lab.config.evolve.lock_file), "promote gate"):
         panel, source, windows = _data(lab)
-        database = _database(lab)
+        database = lab_database(lab)
         with database.transaction() as session:
             chosen = (
                 [find_candidate(session, key) for key in candidates]
@@ -74,6 +67,7 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
     from sqlalchemy import select
 
     from promotion.views import candidate_table
+    from store import lab_database
     from store.models import STATUSES, Candidate
 
     if status is not None and status not in STATUSES:
@@ -81,7 +75,7 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
             f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status"
         )
 
-    with _database(lab).transaction() as session:
+    with lab_database(lab).transaction() as session:
         query = select(Candidate).order_by(Candidate.id.desc())
         if status:
             query = query.where(Candidate.status == status)
@@ -97,8 +91,9 @@ def show(lab: CommandContext, candidate: str) -> None:
     correlation with the live strategies and the decisions."""
     from promotion.lifecycle import find_candidate
     from promotion.views import candidate_lines
+    from store import lab_database
 
-    with _database(lab).transaction() as session:
+    with lab_database(lab).transaction() as session:
         click.echo("\n".join(candidate_lines(session, find_candidate(session, candidate))))
 
 
@@ -111,10 +106,11 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     approve, reject or skip, with a note."""
     from promotion.lifecycle import decide, in_status
     from promotion.review import review_lines
+    from store import lab_database
     from store.models import Candidate
 
     who = _reviewer(reviewer)
-    database = _database(lab)
+    database = lab_database(lab)
     with database.transaction() as session:
         waiting = [c.id for c in in_status(session, "gate_passed")]
     if not waiting:
@@ -150,9 +146,10 @@ def _decide(
     lab: CommandContext, key: str, action: str, note: str, reviewer: str | None, override: bool
 ) -> None:
     from promotion.lifecycle import decide, find_candidate
+    from store import lab_database
 
     who = _reviewer(reviewer)
-    with _database(lab).transaction() as session:
+    with lab_database(lab).transaction() as session:
         decision = decide(session, find_candidate(session, key), action, who, note, override)
     flag = " (OVERRIDE of a failed gate, recorded)" if decision.override else ""
     click.echo(

@@ -95,6 +95,13 @@ def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
     return {gid: text for gid, text in rows}
 
 
+def awaiting_review(session: Session) -> list[str]:
+    """A line for each candidate that passed the gate and awaits the review."""
+    waiting = in_status(session, "gate_passed")
+    texts = genome_texts(session, [c.genome_id for c in waiting])
+    return [f"candidate {c.id}: {texts[c.genome_id]}" for c in waiting]
+
+
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:
     return session.scalars(
         select(GateReport)

@@ -7,7 +7,7 @@ session and never commit.
 
 from store.arrays import pack, unpack
 from store.backup import BackupSkipped, backup_sqlite
-from store.database import Database, open_database, sqlite_path
+from store.database import Database, lab_database, open_database, sqlite_path
 from store.lock import LockBusy, RunLock
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "LockBusy",
     "RunLock",
     "backup_sqlite",
+    "lab_database",
     "open_database",
     "pack",
     "sqlite_path",

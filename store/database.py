@@ -25,12 +25,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
+from configs.commands import CommandContext, sqlite_path
 
 __all__ = [
     "MIGRATIONS",
     "Database",
     "alembic_config",
     "check_writable",
+    "lab_database",
     "open_database",
     "sqlite_path",
 ]
@@ -60,6 +62,11 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def lab_database(lab: CommandContext) -> Database:
+    """The research database of a command's lab (its URL and busy timeout), migrated."""
+    return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
 
 
 def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) -> Database:
@@ -160,16 +167,6 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    if parsed.database.startswith("file:"):  # a SQLite URI: file:PATH?mode=ro&uri=true
-        return Path(parsed.database.removeprefix("file:").split("?", 1)[0])
-    return Path(parsed.database)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

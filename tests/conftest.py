@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import PostgresServer, postgres_bin, running_postgres
+from tests.builders.postgres import PostgresServer, postgres_bin, running_postgres
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

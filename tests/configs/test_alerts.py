@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,11 +19,8 @@ from click.testing import CliRunner
 
 from configs.alerts import ALERT_URLS, alert
 from configs.commands import LabGroup
-from tests.cli import lab_environment
-from tests.evolve.nights import SMALL
-from tests.evolve.test_cli import run as evolve
-
-LIVE = str(Path(sys.executable).with_name("live"))
+from tests.builders.cli import LIVE, evolve, lab_environment
+from tests.builders.nights import SMALL
 
 
 class Receiver:
@@ -226,8 +222,7 @@ def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
     from configs import load_config
     from store import open_database
     from store.models import Candidate
-    from tests.dashboard.test_live import GONE, HOLDING, QUICK_WATCH
-    from tests.live.lab import approve
+    from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, approve
 
     (tmp_path / "lab.toml").write_text(SMALL + QUICK_WATCH)
     approve(

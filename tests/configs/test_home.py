@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli import lab_environment
+from tests.builders.cli import lab_environment
 
 BIN = Path(sys.executable).parent
 

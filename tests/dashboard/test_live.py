@@ -16,26 +16,23 @@ import pytest
 from configs import load_config
 from fitness.market_data import load_panel
 from fitness.panel import Panel
+from live.alpaca_emulator import trading_emulator
 from live.records import ledger_positions
 from live.status import account_view
 from promotion.review import review_data
 from promotion.watch import watch_strategies
 from store import open_database
 from store.models import Candidate, Decision, LiveOrder
-from tests.alpaca_trading_emulator import trading_emulator
-from tests.cli import lab_environment
-from tests.dashboard.browser import browser, click, count, screenshot, serve
-from tests.evolve.nights import rows
-from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
-from tests.live.lab import STRATEGIES, approve
-from tests.live.test_cli import LIVE
+from tests.builders.browser import browser, click, count, screenshot, serve
+from tests.builders.cli import LIVE, lab_environment
+from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
+from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, STRATEGIES, approve
+from tests.builders.nights import rows
 
 PAPER = {"APCA_PAPER_API_KEY_ID": KEY, "APCA_PAPER_API_SECRET_KEY": SECRET}
 # A trend follower that held up over the last 80 sessions of the bundled data, and a dip buyer
 # that did not (pinned: the data is fixed); a false alarm once in 20 sessions makes the watch
 # quick enough to see on 80.
-HOLDING, GONE = "gt(close, sma(close, 50))", "lt(close, sma(close, 20))"
-QUICK_WATCH = "[review]\ndecay_arl_sessions = 20\n"
 
 served = contextlib.contextmanager(serve)
 

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.cli import lab_environment
-from tests.dashboard.browser import LIVE, browser, click, serve
+from tests.builders.browser import LIVE, browser, click, serve
+from tests.builders.cli import lab_environment
 
 PASSWORD = "correct horse battery"
 

@@ -15,8 +15,8 @@ from evolve.nightly import NightOptions, run_nightly
 from promotion.gating import gate_pending
 from store import open_database
 from store.models import Candidate, GateReport
-from tests.dashboard.browser import browser, click, screenshot, serve
-from tests.evolve.nights import small_config
+from tests.builders.browser import browser, click, screenshot, serve
+from tests.builders.nights import small_config
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
+from configs import LENIENT_GATE_PATH
 from store.models import Candidate, Decision, HoldoutResult
-from tests.dashboard.browser import browser, click, count, screenshot, serve
-from tests.evolve.nights import rows
-from tests.evolve.test_cli import run as evolve
-from tests.evolve.test_nightly_cli import _folder
-from tests.promotion.labs import add_candidate
-from tests.promotion.test_cli import LENIENT, promote
+from tests.builders.browser import browser, click, count, screenshot, serve
+from tests.builders.cli import evolve, lab_folder, promote
+from tests.builders.labs import add_candidate
+from tests.builders.nights import rows
 
 # Two near clones: a 200-day and a 252-day trend filter.
 CLONES = ("gt(close, sma(close, 200))", "gt(close, sma(close, 252))")
@@ -34,10 +33,12 @@ def labs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two copies of one lab after a night, with the two clones passed by a lenient gate: one
     for the page, one for `promote review`."""
     root = tmp_path_factory.mktemp("review")
-    page = _folder(root, "page")
+    page = lab_folder(root, "page")
     night = evolve("nightly", "--discovery", "--generations", "2", "--config", "lab.toml", cwd=page)
     assert night.returncode == 0, night.stderr
-    (page / "lenient.toml").write_text((page / "lab.toml").read_text() + LENIENT)
+    (page / "lenient.toml").write_text(
+        (page / "lab.toml").read_text() + LENIENT_GATE_PATH.read_text()
+    )
     for text in CLONES:
         add_candidate(f"sqlite:///{page / 'research.db'}", text)
     gated = promote("gate", "--config", "lenient.toml", cwd=page)

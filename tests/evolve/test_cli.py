@@ -11,28 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.alpaca_emulator import EmulatorState, alpaca_emulator
-from tests.calendar import sessions
-from tests.cli import lab_environment
-from tests.fitness.test_alpaca_bars import KEY, SECRET, SYMBOLS, serve
-
-EVOLVE = str(Path(sys.executable).with_name("evolve"))
-
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = lab_environment(cwd, **(env or {}))
-    return subprocess.run(
-        [EVOLVE, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
-    )
+from tests.builders.alpaca_data_emulator import (
+    KEY,
+    SECRET,
+    SYMBOLS,
+    EmulatorState,
+    alpaca_emulator,
+    serve_bars,
+)
+from tests.builders.calendar import sessions
+from tests.builders.cli import evolve
 
 
 @pytest.mark.parametrize(
     "command", [[], ["data"], ["data", "info"], ["data", "validate"], ["baseline"]]
 )
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
-    result = run(*command, "--help", cwd=tmp_path)
+    result = evolve(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Usage: evolve" in result.stdout
     if command and command != ["data"]:
@@ -40,7 +35,7 @@ def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
 
 
 def test_baseline_reports_every_window_with_costs(tmp_path: Path) -> None:
-    result = run("baseline", cwd=tmp_path)
+    result = evolve("baseline", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for name in ("window train 2001-01-16..2007-06-29", "window validation", "window holdout"):
@@ -52,7 +47,7 @@ def test_baseline_reports_every_window_with_costs(tmp_path: Path) -> None:
 
 
 def test_data_info_on_the_bundled_data(tmp_path: Path) -> None:
-    result = run("data", "info", cwd=tmp_path)
+    result = evolve("data", "info", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "source: bundled" in result.stdout
     assert "symbols: 60  sessions: 4348  dates: 2000-01-03..2017-04-13" in result.stdout
@@ -65,7 +60,7 @@ def test_validate_accepts_a_usable_file_and_lists_its_warnings(tmp_path: Path) -
     days = enumerate(sessions("2019-12-31", 30), start=1)
     rows = [f"{day:%Y-%m-%d},A,10,11,9,{10 + d / 100},{0 if d == 3 else 100}" for d, day in days]
     path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
-    result = run(
+    result = evolve(
         "data", "validate", str(path), cwd=tmp_path, env={"LAB_CONFIG": str(config(tmp_path))}
     )
     assert result.returncode == 0, result.stderr
@@ -81,7 +76,7 @@ def test_validate_rejects_a_bad_file_with_every_error(tmp_path: Path) -> None:
         "2020-01-02,A,10,11,9,-10,100\n"
         "2020-01-03,A,10,9,11,10,100\n"
     )
-    result = run(
+    result = evolve(
         "data", "validate", str(path), cwd=tmp_path, env={"LAB_CONFIG": str(config(tmp_path))}
     )
     assert result.returncode == 2
@@ -98,7 +93,7 @@ def test_validate_lists_every_error_not_just_the_first_ones(tmp_path: Path) -> N
     path = tmp_path / "many.csv"
     rows = [f"2020-01-{d:02d},A,10,11,9,-1,100" for d in range(1, 31)]
     path.write_text("date,symbol,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
-    result = run("data", "validate", str(path), cwd=tmp_path)
+    result = evolve("data", "validate", str(path), cwd=tmp_path)
     assert result.returncode == 2
     listed = [line for line in result.stderr.splitlines() if line.startswith("  ")]
     assert sum(": non-positive price: close is -1" in line for line in listed) == 30
@@ -112,7 +107,7 @@ def config(tmp_path: Path, text: str = "[data]\nmin_bars = 2\n") -> Path:
 
 def test_bad_configuration_exits_2_with_one_line(tmp_path: Path) -> None:
     cfg = config(tmp_path, "[backtest]\nmax_postions = 3\n")
-    result = run("baseline", "--config", str(cfg), cwd=tmp_path)
+    result = evolve("baseline", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: backtest.max_postions: unknown key; did you mean 'max_positions'?"
@@ -121,7 +116,7 @@ def test_bad_configuration_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_windows_outside_the_data_exit_2(tmp_path: Path) -> None:
     cfg = config(tmp_path, "[windows]\nholdout = [2015-01-02, 2019-01-02]\n")
-    result = run("baseline", "--config", str(cfg), cwd=tmp_path)
+    result = evolve("baseline", "--config", str(cfg), cwd=tmp_path)
     assert result.returncode == 2
     assert "windows.holdout: 2015-01-02..2019-01-02 is outside the data" in result.stderr
 
@@ -168,7 +163,7 @@ def emulator(tmp_path: Path) -> Iterator[tuple[str, EmulatorState]]:
     config_ = load_config()
     panel = load_panel(config_.data, config_.alpaca)[0]
     with alpaca_emulator(KEY, SECRET) as (url, state):
-        serve(state, panel, through=dt.date(2017, 4, 13))
+        serve_bars(state, panel, through=dt.date(2017, 4, 13))
         yield url, state
 
 
@@ -186,13 +181,13 @@ def test_alpaca_source_end_to_end_never_prints_the_keys(
 ) -> None:
     url, _ = emulator
     keys = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET}
-    result = run(
+    result = evolve(
         "data", "info", "--config", str(alpaca_config(tmp_path, url)), cwd=tmp_path, env=keys
     )
     assert result.returncode == 0, result.stderr
     assert "source: alpaca" in result.stdout and "symbols: 3" in result.stdout
     assert (tmp_path / "data-cache" / "alpaca-bars-iex.parquet").exists()
-    wrong = run(
+    wrong = evolve(
         "data",
         "info",
         "--config",
@@ -209,7 +204,7 @@ def test_a_silent_data_service_exits_1(tmp_path: Path, emulator: tuple[str, Emul
     url, state = emulator
     state.hanging = True
     keys = {"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET}
-    result = run(
+    result = evolve(
         "data", "info", "--config", str(alpaca_config(tmp_path, url, 1.0)), cwd=tmp_path, env=keys
     )
     assert result.returncode == 1

@@ -13,14 +13,14 @@ from configs import load_config
 from fitness.market_data import load_panel
 from genome.evaluate import evaluate
 from genome.text import genome_id, parse
-from tests.calendar import sessions
-from tests.evolve.test_cli import run
+from tests.builders.calendar import sessions
+from tests.builders.cli import evolve
 
 GENOME = "gt(close, sma(close, 50))"
 
 
 def test_backtest_prints_metrics_per_window_with_costs(tmp_path: Path) -> None:
-    result = run("backtest", GENOME, cwd=tmp_path)
+    result = evolve("backtest", GENOME, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"genome: {GENOME}" in out and f"id: {genome_id(parse(GENOME))}" in out
@@ -30,7 +30,7 @@ def test_backtest_prints_metrics_per_window_with_costs(tmp_path: Path) -> None:
 
 
 def test_backtest_json_has_ids_dates_metrics_and_equity(tmp_path: Path) -> None:
-    result = run(
+    result = evolve(
         "backtest",
         "lt(sma(close, 50), close)",
         "--window",
@@ -73,7 +73,7 @@ def test_backtest_on_custom_dates_and_a_data_file(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     config = tmp_path / "lab.toml"
     config.write_text("[data]\nmin_bars = 10\n[windows]\nwarmup_days = 5\n")
-    result = run(
+    result = evolve(
         "backtest",
         "gt(close, sma(close, 3))",
         "--data",
@@ -114,7 +114,7 @@ def test_backtest_on_custom_dates_and_a_data_file(tmp_path: Path) -> None:
 def test_bad_genomes_and_inputs_exit_2_with_one_line(
     tmp_path: Path, args: list[str], reason: str
 ) -> None:
-    result = run(*args, cwd=tmp_path)
+    result = evolve(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and reason in result.stderr
     assert "Traceback" not in result.stderr
@@ -128,7 +128,7 @@ def test_a_malformed_data_file_exits_2_naming_the_first_error(tmp_path: Path) ->
         "2020-01-02,A,10,11,9,-1,5\n"
     )
     for command in (["backtest", GENOME], ["signals", GENOME, "--out", "x.csv"]):
-        result = run(*command, "--data", str(path), cwd=tmp_path)
+        result = evolve(*command, "--data", str(path), cwd=tmp_path)
         assert result.returncode == 2
         (line,) = result.stderr.strip().splitlines()  # one line, however many errors
         assert "rejected, 4 error(s)" in line
@@ -138,7 +138,7 @@ def test_a_malformed_data_file_exits_2_naming_the_first_error(tmp_path: Path) ->
 def test_signals_writes_the_hold_matrix_as_long_csv(tmp_path: Path) -> None:
     out = tmp_path / "hold.csv"
     genome = "lt(rank(change(close, 20)), 0.2)"
-    result = run("signals", genome, "--start", "2017-03-01", "--out", str(out), cwd=tmp_path)
+    result = evolve("signals", genome, "--start", "2017-03-01", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
@@ -161,9 +161,9 @@ def test_signals_writes_the_hold_matrix_as_long_csv(tmp_path: Path) -> None:
 
 
 def test_random_genomes_are_valid_canonical_and_repeatable(tmp_path: Path) -> None:
-    first = run("random", "--n", "30", "--seed", "7", "--max-depth", "5", cwd=tmp_path)
-    again = run("random", "--n", "30", "--seed", "7", "--max-depth", "5", cwd=tmp_path)
-    other = run("random", "--n", "30", "--seed", "8", "--max-depth", "5", cwd=tmp_path)
+    first = evolve("random", "--n", "30", "--seed", "7", "--max-depth", "5", cwd=tmp_path)
+    again = evolve("random", "--n", "30", "--seed", "7", "--max-depth", "5", cwd=tmp_path)
+    other = evolve("random", "--n", "30", "--seed", "8", "--max-depth", "5", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert len(lines) == 30 and lines == again.stdout.splitlines()
@@ -179,7 +179,7 @@ def test_an_out_file_in_a_missing_folder_is_a_usage_error(
     tmp_path: Path, command: list[str]
 ) -> None:
     missing = tmp_path / "no-such-folder" / "out.file"
-    result = run(*command, "--out", str(missing), cwd=tmp_path)
+    result = evolve(*command, "--out", str(missing), cwd=tmp_path)
     assert result.returncode == 2
     assert f"folder {missing.parent} does not exist" in result.stderr
     assert "Traceback" not in result.stderr and not missing.parent.exists()

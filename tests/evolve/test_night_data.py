@@ -8,8 +8,7 @@ from pathlib import Path
 
 from configs import load_config
 from evolve.night_data import night_panel
-from tests.alpaca_emulator import EmulatorState
-from tests.fitness.test_alpaca_bars import SYMBOLS, bundled, emulator
+from tests.builders.alpaca_data_emulator import SYMBOLS, EmulatorState, bundled, emulator
 
 __all__ = ["bundled", "emulator"]  # fixtures used below
 

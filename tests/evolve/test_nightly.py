@@ -35,9 +35,9 @@ from store.models import (
     TrialCount,
     WindowRecord,
 )
-from tests.calendar import sessions
-from tests.evolve.nights import populations, rows, small_config, two_histories
-from tests.postgres import PostgresServer
+from tests.builders.calendar import sessions
+from tests.builders.nights import populations, rows, small_config, two_histories
+from tests.builders.postgres import PostgresServer
 
 
 def _night(tmp_path: Path, name: str, generations: int, executor=None, extra: str = "", **kw):

@@ -13,16 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import lab_environment
-from tests.evolve.nights import SMALL, populations
-from tests.evolve.test_cli import EVOLVE, run
-
-
-def _folder(tmp_path: Path, name: str, extra: str = "") -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "lab.toml").write_text(SMALL + extra)
-    return folder
+from tests.builders.cli import EVOLVE, evolve, lab_environment, lab_folder
+from tests.builders.nights import SMALL, populations
 
 
 def _start_night(folder: Path, generations: int) -> subprocess.Popen[bytes]:
@@ -48,13 +40,15 @@ def _generations(db: Path) -> int:
 
 @pytest.mark.parametrize("command", [["nightly"], ["status"], ["report"], ["prune"]])
 def test_the_nightly_commands_have_help(command: list[str], tmp_path: Path) -> None:
-    result = run(*command, "--help", cwd=tmp_path)
+    result = evolve(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--config" in result.stdout
 
 
 def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "lab")
-    result = run("nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder)
+    folder = lab_folder(tmp_path, "lab")
+    result = evolve(
+        "nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for expected in (
@@ -74,7 +68,7 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
     assert (folder / "research.db").exists()
     # Not a terminal: one plain log line per generation.
     assert result.stderr.count("generation ") >= 3
-    again = run("nightly", "--config", "lab.toml", cwd=folder)
+    again = evolve("nightly", "--config", "lab.toml", cwd=folder)
     assert again.returncode == 0, again.stderr
     assert "generations: 0" in again.stdout and "re-scored living genomes:" in again.stdout
     backups = sorted((folder / "backups").iterdir())
@@ -82,27 +76,27 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
     # A night refused for its data makes no backup (it would push a good one out).
     (folder / "bad.csv").write_text("date,symbol,open,high,low,close,volume\n2020-01-02,A,1\n")
     (folder / "bad.toml").write_text(SMALL + '[data]\nsource = "bad.csv"\n')
-    refused = run("nightly", "--config", "bad.toml", cwd=folder)
+    refused = evolve("nightly", "--config", "bad.toml", cwd=folder)
     assert refused.returncode == 2, refused.stderr
     assert sorted((folder / "backups").iterdir()) == backups
-    pruned = run("prune", "--vacuum", "--config", "lab.toml", cwd=folder)
+    pruned = evolve("prune", "--vacuum", "--config", "lab.toml", cwd=folder)
     assert pruned.returncode == 0, pruned.stderr
     assert "pruned" in pruned.stdout and "research.db:" in pruned.stdout
-    status = run("status", "--config", "lab.toml", cwd=folder)
+    status = evolve("status", "--config", "lab.toml", cwd=folder)
     assert status.returncode == 0, status.stderr
     assert "population: generation 3" in status.stdout and "trials" in status.stdout
-    chart = run("report", "--config", "lab.toml", "--out", "lineage.png", cwd=folder)
+    chart = evolve("report", "--config", "lab.toml", "--out", "lineage.png", cwd=folder)
     assert chart.returncode == 0, chart.stderr
     assert (folder / "lineage.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path) -> None:
-    reference = _folder(tmp_path, "reference")
-    whole = run(
+    reference = lab_folder(tmp_path, "reference")
+    whole = evolve(
         "nightly", "--discovery", "--generations", "8", "--config", "lab.toml", cwd=reference
     )
     assert whole.returncode == 0, whole.stderr
-    killed = _folder(tmp_path, "killed")
+    killed = lab_folder(tmp_path, "killed")
     process = _start_night(killed, 8)
     deadline = time.monotonic() + 120
     while _generations(killed / "research.db") < 3 and time.monotonic() < deadline:
@@ -111,7 +105,7 @@ def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path
     assert process.wait() == -signal.SIGKILL
     done = _generations(killed / "research.db")
     assert 3 <= done < 8
-    resumed = run(
+    resumed = evolve(
         "nightly", "--discovery", "--generations", str(8 - done), "--config", "lab.toml", cwd=killed
     )
     assert resumed.returncode == 0, resumed.stderr
@@ -122,7 +116,7 @@ def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path
 
 
 def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "lab")
+    folder = lab_folder(tmp_path, "lab")
     holder = subprocess.Popen(
         [
             EVOLVE.replace("evolve", "python"),
@@ -137,7 +131,7 @@ def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        result = run("nightly", "--config", "lab.toml", cwd=folder)
+        result = evolve("nightly", "--config", "lab.toml", cwd=folder)
         assert result.returncode == 2
         assert f"evolve nightly is already running (pid {holder.pid}" in result.stderr
     finally:
@@ -148,8 +142,8 @@ def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path
 
 
 def test_without_alpaca_keys_the_night_falls_back_to_the_bundled_data(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "lab", '[data]\nsource = "alpaca"\n')
-    result = run("nightly", "--config", "lab.toml", cwd=folder)
+    folder = lab_folder(tmp_path, "lab", '[data]\nsource = "alpaca"\n')
+    result = evolve("nightly", "--config", "lab.toml", cwd=folder)
     assert result.returncode == 0, result.stderr
     assert "no Alpaca keys in the environment" in result.stdout
     assert "using the bundled data instead" in result.stderr
@@ -202,13 +196,13 @@ def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Pat
 
 
 def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "lab")
-    first = run("nightly", "--generations", "0", "--config", "lab.toml", cwd=folder)
+    folder = lab_folder(tmp_path, "lab")
+    first = evolve("nightly", "--generations", "0", "--config", "lab.toml", cwd=folder)
     assert first.returncode == 0, first.stderr
     assert not (folder / "backups").exists()  # there was no database to copy
     # SQLite's read-only mode stands in for a read-only file or disk (root ignores file modes).
     read_only = f"sqlite:///file:{folder / 'research.db'}?mode=ro&uri=true"
-    refused = run("nightly", "--config", "lab.toml", "--db", read_only, cwd=folder)
+    refused = evolve("nightly", "--config", "lab.toml", "--db", read_only, cwd=folder)
     assert refused.returncode == 2
     assert (
         refused.stderr.strip()
@@ -221,7 +215,7 @@ def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: 
     assert "Traceback" not in refused.stderr and "INSERT" not in refused.stderr
     assert not (folder / "backups").exists()
     # Any other command that meets it at its first write says so in one line too.
-    pruned = run("prune", "--config", "lab.toml", "--db", read_only, cwd=folder)
+    pruned = evolve("prune", "--config", "lab.toml", "--db", read_only, cwd=folder)
     assert pruned.returncode == 2
     assert pruned.stderr.strip().splitlines() == [
         "error: the research database cannot be written (attempt to write a readonly database): "
@@ -247,8 +241,10 @@ def test_a_disk_that_fills_during_a_night_ends_it_in_one_line_and_keeps_what_was
 ) -> None:
     # A file-size limit on the night's process stands in for a full card: research.db may grow
     # by 64 KB, then every write fails as it would on a full disk.
-    folder = _folder(tmp_path, "lab")
-    first = run("nightly", "--discovery", "--generations", "1", "--config", "lab.toml", cwd=folder)
+    folder = lab_folder(tmp_path, "lab")
+    first = evolve(
+        "nightly", "--discovery", "--generations", "1", "--config", "lab.toml", cwd=folder
+    )
     assert first.returncode == 0, first.stderr
     size = (folder / "research.db").stat().st_size + 65536
 

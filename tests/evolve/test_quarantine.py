@@ -23,7 +23,7 @@ from store.models import (
     PopulationMember,
     QuarantineEntry,
 )
-from tests.evolve.nights import rows, small_config
+from tests.builders.nights import rows, small_config
 
 BROKEN = "gt(close, sma(close, 50)"  # one bracket short
 

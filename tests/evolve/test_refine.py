@@ -18,7 +18,7 @@ from genome import parse
 from store import open_database
 from store.data_records import record_data
 from store.models import Evaluation
-from tests.evolve.nights import rows, small_config
+from tests.builders.nights import rows, small_config
 
 
 def test_a_refined_genome_is_a_new_genome_with_a_parent_and_a_better_score(

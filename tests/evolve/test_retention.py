@@ -24,7 +24,7 @@ from store.models import (
     Run,
     WindowRecord,
 )
-from tests.evolve.nights import SMALL, rows, small_config, two_histories
+from tests.builders.nights import SMALL, rows, small_config, two_histories
 
 GENERATIONS = 6
 

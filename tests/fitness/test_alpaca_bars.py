@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,42 +14,20 @@ from fitness.alpaca_bars import exchange_date, last_complete_session
 from fitness.market_data import load_panel
 from fitness.panel import Panel
 from fitness.problems import DataError, DataReport
-from tests.alpaca_emulator import EmulatorState, alpaca_emulator
+from tests.builders.alpaca_data_emulator import (
+    KEY,
+    SECRET,
+    SYMBOLS,
+    EmulatorState,
+    bundled,
+    emulator,
+    serve_bars,
+)
 
-KEY, SECRET = "PKTESTKEY0000000000", "s3cr3t-never-printed-0000000000000000000"
-SYMBOLS = ("AAPL", "SPY", "XLF")
+__all__ = ["bundled", "emulator"]  # fixtures used below
+
 CONFIG = load_config()
 UTC = dt.UTC
-
-
-@pytest.fixture(scope="module")
-def bundled() -> Panel:
-    return load_panel(CONFIG.data, CONFIG.alpaca)[0]
-
-
-@pytest.fixture
-def emulator(
-    monkeypatch: pytest.MonkeyPatch, bundled: Panel
-) -> Iterator[tuple[str, EmulatorState]]:
-    monkeypatch.setenv("APCA_API_KEY_ID", KEY)
-    monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
-    with alpaca_emulator(KEY, SECRET) as (url, state):
-        state.page_size = 100  # forces many pages
-        serve(state, bundled, through=dt.date(2017, 4, 13))
-        yield url, state
-
-
-def serve(state: EmulatorState, panel: Panel, through: dt.date, factor: float = 1.0) -> None:
-    for symbol in SYMBOLS:
-        j = panel.symbols.index(symbol)
-        state.bars[symbol] = {
-            day.astype(dt.date): tuple(  # type: ignore[misc]
-                float(getattr(panel, f)[t, j]) * (factor if f != "volume" else 1.0)
-                for f in ("open", "high", "low", "close", "volume")
-            )
-            for t, day in enumerate(panel.dates)
-            if dt.date(2016, 1, 4) <= day.astype(dt.date) <= through and panel.tradable[t, j]
-        }
 
 
 def fetch(url: str, tmp_path: Path, now: dt.datetime, **alpaca: object) -> tuple[Panel, DataReport]:
@@ -112,10 +89,10 @@ def test_refresh_is_incremental(
     emulator: tuple[str, EmulatorState], tmp_path: Path, bundled: Panel
 ) -> None:
     url, state = emulator
-    serve(state, bundled, through=dt.date(2017, 3, 31))
+    serve_bars(state, bundled, through=dt.date(2017, 3, 31))
     first, _ = fetch(url, tmp_path, now=dt.datetime(2017, 4, 1, 1, tzinfo=UTC))
     assert str(first.dates[-1]) == "2017-03-31"
-    serve(state, bundled, through=dt.date(2017, 4, 13))
+    serve_bars(state, bundled, through=dt.date(2017, 4, 13))
     state.requests.clear()
     second, report = fetch(url, tmp_path, now=dt.datetime(2017, 4, 14, 1, tzinfo=UTC))
     assert str(second.dates[-1]) == "2017-04-13"
@@ -129,9 +106,9 @@ def test_a_readjusted_history_is_fetched_again_and_reported(
     emulator: tuple[str, EmulatorState], tmp_path: Path, bundled: Panel
 ) -> None:
     url, state = emulator
-    serve(state, bundled, through=dt.date(2017, 3, 31))
+    serve_bars(state, bundled, through=dt.date(2017, 3, 31))
     fetch(url, tmp_path, now=dt.datetime(2017, 4, 1, 1, tzinfo=UTC))
-    serve(state, bundled, through=dt.date(2017, 4, 13))
+    serve_bars(state, bundled, through=dt.date(2017, 4, 13))
     spy = state.bars["SPY"]
     state.bars["SPY"] = {
         d: (o * 0.98, h * 0.98, lo * 0.98, c * 0.98, v) for d, (o, h, lo, c, v) in spy.items()

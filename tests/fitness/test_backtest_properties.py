@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from configs import BacktestConfig, load_config
 from fitness.backtest import BacktestResult, backtest
 from fitness.panel import Panel
-from tests.fitness.reference_backtest import reference_backtest
+from fitness.reference_backtest import reference_backtest
 
 
 @dataclass

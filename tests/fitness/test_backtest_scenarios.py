@@ -16,7 +16,7 @@ import pytest
 
 from configs import BacktestConfig, load_config
 from fitness.backtest import backtest
-from tests.fitness.panels import make_panel, make_signal
+from tests.builders.panels import make_panel, make_signal
 
 NAN = math.nan
 BASE = dataclasses.replace(

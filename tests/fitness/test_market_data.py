@@ -17,7 +17,7 @@ from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
 from fitness.problems import DataError, DataReport
-from tests.calendar import sessions
+from tests.builders.calendar import sessions
 
 CONFIG = load_config()
 FULL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily_bars.csv.gz"

@@ -14,14 +14,12 @@ from sqlalchemy import func, select
 
 from configs import load_config
 from fitness.panel import Panel
+from live.alpaca_emulator import Fault, TradingState, trading_emulator
 from store import open_database
 from store.models import LiveOrder
-from tests.alpaca_trading_emulator import Fault, TradingState, trading_emulator
-from tests.cli import lab_environment
-from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
-from tests.live.lab import STRATEGIES, approve
-from tests.live.test_cli import LIVE
-from tests.live.test_crash import lab_config
+from tests.builders.cli import LIVE, lab_environment
+from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, lab_config, new_york
+from tests.builders.live_lab import STRATEGIES, approve
 
 PAPER = {"APCA_PAPER_API_KEY_ID": KEY, "APCA_PAPER_API_SECRET_KEY": SECRET}
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from configs import LabConfig, load_config
 from fitness.panel import Panel
+from live.alpaca_emulator import Fault, TradingState
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
 from live.latest import LatestFeed
@@ -19,9 +20,8 @@ from live.records import account_named, ledger_positions
 from live.trader import Trader
 from store import Database, open_database
 from store.models import Candidate, LiveBookEntry, LiveFill, LiveOrder, LivePlan
-from tests.alpaca_trading_emulator import Fault, TradingState
-from tests.live.emulated import FIRST_SESSION, broker, emulated
-from tests.live.lab import STRATEGIES, approve, with_live
+from tests.builders.emulated import FIRST_SESSION, broker, emulated
+from tests.builders.live_lab import STRATEGIES, approve, with_live
 
 
 @pytest.fixture

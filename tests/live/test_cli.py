@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,21 +13,8 @@ from sqlalchemy import func, select
 from configs import load_config
 from store import open_database
 from store.models import LivePlan
-from tests.cli import lab_environment
-from tests.live.lab import STRATEGIES, approve
-
-LIVE = str(Path(sys.executable).with_name("live"))
-
-
-def live(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LIVE, *args],
-        cwd=cwd,
-        env=lab_environment(cwd),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.builders.cli import LIVE, lab_environment, live
+from tests.builders.live_lab import STRATEGIES, approve
 
 
 @pytest.fixture

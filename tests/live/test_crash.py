@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +23,14 @@ from sqlalchemy import select
 
 from configs import load_config
 from fitness.panel import Panel
+from live.alpaca_emulator import Kill, TradingState, trading_emulator
 from live.records import cash_ledger, ledger_positions
 from store import open_database
 from store.models import LiveFill, LiveOrder, LivePlan
-from tests.alpaca_trading_emulator import Kill, TradingState, trading_emulator
-from tests.cli import lab_environment
-from tests.live.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
-from tests.live.lab import STRATEGIES, approve
+from tests.builders.cli import LIVE, lab_environment
+from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, lab_config, new_york
+from tests.builders.live_lab import STRATEGIES, approve
 
-LIVE = str(Path(sys.executable).with_name("live"))
 RESTARTS = 8
 
 
@@ -48,18 +46,6 @@ class Outcome:
     killed: bool
     runs: int
     point: str  # what was hit: the run, the request, before or after the broker acted
-
-
-def lab_config(folder: Path, url: str) -> Path:
-    path = folder / "lab.toml"
-    path.write_text(
-        "[live]\n"
-        f'trading_url = "{url}"\n'
-        'trade_window = ["09:30", "09:45"]\n'
-        "timeout_seconds = 2.0\n"
-        "poll_seconds = 1.0\n"
-    )
-    return path
 
 
 def run_once(

@@ -17,7 +17,7 @@ from live.records import cash_ledger, ledger_positions
 from live.sim import run_sim
 from store import open_database
 from store.models import LiveEvent, LiveFill, LiveOrder, SimBrokerState
-from tests.live.lab import STRATEGIES, approve, with_live
+from tests.builders.live_lab import STRATEGIES, approve, with_live
 
 
 def stop_after(sessions: int) -> Callable[[], bool]:

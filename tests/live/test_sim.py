@@ -25,7 +25,7 @@ from store.models import (
     QuarantineEntry,
     SimBrokerState,
 )
-from tests.live.lab import STRATEGIES, approve, with_live
+from tests.builders.live_lab import STRATEGIES, approve, with_live
 
 
 def replay(

@@ -3,40 +3,18 @@ once, chart written), approve / reject / retire with their audit trail, and clea
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bench.dashboard import LENIENT
-from evolve.night_report import awaiting_review
-from promotion.lifecycle import latest_report, latest_reports
+from configs import LENIENT_GATE_PATH
+from promotion.lifecycle import awaiting_review, latest_report, latest_reports
 from store import open_database
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
-from tests.cli import lab_environment
-from tests.evolve.nights import rows
-from tests.evolve.test_cli import run as evolve
-from tests.evolve.test_nightly_cli import _folder
-from tests.promotion.labs import add_candidate
-
-PROMOTE = str(Path(sys.executable).with_name("promote"))
-
-
-def promote(
-    *args: str, cwd: Path, stdin: str | None = None, user: str = "dana"
-) -> subprocess.CompletedProcess[str]:
-    environment = lab_environment(cwd, USER=user, LOGNAME=user)
-    return subprocess.run(
-        [PROMOTE, *args],
-        cwd=cwd,
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.builders.cli import evolve, lab_folder, promote
+from tests.builders.labs import add_candidate
+from tests.builders.nights import rows
 
 
 @pytest.mark.parametrize(
@@ -53,12 +31,14 @@ def test_every_promote_command_has_help(command: list[str], tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A lab after a small discovery night whose candidates were then gated leniently."""
-    folder = _folder(tmp_path_factory.mktemp("promote"), "lab")
+    folder = lab_folder(tmp_path_factory.mktemp("promote"), "lab")
     night = evolve(
         "nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder
     )
     assert night.returncode == 0, night.stderr
-    (folder / "lenient.toml").write_text((folder / "lab.toml").read_text() + LENIENT)
+    (folder / "lenient.toml").write_text(
+        (folder / "lab.toml").read_text() + LENIENT_GATE_PATH.read_text()
+    )
     # Two of the user's own genomes, put forward after the night (not gated yet).
     for text in ("gt(close, sma(close, 200))", "gt(close, sma(close, 100))"):
         add_candidate(f"sqlite:///{folder / 'research.db'}", text)
@@ -111,9 +91,9 @@ def test_list_show_and_gate_on_demand(lab: Path) -> None:
     # What the review_waiting alert lists: every candidate that passed, and its genome.
     passed = [c for c in rows(db, Candidate) if c.status == "gate_passed"]
     texts = {g.id: g.text for g in rows(db, Genome)}
-    assert passed and awaiting_review(db) == [
-        f"candidate {c.id}: {texts[c.genome_id]}" for c in passed
-    ]
+    with open_database(db).transaction() as session:
+        waiting = awaiting_review(session)
+    assert passed and waiting == [f"candidate {c.id}: {texts[c.genome_id]}" for c in passed]
 
 
 def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> None:
@@ -160,7 +140,7 @@ def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> N
 
 
 def test_decisions_from_scripts_and_their_refusals(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, "lab")
+    folder = lab_folder(tmp_path, "lab")
     night = evolve(
         "nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder
     )

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from bench.power import put_forward
 from configs import LabConfig, load_config
+from evolve.candidates import put_forward
 from fitness.market_data import load_panel
 from fitness.panel import Panel
 from fitness.windows import Window, build_windows
@@ -29,9 +29,9 @@ from promotion.statistics import expected_max_sharpe, psr
 from promotion.trials import Trials, count_trials
 from store import open_database
 from store.models import Candidate, Evaluation, GateReport, WindowRecord
-from tests.evolve.nights import rows
-from tests.evolve.test_nightly_cli import _folder
-from tests.promotion.labs import add_candidate
+from tests.builders.cli import lab_folder
+from tests.builders.labs import add_candidate
+from tests.builders.nights import rows
 
 SMA = "gt(close, sma(close, 200))"
 NAMES = [
@@ -163,9 +163,9 @@ def test_every_criterion_has_its_value_threshold_and_verdict(sma: Measurement) -
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A lab folder after a small discovery night (the gate ran at its end)."""
-    from tests.evolve.test_cli import run
+    from tests.builders.cli import evolve as run
 
-    folder = _folder(tmp_path_factory.mktemp("gate"), "lab")
+    folder = lab_folder(tmp_path_factory.mktemp("gate"), "lab")
     result = run("nightly", "--discovery", "--generations", "3", "--config", "lab.toml", cwd=folder)
     assert result.returncode == 0, result.stderr
     night_candidates = rows(f"sqlite:///{folder / 'research.db'}", Candidate)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
 from fitness.alpaca_client import Credentials
 from fitness.panel import Panel
 from live.alpaca_broker import AlpacaBroker
-from tests.alpaca_trading_emulator import TradingState, trading_emulator
+from live.alpaca_emulator import TradingState, trading_emulator
 
 KEY, SECRET = "PKEMULATORKEY7QX2", "emulator-secret-3k9v8w7u6t5s4r3q2p1o"
 FIRST_SESSION = dt.date(2017, 4, 17)
@@ -65,3 +66,16 @@ def emulated(panel: Panel) -> Iterator[tuple[str, TradingState]]:
     state = account_state(panel)
     with trading_emulator(state) as url:
         yield url, state
+
+
+def lab_config(folder: Path, url: str) -> Path:
+    """A lab.toml in `folder` that trades on the emulator at `url` (a short trade window)."""
+    path = folder / "lab.toml"
+    path.write_text(
+        "[live]\n"
+        f'trading_url = "{url}"\n'
+        'trade_window = ["09:30", "09:45"]\n'
+        "timeout_seconds = 2.0\n"
+        "poll_seconds = 1.0\n"
+    )
+    return path

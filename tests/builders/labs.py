@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.power import put_forward
+from evolve.candidates import put_forward
 from fitness.bars import read_bars_file
 from fitness.market_data import BUNDLED_BARS
 from fitness.problems import DataReport

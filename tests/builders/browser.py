@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli import lab_environment
+from tests.builders.cli import LIVE, lab_environment
 
-LIVE = str(Path(sys.executable).with_name("live"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

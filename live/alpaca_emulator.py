@@ -1,4 +1,7 @@
-"""A local emulator of Alpaca's Trading API on 127.0.0.1, for the real alpaca-py client.
+"""A local emulator of Alpaca's Trading API on 127.0.0.1, for the real alpaca-py client: the
+offline stand-in for the broker that the tests and the live-cycle benchmark trade against (it
+lives here, beside the adapter it answers, because both of them use it). It never listens
+beyond the loopback address.
 
 Endpoints, wire format and error bodies as in shared/reference/alpaca.md (sections 1.3-1.5 and
 1.7): account and its configurations, orders (submit, list with status/limit/after/direction,
@@ -31,14 +34,66 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.alpaca_emulator import JsonHandler, Request, serve
-
 NEW_YORK = ZoneInfo("America/New_York")
 OPEN_STATUSES = ("new", "accepted", "partially_filled", "pending_new")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Replies in JSON; `state` (set on a subclass made per server) has key_id, secret_key."""
+
+    state: Any
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def authorised(self) -> bool:
+        keys = (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY"))
+        if keys != (self.state.key_id, self.state.secret_key):
+            self._reply(403, {"code": 40310000, "message": "forbidden"})
+            return False
+        return True
+
+    def _reply(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        self._reply_text(status, json.dumps(body), headers)
+
+    def _reply_text(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        payload = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@contextmanager
+def serve(handler: type[JsonHandler], state: Any) -> Iterator[str]:
+    """Serve `handler` with `state` on a free port of 127.0.0.1; yields the base URL."""
+    bound = type("Handler", (handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        state.release.set()
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass
@@ -214,7 +269,8 @@ class TradingState:
                     "code": 40310000,
                     "existing_qty": str(held),
                     "held_for_orders": str(state.held_for_orders(symbol)),
-                    "message": f"insufficient qty available for order (requested: {qty:g}, available: {available:g})",
+                    "message": "insufficient qty available for order "
+                    f"(requested: {qty:g}, available: {available:g})",
                     "related_orders": [],
                     "symbol": symbol,
                 }

@@ -2,35 +2,28 @@
 
 It speaks Alpaca's wire format (shared/reference/alpaca.md, section 1.6 for bars): the client is
 pointed at it with `url_override`. Faults are injected per test: an error reply for the next
-requests, or a socket that accepts and never answers. `JsonHandler` and `serve` are shared with
-the trading emulator (tests/alpaca_trading_emulator.py).
+requests, or a socket that accepts and never answers. It is built on the trading emulator's
+server (`live.alpaca_emulator`).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
-NEW_YORK = ZoneInfo("America/New_York")
+import pytest
+
+from configs import load_config
+from fitness.market_data import load_panel
+from fitness.panel import Panel
+from live.alpaca_emulator import NEW_YORK, JsonHandler, Request, serve
 
 Bar = tuple[float, float, float, float, float]  # open, high, low, close, volume
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    params: dict[str, str]
-    headers: dict[str, str]
 
 
 @dataclass
@@ -55,51 +48,6 @@ def bar_timestamp(day: dt.date) -> str:
 def _parse_time(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-class JsonHandler(BaseHTTPRequestHandler):
-    """Replies in JSON; `state` (set on a subclass made per server) has key_id, secret_key."""
-
-    state: Any
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        pass
-
-    def authorised(self) -> bool:
-        keys = (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY"))
-        if keys != (self.state.key_id, self.state.secret_key):
-            self._reply(403, {"code": 40310000, "message": "forbidden"})
-            return False
-        return True
-
-    def _reply(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
-        self._reply_text(status, json.dumps(body), headers)
-
-    def _reply_text(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-@contextmanager
-def serve(handler: type[JsonHandler], state: Any) -> Iterator[str]:
-    """Serve `handler` with `state` on a free port of 127.0.0.1; yields the base URL."""
-    bound = type("Handler", (handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), bound)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 class _Handler(JsonHandler):
@@ -168,3 +116,39 @@ def alpaca_emulator(key_id: str, secret_key: str) -> Iterator[tuple[str, Emulato
     state = EmulatorState(key_id, secret_key)
     with serve(_Handler, state) as url:
         yield url, state
+
+
+# The test account and its bars: the bundled data's AAPL, SPY and XLF from 2016 on.
+KEY, SECRET = "PKTESTKEY0000000000", "s3cr3t-never-printed-0000000000000000000"
+SYMBOLS = ("AAPL", "SPY", "XLF")
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Panel:
+    config = load_config()
+    return load_panel(config.data, config.alpaca)[0]
+
+
+@pytest.fixture
+def emulator(
+    monkeypatch: pytest.MonkeyPatch, bundled: Panel
+) -> Iterator[tuple[str, EmulatorState]]:
+    monkeypatch.setenv("APCA_API_KEY_ID", KEY)
+    monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
+    with alpaca_emulator(KEY, SECRET) as (url, state):
+        state.page_size = 100  # forces many pages
+        serve_bars(state, bundled, through=dt.date(2017, 4, 13))
+        yield url, state
+
+
+def serve_bars(state: EmulatorState, panel: Panel, through: dt.date, factor: float = 1.0) -> None:
+    for symbol in SYMBOLS:
+        j = panel.symbols.index(symbol)
+        state.bars[symbol] = {
+            day.astype(dt.date): tuple(  # type: ignore[misc]
+                float(getattr(panel, f)[t, j]) * (factor if f != "volume" else 1.0)
+                for f in ("open", "high", "low", "close", "volume")
+            )
+            for t, day in enumerate(panel.dates)
+            if dt.date(2016, 1, 4) <= day.astype(dt.date) <= through and panel.tradable[t, j]
+        }

@@ -1,0 +1,68 @@
+"""Candidate rows: the one place that writes them, for the night's best, their refinements and a
+genome that its user puts forward."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from configs import InputError, LabConfig
+from evolve.evaluations import add_genomes
+from evolve.variation import Child, child_of
+from fitness.panel import Panel
+from fitness.windows import Window
+from genome.text import parse
+from store.data_records import code_version, record_data
+from store.models import Candidate, Run
+
+__all__ = ["add_candidate", "put_forward", "user_run"]
+
+
+def add_candidate(
+    session: Session, child: Child, run_id: int, window_id: str, score: float, fitness: float
+) -> Candidate:
+    """`child` (already in research.db) as a candidate of run `run_id`, scored on the window
+    `window_id` (added to `session`, not committed)."""
+    candidate = Candidate(
+        genome_id=child.id, run_id=run_id, window_id=window_id, score=score, fitness=fitness
+    )
+    session.add(candidate)
+    return candidate
+
+
+def put_forward(session: Session, text: str, run_id: int) -> Candidate:
+    """The genome `text` put forward by its user as a candidate of run `run_id`, unscored
+    (added to `session` and flushed, not committed).
+
+    Raises:
+        GenomeError: `text` is not a genome of the grammar.
+    """
+    child = child_of(parse(text), "user")
+    add_genomes(session, [child], run_id)
+    window_id = session.get_one(Run, run_id).train_window_id
+    if window_id is None:  # runs before windows were recorded
+        raise InputError(f"run {run_id} has no train window to put a genome forward on")
+    candidate = add_candidate(session, child, run_id, window_id, 0.0, 0.0)
+    session.flush()
+    return candidate
+
+
+def user_run(
+    session: Session, config: LabConfig, panel: Panel, source: str, windows: dict[str, Window]
+) -> Run:
+    """A finished run (no breeding) that a user's own genomes are put forward under, on `panel`
+    and its `windows` (recorded too; flushed, not committed)."""
+    record_data(session, panel, source, windows, config.backtest)
+    run = Run(
+        discovery=False,
+        config_id=config.id,
+        config=config.to_dict(),
+        seed=0,
+        code_version=code_version(),
+        status="finished",
+        pid=0,
+        panel_fingerprint=panel.fingerprint,
+        train_window_id=windows["train"].id,
+    )
+    session.add(run)
+    session.flush()
+    return run
