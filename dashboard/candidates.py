@@ -4,18 +4,33 @@ with its genome as a tree, its gate report criterion by criterion, and the decis
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from dashboard.board import Board, text
+from fitness.panel import Panel
+from promotion.chart import review_chart
 from promotion.gate import Criterion
-from promotion.lifecycle import genome_texts, latest_report, latest_reports
+from promotion.lifecycle import genome_texts, in_status, latest_report, latest_reports
+from promotion.review import ValidationEquity, sitting_warnings, validation_equity
 from promotion.views import costs_text, holdout_lines, tree_lines
-from store.models import Candidate, Decision, GateReport, HoldoutResult, WindowRecord
+from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult, WindowRecord
 from store.quarantine import parse_stored
 
-__all__ = ["CandidateDetail", "CandidateRow", "candidate_detail", "candidate_rows"]
+__all__ = [
+    "CandidateDetail",
+    "CandidateRow",
+    "candidate_detail",
+    "candidate_page",
+    "candidate_rows",
+    "routes",
+]
 
 
 @dataclass(frozen=True)
@@ -108,3 +123,83 @@ def _row(candidate: Candidate, text: str, report: GateReport | None) -> Candidat
         dsr=details.get("statistics", {}).get("dsr"),
         created_at=candidate.created_at,
     )
+
+
+def routes(board: Board) -> list[Route]:
+    def listed(request: Request) -> Response:
+        with board.database.transaction() as session:
+            rows = candidate_rows(session)
+        return board.render(request, "candidates.html", {"candidates": rows, "page": "candidates"})
+
+    def one(request: Request) -> Response:
+        return candidate_page(board, request, int(request.path_params["candidate_id"]))
+
+    def validation_svg(request: Request) -> Response:
+        candidate_id = int(request.path_params["candidate_id"])
+        with board.database.transaction() as session:
+            candidate = session.get(Candidate, candidate_id)
+            genome = session.get(Genome, candidate.genome_id) if candidate else None
+            genome_text = genome.text if genome else None
+        if genome_text is None:
+            return text("no such candidate", 404)
+        try:
+            _, curve = validation_curve(board, candidate_id, genome_text)
+        except Exception as e:  # no chart, and why (the data, or a genome that does not parse)
+            return text(f"no chart: {type(e).__name__}: {e}", 503)
+        title = f"candidate {candidate_id}: {genome_text}"
+        image = board.charts.get((candidate_id, curve.window.id), lambda: _chart(title, curve))
+        return Response(image, media_type="image/svg+xml")
+
+    return [
+        Route("/candidates", listed),
+        Route("/candidates/{candidate_id:int}", one),
+        Route("/candidates/{candidate_id:int}/validation.svg", validation_svg),
+    ]
+
+
+def candidate_page(
+    board: Board, request: Request, candidate_id: int, error: str = "", status_code: int = 200
+) -> Response:
+    """One candidate's page (with `error`, the refusal of a form posted from it)."""
+    warnings: list[str] = []
+    data_problem = ""
+    with board.database.transaction() as session:
+        detail = candidate_detail(session, candidate_id)
+        if detail is None:
+            return text("no such candidate", 404)
+        if detail.reviewable:
+            try:
+                panel, curve = validation_curve(board, candidate_id, detail.row.text)
+                candidate = session.get_one(Candidate, candidate_id)
+                warnings = sitting_warnings(session, candidate, curve, panel, board.config)
+            except Exception as e:  # the page shows the rest, and why this part is missing
+                data_problem = f"{type(e).__name__}: {e}"
+        waiting = [c.id for c in in_status(session, "gate_passed") if c.id != candidate_id]
+    context = {
+        "c": detail,
+        "page": "candidates",
+        "warnings": warnings,
+        "data_problem": data_problem,
+        "error": error,
+        "next_waiting": waiting[0] if waiting else None,
+    }
+    return board.render(request, "candidate.html", context, status_code)
+
+
+def validation_curve(
+    board: Board, candidate_id: int, genome_text: str
+) -> tuple[Panel, ValidationEquity]:
+    """The candidate's validation equity (and buy-and-hold's), measured once per window."""
+    panel, windows = board.data.get()
+    validation = windows["validation"]
+    curve = board.curves.get(
+        (candidate_id, validation.id),
+        lambda: validation_equity(panel, validation, board.config, genome_text),
+    )
+    return panel, curve
+
+
+def _chart(title: str, curve: ValidationEquity) -> bytes:
+    image = io.BytesIO()
+    review_chart(image, title, curve.dates, curve.equity, curve.market, curve.text(), "svg")
+    return image.getvalue()

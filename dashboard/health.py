@@ -11,12 +11,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from configs import LabConfig
+from dashboard.board import Board
 from store import sqlite_path
 from store.models import PanelRecord, Run
 
-__all__ = ["Health", "health"]
+__all__ = ["Health", "health", "routes"]
 
 MB = 2**20
 
@@ -99,3 +103,12 @@ def _recent_errors(log: Path, count: int = 5) -> list[str]:
     with log.open(errors="replace") as handle:
         heads = [line[4:].strip() for line in handle if line.startswith("--- ")]
     return heads[::-1][:count]
+
+
+def routes(board: Board) -> list[Route]:
+    def page(request: Request) -> Response:
+        with board.database.transaction() as session:
+            found = health(session, board.home, board.config, board.database.url)
+        return board.render(request, "health.html", {"h": found, "page": "health"})
+
+    return [Route("/health", page)]

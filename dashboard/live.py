@@ -6,14 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
+from dashboard.board import Board
 from live.errors import LiveInputError
+from live.halt import HaltSwitch, halt_trading
 from live.status import AccountView, account_view
 from promotion.lifecycle import genome_texts
-from promotion.watch import Watched
+from promotion.watch import Watched, watch_strategies
+from store.models import Candidate, LivePlan
 
-__all__ = ["LivePage", "live_page"]
+__all__ = ["LivePage", "live_page", "routes", "warm_up", "watched_strategies"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +65,52 @@ def live_page(
             for gid, w in sorted(record.items())
         ]
     return LivePage(halted, halt_file, view, missing, weights, excluded, watched, watch_problem)
+
+
+def routes(board: Board) -> list[Route]:
+    def page(request: Request) -> Response:
+        watched, problem = watched_strategies(board)
+        halted = HaltSwitch(board.halt_file).reason()
+        with board.database.transaction() as session:
+            found = live_page(session, halted, str(board.halt_file), watched, problem)
+            return board.render(request, "live.html", {"live": found, "page": "live"})
+
+    async def halt(request: Request) -> Response:
+        # The halt button: the same function as `live halt`.
+        form = await board.form(request)
+        if isinstance(form, Response):
+            return form
+        reason = form.get("reason", "").strip() or "halted from the dashboard"
+        by = form.get("by") or board.reviewer
+        warning = await run_in_threadpool(
+            halt_trading, board.halt_file, lambda: board.database, reason, by
+        )
+        request.session["flash"] = "trading halted" + (f"; warning: {warning}" if warning else "")
+        return RedirectResponse("/live", status_code=303)
+
+    return [Route("/live", page), Route("/live/halt", halt, methods=["POST"])]
+
+
+def watched_strategies(board: Board) -> tuple[list[Watched], str]:
+    """The decay watch of every approved or live strategy, measured once per data, plan and
+    statuses; or none, and why (the data cannot be read, ...)."""
+    try:
+        panel, windows = board.data.get()
+    except Exception as e:  # the page shows the account, and why the watch is missing
+        return [], f"{type(e).__name__}: {e}"
+    with board.database.transaction() as session:
+        newest = session.scalar(select(func.max(LivePlan.id)))
+        statuses = tuple(
+            session.execute(select(Candidate.id, Candidate.status).order_by(Candidate.id))
+        )
+        key = (panel.fingerprint, newest, statuses)
+        found = board.watch.get(
+            key, lambda: watch_strategies(session, panel, windows, board.config)
+        )
+        return found, ""
+
+
+def warm_up(board: Board) -> None:
+    """Read the market data and compile the signal code before the first page asks for them (a
+    few seconds on a Pi)."""
+    watched_strategies(board)

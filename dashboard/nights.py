@@ -1,16 +1,24 @@
-"""The nights page: every nightly run with how it went, newest first."""
+"""The nights page (also the front page): every nightly run with how it went, newest first,
+and the lineage chart of `evolve report`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
-from store.models import Run
+from dashboard.board import Board, text
+from evolve.charts import lineage_chart
+from evolve.status import history
+from store.models import Generation, Run
 
-__all__ = ["Night", "nights"]
+__all__ = ["Night", "nights", "routes"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +59,37 @@ def nights(session: Session, limit: int = 60) -> list[Night]:
             )
         )
     return out
+
+
+def routes(board: Board) -> list[Route]:
+    def index(_request: Request) -> Response:
+        return RedirectResponse("/nights", status_code=303)
+
+    def page(request: Request) -> Response:
+        with board.database.transaction() as session:
+            found = nights(session)
+        return board.render(request, "nights.html", {"nights": found, "page": "nights"})
+
+    def lineage_svg(_request: Request) -> Response:
+        with board.database.transaction() as session:
+            newest = tuple(session.execute(select(func.max(Generation.id), func.max(Run.id))).one())
+            image = board.lineage.get(newest, lambda: _lineage(session))
+        if image is None:
+            return text("no generations yet", 404)
+        return Response(image, media_type="image/svg+xml")
+
+    return [
+        Route("/", index),
+        Route("/nights", page),
+        Route("/nights/lineage.svg", lineage_svg),
+    ]
+
+
+def _lineage(session: Session) -> bytes | None:
+    # The lineage chart as SVG; None before the first generation.
+    lineage = history(session)
+    if not lineage.number:
+        return None
+    image = io.BytesIO()
+    lineage_chart(lineage, image, "svg")
+    return image.getvalue()

@@ -18,15 +18,13 @@ def lineage_chart(
     events marked (inject dashed, restart solid). Fitness at the floor (no feasible genome) is
     drawn as a gap. Written to `path` (a file, whose suffix names the format, or a binary
     stream with `image_format`, e.g. "svg" for the dashboard)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
 
     def floor_gap(values: list[float]) -> list[float]:
         return [v if v > WORST_FITNESS else float("nan") for v in values]
 
-    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
+    figure = Figure(figsize=(9, 8))
+    top, middle, bottom = figure.subplots(3, 1, sharex=True)
     x = history.number
     top.plot(x, floor_gap(history.best), label="best fitness")
     top.plot(x, floor_gap(history.median), label="median fitness")
@@ -50,5 +48,4 @@ def lineage_chart(
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100, format=image_format)
-    plt.close(figure)
     return path

@@ -27,16 +27,12 @@ def review_chart(
 ) -> Path | IO[bytes]:
     """Write the chart to `path` (a file, whose suffix names the format, or a binary stream
     with `image_format`, e.g. "svg" for the dashboard). Both curves start at 1."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
 
     days = dates.astype("datetime64[D]").astype(object)
     strategy, market = equity / equity[0], benchmark / benchmark[0]
-    figure, (top, bottom) = plt.subplots(
-        2, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
-    )
+    figure = Figure(figsize=(9, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     top.plot(days, strategy, label="candidate", color="tab:blue")
     top.plot(days, market, label="buy-and-hold of the universe", color="tab:gray")
     top.set_ylabel("equity (start = 1)")
@@ -50,5 +46,4 @@ def review_chart(
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100, format=image_format)
-    plt.close(figure)
     return path

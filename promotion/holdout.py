@@ -19,6 +19,7 @@ from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 from promotion.gate import plain_metrics
+from promotion.lifecycle import PromotionError
 from store import pack
 from store.models import Candidate, Genome, HoldoutResult
 
@@ -34,10 +35,20 @@ def open_holdout(
     opened_by: str,
 ) -> tuple[HoldoutResult, bool]:
     """The candidate's holdout result, and whether it was opened just now (False: the stored
-    result from its first opening)."""
+    result from its first opening).
+
+    Raises:
+        PromotionError: the holdout was never opened and the candidate is not waiting for the
+            review (only a candidate that passed the gate has its holdout opened).
+    """
     stored = session.get(HoldoutResult, candidate.id)
     if stored is not None:
         return stored, False
+    if candidate.status != "gate_passed":
+        raise PromotionError(
+            f"candidate {candidate.id} is {candidate.status}, not waiting for the review: the "
+            "holdout is opened for candidates that passed the gate"
+        )
     genome = session.get(Genome, candidate.genome_id)
     assert genome is not None
     scored = WindowScorer(panel, holdout, rules).score(parse(genome.text))

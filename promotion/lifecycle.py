@@ -1,7 +1,7 @@
 """A candidate's lifecycle and the human decisions that move it.
 
     candidate -> gate_passed | gate_failed        (the gate; promotion.gating)
-    gate_passed -> approved                       approve
+    gate_passed -> approved                       approve, once its holdout was opened
     gate_failed -> approved                       approve with override (flagged in the record)
     candidate | gate_passed | gate_failed -> rejected      reject
     approved | live -> retired                    retire
@@ -21,16 +21,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from configs import InputError
-from store.models import Candidate, Decision, GateReport, Genome, utc_now
+from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult, utc_now
 
 __all__ = [
     "ACTIONS",
     "GATEABLE",
     "Move",
     "PromotionError",
+    "awaiting_review",
     "decide",
     "find_candidate",
     "genome_texts",
+    "holdout_opened",
     "in_status",
     "latest_report",
     "latest_reports",
@@ -127,6 +129,11 @@ def latest_reports(session: Session, candidate_ids: Sequence[int]) -> dict[int, 
     return found
 
 
+def holdout_opened(session: Session, candidate: Candidate) -> bool:
+    """Whether the candidate's holdout has been opened (once, by the review)."""
+    return session.get(HoldoutResult, candidate.id) is not None
+
+
 def reviewer_name(name: str) -> str:
     """`name` stripped, as a decision or a holdout opening records it.
 
@@ -152,8 +159,10 @@ def decide(
     `session`, not committed).
 
     Raises:
-        PromotionError: an unknown action, an empty note or reviewer, or a status the action
-            does not apply to (approving a gate_failed candidate needs `override`).
+        PromotionError: an unknown action, an empty note or reviewer, a status the action
+            does not apply to (approving a gate_failed candidate needs `override`), or the
+            approval of a candidate that passed the gate before its holdout was opened (the
+            review shows the holdout before the approval: `promote review` and the page).
     """
     move = ACTIONS.get(action)
     if move is None:
@@ -173,6 +182,11 @@ def decide(
         raise PromotionError(
             f"candidate {candidate.id} is {status}: {action} applies to "
             f"{', '.join(move.allowed_from)} candidates{hint}"
+        )
+    if action == "approve" and status == "gate_passed" and not holdout_opened(session, candidate):
+        raise PromotionError(
+            f"open the holdout of candidate {candidate.id} first: the review shows it before "
+            "an approval (`promote review`, or the candidate's page)"
         )
     report = latest_report(session, candidate.id)
     decision = Decision(

@@ -1,0 +1,105 @@
+"""The dashboard's state, built once when it starts: the lab (its database, home and
+configuration), the templates, the market data, the memos, and what every page does alike
+(render a template, read a form that carries the session's token, act and go back)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from configs import LabConfig
+from dashboard.lab_data import LabData
+from dashboard.memo import Memo
+from dashboard.security import csrf_token, same_token
+from promotion.lifecycle import PromotionError
+from promotion.review import ValidationEquity
+from promotion.watch import Watched
+from store import Database
+
+__all__ = ["Board", "Refused", "flashed", "text"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# How a refused form is answered: the request and the reason.
+Refused = Callable[[Request, str], Response]
+
+
+def text(body: str, status_code: int) -> Response:
+    """A plain-text answer (a refusal, or why a chart is missing)."""
+    return Response(body, status_code=status_code, media_type="text/plain")
+
+
+@dataclass
+class Board:
+    """What the pages share. `menu`: (page, path, label) of the navigation."""
+
+    database: Database
+    home: Path
+    config: LabConfig
+    menu: tuple[tuple[str, str, str], ...]
+    reviewer: str = field(default_factory=getpass.getuser)
+    data: LabData = field(init=False)
+    templates: Jinja2Templates = field(init=False)
+    curves: Memo[ValidationEquity] = field(default_factory=lambda: Memo(64))
+    charts: Memo[bytes] = field(default_factory=lambda: Memo(64))
+    lineage: Memo[bytes | None] = field(default_factory=lambda: Memo(1))
+    watch: Memo[list[Watched]] = field(default_factory=lambda: Memo(1))
+
+    def __post_init__(self) -> None:
+        self.data = LabData(self.config)
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.templates.env.globals.update(home=str(self.home), menu=self.menu)
+
+    @property
+    def halt_file(self) -> Path:
+        return Path(self.config.live.halt_file)
+
+    def render(
+        self, request: Request, name: str, context: dict[str, Any], status_code: int = 200
+    ) -> Response:
+        """The template `name` with `context` and what every page shows (flash, sign-out)."""
+        context = context | {
+            "csrf": csrf_token(request),
+            "flash": request.session.pop("flash", None),
+            "signed_in": bool(request.session.get("signed_in")),
+            "reviewer": self.reviewer,
+        }
+        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    async def form(self, request: Request) -> dict[str, str] | Response:
+        """The posted fields, or the refusal of a form without this session's token."""
+        form = await request.form()
+        if not same_token(request, form.get("csrf")):
+            return text(
+                "this form is stale or came from another site: reload the page and try again", 403
+            )
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    async def act(
+        self, request: Request, work: Callable[[], str], back: str, refused: Refused
+    ) -> Response:
+        """Do `work` (which says what it recorded) and go `back`; a refusal of the promotion
+        rules is answered by `refused`."""
+        try:
+            request.session["flash"] = await run_in_threadpool(work)
+        except PromotionError as e:
+            return refused(request, str(e))
+        return RedirectResponse(back, status_code=303)
+
+
+def flashed(back: str) -> Refused:
+    """A refusal shown as the flash of the page at `back`."""
+
+    def refused(request: Request, why: str) -> Response:
+        request.session["flash"] = f"not recorded: {why}"
+        return RedirectResponse(back, status_code=303)
+
+    return refused
