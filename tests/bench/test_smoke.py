@@ -4,21 +4,13 @@ how fast they are (the figures live in BENCHMARKS.md)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.builders.cli import bench
 
 
 def test_benchmark_smoke_run(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--results", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = bench("--smoke", "--results", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "engine agrees with the pandas reference: yes" in result.stdout
     newest = max(tmp_path.glob("smoke-2*.json"), key=lambda p: p.stat().st_mtime)

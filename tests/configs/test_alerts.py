@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from configs.alerts import ALERT_URLS, alert
 from configs.commands import LabGroup
-from tests.builders.cli import LIVE, evolve, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, evolve, lab_environment
 from tests.builders.nights import SMALL
 
 
@@ -135,7 +135,7 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
             env=lab_environment(folder, **{ALERT_URLS: url}),
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=DEADLINE_SECONDS,
         )
         assert result.returncode == 0, result.stderr
         assert (folder / "HALT").exists()
@@ -234,7 +234,7 @@ def test_a_strategy_whose_edge_is_gone_is_alerted_once_by_the_nights(
         env=lab_environment(tmp_path),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=DEADLINE_SECONDS,
     )
     assert replay.returncode == 0, replay.stderr
     for night in (1, 2):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.builders.cli import lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, lab_environment
 
 BIN = Path(sys.executable).parent
 
@@ -20,7 +20,7 @@ def _run(*args: str, cwd: Path, home: Path | None = None) -> subprocess.Complete
         env=lab_environment(home),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=DEADLINE_SECONDS,
     )
 
 

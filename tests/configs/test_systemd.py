@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import configs
+from tests.builders.cli import DEADLINE_SECONDS
 
 UNITS = Path(configs.__file__).with_name("systemd")
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +21,7 @@ def verify(*units: Path) -> None:
         ["systemd-analyze", "verify", *(str(u) for u in units)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=DEADLINE_SECONDS,
     )
     assert result.returncode == 0, result.stderr
 

@@ -24,7 +24,7 @@ from promotion.watch import watch_strategies
 from store import open_database
 from store.models import Candidate, Decision, LiveOrder
 from tests.builders.browser import browser, click, count, screenshot, serve
-from tests.builders.cli import LIVE, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, STRATEGIES, approve
 from tests.builders.nights import rows
@@ -55,7 +55,7 @@ def live(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=lab_environment(folder, **PAPER),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=DEADLINE_SECONDS,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.builders.browser import LIVE, browser, click, serve
-from tests.builders.cli import lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, lab_environment
 
 PASSWORD = "correct horse battery"
 
@@ -22,7 +22,7 @@ def dashboard(folder: Path, *args: str, stdin: str = "") -> subprocess.Completed
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=DEADLINE_SECONDS,
     )
 
 

@@ -20,7 +20,7 @@ from tests.builders.alpaca_data_emulator import (
     serve_bars,
 )
 from tests.builders.calendar import sessions
-from tests.builders.cli import evolve
+from tests.builders.cli import DEADLINE_SECONDS, evolve
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_an_unexpected_failure_exits_1_and_logs_the_traceback(tmp_path: Path) ->
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=DEADLINE_SECONDS,
     )
     assert result.returncode == 1
     log = tmp_path / "var" / "errors.log"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders.cli import EVOLVE, evolve, lab_environment, lab_folder
+from tests.builders.cli import DEADLINE_SECONDS, EVOLVE, evolve, lab_environment, lab_folder
 from tests.builders.nights import SMALL, populations
 
 
@@ -188,7 +188,7 @@ def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Pat
     workers = _children(process.pid)
     assert len(workers) >= 2, "the run never started its workers"
     process.send_signal(sig)
-    process.wait(timeout=120)
+    process.wait(timeout=DEADLINE_SECONDS)
     deadline = time.monotonic() + 30
     while _living(workers) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -230,7 +230,7 @@ def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: 
         env=lab_environment(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=DEADLINE_SECONDS,
     )
     assert halted.returncode == 0 and (folder / "HALT").exists()
     assert "research.db did not record it" in halted.stderr
@@ -260,7 +260,7 @@ def test_a_disk_that_fills_during_a_night_ends_it_in_one_line_and_keeps_what_was
         preexec_fn=limit,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=DEADLINE_SECONDS,
     )
     assert full.returncode == 1
     last = full.stderr.strip().splitlines()[-1]

@@ -17,7 +17,7 @@ from fitness.panel import Panel
 from live.alpaca_emulator import Fault, TradingState, trading_emulator
 from store import open_database
 from store.models import LiveOrder
-from tests.builders.cli import LIVE, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, lab_config, new_york
 from tests.builders.live_lab import STRATEGIES, approve
 
@@ -73,7 +73,7 @@ def test_the_loop_waits_for_the_window_trades_in_it_and_stops_on_sigterm(
                 time.sleep(0.1)
         finally:
             process.send_signal(signal.SIGTERM)
-            out, err = process.communicate(timeout=60)
+            out, err = process.communicate(timeout=DEADLINE_SECONDS)
     assert process.returncode == 0, err
     assert "stopped by SIGTERM after the current step (saved)" in out
     assert "outside the trade window (no new orders)" in out
@@ -97,7 +97,7 @@ def test_keys_come_from_the_environment_and_never_show(tmp_path: Path, panel: Pa
                 env=lab_environment(**keys),
                 capture_output=True,
                 text=True,
-                timeout=300,
+                timeout=DEADLINE_SECONDS,
             )
             outputs.extend([result.stdout, result.stderr])
             return result
@@ -149,6 +149,6 @@ def test_sim_options_are_refused_for_alpaca(tmp_path: Path, flag: str) -> None:
         env=lab_environment(tmp_path),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=DEADLINE_SECONDS,
     )
     assert result.returncode == 2 and "for --broker sim" in result.stderr

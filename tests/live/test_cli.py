@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from configs import load_config
 from store import open_database
 from store.models import LivePlan
-from tests.builders.cli import LIVE, lab_environment, live
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment, live
 from tests.builders.live_lab import STRATEGIES, approve
 
 
@@ -95,7 +95,7 @@ def test_sigterm_finishes_the_session_and_resume_completes_the_replay(lab: Path)
                 break
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate(timeout=DEADLINE_SECONDS)
     assert process.returncode == 0, err
     assert "stopped by SIGTERM after the current session (saved)" in out
     assert "stopped early: --resume continues" in out

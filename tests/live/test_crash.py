@@ -27,7 +27,7 @@ from live.alpaca_emulator import Kill, TradingState, trading_emulator
 from live.records import cash_ledger, ledger_positions
 from store import open_database
 from store.models import LiveFill, LiveOrder, LivePlan
-from tests.builders.cli import LIVE, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, lab_config, new_york
 from tests.builders.live_lab import STRATEGIES, approve
 
@@ -63,7 +63,7 @@ def run_once(
     with state.lock:
         state.kill = Kill(process.pid, kill.at, kill.after) if kill else None
         state.client_requests = 0
-    out, err = process.communicate(timeout=300)
+    out, err = process.communicate(timeout=DEADLINE_SECONDS)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 

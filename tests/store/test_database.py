@@ -24,6 +24,7 @@ from configs import ConfigurationError
 from store import BackupSkipped, backup_sqlite, open_database, pack, unpack
 from store.database import alembic_config, head_revision, upgrade_to
 from store.models import APPEND_ONLY, Base, Genome, PanelRecord, Run, WindowRecord
+from tests.builders.cli import DEADLINE_SECONDS
 
 
 def _url(tmp_path: Path) -> str:
@@ -192,7 +193,11 @@ def test_a_disk_that_fills_during_the_backup_leaves_no_partial_file(tmp_path: Pa
         "    sys.exit(3)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=DEADLINE_SECONDS,
     )
     assert done.returncode == 3, done.stderr
     assert "writing to" in done.stdout and "failed" in done.stdout
