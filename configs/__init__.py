@@ -18,6 +18,7 @@ from configs.schema import (
     ReviewConfig,
     StoreConfig,
     WindowsConfig,
+    costs_text,
 )
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "ServiceError",
     "StoreConfig",
     "WindowsConfig",
+    "costs_text",
     "load_config",
 ]

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -28,6 +29,7 @@ __all__ = [
     "ReviewConfig",
     "StoreConfig",
     "WindowsConfig",
+    "costs_text",
 ]
 
 DataPolicy = Literal["reject", "drop_symbol"]
@@ -136,6 +138,8 @@ class WindowsConfig:
 
 @dataclass(frozen=True)
 class BacktestConfig:
+    """The cash account's rules and costs (`[backtest]`)."""
+
     initial_cash: float
     settlement_days: int
     max_positions: int
@@ -160,6 +164,20 @@ class BacktestConfig:
             value = getattr(self, key)
             _require(value >= 0, f"backtest.{key}", f"must not be negative, got {value}")
         _require(self.slippage_bps < 1000, "backtest.slippage_bps", "must be below 1000 bps")
+
+    def costs_text(self) -> str:
+        """The costs, as every number shown to a user names them."""
+        return costs_text(dataclasses.asdict(self))
+
+
+def costs_text(costs: Mapping[str, Any]) -> str:
+    """The costs of a `[backtest]` section, or of one stored with a result (a dict), in the one
+    wording every printout and page uses."""
+    return (
+        f"slippage {costs.get('slippage_bps', 0):g} bps, fees {costs.get('fee_per_order', 0):g}"
+        f"/order + {costs.get('fee_per_share', 0):g}/share, settlement T+"
+        f"{costs.get('settlement_days', '?')}"
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from configs import BacktestConfig
+from fitness.exchange import TRADING_DAYS
 from fitness.metrics import Metrics
 from fitness.panel import Panel
 from fitness.problems import DataReport
@@ -50,10 +51,8 @@ _COLUMNS = (
 def costs_line(rules: BacktestConfig) -> str:
     shares = "fractional" if rules.fractional else "whole"
     return (
-        f"costs: slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order + "
-        f"{rules.fee_per_share:g}/share; settlement T+{rules.settlement_days}; {shares} shares; "
-        f"{rules.max_positions} slots; initial cash {rules.initial_cash:,.0f}; metrics after "
-        "costs, annualised over 252 days"
+        f"costs: {rules.costs_text()}; {shares} shares; {rules.max_positions} slots; initial "
+        f"cash {rules.initial_cash:,.0f}; metrics after costs, annualised over {TRADING_DAYS} days"
     )
 
 

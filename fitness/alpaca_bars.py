@@ -21,19 +21,18 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from configs import AlpacaConfig, ConfigurationError, ServiceError
 from fitness.alpaca_client import Credentials, impose_timeout
+from fitness.exchange import NEW_YORK
 from fitness.market_data import alpaca_cache
 from fitness.problems import DataProblem, DataReport
 
 __all__ = ["exchange_date", "last_complete_session", "load_alpaca_bars"]
 
-NEW_YORK = ZoneInfo("America/New_York")
 _OVERLAP = dt.timedelta(days=10)  # calendar days asked again before the last cached bar
 _COLUMNS = ["date", "symbol", "open", "high", "low", "close", "volume"]
 

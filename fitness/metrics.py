@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fitness.backtest import BacktestResult
+from fitness.exchange import TRADING_DAYS
 
-__all__ = ["TRADING_DAYS", "Metrics", "compute_metrics", "moments"]
-
-TRADING_DAYS = 252
+__all__ = ["Metrics", "compute_metrics", "moments"]
 
 
 @dataclass(frozen=True)

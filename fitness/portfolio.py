@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fitness.buy_and_hold import beyond
-from fitness.metrics import TRADING_DAYS
+from fitness.exchange import TRADING_DAYS
 
 __all__ = [
     "WORST_FITNESS",

@@ -26,9 +26,9 @@ from collections import deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from fitness.alpaca_client import Credentials, impose_timeout
+from fitness.exchange import NEW_YORK
 from live.broker import Account, BrokerOrder, Clock, OrderRequest, Position, TradingSession
 from live.errors import BrokerError, BrokerUnavailable, DuplicateOrder, OrderRejected
 
@@ -36,7 +36,6 @@ __all__ = ["PAPER_KEYS", "REAL_KEYS", "AlpacaBroker", "RateLimit"]
 
 log = logging.getLogger(__name__)
 
-NEW_YORK = ZoneInfo("America/New_York")
 PAPER_KEYS = ("APCA_PAPER_API_KEY_ID", "APCA_PAPER_API_SECRET_KEY")
 REAL_KEYS = ("APCA_LIVE_API_KEY_ID", "APCA_LIVE_API_SECRET_KEY")
 READ_ATTEMPTS = 3

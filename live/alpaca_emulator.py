@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
-NEW_YORK = ZoneInfo("America/New_York")
+from fitness.exchange import NEW_YORK
+
 OPEN_STATUSES = ("new", "accepted", "partially_filled", "pending_new")
 
 

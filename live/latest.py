@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from configs import LabConfig
+from fitness.exchange import NEW_YORK
 from fitness.panel import Panel
 from live.books import Market
 from live.broker import Broker, Clock
@@ -22,8 +22,6 @@ from live.errors import LiveInputError
 from live.signals import market_at, signals_at_close, validation_volatility
 
 __all__ = ["LatestFeed", "trading_moment"]
-
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 def trading_moment(clock: Clock, window: tuple[dt.time, dt.time]) -> tuple[dt.date, bool]:

@@ -66,12 +66,7 @@ def run_replay(
                 log.info("sim: session %d of %d", done, total)
 
         result = run_sim(database, config, panel, report.source, days, resume, stop, progress)
-    rules = config.backtest
-    costs = (
-        f"slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order "
-        f"{rules.fee_per_share:g}/share, settlement T+{rules.settlement_days}"
-    )
-    lines = result.lines(costs)
+    lines = result.lines(config.backtest.costs_text())
     if stop.signal:
         lines.append(f"stopped by {stop.signal} after the current session (saved)")
     return lines

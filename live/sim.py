@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from configs import LabConfig
 from fitness.backtest import backtest
+from fitness.exchange import TRADING_DAYS
 from fitness.panel import Panel
 from live.books import Market
 from live.errors import LiveInputError
@@ -46,8 +47,6 @@ from store.models import (
 )
 
 __all__ = ["ReplayFeed", "SimReport", "run_sim"]
-
-TRADING_DAYS = 252
 
 
 class ReplayFeed:

@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from configs import BacktestConfig
+from fitness.exchange import NEW_YORK
 from fitness.panel import Panel
 from live.broker import (
     OPEN,
@@ -40,7 +40,6 @@ from live.errors import DuplicateOrder, OrderRejected
 
 __all__ = ["SimBroker", "new_sim_state"]
 
-NEW_YORK = ZoneInfo("America/New_York")
 KEPT_SESSIONS = 5
 _OPEN_TIME, _CLOSE_TIME, _PLANNING_TIME = dt.time(9, 30), dt.time(16, 0), dt.time(9, 0)
 

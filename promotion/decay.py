@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fitness.exchange import TRADING_DAYS
 from promotion.statistics import StatisticsError, psr
 
 __all__ = ["DecayWatch", "cusum_threshold", "decay_watch"]
 
-_TRADING_DAYS = 252
 _SIEGMUND = 1.166
 
 
@@ -109,7 +109,7 @@ def decay_watch(returns: np.ndarray, validation: np.ndarray, arl_sessions: float
     sharpe = probability = None
     if n >= 2 and float(np.std(returns, ddof=1)) > 0:
         daily = float(np.mean(returns) / np.std(returns, ddof=1))
-        sharpe = daily * math.sqrt(_TRADING_DAYS)
+        sharpe = daily * math.sqrt(TRADING_DAYS)
         centred = returns - np.mean(returns)
         sd = float(np.sqrt(np.mean(centred**2)))
         skew = float(np.mean(centred**3) / sd**3)
@@ -121,7 +121,7 @@ def decay_watch(returns: np.ndarray, validation: np.ndarray, arl_sessions: float
     return DecayWatch(
         n_days=n,
         sharpe=sharpe,
-        expected_sharpe=m / s * math.sqrt(_TRADING_DAYS),
+        expected_sharpe=m / s * math.sqrt(TRADING_DAYS),
         psr=probability,
         cusum=float(c),
         peak=float(peak),

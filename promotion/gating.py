@@ -165,8 +165,7 @@ def gate_lines(
     passed = sum(o.verdict.passed for o in outcomes)
     lines = [
         f"gate: {len(outcomes)} candidate(s), {passed} passed (window {validation.describe()}; "
-        f"costs: slippage {rules.slippage_bps:g} bps, fees {rules.fee_per_order:g}/order + "
-        f"{rules.fee_per_share:g}/share)"
+        f"costs: {rules.costs_text()})"
     ]
     for o in outcomes:
         failed = [c.name for c in o.verdict.criteria if c.required and not c.passed]

@@ -22,7 +22,8 @@ from deap import gp
 
 from configs import BacktestConfig, GateConfig
 from fitness.buy_and_hold import buy_and_hold
-from fitness.metrics import TRADING_DAYS, Metrics
+from fitness.exchange import TRADING_DAYS
+from fitness.metrics import Metrics
 from fitness.panel import Panel
 from fitness.score import Scored, WindowScorer
 from fitness.windows import Window

@@ -11,6 +11,7 @@ from deap import gp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import configs
 from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
 from promotion.gate import Criterion
 from promotion.lifecycle import genome_texts, latest_report, latest_reports
@@ -84,11 +85,8 @@ def sparkline(values: np.ndarray, width: int = 60) -> str:
 
 
 def costs_text(costs: dict[str, Any]) -> str:
-    return (
-        f"slippage {costs.get('slippage_bps', 0):g} bps, fees {costs.get('fee_per_order', 0):g}"
-        f"/order + {costs.get('fee_per_share', 0):g}/share, settlement T+"
-        f"{costs.get('settlement_days', '?')}, {costs.get('max_positions', '?')} slots"
-    )
+    """The costs stored with a result, and its number of slots."""
+    return f"{configs.costs_text(costs)}, {costs.get('max_positions', '?')} slots"
 
 
 def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[str]:

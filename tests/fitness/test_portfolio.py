@@ -7,8 +7,8 @@ import pytest
 
 from configs import load_config
 from fitness.assess import assess_texts
+from fitness.exchange import TRADING_DAYS
 from fitness.market_data import load_panel
-from fitness.metrics import TRADING_DAYS
 from fitness.portfolio import (
     WORST_FITNESS,
     consistent_sharpe,
