@@ -1,20 +1,57 @@
-"""Candidate rows: the one place that writes them, for the night's best, their refinements and a
-genome that its user puts forward."""
+"""Candidates: which of the night's genomes become candidates (a pure choice), and the one place
+that writes candidate rows, for the night's best, their refinements and a genome that its user
+puts forward."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
+import numpy as np
 from sqlalchemy.orm import Session
 
-from configs import InputError, LabConfig
+from configs import EvolveConfig, InputError, LabConfig
+from evolve.engine import Individual
 from evolve.evaluations import add_genomes
+from evolve.hall_of_fame import Fame, distinct
 from evolve.variation import Child, child_of
 from fitness.panel import Panel
+from fitness.portfolio import highest_correlation
 from fitness.windows import Window
 from genome.text import parse
 from store.data_records import code_version, record_data
 from store.models import Candidate, Run
 
-__all__ = ["add_candidate", "put_forward", "user_run"]
+__all__ = ["add_candidate", "choose_candidates", "put_forward", "user_run"]
+
+
+def choose_candidates(
+    pool: Sequence[Individual],
+    known: Collection[str],
+    known_returns: Sequence[np.ndarray],
+    config: EvolveConfig,
+) -> list[Individual]:
+    """The night's new candidates, best first: of the `pool` (the feasible population, then the
+    hall of fame), those that are not candidates yet (`known` ids) and whose train returns
+    correlate at most `distinct_correlation` with every known candidate's (`known_returns`);
+    the best `candidates` of them, distinct by behaviour (`evolve.hall_of_fame.distinct`)."""
+    fresh = [
+        i
+        for i in pool
+        if i.child.id not in known
+        and i.record.returns is not None
+        and highest_correlation(i.record.returns, known_returns) <= config.distinct_correlation
+    ]
+    chosen = distinct(
+        (
+            Fame(i.child.id, i.fitness, i.record.returns, 0)
+            for i in fresh
+            if i.record.returns is not None
+        ),
+        config.candidates,
+        config.distinct_correlation,
+    )
+    by_id = {i.child.id: i for i in fresh}
+    return [by_id[fame.genome_id] for fame in chosen]
 
 
 def add_candidate(

@@ -1,27 +1,33 @@
-"""One generation of the lineage: select, breed, score, and update novelty, fame and stagnation.
+"""One generation of the lineage at a time, asked and told (as pyribs' schedulers are): `ask()`
+gives the genomes to evaluate, `tell(records)` takes their evaluations and moves the lineage on.
+The engine never evaluates anything itself.
 
-    rng       = Random(f"{seed}:{generation number}")   (so a resumed run breeds the same)
-    if there is no population, or a restart is due:  N random genomes (ramped half-and-half)
-    else:
-        rank the current population: (1 - w) x rank(fitness) + w x rank(novelty against the
-        archive); keep the `elite` fittest; breed the rest from tournaments on that rank;
-        if an injection is due, inject_share of the new population is random genomes
-    score the new population (evaluation cache; fitness = score - correlation penalty against
-        the run's fixed reference strategies, fitness.portfolio)
-    novelty against population + archive; admit to the archive; update the hall of fame;
-    tell the stagnation monitor the best fitness; its event (if any) applies to the next
-    generation
+    ask():
+        rng = Random(f"{seed}:{generation number}")   (so a resumed run breeds the same)
+        if there is no population, or a restart is due:  population x initial_draws random
+            genomes (ramped half-and-half)
+        else:
+            rank the current population: (1 - w) x rank(fitness) + w x rank(novelty against the
+            archive); keep the `elite` fittest; breed the rest from tournaments on that rank;
+            if an injection is due, inject_share of the new population is random genomes
+    tell(records):
+        fresh genomes: the `population` fittest of those drawn
+        fitness = score - correlation penalty against the run's fixed reference strategies
+            (fitness.portfolio)
+        novelty against population + archive; admit to the archive; update the hall of fame;
+        tell the stagnation monitor the best fitness; its event (if any) applies to the next
+        generation
 
 Everything that a generation needs from the past (population, archive, hall of fame, monitor)
 is state that `evolve.lineage` stores after each generation, so the lineage continues exactly
-after a restart of the process.
+after a restart of the process (`restore` gives a resumed engine its population back).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,14 +36,17 @@ from configs import EvolveConfig
 from evolve.evaluations import Record
 from evolve.hall_of_fame import Fame, HallOfFame
 from evolve.novelty import NoveltyArchive, novelty
-from evolve.stagnation import StagnationEvent, StagnationMonitor
+from evolve.stagnation import Stagnation, StagnationMonitor
 from evolve.variation import Breeder, Child
 from fitness.behaviour import distances
 from fitness.portfolio import portfolio_fitness
 
-__all__ = ["Engine", "GenerationReport", "Individual"]
+__all__ = ["Engine", "GenerationReport", "Individual", "OutOfOrder"]
 
-Evaluate = Callable[[Sequence[Child]], dict[str, Record]]
+
+class OutOfOrder(RuntimeError):
+    """`tell` without an `ask` before it, a second `ask` before the `tell`, or a `tell` that
+    lacks the evaluation of a genome that was asked for."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class GenerationReport:
     diversity: float
     unique_genomes: int
     archive_added: int
-    event: StagnationEvent | None
+    event: Stagnation | None
     pending: str | None
     replacing: int  # genomes the event replaces in the next generation
     seconds: float
@@ -72,18 +81,15 @@ class Engine:
         self,
         config: EvolveConfig,
         seed: int,
-        evaluate: Evaluate,
         references: Sequence[np.ndarray],
         archive: NoveltyArchive,
         hall: HallOfFame,
         monitor: StagnationMonitor,
         number: int = 0,
-        population: Sequence[Child] = (),
         pending: str | None = None,
     ) -> None:
         self.config = config
         self.seed = seed
-        self.evaluate = evaluate
         self.references = list(references)
         self.archive = archive
         self.hall = hall
@@ -97,11 +103,17 @@ class Engine:
             config.max_height,
             config.max_size,
         )
-        self.population = self.judge(list(population))
+        self.population: list[Individual] = []
+        self._asked: list[Child] | None = None
+        self._fresh = False  # the asked genomes are drawn at random: keep the fittest
+        self._started = 0.0
 
-    def judge(self, children: Sequence[Child]) -> list[Individual]:
-        """Score and fitness of each child on the train window."""
-        records = self.evaluate(children)
+    def restore(self, population: Sequence[Child], records: Mapping[str, Record]) -> None:
+        """The stored population of a lineage that continues, with its evaluations."""
+        self.population = self.judge(population, records)
+
+    def judge(self, children: Sequence[Child], records: Mapping[str, Record]) -> list[Individual]:
+        """Score and fitness of each child from its evaluation on the train window."""
         out = []
         for child in children:
             record = records[child.id]
@@ -112,23 +124,47 @@ class Engine:
             out.append(Individual(child, record, score, fitness, rho))
         return out
 
-    def step(self) -> GenerationReport:
-        started = time.perf_counter()
-        self.number += 1
-        rng = random.Random(f"{self.seed}:{self.number}")
+    def ask(self) -> list[Child]:
+        """The genomes of the next generation, to be evaluated and given to `tell`.
+
+        Raises:
+            OutOfOrder: the genomes of the previous `ask` were not told yet.
+        """
+        if self._asked is not None:
+            raise OutOfOrder(f"generation {self.number + 1} was asked for and not told yet")
+        self._started = time.perf_counter()
+        rng = random.Random(f"{self.seed}:{self.number + 1}")
         size = self.config.population
-        if not self.population or self.pending == "restart":
+        self._fresh = not self.population or self.pending == "restart"
+        if self._fresh:
             origin = "restart" if self.population else "random"
-            drawn = [
-                self.breeder.fresh(rng, origin) for _ in range(size * self.config.initial_draws)
-            ]
-            children = self._fittest(drawn, size)
+            drawn = size * self.config.initial_draws
+            children = [self.breeder.fresh(rng, origin) for _ in range(drawn)]
         else:
             children = self._breed(rng)
             if self.pending == "inject":
                 keep = size - self.replacing("inject")
                 children[keep:] = [self.breeder.fresh(rng, "injected") for _ in children[keep:]]
-        population = self.judge(children)
+        self._asked = children
+        return list(children)
+
+    def tell(self, records: Mapping[str, Record]) -> GenerationReport:
+        """Move the lineage on with the evaluations (by genome id) of what `ask` gave.
+
+        Raises:
+            OutOfOrder: nothing was asked for, or an asked genome has no evaluation.
+        """
+        if self._asked is None:
+            raise OutOfOrder("tell() needs an ask() before it")
+        missing = [c.id for c in self._asked if c.id not in records]
+        if missing:
+            raise OutOfOrder(f"no evaluation of {len(missing)} asked genome(s), e.g. {missing[0]}")
+        children = self._asked
+        if self._fresh:
+            children = self._fittest(children, records, self.config.population)
+        self._asked = None
+        self.number += 1
+        population = self.judge(children, records)
         descriptors = [i.record.descriptor for i in population]
         novel = novelty(descriptors, self.archive.descriptors(), self.config.novelty_k)
         added = self.archive.admit(
@@ -155,15 +191,15 @@ class Engine:
             event=event,
             pending=self.pending,
             replacing=self.replacing(self.pending),
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - self._started,
         )
 
-    def _fittest(self, drawn: list[Child], size: int) -> list[Child]:
+    def _fittest(self, drawn: list[Child], records: Mapping[str, Record], size: int) -> list[Child]:
         # A fresh population: the `size` fittest of the genomes drawn (all of them are
         # evaluated, and count as trials); ties keep the order drawn.
         if len(drawn) <= size:
             return drawn
-        judged = self.judge(drawn)
+        judged = self.judge(drawn, records)
         order = sorted(range(len(judged)), key=lambda i: (-judged[i].fitness, i))
         return [drawn[i] for i in order[:size]]
 

@@ -29,7 +29,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
-from evolve.candidates import add_candidate
+from evolve.candidates import add_candidate, choose_candidates
 from evolve.engine import Engine, GenerationReport
 from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
-from evolve.hall_of_fame import Fame, distinct
 from evolve.lineage import children_of, load_lineage, save_generation
 from evolve.memory import MemoryPeak
 from evolve.night_data import night_panel
@@ -49,7 +47,7 @@ from evolve.refine import refine
 from evolve.retention import prune
 from evolve.variation import Child
 from fitness.panel import Panel
-from fitness.portfolio import WORST_FITNESS, highest_correlation
+from fitness.portfolio import WORST_FITNESS
 from fitness.problems import DataReport
 from fitness.windows import Window, build_windows
 from store import BackupSkipped, Database, RunLock, backup_sqlite, open_database, sqlite_path
@@ -293,128 +291,107 @@ class _Night:
         log.debug("%s", pruned.describe())
 
     def _evolve(self, run_id: int, train: EvaluationCache) -> None:
-        cfg = self.config.evolve
-        budget = 60.0 * (self.options.budget_minutes or cfg.budget_minutes)
+        engine = self._engine(run_id, train)
+        last_seconds = 0.0
+        loop_started = time.monotonic()
+        while (stop := self._stop(last_seconds)) is None:
+            report = self._generation(run_id, train, engine)
+            last_seconds = report.seconds
+            self._tell_summary(report)
+        self.summary.stopped_by = stop
+        self.summary.evolve_seconds = time.monotonic() - loop_started
         with self.db.transaction() as session:
-            run = session.get(Run, run_id)
-            assert run is not None
+            self.summary.candidates = self._write_candidates(session, run_id, train, engine)
+
+    def _engine(self, run_id: int, train: EvaluationCache) -> Engine:
+        # The lineage's engine, restored from the newest committed generation.
+        cfg = self.config.evolve
+        with self.db.transaction() as session:
+            run = session.get_one(Run, run_id)
             references = _returns(train, session, list(run.reference))
             lineage = load_lineage(session, cfg, train.records)
             engine = Engine(
                 cfg,
                 self.seed,
-                partial(train.records, session),
                 references,
                 lineage.archive,
                 lineage.hall,
                 lineage.monitor,
                 lineage.number,
-                lineage.population,
                 lineage.pending,
             )
-        last_seconds = 0.0
-        loop_started = time.monotonic()
-        while True:
-            wanted = self.options.generations
-            if wanted is not None and self.summary.generations >= wanted:
-                self.summary.stopped_by = "generations"
-                break
-            elapsed = time.monotonic() - self.started
-            if elapsed + last_seconds > budget:
-                self.summary.stopped_by = "budget"
-                break
-            before = (train.counts.fresh, train.counts.hits, train.counts.failures)
-            with self.db.transaction() as session:
-                engine.evaluate = partial(train.records, session)
-                report = engine.step()
-                counts = (
-                    train.counts.fresh - before[0],
-                    train.counts.hits - before[1],
-                    train.counts.failures - before[2],
-                )
-                save_generation(
-                    session,
-                    run_id,
-                    train.window.id,
-                    report,
-                    engine.archive,
-                    engine.hall,
-                    engine.monitor,
-                    counts,
-                )
-                every = self.config.store.prune_every
-                if every and (self.summary.generations + 1) % every == 0:
-                    self._prune(session)
-            last_seconds = report.seconds
-            train.forget(
-                {i.child.id for i in report.population}
-                | {f.genome_id for f in engine.hall.members}
-                | {m.genome_id for m in engine.archive.members}
-            )
-            self.summary.generations += 1
-            self.summary.last_generation = report.number
-            self.summary.best_fitness = max(
-                self.summary.best_fitness or WORST_FITNESS, report.best_fitness
-            )
-            if report.event is not None:
-                self.summary.stagnation_events.append(
-                    f"generation {report.number}: {report.event.action} "
-                    f"(best fitness {report.event.best:.3f}, improvement "
-                    f"{report.event.improvement:+.3f})"
-                )
-            if self.progress is not None:
-                self.progress(report, time.monotonic() - self.started)
-        self.summary.evolve_seconds = time.monotonic() - loop_started
+            engine.restore(lineage.population, train.records(session, lineage.population))
+        return engine
+
+    def _stop(self, last_seconds: float) -> str | None:
+        # Why the loop stops before the next generation ("generations", "budget"), or None.
+        wanted = self.options.generations
+        if wanted is not None and self.summary.generations >= wanted:
+            return "generations"
+        budget = 60.0 * (self.options.budget_minutes or self.config.evolve.budget_minutes)
+        if time.monotonic() - self.started + last_seconds > budget:
+            return "budget"
+        return None
+
+    def _generation(self, run_id: int, train: EvaluationCache, engine: Engine) -> GenerationReport:
+        # One generation, committed with the lineage's state (and pruned on schedule).
+        before = (train.counts.fresh, train.counts.hits, train.counts.failures)
         with self.db.transaction() as session:
-            engine.evaluate = partial(train.records, session)
-            self.summary.candidates = self._write_candidates(session, run_id, train, engine)
+            report = engine.tell(train.records(session, engine.ask()))
+            counts = (
+                train.counts.fresh - before[0],
+                train.counts.hits - before[1],
+                train.counts.failures - before[2],
+            )
+            save_generation(
+                session,
+                run_id,
+                train.window.id,
+                report,
+                engine.archive,
+                engine.hall,
+                engine.monitor,
+                counts,
+            )
+            every = self.config.store.prune_every
+            if every and (self.summary.generations + 1) % every == 0:
+                self._prune(session)
+        train.forget(
+            {i.child.id for i in report.population}
+            | {f.genome_id for f in engine.hall.members}
+            | {m.genome_id for m in engine.archive.members}
+        )
+        return report
+
+    def _tell_summary(self, report: GenerationReport) -> None:
+        self.summary.generations += 1
+        self.summary.last_generation = report.number
+        self.summary.best_fitness = max(
+            self.summary.best_fitness or WORST_FITNESS, report.best_fitness
+        )
+        if report.event is not None:
+            self.summary.stagnation_events.append(
+                f"generation {report.number}: {report.event.action} "
+                f"(best fitness {report.event.best:.3f}, improvement "
+                f"{report.event.improvement:+.3f})"
+            )
+        if self.progress is not None:
+            self.progress(report, time.monotonic() - self.started)
 
     def _write_candidates(
         self, session: Session, run_id: int, train: EvaluationCache, engine: Engine
     ) -> list[dict[str, Any]]:
-        cfg = self.config.evolve
         existing = session.scalars(select(Candidate.genome_id)).all()
         old = train.records(session, list(children_of(session, existing).values()))
         pool = {i.child.id: i for i in engine.population if i.fitness > WORST_FITNESS}
-        famous = [f.genome_id for f in engine.hall.members if f.genome_id not in pool]
-        pool.update(
-            (i.child.id, i) for i in engine.judge(list(children_of(session, famous).values()))
-        )
+        ids = [f.genome_id for f in engine.hall.members if f.genome_id not in pool]
+        famous = list(children_of(session, ids).values())
+        pool.update((i.child.id, i) for i in engine.judge(famous, train.records(session, famous)))
         old_returns = [o.returns for o in old.values() if o.returns is not None]
-        fresh = [
-            i
-            for i in pool.values()
-            if i.child.id not in old
-            and i.record.returns is not None
-            and highest_correlation(i.record.returns, old_returns) <= cfg.distinct_correlation
-        ]
-        chosen = distinct(
-            (
-                Fame(i.child.id, i.fitness, i.record.returns, 0)
-                for i in fresh
-                if i.record.returns is not None
-            ),
-            cfg.candidates,
-            cfg.distinct_correlation,
-        )
-        by_id = {i.child.id: i for i in fresh}
-        out = []
-        for fame in chosen:
-            individual = by_id[fame.genome_id]
-            add_candidate(
-                session,
-                individual.child,
-                run_id,
-                train.window.id,
-                individual.score,
-                individual.fitness,
-            )
-            out.append(
-                _described(
-                    individual.child, individual.record, individual.score, individual.fitness
-                )
-            )
-        return out
+        chosen = choose_candidates(list(pool.values()), set(old), old_returns, self.config.evolve)
+        for i in chosen:
+            add_candidate(session, i.child, run_id, train.window.id, i.score, i.fitness)
+        return [_described(i.child, i.record, i.score, i.fitness) for i in chosen]
 
     def _refine(self, run_id: int, train: EvaluationCache) -> None:
         cfg = self.config.evolve

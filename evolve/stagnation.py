@@ -19,11 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["StagnationEvent", "StagnationMonitor"]
+__all__ = ["Stagnation", "StagnationMonitor"]
 
 
 @dataclass(frozen=True)
-class StagnationEvent:
+class Stagnation:
     """What the monitor decided after a generation."""
 
     action: str  # "inject" or "restart"
@@ -48,7 +48,7 @@ class StagnationMonitor:
                 f"{self.generations}, {self.epsilon}"
             )
 
-    def observe(self, best: float) -> StagnationEvent | None:
+    def observe(self, best: float) -> Stagnation | None:
         """Record the best fitness of a generation; the action for the next one, if any."""
         if best > self.reference + self.epsilon:
             self.reference, self.stagnant_for, self.injected = best, 0, False
@@ -60,6 +60,6 @@ class StagnationMonitor:
         self.stagnant_for = 0
         if not self.injected:
             self.injected = True
-            return StagnationEvent("inject", best, improvement)
+            return Stagnation("inject", best, improvement)
         self.injected, self.reference = False, -math.inf
-        return StagnationEvent("restart", best, improvement)
+        return Stagnation("restart", best, improvement)
