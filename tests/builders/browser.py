@@ -103,11 +103,16 @@ def screenshot(driver: Any, path: Path, most: int = 2400) -> None:
 
 
 def click(driver: Any, element: Any) -> None:
-    """Click `element` and wait until the page it loads has replaced this one."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click `element` and wait until the page it loads has replaced this one: the old page's
+    window carries a mark that the new one does not (checking the old page's elements instead
+    meets Chromium's "node does not belong to the document" while it is being replaced)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.gplabLeaving = true")
     element.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.gplabLeaving !== true && document.readyState === 'complete'"
+        )
+    )
