@@ -1,5 +1,6 @@
 """Helpers of the promotion tests: the bundled bars and calendar, and a user's own genome put
-forward as a candidate. (Nights on markets with a known answer come from bench.power.)"""
+forward as a candidate. (Nights on markets with a known answer are the benchmarks':
+`python -m bench --protection`.)"""
 
 from __future__ import annotations
 
