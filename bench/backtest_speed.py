@@ -20,6 +20,7 @@ import pandas as pd
 from bench.signals import random_hold_signal
 from configs import BacktestConfig
 from fitness.backtest import backtest
+from fitness.costs import slippage_fraction
 from fitness.panel import Panel
 from fitness.reference_backtest import reference_backtest
 
@@ -94,7 +95,7 @@ def _vectorbt(
         cash_sharing=True,
         group_by=True,
         call_seq="auto",
-        slippage=rules.slippage_bps / 10_000.0,
+        slippage=slippage_fraction(rules.slippage_bps),
         freq="1D",
     )
     simulate = timed(lambda: vbt.Portfolio.from_signals(price, **kwargs), repeats)

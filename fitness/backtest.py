@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from configs import BacktestConfig
+from fitness.costs import slippage_fraction
 from fitness.panel import Panel
 from fitness.simulate_nb import simulate_nb
 
@@ -99,21 +100,7 @@ def backtest(
         raise ValueError(f"signal must be bool, got {signal.dtype}")
     if not 0 <= start < panel.n_days:
         raise ValueError(f"start {start} is outside the panel's {panel.n_days} days")
-    (
-        equity,
-        exposure,
-        traded,
-        cash,
-        settled,
-        t_symbol,
-        t_entry,
-        t_entry_price,
-        t_exit,
-        t_exit_price,
-        t_qty,
-        t_cost,
-        t_pnl,
-    ) = simulate_nb(
+    run = simulate_nb(
         panel.open,
         panel.close,
         panel.volume,
@@ -124,32 +111,34 @@ def backtest(
         rules.settlement_days,
         rules.max_positions,
         rules.fractional,
-        rules.slippage_bps / 10_000.0,
+        slippage_fraction(rules.slippage_bps),
         rules.fee_per_order,
         rules.fee_per_share,
     )
+    equity = run.equity
     previous = np.r_[rules.initial_cash, equity[start:-1]]
     last_day = panel.n_days - 1
+    t_exit = run.trade_exit
     exit_date = np.where(t_exit >= 0, panel.dates[np.maximum(t_exit, 0)], np.datetime64("NaT", "D"))
     trades = Trades(
-        symbol=np.asarray(panel.symbols, dtype=object)[t_symbol],
-        entry_date=panel.dates[t_entry],
-        entry_price=t_entry_price,
+        symbol=np.asarray(panel.symbols, dtype=object)[run.trade_symbol],
+        entry_date=panel.dates[run.trade_entry],
+        entry_price=run.trade_entry_price,
         exit_date=exit_date,
-        exit_price=t_exit_price,
-        quantity=t_qty,
-        cost=t_cost,
-        pnl=t_pnl,
-        holding_days=np.where(t_exit >= 0, t_exit, last_day) - t_entry,
+        exit_price=run.trade_exit_price,
+        quantity=run.trade_quantity,
+        cost=run.trade_cost,
+        pnl=run.trade_pnl,
+        holding_days=np.where(t_exit >= 0, t_exit, last_day) - run.trade_entry,
     )
     return BacktestResult(
         initial_cash=rules.initial_cash,
         dates=panel.dates[start:],
         equity=equity[start:],
         returns=equity[start:] / previous - 1.0,
-        exposure=exposure[start:],
-        turnover=traded[start:] / previous,
-        cash=cash[start:],
-        settled_cash=settled[start:],
+        exposure=run.exposure[start:],
+        turnover=run.traded[start:] / previous,
+        cash=run.cash[start:],
+        settled_cash=run.settled_cash[start:],
         trades=trades,
     )

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-__all__ = ["simulate_nb"]
+from fitness import costs
+
+__all__ = ["KernelResult", "simulate_nb"]
+
+_buy_price = njit(cache=True)(costs.buy_price)
+_sell_price = njit(cache=True)(costs.sell_price)
+_sell_fees = njit(cache=True)(costs.sell_fees)
+_buy_cost = njit(cache=True)(costs.buy_cost)
+_affordable_quantity = njit(cache=True)(costs.affordable_quantity)
 
 _NO_PRIORITY = -1.0
+
+
+class KernelResult(NamedTuple):
+    """What `simulate_nb` returns: per-day arrays (T,), then one entry per trade."""
+
+    equity: np.ndarray
+    exposure: np.ndarray
+    traded: np.ndarray  # value bought and sold that day
+    cash: np.ndarray  # settled and unsettled
+    settled_cash: np.ndarray
+    trade_symbol: np.ndarray  # column in the panel
+    trade_entry: np.ndarray  # day index of the buy
+    trade_entry_price: np.ndarray
+    trade_exit: np.ndarray  # day index of the sell, -1 while open
+    trade_exit_price: np.ndarray
+    trade_quantity: np.ndarray
+    trade_cost: np.ndarray  # cash the buy took, fees included
+    trade_pnl: np.ndarray  # open trades marked at the last close
 
 
 @njit(cache=True)
@@ -50,10 +78,9 @@ def simulate_nb(
     slippage: float,
     fee_per_order: float,
     fee_per_share: float,
-) -> tuple[np.ndarray, ...]:
-    """Simulate the account over days [start, T). Arrays are (T, N); returns per-day equity,
-    exposure, traded value, cash and settled cash (all (T,)), then the trades' symbol, entry day,
-    entry price, exit day (-1: open), exit price, quantity, cost and P&L."""
+) -> KernelResult:
+    """Simulate the account over days [start, T). Arrays are (T, N); prices and fees follow
+    `fitness.costs`."""
     n_days, n_symbols = close.shape
     equity = np.full(n_days, initial_cash)
     exposure = np.zeros(n_days)
@@ -99,15 +126,14 @@ def simulate_nb(
                     if signal[t - 1, j]:
                         held += 1
                         continue
-                    price = open_[t, j] * (1.0 - slippage)
+                    price = _sell_price(open_[t, j], slippage)
                 elif t > last_bar[j]:
-                    price = last_close[j] * (1.0 - slippage)
+                    price = _sell_price(last_close[j], slippage)
                 else:
                     held += 1  # no bar today: cannot trade, keep it
                     continue
                 gross = qty[j] * price
-                fee = min(fee_per_order + fee_per_share * qty[j], gross)
-                proceeds = gross - fee
+                proceeds = gross - _sell_fees(qty[j], gross, fee_per_order, fee_per_share)
                 k = open_trade[j]
                 t_exit[k] = t
                 t_exit_price[k] = price
@@ -143,12 +169,12 @@ def simulate_nb(
                 j = candidates[best]
                 candidates[best] = -1
                 budget = min(target, settled)
-                price = open_[t, j] * (1.0 + slippage)
-                units = (budget - fee_per_order) / (price + fee_per_share)
+                price = _buy_price(open_[t, j], slippage)
+                units = _affordable_quantity(budget, price, fee_per_order, fee_per_share)
                 units = np.floor(units) if not fractional else np.floor(units * 1e9) / 1e9
                 if units <= 0.0:
                     continue
-                cost = min(units * price + fee_per_order + fee_per_share * units, settled)
+                cost = min(_buy_cost(units, price, fee_per_order, fee_per_share), settled)
                 settled -= cost
                 qty[j] = units
                 t_symbol[n_trades] = j
@@ -179,7 +205,7 @@ def simulate_nb(
         k = open_trade[j]
         if k >= 0:
             t_pnl[k] = qty[j] * last_close[j] - t_cost[k]
-    return (
+    return KernelResult(
         equity,
         exposure,
         traded,

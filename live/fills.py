@@ -19,6 +19,7 @@ import math
 from sqlalchemy.orm import Session
 
 from configs import BacktestConfig
+from fitness.costs import order_fees, sell_fees
 from live.broker import TERMINAL, BrokerOrder
 from live.ledger import fill_entries
 from store.models import LiveCashEntry, LiveFill, LiveOrder, utc_now
@@ -57,9 +58,11 @@ def take_broker_view(
     )
     session.add(fill)
     session.flush()
-    fees = costs.fee_per_share * delta + (costs.fee_per_order if not order.filled_qty else 0.0)
+    per_order = costs.fee_per_order if not order.filled_qty else 0.0  # once, on the first fill
     if order.side == "sell":
-        fees = min(fees, delta * price)
+        fees = sell_fees(delta, delta * price, per_order, costs.fee_per_share)
+    else:
+        fees = order_fees(delta, per_order, costs.fee_per_share)
     for entry in fill_entries(order.side, delta, price, fees, day, settles_on):
         session.add(
             LiveCashEntry(

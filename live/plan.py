@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from configs import BacktestConfig, LiveConfig
+from fitness.costs import affordable_quantity, buy_cost
 from live.books import Market
 from live.broker import Side
 from live.quantities import floor_qty, tick_price
@@ -112,14 +113,14 @@ def plan_orders(
             skipped.append((symbol, "buy", "no last close to price the order"))
             continue
         limit = tick_price(close * (1.0 + live.buy_limit_margin), "buy")
-        affordable = (cash - costs.fee_per_order) / (limit + costs.fee_per_share)
+        affordable = affordable_quantity(cash, limit, costs.fee_per_order, costs.fee_per_share)
         qty = floor_qty(min(want, affordable), market.whole(symbol))
         if qty <= 0 or qty * close < live.min_order_value:
             reason = "no settled cash left" if qty < want else "below min_order_value"
             skipped.append((symbol, "buy", f"worth {qty * close:.2f}: {reason}"))
             continue
         add(symbol, "buy", qty, limit, close)
-        cash -= qty * (limit + costs.fee_per_share) + costs.fee_per_order
+        cash -= buy_cost(qty, limit, costs.fee_per_order, costs.fee_per_share)
     return OrderPlan(tuple(orders), tuple(skipped))
 
 

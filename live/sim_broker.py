@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from configs import BacktestConfig
+from fitness.costs import buy_price, order_fees, sell_fees, sell_price, slippage_fraction
 from fitness.exchange import NEW_YORK
 from fitness.panel import Panel
 from live.broker import (
@@ -87,25 +88,30 @@ class SimBroker:
         if self.state["phase"] != "pre_open":
             return
         day, rules = self.day, self.costs
-        slip = rules.slippage_bps / 10_000.0
+        slip = slippage_fraction(rules.slippage_bps)
         for order in self.state["orders"]:
             if order["status"] not in OPEN:
                 continue
             column = self._column.get(order["symbol"])
             opened = self.panel.open[day, column] if column is not None else np.nan
             tradable = column is not None and bool(self.panel.tradable[day, column])
-            price = opened * (1 + slip) if order["side"] == "buy" else opened * (1 - slip)
+            buying = order["side"] == "buy"
+            price = buy_price(opened, slip) if buying else sell_price(opened, slip)
             limit = order["limit_price"]
-            if not tradable or (limit is not None and order["side"] == "buy" and price > limit):
+            if not tradable or (limit is not None and buying and price > limit):
                 order["status"] = "expired"
                 continue
             qty = order["qty"]
-            fees = rules.fee_per_order + rules.fee_per_share * qty
-            signed = qty if order["side"] == "buy" else -qty
+            signed = qty if buying else -qty
             value = qty * price
-            if order["side"] == "sell":
-                fees = min(fees, value)
-            self.state["cash"] += (-value if order["side"] == "buy" else value) - fees
+            if buying:
+                self.state["cash"] -= value + order_fees(
+                    qty, rules.fee_per_order, rules.fee_per_share
+                )
+            else:
+                self.state["cash"] += value - sell_fees(
+                    qty, value, rules.fee_per_order, rules.fee_per_share
+                )
             positions = self.state["positions"]
             positions[order["symbol"]] = round(positions.get(order["symbol"], 0.0) + signed, 9)
             if abs(positions[order["symbol"]]) < 1e-9:
