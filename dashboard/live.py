@@ -57,8 +57,8 @@ def live_page(
     weights: list[tuple[str, str, float, float]] = []
     excluded: dict[str, str] = {}
     if view is not None and view.plan is not None:
-        record = dict(view.plan.weights)
-        excluded = dict(record.pop("excluded", {}))
+        record = view.plan.strategy_weights()
+        excluded = {gid: w["excluded"] for gid, w in record.items() if "excluded" in w}
         texts = genome_texts(session, list(record))
         weights = [
             (gid, texts.get(gid, "?"), float(w["weight"]), float(w["capital"]))

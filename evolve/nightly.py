@@ -53,8 +53,8 @@ from fitness.windows import Window, build_windows
 from store import BackupSkipped, Database, RunLock, backup_sqlite, open_database, sqlite_path
 from store.data_records import code_version, record_data
 from store.database import check_writable
+from store.lifecycle import TRADING
 from store.models import (
-    LIVE_STATUSES,
     Candidate,
     HallOfFameEntry,
     Run,
@@ -462,9 +462,7 @@ def _living_ids(session: Session) -> list[str]:
 
 def _reference_ids(session: Session) -> list[str]:
     """The live book (approved candidates) and the hall of fame, as the run starts."""
-    book = session.scalars(
-        select(Candidate.genome_id).where(Candidate.status.in_(LIVE_STATUSES))
-    ).all()
+    book = session.scalars(select(Candidate.genome_id).where(Candidate.status.in_(TRADING))).all()
     hall = session.scalars(select(HallOfFameEntry.genome_id)).all()
     return list(dict.fromkeys([*book, *hall]))
 

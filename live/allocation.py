@@ -26,11 +26,15 @@ class Allocation:
     capital: dict[str, float]
     excluded: dict[str, str]
 
-    def as_record(self) -> dict[str, object]:
-        return {
-            gid: {"weight": self.weights[gid], "capital": self.capital[gid]}
-            for gid in sorted(self.weights)
-        } | {"excluded": dict(sorted(self.excluded.items()))}
+    def as_record(self) -> dict[str, dict[str, object]]:
+        """Genome id -> weight, capital and, for one that got 0, why (`LivePlan.weights`)."""
+        record: dict[str, dict[str, object]] = {}
+        for gid in sorted(self.weights):
+            entry: dict[str, object] = {"weight": self.weights[gid], "capital": self.capital[gid]}
+            if gid in self.excluded:
+                entry["excluded"] = self.excluded[gid]
+            record[gid] = entry
+        return record
 
 
 def allocate(

@@ -1,7 +1,8 @@
 """What the lab needs from a broker, whichever it is (`SimBroker`, `AlpacaBroker`).
 
 Quantities are shares (fractional allowed), prices dollars, times timezone-aware. Order
-statuses use Alpaca's vocabulary; `TERMINAL` ones never change again.
+statuses use Alpaca's vocabulary (`store.lifecycle.OrderStatus`); `TERMINAL` ones never change
+again.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from store.lifecycle import OPEN, TERMINAL
 
 __all__ = [
     "OPEN",
@@ -24,24 +27,6 @@ __all__ = [
 ]
 
 Side = Literal["buy", "sell"]
-TERMINAL = frozenset({"filled", "canceled", "expired", "rejected", "done_for_day", "replaced"})
-# Not terminal: the order may still fill (or is waiting to be routed, off-hours).
-OPEN = frozenset(
-    {
-        "new",
-        "accepted",
-        "pending_new",
-        "partially_filled",
-        "accepted_for_bidding",
-        "pending_cancel",
-        "pending_replace",
-        "pending_review",
-        "held",
-        "stopped",
-        "suspended",
-        "calculated",
-    }
-)
 
 
 @dataclass(frozen=True)

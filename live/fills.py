@@ -22,7 +22,8 @@ from configs import BacktestConfig
 from fitness.costs import order_fees, sell_fees
 from live.broker import TERMINAL, BrokerOrder
 from live.ledger import fill_entries
-from store.models import LiveCashEntry, LiveFill, LiveOrder, utc_now
+from store.lifecycle import OrderStatus, move_order
+from store.models import LiveCashEntry, LiveFill, LiveOrder
 
 __all__ = ["take_broker_view"]
 
@@ -38,11 +39,14 @@ def take_broker_view(
     """Update `order` from the broker's `found`; record the new fill, if any, as traded on
     session `day` and settling on `settles_on`. The number of fills recorded (0 or 1)."""
     order.broker_id = found.id
-    order.updated_at = utc_now()
-    if found.status != order.status:
-        order.status = found.status
-        if found.status in TERMINAL and found.status != "filled":
-            order.reason = order.reason or f"{found.status} by the broker"
+    reason = None
+    if (
+        found.status in TERMINAL
+        and found.status != OrderStatus.FILLED
+        and found.status != order.status
+    ):
+        reason = order.reason or f"{found.status} by the broker"
+    move_order(order, found.status, reason)
     delta = round(found.filled_qty - order.filled_qty, 9)
     if delta <= 0:
         return 0

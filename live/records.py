@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from live.broker import OPEN, Side
+from live.broker import Side
 from live.ledger import CashEntry, SettledCashLedger, positions_of
 from live.plan import PlannedOrder
+from store.lifecycle import IN_FLIGHT, TRADING, CandidateStatus, OrderStatus, move_candidate
 from store.models import (
-    LIVE_STATUSES,
     Candidate,
     LiveAccount,
     LiveBookEntry,
@@ -27,7 +27,6 @@ from store.models import (
 from store.quarantine import readable_texts
 
 __all__ = [
-    "IN_FLIGHT",
     "account_named",
     "add_event",
     "books",
@@ -41,10 +40,6 @@ __all__ = [
     "replace_books",
     "trading_strategies",
 ]
-
-# Orders whose outcome is not final: open at the broker, or maybe sent (the client id is looked
-# up before anything else is done with them).
-IN_FLIGHT = (*sorted(OPEN), "submitting", "unknown")
 
 
 def new_account(
@@ -65,9 +60,7 @@ def trading_strategies(session: Session) -> dict[str, str]:
     """Genome id -> text of every strategy allowed to trade (approved or live). One whose text
     does not parse is quarantined and left out, like a retired one: the others trade on, and
     its book is closed."""
-    ids = session.scalars(
-        select(Candidate.genome_id).where(Candidate.status.in_(LIVE_STATUSES))
-    ).all()
+    ids = session.scalars(select(Candidate.genome_id).where(Candidate.status.in_(TRADING))).all()
     readable = readable_texts(session, ids)
     return {gid: readable[gid] for gid in sorted(readable)}
 
@@ -77,17 +70,14 @@ def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> 
     approved -> live); the genome ids moved."""
     moved = []
     for candidate in session.scalars(
-        select(Candidate).where(Candidate.genome_id.in_(genome_ids), Candidate.status == "approved")
-    ):
-        candidate.status = "live"
-        moved.append(candidate.genome_id)
-        add_event(
-            session,
-            account.id,
-            "live",
-            True,
-            f"candidate {candidate.id} ({candidate.genome_id[:12]}) trades in {account.name}",
+        select(Candidate).where(
+            Candidate.genome_id.in_(genome_ids), Candidate.status == CandidateStatus.APPROVED
         )
+    ):
+        message = f"candidate {candidate.id} ({candidate.genome_id[:12]}) trades in {account.name}"
+        move_candidate(session, candidate, "go_live", "live", message)
+        moved.append(candidate.genome_id)
+        add_event(session, account.id, "live", True, message)
     return moved
 
 
@@ -159,7 +149,7 @@ def in_flight_orders(session: Session, account_id: int) -> list[LiveOrder]:
     return list(
         session.scalars(
             select(LiveOrder)
-            .where(LiveOrder.account_id == account_id, LiveOrder.status.in_(IN_FLIGHT))
+            .where(LiveOrder.account_id == account_id, LiveOrder.status.in_(sorted(IN_FLIGHT)))
             .order_by(LiveOrder.id)
         )
     )
@@ -190,7 +180,7 @@ def order_row(account_id: int, plan_id: int, order: PlannedOrder) -> LiveOrder:
         qty=order.qty,
         limit_price=order.limit_price,
         last_close=order.last_close,
-        status="planned",
+        status=OrderStatus.PLANNED.value,
     )
 
 

@@ -240,8 +240,8 @@ def _report(
         texts = trading_strategies(session)
         initial = float(account.settings["initial_cash"])
         equity = _equity_curve(session, account.id, panel, first, last, fills)
-    weights = plans[0].weights if plans else {}
-    capital = {gid: w["capital"] for gid, w in weights.items() if gid != "excluded"}
+    weights = plans[0].strategy_weights() if plans else {}
+    capital = {gid: w["capital"] for gid, w in weights.items()}
     reference = _reference(panel, feed, texts, capital, first, last, initial)
     return SimReport(
         account=account.name,

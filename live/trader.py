@@ -36,14 +36,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
-from live.allocation import allocate
-from live.books import Market, update_book
+from live.books import Market
 from live.broker import OPEN, Broker, BrokerOrder, OrderRequest
 from live.errors import BrokerUnavailable, DuplicateOrder, LiveInputError, OrderRejected
 from live.fills import take_broker_view
 from live.halt import HaltSwitch
 from live.ledger import settlement_day
-from live.plan import plan_orders, strategy_set_tag
 from live.reconcile import Reconciliation, reconcile, stop_if_strict
 from live.records import (
     add_event,
@@ -58,11 +56,15 @@ from live.records import (
     trading_strategies,
 )
 from live.risk import RiskCheck
+from live.session_plan import SessionPlan, plan_session
 from store import Database
-from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan, utc_now
+from store.lifecycle import MAYBE_SENT, TO_SEND, OrderStatus, move_order
+from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan
 
 __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
+# Orders that never reached the broker, or that it refused: they count for no risk limit.
+NOT_SENT = (OrderStatus.PLANNED, OrderStatus.DENIED, OrderStatus.REJECTED)
 log = logging.getLogger(__name__)
 
 # With more in-flight orders than this, a sync reads them in one paged list.
@@ -203,76 +205,59 @@ class Trader:
                 raise LiveInputError("no strategy may trade: approve one first (`promote review`)")
             market, signals = self.feed.inputs(session_day, texts, self._is_whole)
             ledger = cash_ledger(session, self.account_id)
-            positions = ledger_positions(session, self.account_id)
-            equity = ledger.cash + _value(positions, market)
-            live, rules = self.config.live, self.config.backtest
+            live = self.config.live
             volatility = (
                 self.feed.volatility(texts) if live.allocation == "inverse_volatility" else None
             )
-            allocation = allocate(
-                sorted(texts),
-                live.allocation,
-                equity,
-                live.cash_buffer,
-                live.max_strategy_weight,
-                volatility,
-            )
-            new_books: dict[str, dict[str, float]] = {}
-            for gid in sorted(texts):
-                change = update_book(
-                    old_books.get(gid, {}),
-                    signals[gid],
-                    market,
-                    allocation.capital[gid],
-                    rules.max_positions,
-                )
-                new_books[gid] = change.book
-            targets: dict[str, float] = {}
-            for book in new_books.values():
-                for symbol, qty in book.items():
-                    targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
-            settled = ledger.settled(session_day)
-            tag = strategy_set_tag(sorted(texts))
-            plan = plan_orders(
+            plan = plan_session(
                 self.account_name,
                 session_day,
-                tag,
-                targets,
-                positions,
+                list(texts),
+                old_books,
+                signals,
                 market,
-                settled,
+                ledger.cash,
+                ledger.settled(session_day),
+                ledger_positions(session, self.account_id),
                 live,
-                rules,
+                self.config.backtest,
+                volatility,
             )
-            record = LivePlan(
-                account_id=self.account_id,
-                session=session_day,
-                data_day=market.day,
-                equity=equity,
-                settled_cash=settled,
-                weights=allocation.as_record(),
-                targets=dict(sorted(targets.items())),
-                status="planned" if plan.orders else "closed",
+            self._save_plan(session, plan, market.day, sorted(texts))
+            return len(plan.orders.orders)
+
+    def _save_plan(
+        self, session: Session, plan: SessionPlan, data_day: dt.date, strategies: list[str]
+    ) -> None:
+        """Write `plan`: its row, its orders (planned, not sent), the new books; move the
+        strategies of a broker account to live; record the orders not sent."""
+        orders = plan.orders
+        record = LivePlan(
+            account_id=self.account_id,
+            session=plan.session,
+            data_day=data_day,
+            equity=plan.equity,
+            settled_cash=plan.settled_cash,
+            weights=plan.allocation.as_record(),
+            targets=plan.targets,
+            status="planned" if orders.orders else "closed",
+        )
+        session.add(record)
+        session.flush()
+        for order in orders.orders:
+            session.add(order_row(self.account_id, record.id, order))
+        replace_books(session, self.account_id, plan.books, plan.session)
+        if self.broker.name != "sim":
+            mark_live(session, session.get_one(LiveAccount, self.account_id), strategies)
+        if orders.skipped:
+            add_event(
+                session,
+                self.account_id,
+                "plan",
+                True,
+                f"{plan.session}: {len(orders.skipped)} orders not sent",
+                {"skipped": [list(s) for s in orders.skipped]},
             )
-            session.add(record)
-            session.flush()
-            for order in plan.orders:
-                session.add(order_row(self.account_id, record.id, order))
-            replace_books(session, self.account_id, new_books, session_day)
-            if self.broker.name != "sim":
-                account = session.get(LiveAccount, self.account_id)
-                assert account is not None
-                mark_live(session, account, sorted(texts))
-            if plan.skipped:
-                add_event(
-                    session,
-                    self.account_id,
-                    "plan",
-                    True,
-                    f"{session_day}: {len(plan.skipped)} orders not sent",
-                    {"skipped": [list(s) for s in plan.skipped]},
-                )
-            return len(plan.orders)
 
     # --- sending --------------------------------------------------------------------------
 
@@ -294,9 +279,13 @@ class Trader:
                 positions=ledger_positions(session, self.account_id),
             )
             for order in orders:
-                if order.status not in ("planned", "denied", "rejected"):
+                if order.status not in (
+                    OrderStatus.PLANNED,
+                    OrderStatus.DENIED,
+                    OrderStatus.REJECTED,
+                ):
                     risk.sent(planned_order(order))
-            pending = [o.id for o in orders if o.status in ("planned", "submitting", "unknown")]
+            pending = [o.id for o in orders if o.status in TO_SEND]
         for order_id in pending:
             if self.stopping():
                 report.notes.append("stopping: the remaining orders wait for the next start")
@@ -308,7 +297,7 @@ class Trader:
             if not session.scalars(
                 select(LiveOrder).where(
                     LiveOrder.plan_id == plan.id,
-                    LiveOrder.status.in_(("planned", "submitting", "unknown")),
+                    LiveOrder.status.in_(sorted(TO_SEND)),
                 )
             ).first():
                 plan.status = "sent"
@@ -318,10 +307,10 @@ class Trader:
             order = session.get(LiveOrder, order_id)
             assert order is not None
             planned = planned_order(order)
-            if order.status in ("submitting", "unknown"):
+            if order.status in MAYBE_SENT:
                 # It may have reached the broker: only its client id can say.
                 found = self._look_up(session, order)
-                if found is not None or order.status == "rejected":
+                if found is not None or order.status == OrderStatus.REJECTED:
                     if found is not None:
                         report.fills += self._apply(session, order, found)
                     return
@@ -332,12 +321,12 @@ class Trader:
                 risk.halted = self.halt.reason()
                 reason = risk.review(planned)
                 if reason is not None:
-                    order.status, order.reason, order.updated_at = "denied", reason, utc_now()
+                    move_order(order, OrderStatus.DENIED, reason)
                     message = f"{order.client_order_id}: {reason}"
                     add_event(session, self.account_id, "risk_denial", False, message)
                     report.denied += 1
                     return
-            order.status, order.updated_at = "submitting", utc_now()
+            move_order(order, OrderStatus.SUBMITTING)
         # Committed: from here on the order may exist at the broker.
         request = OrderRequest(
             planned.client_order_id, planned.symbol, planned.side, planned.qty, planned.limit_price
@@ -350,7 +339,7 @@ class Trader:
             except DuplicateOrder:
                 answer = self._look_up(session, order)
             except OrderRejected as e:
-                order.status, order.reason, order.updated_at = "rejected", str(e), utc_now()
+                move_order(order, OrderStatus.REJECTED, str(e))
                 detail = {"status": e.status, "code": e.code}
                 message = f"{order.client_order_id}: {e}"
                 add_event(session, self.account_id, "rejected", False, message, detail)
@@ -360,9 +349,9 @@ class Trader:
                 log.warning("order %s: %s; looking it up", order.client_order_id, e)
                 answer = self._look_up(session, order)
             if answer is None:
-                if order.status != "rejected":
-                    order.status, order.updated_at = "unknown", utc_now()
-                    order.reason = "no answer from the broker, and it does not have the order"
+                if order.status != OrderStatus.REJECTED:
+                    reason = "no answer from the broker, and it does not have the order"
+                    move_order(order, OrderStatus.UNKNOWN, reason)
                 return
             risk.sent(planned)
             report.sent += 1
@@ -390,7 +379,7 @@ class Trader:
                 f"the broker's order {found.id} has this client id but is {found.side} "
                 f"{found.qty:g} {found.symbol}: the id was used by another order"
             )
-            order.status, order.reason, order.updated_at = "rejected", reason, utc_now()
+            move_order(order, OrderStatus.REJECTED, reason)
             add_event(session, self.account_id, "conflict", False, reason)
             return None
         return found
@@ -431,8 +420,7 @@ class Trader:
             if found is not None:
                 fills += self._apply(session, order, found)
             elif order.status in OPEN:
-                order.status, order.updated_at = "unknown", utc_now()
-                order.reason = "the broker no longer knows this order"
+                move_order(order, OrderStatus.UNKNOWN, "the broker no longer knows this order")
         return fills
 
     def _apply(self, session: Session, order: LiveOrder, found: BrokerOrder) -> int:
@@ -466,14 +454,3 @@ class Trader:
         return session.scalars(
             select(LivePlan).where(LivePlan.account_id == self.account_id, LivePlan.session == day)
         ).first()
-
-
-def _value(positions: dict[str, float], market: Market) -> float:
-    total = 0.0
-    for symbol, qty in positions.items():
-        close = market.last_close(symbol) if symbol in market.symbols else float("nan")
-        if np.isfinite(close):
-            total += qty * close
-        else:
-            log.warning("no price for %s: its %g shares are valued at 0", symbol, qty)
-    return total

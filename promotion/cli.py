@@ -68,11 +68,13 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
 
     from promotion.views import candidate_table
     from store import lab_database
-    from store.models import STATUSES, Candidate
+    from store.lifecycle import CandidateStatus
+    from store.models import Candidate
 
-    if status is not None and status not in STATUSES:
+    statuses = [s.value for s in CandidateStatus]
+    if status is not None and status not in statuses:
         raise click.BadParameter(
-            f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status"
+            f"{status!r} is not one of {', '.join(statuses)}", param_hint="--status"
         )
 
     with lab_database(lab).transaction() as session:

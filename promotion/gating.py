@@ -36,8 +36,8 @@ from promotion.statistics import StatisticsError, pbo
 from promotion.trials import count_trials
 from promotion.watch import decay_alerts, watch_strategies
 from store.data_records import code_version, record_data
+from store.lifecycle import TRADING, move_candidate
 from store.models import (
-    LIVE_STATUSES,
     Candidate,
     GateReport,
     Generation,
@@ -133,13 +133,27 @@ def gate_candidates(
             details=verdict.details,
         )
         session.add(report)
-        candidate.status = "gate_passed" if verdict.passed else "gate_failed"
         session.flush()
+        move_candidate(
+            session,
+            candidate,
+            "gate_pass" if verdict.passed else "gate_fail",
+            "gate",
+            _gate_note(verdict),
+            gate_report_id=report.id,
+        )
         log.info(
             "candidate %d %s: %s", candidate.id, candidate.status, "; ".join(verdict.reasons) or "-"
         )
         out.append(GateOutcome(candidate.id, text, report.id, verdict))
     return out
+
+
+def _gate_note(verdict: Verdict) -> str:
+    failed = [c.name for c in verdict.criteria if c.required and not c.passed]
+    if verdict.passed:
+        return "passed every required criterion"
+    return f"failed: {', '.join(failed)}" if failed else "; ".join(verdict.reasons)
 
 
 def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
@@ -178,9 +192,7 @@ def gate_lines(
 
 def _live_returns(session: Session, measurer: Measurer) -> dict[str, np.ndarray]:
     ids = session.scalars(
-        select(Candidate.genome_id)
-        .where(Candidate.status.in_(LIVE_STATUSES))
-        .order_by(Candidate.id)
+        select(Candidate.genome_id).where(Candidate.status.in_(TRADING)).order_by(Candidate.id)
     ).all()
     texts = genome_texts(session, ids)
     found = {gid: _returns(measurer, texts[gid]) for gid in ids}

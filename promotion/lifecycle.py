@@ -1,32 +1,26 @@
-"""A candidate's lifecycle and the human decisions that move it.
+"""The human decisions that move a candidate: approve, reject, retire.
 
-    candidate -> gate_passed | gate_failed        (the gate; promotion.gating)
-    gate_passed -> approved                       approve, once its holdout was opened
-    gate_failed -> approved                       approve with override (flagged in the record)
-    candidate | gate_passed | gate_failed -> rejected      reject
-    approved | live -> retired                    retire
-    approved -> live                              (live trading, when it starts trading it)
-
-Every decision is a new row of `decisions` (who, when, what, why, from which status, against
-which gate report); the table is append-only.
+The moves themselves, and the gate's and live trading's, are the one table of
+`store.lifecycle` (`move_candidate` writes every move's row of `decisions`). The review adds what
+the table cannot know: a note and a reviewer are required, and a candidate that passed the gate
+is approved only after its holdout was opened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from configs import InputError
-from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult, utc_now
+from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
+from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
 
 __all__ = [
     "ACTIONS",
     "GATEABLE",
-    "Move",
     "PromotionError",
     "awaiting_review",
     "decide",
@@ -39,26 +33,14 @@ __all__ = [
     "reviewer_name",
 ]
 
-GATEABLE = ("candidate", "gate_passed", "gate_failed")
-
 
 class PromotionError(InputError):
     """A decision or gate run that the candidate's status does not allow, or a decision
     without what it needs (a note, a reviewer)."""
 
 
-@dataclass(frozen=True)
-class Move:
-    to: str
-    allowed_from: tuple[str, ...]
-    override_from: tuple[str, ...] = ()
-
-
-ACTIONS = {
-    "approve": Move("approved", ("gate_passed",), ("gate_failed",)),
-    "reject": Move("rejected", ("candidate", "gate_passed", "gate_failed")),
-    "retire": Move("retired", ("approved", "live")),
-}
+# What a reviewer may do; the other moves belong to the gate and live trading.
+ACTIONS = {action: MOVES[action] for action in ("approve", "reject", "retire")}
 
 
 def find_candidate(session: Session, key: str) -> Candidate:
@@ -164,43 +146,39 @@ def decide(
             approval of a candidate that passed the gate before its holdout was opened (the
             review shows the holdout before the approval: `promote review` and the page).
     """
-    move = ACTIONS.get(action)
-    if move is None:
+    if action not in ACTIONS:
         raise PromotionError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     note = note.strip()
     if not note:
         raise PromotionError(f"a note is required to {action} a candidate: say why")
     reviewer = reviewer_name(reviewer)
     status = candidate.status
-    overriding = status in move.override_from
-    if status not in move.allowed_from and not (overriding and override):
-        hint = (
-            f"; approving a {status} candidate against the gate needs --override"
-            if overriding
-            else ""
-        )
-        raise PromotionError(
-            f"candidate {candidate.id} is {status}: {action} applies to "
-            f"{', '.join(move.allowed_from)} candidates{hint}"
-        )
-    if action == "approve" and status == "gate_passed" and not holdout_opened(session, candidate):
+    if (
+        action == "approve"
+        and status == CandidateStatus.GATE_PASSED
+        and not holdout_opened(session, candidate)
+    ):
         raise PromotionError(
             f"open the holdout of candidate {candidate.id} first: the review shows it before "
             "an approval (`promote review`, or the candidate's page)"
         )
     report = latest_report(session, candidate.id)
-    decision = Decision(
-        candidate_id=candidate.id,
-        action=action,
-        from_status=status,
-        to_status=move.to,
-        reviewer=reviewer,
-        note=note,
-        override=overriding,
-        gate_report_id=report.id if report else None,
-        decided_at=now or utc_now(),
-    )
-    session.add(decision)
-    candidate.status = move.to
-    session.flush()
+    try:
+        decision = move_candidate(
+            session,
+            candidate,
+            action,
+            reviewer,
+            note,
+            override=override,
+            gate_report_id=report.id if report else None,
+            now=now,
+        )
+    except IllegalMove as e:
+        hint = (
+            f"; approving a {status} candidate against the gate needs --override"
+            if status in ACTIONS[action].override_from
+            else ""
+        )
+        raise PromotionError(f"{e}{hint}") from None
     return decision

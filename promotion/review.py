@@ -22,7 +22,8 @@ from promotion.chart import review_chart
 from promotion.holdout import open_holdout
 from promotion.lifecycle import genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
-from store.models import LIVE_STATUSES, Candidate, Decision, Genome
+from store.lifecycle import TRADING
+from store.models import Candidate, Decision, Genome
 
 __all__ = [
     "ValidationEquity",
@@ -82,7 +83,7 @@ def sitting_warnings(
         select(Candidate.id, Candidate.genome_id, Decision.decided_at)
         .join(Decision, Decision.candidate_id == Candidate.id)
         .where(
-            Candidate.status.in_(LIVE_STATUSES),
+            Candidate.status.in_(TRADING),
             Candidate.id != candidate.id,
             Decision.action == "approve",
             Decision.decided_at >= report.created_at,

@@ -21,7 +21,8 @@ from genome.text import parse
 from promotion.decay import DecayWatch, decay_watch
 from promotion.statistics import StatisticsError
 from promotion.views import costs_text
-from store.models import LIVE_STATUSES, Candidate, LiveEvent, LivePlan
+from store.lifecycle import TRADING
+from store.models import Candidate, LiveEvent, LivePlan
 from store.quarantine import readable_texts
 
 __all__ = ["Watched", "decay_alerts", "watch_strategies"]
@@ -60,7 +61,7 @@ def watch_strategies(
 ) -> list[Watched]:
     """Every approved or live strategy, oldest candidate first, watched on `panel`."""
     candidates = session.scalars(
-        select(Candidate).where(Candidate.status.in_(LIVE_STATUSES)).order_by(Candidate.id)
+        select(Candidate).where(Candidate.status.in_(TRADING)).order_by(Candidate.id)
     ).all()
     texts = readable_texts(session, [c.genome_id for c in candidates])
     first_plan = _first_plans(session)
@@ -141,12 +142,10 @@ def decay_alerts(session: Session, watched: list[Watched]) -> list[str]:
 def _first_plans(session: Session) -> dict[str, tuple[dt.date, float]]:
     # Each strategy's first planned session in any account and the capital it got there.
     found: dict[str, tuple[dt.date, float]] = {}
-    for day, weights in session.execute(
-        select(LivePlan.session, LivePlan.weights).order_by(LivePlan.session, LivePlan.id)
-    ):
-        for gid, record in weights.items():
-            if gid != "excluded" and gid not in found and record.get("capital", 0) > 0:
-                found[gid] = (day, float(record["capital"]))
+    for plan in session.scalars(select(LivePlan).order_by(LivePlan.session, LivePlan.id)):
+        for gid, record in plan.strategy_weights().items():
+            if gid not in found and record.get("capital", 0) > 0:
+                found[gid] = (plan.session, float(record["capital"]))
     return found
 
 

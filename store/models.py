@@ -27,8 +27,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "APPEND_ONLY",
-    "LIVE_STATUSES",
-    "STATUSES",
     "ArchiveEntry",
     "Base",
     "Candidate",
@@ -58,10 +56,6 @@ __all__ = [
 ]
 
 ID = String(64)
-# A candidate's statuses (promotion.lifecycle has the moves between them), and those of the
-# live book: the strategies new ones are compared with.
-STATUSES = ("candidate", "gate_passed", "gate_failed", "approved", "rejected", "live", "retired")
-LIVE_STATUSES = ("approved", "live")
 # Tables whose rows are never changed or removed once written (enforced by database triggers).
 APPEND_ONLY = (
     "gate_reports",
@@ -274,8 +268,7 @@ class Candidate(Base):
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     score: Mapped[float] = mapped_column(Float)
     fitness: Mapped[float] = mapped_column(Float)
-    # One of STATUSES: candidate -> gate_passed | gate_failed -> approved | rejected -> live
-    # -> retired (promotion.lifecycle has the allowed moves)
+    # A store.lifecycle.CandidateStatus; its moves are the table there (MOVES).
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
@@ -324,7 +317,8 @@ class HoldoutResult(Base):
 
 
 class Decision(Base):
-    """A human decision on a candidate (approve, reject, retire): who, when, what and why.
+    """A move of a candidate (store.lifecycle): a reviewer's approve, reject or retire, the
+    gate's gate_pass or gate_fail, live trading's go_live; who or what, when, why.
     Append-only (the database refuses updates and deletes)."""
 
     __tablename__ = "decisions"
@@ -368,12 +362,22 @@ class LivePlan(Base):
     data_day: Mapped[dt.date] = mapped_column(Date)
     equity: Mapped[float] = mapped_column(Float)
     settled_cash: Mapped[float] = mapped_column(Float)
-    # Strategy (genome id) -> weight and capital; symbol -> net target quantity.
+    # Strategy (genome id) -> weight, capital and why it got 0 ("excluded"; read it through
+    # strategy_weights); symbol -> net target quantity.
     weights: Mapped[dict[str, Any]]
     targets: Mapped[dict[str, Any]]
     # planned (orders written, not all sent) | sent | closed (every order terminal)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+    def strategy_weights(self) -> dict[str, dict[str, Any]]:
+        """Genome id -> {"weight", "capital"} and "excluded" (why it got 0) where it did.
+        Plans saved before each entry carried its reason kept them all under one "excluded"
+        key; they read the same."""
+        found = {gid: dict(w) for gid, w in self.weights.items() if gid != "excluded"}
+        for gid, reason in dict(self.weights.get("excluded", {})).items():
+            found.setdefault(gid, {"weight": 0.0, "capital": 0.0})["excluded"] = reason
+        return found
 
 
 class LiveOrder(Base):
@@ -392,8 +396,8 @@ class LiveOrder(Base):
     # None for a market order.
     limit_price: Mapped[float | None] = mapped_column(Float)
     last_close: Mapped[float] = mapped_column(Float)
-    # planned | denied | submitting | unknown | <the broker's status: new, accepted,
-    # partially_filled, filled, canceled, expired, rejected, done_for_day, ...>
+    # A store.lifecycle.OrderStatus: the lab's (planned, denied, submitting, unknown), then the
+    # broker's; its moves are the table there (ORDER_MOVES).
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(Text)
     broker_id: Mapped[str | None] = mapped_column(String(64))

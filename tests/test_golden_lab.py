@@ -67,8 +67,7 @@ def small_lab_lines(folder: Path) -> list[str]:
         for plan in session.scalars(select(LivePlan).order_by(LivePlan.id)):
             weights = " ".join(
                 f"{gid[:12]}={_number(float(w['weight']))}"
-                for gid, w in sorted(plan.weights.items())
-                if gid != "excluded"
+                for gid, w in sorted(plan.strategy_weights().items())
             )
             targets = " ".join(f"{s}={_number(float(q))}" for s, q in sorted(plan.targets.items()))
             lines.append(

@@ -4,13 +4,18 @@ forward as a candidate. (Nights on markets with a known answer are the benchmark
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from evolve.candidates import put_forward
+from configs import LabConfig, load_config
+from evolve.candidates import put_forward, user_run
 from fitness.bars import read_bars_file
-from fitness.market_data import BUNDLED_BARS
+from fitness.market_data import BUNDLED_BARS, load_panel
+from fitness.panel import Panel
 from fitness.problems import DataReport
-from store import open_database
+from fitness.windows import Window, build_windows
+from store import Database, open_database
 
 
 def bundled_bars() -> pd.DataFrame:
@@ -25,3 +30,15 @@ def add_candidate(db_url: str, text: str, run_id: int = 1) -> int:
         number = put_forward(session, text, run_id).id
     database.close()
     return number
+
+
+def review_lab(folder: Path) -> tuple[LabConfig, Panel, dict[str, Window], Database]:
+    """A research.db in `folder` on the bundled data, with a run (number 1) that genomes are put
+    forward under."""
+    config = load_config()
+    panel, report = load_panel(config.data, config.alpaca)
+    windows = build_windows(panel, config.windows, config.backtest)
+    database = open_database(f"sqlite:///{folder / 'research.db'}")
+    with database.transaction() as session:
+        user_run(session, config, panel, report.source, windows)
+    return config, panel, windows, database

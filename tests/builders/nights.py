@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from configs import LabConfig, load_config
 from fitness.market_data import load_panel
+from promotion.lifecycle import ACTIONS
 from store import open_database
-from store.models import Generation, PopulationMember
+from store.models import Decision, Generation, PopulationMember
 
 SMALL = """
 [store]
@@ -70,6 +71,12 @@ def rows(db_url: str, model: Any) -> list[Any]:
         session.expunge_all()
     database.close()
     return found
+
+
+def reviewer_decisions(db_url: str) -> list[Decision]:
+    """The reviewers' decisions (approve, reject, retire), without the gate's and live
+    trading's moves."""
+    return [d for d in rows(db_url, Decision) if d.action in ACTIONS]
 
 
 def two_histories(folder: Path, config: LabConfig) -> tuple[Path, Path]:

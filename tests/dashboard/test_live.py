@@ -22,12 +22,12 @@ from live.status import account_view
 from promotion.review import review_data
 from promotion.watch import watch_strategies
 from store import open_database
-from store.models import Candidate, Decision, LiveOrder
+from store.models import Candidate, LiveOrder
 from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, STRATEGIES, approve
-from tests.builders.nights import rows
+from tests.builders.nights import reviewer_decisions, rows
 
 PAPER = {"APCA_PAPER_API_KEY_ID": KEY, "APCA_PAPER_API_SECRET_KEY": SECRET}
 # A trend follower that held up over the last 80 sessions of the bundled data, and a dip buyer
@@ -106,7 +106,7 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
             view = account_view(session, None)
             positions = ledger_positions(session, view.account.id)
             reconciliation = view.reconciliation.message if view.reconciliation else None
-            planned = len(view.plan.weights) - 1 if view.plan else 0
+            planned = len(view.plan.strategy_weights()) if view.plan else 0
             cash = (view.settled, view.cash - (view.settled or 0.0), view.pnl, len(view.fills))
         database.close()
         orders = chrome.find_elements(By.CSS_SELECTOR, "table#orders tbody tr")
@@ -171,7 +171,7 @@ def test_the_decay_watch_proposes_and_the_page_retires(tmp_path: Path, chrome: A
         flash = chrome.find_element(By.ID, "flash").text
         assert flash.startswith(f"recorded: candidate {gone} retired by ")
         assert count(chrome, "tr.proposal") == 0
-    decisions = rows(db, Decision)
+    decisions = reviewer_decisions(db)
     assert [(d.candidate_id, d.action, d.from_status, d.note) for d in decisions] == [
         (gone, "retire", "approved", "the dip buying edge is gone")
     ]

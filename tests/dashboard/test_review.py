@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from configs import LENIENT_GATE_PATH
-from store.models import Candidate, Decision, HoldoutResult
+from store.models import Candidate, HoldoutResult
 from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import evolve, lab_folder, promote
 from tests.builders.labs import add_candidate
-from tests.builders.nights import rows
+from tests.builders.nights import reviewer_decisions, rows
 
 # Two near clones: a 200-day and a 252-day trend filter.
 CLONES = ("gt(close, sma(close, 200))", "gt(close, sma(close, 252))")
@@ -102,7 +102,7 @@ def test_a_decision_in_the_page_is_the_record_promote_review_makes(
     screenshot(chrome, page / "review.png")
     made = {
         folder: (
-            [d for d in rows(f"sqlite:///{folder / 'research.db'}", Decision)],
+            reviewer_decisions(f"sqlite:///{folder / 'research.db'}"),
             {h.candidate_id: h for h in rows(f"sqlite:///{folder / 'research.db'}", HoldoutResult)},
         )
         for folder in (page, twin)
@@ -141,7 +141,7 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
 
     page = labs[0]
     (second,) = _waiting(page)
-    before = len(rows(f"sqlite:///{page / 'research.db'}", Decision))
+    before = len(reviewer_decisions(f"sqlite:///{page / 'research.db'}"))
     chrome.get(f"{site}/candidates/{second}")
     click(chrome, chrome.find_element(By.ID, "reject"))  # no note
     assert "a note is required to reject" in chrome.find_element(By.ID, "error").text
@@ -150,7 +150,7 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{site}/candidates/{second}/decision", data=body, timeout=30)
     assert refused.value.code == 403
-    assert len(rows(f"sqlite:///{page / 'research.db'}", Decision)) == before
+    assert len(reviewer_decisions(f"sqlite:///{page / 'research.db'}")) == before
     assert _waiting(page) == [second]
     # Gated again now that its clone trades, the page shows the correlation with it.
     regated = promote("gate", str(second), "--config", "lenient.toml", cwd=page)

@@ -18,6 +18,7 @@ from live.ledger import CashEntry, SettledCashLedger, fill_entries, positions_of
 from live.plan import client_order_id, plan_orders
 from live.quantities import floor_qty, tick_price
 from live.risk import RiskCheck
+from live.session_plan import plan_session
 
 CONFIG = load_config()
 LIVE = dataclasses.replace(CONFIG.live, min_order_value=10.0, buy_limit_margin=0.05)
@@ -260,3 +261,58 @@ def test_positions_are_the_sums_of_fills() -> None:
     found = positions_of([("A", 0.1), ("A", 0.2), ("B", 1.0), ("B", -1.0), ("A", -0.3), ("C", 2)])
     assert found == {"C": 2.0}
     assert positions_of([("A", 0.1), ("A", 0.2)]) == {"A": 0.3}
+
+
+# --- the session plan -------------------------------------------------------------------------
+
+
+def test_a_session_is_planned_from_its_inputs_alone() -> None:
+    # Two strategies at equal weight (capped at 0.5, 2 % cash buffer) on $10,000 of equity:
+    # $4,900 each, $2,450 a slot (2 positions). "trend" holds A (entered before) and wants B;
+    # "dip" wants B. B's targets net; A is held and kept; C is held without a book: sold.
+    found = market({"A": 100.0, "B": 50.0, "C": 20.0})
+    signals = {"trend": np.array([True, True, False]), "dip": np.array([False, True, False])}
+    plan = plan_session(
+        "paper",
+        SESSION,
+        ["trend", "dip"],
+        {"trend": {"A": 10.0}},
+        signals,
+        found,
+        cash=8_000.0,
+        settled_cash=8_000.0,
+        positions={"A": 10.0, "C": 50.0},
+        live=LIVE,
+        rules=dataclasses.replace(COSTS, max_positions=2, fractional=True),
+    )
+    assert plan.equity == 8_000.0 + 10 * 100.0 + 50 * 20.0
+    assert plan.allocation.capital == {"dip": 4_900.0, "trend": 4_900.0}
+    assert plan.books["trend"]["A"] == 10.0
+    assert plan.books["trend"]["B"] == pytest.approx(2_450.0 / 50.0)
+    assert plan.books["dip"] == {"B": pytest.approx(2_450.0 / 50.0)}  # one of its 2 slots
+    assert list(plan.targets) == ["A", "B"]
+    assert plan.targets["B"] == pytest.approx(plan.books["trend"]["B"] + plan.books["dip"]["B"])
+    sides = [(o.side, o.symbol) for o in plan.orders.orders]
+    assert sides == [("sell", "C"), ("buy", "B")]
+    again = plan_session(
+        "paper",
+        SESSION,
+        ["dip", "trend"],
+        {"trend": {"A": 10.0}},
+        signals,
+        found,
+        8_000.0,
+        8_000.0,
+        {"A": 10.0, "C": 50.0},
+        LIVE,
+        dataclasses.replace(COSTS, max_positions=2, fractional=True),
+    )
+    assert again == plan  # the order the strategies come in changes nothing
+
+
+def test_a_strategy_left_out_of_the_allocation_says_why_in_its_own_entry() -> None:
+    found = allocate(["calm", "flat"], "inverse_volatility", 10_000.0, 0.0, 1.0, {"calm": 0.01})
+    record = found.as_record()
+    assert record["calm"] == {"weight": 1.0, "capital": 10_000.0}
+    assert set(record["flat"]) == {"weight", "capital", "excluded"}
+    assert "excluded" not in record  # no key that is not a strategy

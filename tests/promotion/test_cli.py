@@ -14,7 +14,7 @@ from store import open_database
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
 from tests.builders.cli import evolve, lab_folder, promote
 from tests.builders.labs import add_candidate
-from tests.builders.nights import rows
+from tests.builders.nights import reviewer_decisions, rows
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,10 @@ def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> N
     assert {h.candidate_id: h.opened_at for h in rows(db, HoldoutResult)} == {
         k: h.opened_at for k, h in holdouts.items()
     }
-    decisions = rows(db, Decision)
+    gated = [d for d in rows(db, Decision) if d.reviewer == "gate"]
+    assert {d.candidate_id for d in gated if d.to_status == "gate_passed"} == set(passed)
+    assert all(d.gate_report_id is not None for d in gated)
+    decisions = reviewer_decisions(db)
     assert [(d.candidate_id, d.action, d.reviewer, d.note) for d in decisions] == [
         (passed[1], "reject", "dana", "noise"),
         (passed[0], "approve", "eve", "small size"),
@@ -170,7 +173,7 @@ def test_decisions_from_scripts_and_their_refusals(tmp_path: Path) -> None:
     assert retired.returncode == 0, retired.stderr
     missing = promote("show", "999", "--config", "lab.toml", cwd=folder)
     assert missing.returncode == 2 and "no candidate '999'" in missing.stderr
-    decisions = rows(db, Decision)
+    decisions = reviewer_decisions(db)
     assert [(d.action, d.from_status, d.to_status, d.override, d.reviewer) for d in decisions] == [
         ("approve", "gate_failed", "approved", True, "dana"),
         ("reject", "gate_failed", "rejected", False, "dana"),

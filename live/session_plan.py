@@ -1,0 +1,114 @@
+"""A session's plan, decided without a database or a broker.
+
+    equity    = cash in the ledger + positions at the last closes
+    capital   = the allocation of equity across the strategies (live.allocation)
+    books     = each strategy's book after the last signals (live.books.update_book)
+    targets   = the books netted per symbol
+    orders    = from the positions to the targets, paid from settled cash (live.plan)
+
+`Trader` gathers the inputs, calls `plan_session` and saves what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from configs import BacktestConfig, LiveConfig
+from live.allocation import Allocation, allocate
+from live.books import Market, update_book
+from live.plan import OrderPlan, plan_orders, strategy_set_tag
+
+__all__ = ["SessionPlan", "plan_session", "positions_value"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What a session's plan decided.
+
+    Attributes:
+        session: the session whose open the orders are for.
+        equity: ledger cash plus the positions at the last closes.
+        settled_cash: the cash that may pay for buys on `session`.
+        allocation: each strategy's weight and capital.
+        books: genome id -> {symbol: qty} after the last signals.
+        targets: symbol -> net quantity the account should hold (sorted by symbol).
+        orders: the orders from the positions to the targets, and those not sent.
+    """
+
+    session: dt.date
+    equity: float
+    settled_cash: float
+    allocation: Allocation
+    books: dict[str, dict[str, float]]
+    targets: dict[str, float]
+    orders: OrderPlan
+
+
+def plan_session(
+    account: str,
+    session: dt.date,
+    strategies: list[str],
+    old_books: dict[str, dict[str, float]],
+    signals: dict[str, np.ndarray],
+    market: Market,
+    cash: float,
+    settled_cash: float,
+    positions: dict[str, float],
+    live: LiveConfig,
+    rules: BacktestConfig,
+    volatility: dict[str, float] | None = None,
+) -> SessionPlan:
+    """Plan `session` for `account` from the strategies' signals (genome id -> bool (N,)) at
+    `market`'s last bars, the ledger's `cash` and `settled_cash` and the held `positions`.
+    `volatility` is needed by the inverse_volatility allocation only."""
+    ids = sorted(strategies)
+    equity = cash + positions_value(positions, market)
+    allocation = allocate(
+        ids, live.allocation, equity, live.cash_buffer, live.max_strategy_weight, volatility
+    )
+    books = {
+        gid: update_book(
+            old_books.get(gid, {}),
+            signals[gid],
+            market,
+            allocation.capital[gid],
+            rules.max_positions,
+        ).book
+        for gid in ids
+    }
+    targets: dict[str, float] = {}
+    for book in books.values():
+        for symbol, qty in book.items():
+            targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
+    orders = plan_orders(
+        account,
+        session,
+        strategy_set_tag(ids),
+        targets,
+        positions,
+        market,
+        settled_cash,
+        live,
+        rules,
+    )
+    return SessionPlan(
+        session, equity, settled_cash, allocation, books, dict(sorted(targets.items())), orders
+    )
+
+
+def positions_value(positions: dict[str, float], market: Market) -> float:
+    """The positions at `market`'s last closes; one without a price counts 0 (logged)."""
+    total = 0.0
+    for symbol, qty in positions.items():
+        close = market.last_close(symbol) if symbol in market.symbols else float("nan")
+        if np.isfinite(close):
+            total += qty * close
+        else:
+            log.warning("no price for %s: its %g shares are valued at 0", symbol, qty)
+    return total
