@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up the lab's virtual environment (.venv) from the pinned lock files, then run a job in it.
 #   sh lab.sh run     the main job on the bundled data (a 2-minute nightly discovery run and the gate)
-#   sh lab.sh test    the whole test suite: ruff, mypy and pytest (what CI runs)
+#   sh lab.sh test    the whole test suite: ruff, mypy and pytest (what CI runs); pytest's
+#                     arguments pass through: sh lab.sh test -m 'not slow' tests/live
 #   sh lab.sh bench   the full benchmarks (results go to bench/results/; see BENCHMARKS.md)
 # Needs only Python 3.11+ (python3, or set PYTHON) and a POSIX shell; packages come from PyPI.
 set -eu
@@ -39,7 +40,8 @@ case "${1:-}" in
         shift
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy"
-        exec "$VENV/bin/python" -m pytest "$@"
+        # Two workers, each test file on one of them (its shared labs are built once).
+        exec "$VENV/bin/python" -m pytest -n "${LAB_TEST_WORKERS:-2}" --dist loadfile "$@"
         ;;
     bench)
         ensure_env requirements/dev.lock

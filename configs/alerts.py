@@ -8,6 +8,10 @@ separated by spaces or commas: `mailto://...`, `tgram://...`, `ntfy://...`, `sla
 from the environment and are never logged. Without the variable nothing is sent. Sending never
 raises: a notification that fails is logged as a warning and the command goes on (trading
 included).
+
+Only commands send alerts. Library code returns what happened (a result, an exception) and the
+command alerts on it; a row quarantined deep inside a read is logged with `extra={ALERT: (event,
+title)}`, and the command's `AlertHandler` (installed for every command) sends that record.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["ALERT_URLS", "EVENTS", "alert"]
+__all__ = ["ALERT", "ALERT_URLS", "EVENTS", "AlertHandler", "alert", "install_alert_handler"]
 
 ALERT_URLS = "LAB_ALERT_URLS"
 # Each event and how apprise marks it.
@@ -31,6 +35,9 @@ EVENTS = {
     "quarantined": "warning",
     "decay": "warning",
 }
+
+# The `extra` key of a log record that asks the running command for an alert: (event, title).
+ALERT = "alert"
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +65,21 @@ def alert(event: str, title: str, body: str) -> bool:
     if not sent:
         log.warning("alert %s not sent: an address did not take it", event)
     return sent
+
+
+class AlertHandler(logging.Handler):
+    """Sends an alert for every log record that asks for one (`extra={ALERT: (event, title)}`),
+    with the record's message as the body."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        asked = getattr(record, ALERT, None)
+        if asked is not None:
+            event, title = asked
+            alert(event, title, record.getMessage())
+
+
+def install_alert_handler() -> None:
+    """Let the log records of this process that ask for an alert send it (once per process)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, AlertHandler) for h in root.handlers):
+        root.addHandler(AlertHandler())

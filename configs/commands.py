@@ -31,7 +31,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from configs.alerts import alert
+from configs.alerts import alert, install_alert_handler
 from configs.errors import ConfigurationError, InputError, ServiceError
 from configs.loader import load_config
 from configs.schema import LabConfig
@@ -152,6 +152,7 @@ def lab_command_options(command: F) -> F:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        install_alert_handler()
         for chatty in ("alembic", "matplotlib"):  # store logs its own migrations
             logging.getLogger(chatty).setLevel(logging.WARNING)
         return command(*args, lab=CommandContext(folder, config, url), **kwargs)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from configs import LabConfig
 from dashboard.board import Board
 from store import sqlite_path
+from store.backup import backups
 from store.models import PanelRecord, Run
 
 __all__ = ["Health", "health", "routes"]
@@ -50,8 +51,7 @@ def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Heal
     if path is not None and path.exists():
         wal = path.with_name(path.name + "-wal")
         size = (path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) / MB
-    folder = Path(config.store.backup_dir)
-    copies = sorted(folder.glob("*.db*")) if folder.is_dir() else []
+    copies = backups(Path(config.store.backup_dir), path.stem if path is not None else "research")
     newest = copies[-1] if copies else None
     panel = session.scalars(select(PanelRecord).order_by(PanelRecord.created_at.desc())).first()
     failed = session.scalars(

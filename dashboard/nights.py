@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from dashboard.board import Board, text
 from evolve.charts import lineage_chart
+from evolve.run_summary import RunSummary
 from evolve.status import history
 from store.models import Generation, Run
 
@@ -41,21 +42,20 @@ def nights(session: Session, limit: int = 60) -> list[Night]:
     runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)).all()
     out = []
     for run in runs:
-        summary = run.summary or {}
-        seconds = summary.get("seconds")
+        summary = RunSummary.read(run.summary)
         out.append(
             Night(
                 run_id=run.id,
                 status=run.status,
                 discovery=run.discovery,
                 started_at=run.started_at,
-                minutes=None if seconds is None else float(seconds) / 60,
-                generations=int(summary.get("generations", 0)),
-                evaluations=int(summary.get("evaluations", 0)),
-                best_fitness=summary.get("best_fitness"),
-                stagnation_events=int(summary.get("stagnation_events", 0)),
-                candidates=len(summary.get("candidates", [])) + len(summary.get("refined", [])),
-                stopped_by=str(summary.get("stopped_by", "")),
+                minutes=summary.minutes,
+                generations=summary.generations,
+                evaluations=summary.evaluations,
+                best_fitness=summary.best_fitness,
+                stagnation_events=summary.stagnation_events,
+                candidates=len(summary.candidates) + len(summary.refined),
+                stopped_by=summary.stopped_by,
             )
         )
     return out

@@ -207,8 +207,7 @@ def _windows(
 def _as_json(
     canonical: str, identity: str, report: DataReport, panel: Panel, rules: Any, scored: list[Any]
 ) -> dict[str, Any]:
-    def number(value: float) -> float | None:  # JSON has no infinity: null
-        return value if value == value and abs(value) != float("inf") else None
+    from store.json_values import json_numbers
 
     return {
         "genome": canonical,
@@ -221,7 +220,7 @@ def _as_json(
                 "first": str(s.window.first),
                 "last": str(s.window.last),
                 "id": s.window.id,
-                "metrics": {k: number(v) for k, v in s.metrics.as_dict().items()},
+                "metrics": json_numbers(s.metrics.as_dict()),
                 "equity": {
                     "dates": [str(d) for d in s.result.dates],
                     "values": [round(float(v), 6) for v in s.result.equity],
@@ -354,6 +353,7 @@ def nightly(
     from evolve.nightly import NightOptions, run_nightly
     from promotion.gating import gate_pending
     from promotion.lifecycle import awaiting_review
+    from promotion.watch import decays_of_run
     from store import lab_database
 
     options = NightOptions(discovery, budget, generations, seed)
@@ -378,6 +378,9 @@ def nightly(
         alert("disk_low", "no backup of research.db tonight", summary.backup_skipped)
     with lab_database(lab).transaction() as session:
         waiting = awaiting_review(session)
+        decays = decays_of_run(session, summary.run_id)
+    for title, body in decays:
+        alert("decay", title, body)
     if waiting:
         alert(
             "review_waiting",

@@ -26,6 +26,7 @@ from fitness.panel import Panel
 from fitness.portfolio import genome_score
 from fitness.windows import Window
 from store import pack, unpack
+from store.json_values import json_numbers
 from store.models import Evaluation, Genome, TrialCount
 
 __all__ = ["EvaluationCache", "Record"]
@@ -219,7 +220,7 @@ def _row(genome_id: str, window_id: str, a: Assessment, run_id: int | None) -> E
         reason=None,
         sharpe=a.metrics.sharpe,
         n_trades=a.metrics.n_trades,
-        metrics=_finite(a.metrics.as_dict()),
+        metrics=json_numbers(a.metrics.as_dict()),
         returns=pack(a.returns),
         descriptor=a.descriptor.astype("<f8").tobytes(),
         run_id=run_id,
@@ -238,10 +239,3 @@ def _record(row: Evaluation, market: np.ndarray) -> Record:
         reason=row.reason,
         market=market,
     )
-
-
-def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
-    # JSON has no infinity: an unbounded ratio (no loss at all) is stored as null.
-    return {
-        k: (v if not isinstance(v, float) or np.isfinite(v) else None) for k, v in metrics.items()
-    }

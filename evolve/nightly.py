@@ -45,6 +45,7 @@ from evolve.memory import MemoryPeak
 from evolve.night_data import night_panel
 from evolve.refine import refine
 from evolve.retention import prune
+from evolve.run_summary import RunSummary
 from evolve.variation import Child
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS
@@ -486,22 +487,22 @@ def _finish(
         .values(
             status=status,
             finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            summary={
-                "generations": summary.generations,
-                "last_generation": summary.last_generation,
-                "evaluations": summary.evaluations,
-                "cache_hits": summary.cache_hits,
-                "failures": summary.failures,
-                "trials": summary.trials,
-                "best_fitness": summary.best_fitness,
-                "stagnation_events": len(events),
-                "candidates": [c["id"] for c in summary.candidates],
-                "refined": [c["id"] for c in summary.refined],
-                "pruned_evaluations": summary.pruned_evaluations,
-                "seconds": summary.seconds,
-                "evolve_seconds": summary.evolve_seconds,
-                "peak_memory_mb": summary.peak_memory_mb,
-                "stopped_by": summary.stopped_by,
-            },
+            summary=RunSummary(
+                generations=summary.generations,
+                last_generation=summary.last_generation,
+                evaluations=summary.evaluations,
+                cache_hits=summary.cache_hits,
+                failures=summary.failures,
+                trials=summary.trials,
+                best_fitness=summary.best_fitness,
+                stagnation_events=len(events),
+                candidates=tuple(c["id"] for c in summary.candidates),
+                refined=tuple(c["id"] for c in summary.refined),
+                pruned_evaluations=summary.pruned_evaluations,
+                seconds=summary.seconds,
+                evolve_seconds=summary.evolve_seconds,
+                peak_memory_mb=summary.peak_memory_mb,
+                stopped_by=summary.stopped_by,
+            ).as_record(),
         )
     )

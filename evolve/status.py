@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evolve.run_summary import RunSummary
 from store.models import (
     Candidate,
     Generation,
@@ -27,14 +28,14 @@ def status_text(session: Session, runs: int = 5) -> str:
     if not recent:
         lines.append("  none yet: run `evolve nightly --discovery`")
     for run in recent:
-        summary = run.summary or {}
+        summary = RunSummary.read(run.summary)
         kind = "discovery" if run.discovery else "re-score"
+        unreadable = f"; unreadable: {', '.join(summary.unreadable)}" if summary.unreadable else ""
         lines.append(
             f"  run {run.id} {kind} {run.status} started {run.started_at:%Y-%m-%d %H:%M} UTC "
-            f"seed {run.seed} generations {summary.get('generations', '-')} "
-            f"evaluations {summary.get('evaluations', '-')} "
-            f"candidates {len(summary.get('candidates', []))} "
-            f"({summary.get('seconds', 0):.0f}s, code {run.code_version})"
+            f"seed {run.seed} generations {summary.generations} "
+            f"evaluations {summary.evaluations} candidates {len(summary.candidates)} "
+            f"({summary.seconds or 0:.0f}s, code {run.code_version}{unreadable})"
         )
     last = session.scalars(select(Generation).order_by(Generation.number.desc()).limit(1)).first()
     if last is not None:

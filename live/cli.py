@@ -36,19 +36,26 @@ def run(
 ) -> None:
     """Trade the approved strategies until stopped (SIGTERM or SIGINT finish the current step,
     save and exit 0). With the sim broker: replay the last --days sessions and report."""
+    from configs.alerts import alert
+    from live.errors import ReconciliationFailed
     from live.running import run_alpaca, run_replay
     from store import lab_database
 
-    if (broker or lab.config.live.broker) == "sim":
-        if real_money or once:
-            raise click.BadParameter("--live and --once are for --broker alpaca")
-        if days is not None and resume:
-            raise click.BadParameter("--days starts a new replay; --resume continues one")
-        lines = run_replay(lab, lab_database(lab), days, resume)
-    else:
-        if days is not None or resume:
-            raise click.BadParameter("--days and --resume are for --broker sim")
-        lines = run_alpaca(lab, lab_database(lab), real_money, once)
+    sim = (broker or lab.config.live.broker) == "sim"
+    if sim and (real_money or once):
+        raise click.BadParameter("--live and --once are for --broker alpaca")
+    if sim and days is not None and resume:
+        raise click.BadParameter("--days starts a new replay; --resume continues one")
+    if not sim and (days is not None or resume):
+        raise click.BadParameter("--days and --resume are for --broker sim")
+    try:
+        if sim:
+            lines = run_replay(lab, lab_database(lab), days, resume)
+        else:
+            lines = run_alpaca(lab, lab_database(lab), real_money, once)
+    except ReconciliationFailed as e:
+        alert("reconciliation_failed", "reconciliation stopped trading", str(e))
+        raise
     click.echo("\n".join(lines))
 
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from configs import LiveConfig
-from configs.alerts import alert
 from live.broker import OPEN, Broker
 from live.errors import ReconciliationFailed
 from live.records import add_event, cash_ledger, in_flight_orders, ledger_positions
@@ -144,7 +143,6 @@ def reconcile(
 def stop_if_strict(result: Reconciliation) -> None:
     """Raise `ReconciliationFailed` for a strict reconciliation that found differences."""
     if result.differences and result.mode == "strict":
-        alert("reconciliation_failed", "reconciliation stopped trading", result.describe())
         raise ReconciliationFailed(
             "reconciliation (strict) stopped trading: "
             + result.describe()

@@ -47,8 +47,9 @@ from fitness.metrics import moments
 from promotion.measure import Measurement, stressed_rules
 from promotion.statistics import StatisticsError, dsr, expected_max_sharpe, min_trl, psr
 from promotion.trials import Trials
+from store.json_values import json_number, json_numbers
 
-__all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "plain_metrics", "unmeasurable"]
+__all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "unmeasurable"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Criterion:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}
+        return {k: json_number(v) for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Criterion:
@@ -92,7 +93,7 @@ class CohortPBO:
     reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}
+        return {k: json_number(v) for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -217,16 +218,16 @@ def judge(
         "statistics": stats,
         "trials": trials.as_dict(),
         "trials_text": trials.describe(),
-        "validation": plain_metrics(metrics.as_dict()),
-        "stressed": plain_metrics(m.stressed.as_dict()),
-        "buy_and_hold": plain_metrics(m.buy_and_hold.as_dict()),
+        "validation": json_numbers(metrics.as_dict()),
+        "stressed": json_numbers(m.stressed.as_dict()),
+        "buy_and_hold": json_numbers(m.buy_and_hold.as_dict()),
         "costs": dataclasses.asdict(rules),
         "stressed_costs": dataclasses.asdict(stressed_rules(rules, gate.cost_multiplier)),
         "variants": [dataclasses.asdict(v) for v in m.variants],
         "years": [dataclasses.asdict(y) for y in m.years],
         "lookahead": [dataclasses.asdict(c) for c in m.lookahead],
         "pbo": cohort.as_dict(),
-        "live_correlations": {k: _plain(v) for k, v in live.items()},
+        "live_correlations": {k: json_number(v) for k, v in live.items()},
     }
     passed = all(c.passed for c in criteria if c.required)
     return Verdict(passed, criteria, details)
@@ -275,12 +276,12 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
         value = dsr(sr, n_obs, skew, kurtosis, trials.n, null_variance)
         stats["dsr"] = value
     except StatisticsError as e:
-        return {k: _plain(v) for k, v in stats.items()}, None, str(e)
+        return {k: json_number(v) for k, v in stats.items()}, None, str(e)
     try:
         stats["min_trl_days"] = min_trl(sr, skew, kurtosis, sr0)
     except StatisticsError:
         stats["min_trl_days"] = None  # not above SR0: no track record is long enough
-    return {k: _plain(v) for k, v in stats.items()}, value, ""
+    return {k: json_number(v) for k, v in stats.items()}, value, ""
 
 
 def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str]:
@@ -298,10 +299,10 @@ def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str
     sr_x = float(np.mean(excess)) / sd
     skew, kurtosis = moments(excess)
     stats.update(
-        beta=_plain(beta),
-        excess_sharpe_per_day=_plain(sr_x),
-        excess_skew=_plain(skew),
-        excess_kurtosis=_plain(kurtosis),
+        beta=json_number(beta),
+        excess_sharpe_per_day=json_number(sr_x),
+        excess_skew=json_number(skew),
+        excess_kurtosis=json_number(kurtosis),
     )
     try:
         value = psr(sr_x, len(excess), skew, kurtosis, sr0)
@@ -326,14 +327,3 @@ def _at_most(
 ) -> Criterion:
     ok = value is not None and value <= threshold
     return Criterion(name, meaning, value, "<=", threshold, True, ok, note)
-
-
-def plain_metrics(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in values.items()}
-
-
-def _plain(value: Any) -> Any:
-    # JSON has no NaN or infinity: those are stored as null.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -34,7 +34,7 @@ from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_statu
 from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import count_trials
-from promotion.watch import decay_alerts, watch_strategies
+from promotion.watch import record_decays, watch_strategies
 from store.data_records import code_version, record_data
 from store.lifecycle import TRADING, move_candidate
 from store.models import (
@@ -167,7 +167,8 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
         candidates = in_status(session, "candidate")
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         lines = gate_lines(outcomes, windows["validation"], config.backtest)
-        return lines + decay_alerts(session, watch_strategies(session, panel, windows, config))
+        watched = watch_strategies(session, panel, windows, config)
+        return lines + record_decays(session, watched, run_id)
 
     return run
 

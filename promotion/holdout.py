@@ -18,9 +18,9 @@ from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
-from promotion.gate import plain_metrics
 from promotion.lifecycle import PromotionError
 from store import pack
+from store.json_values import json_numbers
 from store.models import Candidate, Genome, HoldoutResult
 
 __all__ = ["open_holdout"]
@@ -57,8 +57,8 @@ def open_holdout(
         window_id=holdout.id,
         sharpe=scored.metrics.sharpe,
         n_trades=scored.metrics.n_trades,
-        metrics=plain_metrics(scored.metrics.as_dict()),
-        buy_and_hold=plain_metrics(buy_and_hold(panel, holdout, rules).metrics.as_dict()),
+        metrics=json_numbers(scored.metrics.as_dict()),
+        buy_and_hold=json_numbers(buy_and_hold(panel, holdout, rules).metrics.as_dict()),
         costs=dataclasses.asdict(rules),
         returns=pack(scored.result.returns),
         opened_by=opened_by,

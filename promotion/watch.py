@@ -1,7 +1,7 @@
 """The decay watch of every approved or live strategy: its paper returns since it began trading
 (its backtest, same rules and costs, over the sessions from its first plan in any account to
 the data's last day) against its validation window (promotion.decay), a retirement proposal
-when the test alarms, and a `decay` alert the first time it does."""
+when the test alarms, and a `decay` event the first time it does (the night alerts it)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import ConfigurationError, LabConfig
-from configs.alerts import alert
 from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_window
@@ -25,7 +24,7 @@ from store.lifecycle import TRADING
 from store.models import Candidate, LiveEvent, LivePlan
 from store.quarantine import readable_texts
 
-__all__ = ["Watched", "decay_alerts", "watch_strategies"]
+__all__ = ["Watched", "decays_of_run", "record_decays", "watch_strategies"]
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,10 @@ def watch_strategies(
     return out
 
 
-def decay_alerts(session: Session, watched: list[Watched]) -> list[str]:
-    """A `decay` alert and event for each strategy whose test alarms for the first time (added
-    to `session`); the proposals, one line each, for the night's report."""
+def record_decays(session: Session, watched: list[Watched], run_id: int | None = None) -> list[str]:
+    """A `decay` event for each strategy whose test alarms for the first time (added to
+    `session`, marked with the night's `run_id`; `decays_of_run` gives them to the command that
+    alerts); the proposals, one line each, for the night's report."""
     told = {
         e.detail.get("candidate")
         for e in session.scalars(select(LiveEvent).where(LiveEvent.kind == "decay"))
@@ -127,16 +127,30 @@ def decay_alerts(session: Session, watched: list[Watched]) -> list[str]:
                 kind="decay",
                 ok=False,
                 message=proposal,
-                detail={"candidate": w.candidate_id, "genome_id": w.genome_id, "window": w.window},
+                detail={
+                    "candidate": w.candidate_id,
+                    "genome_id": w.genome_id,
+                    "window": w.window,
+                    "run_id": run_id,
+                },
             )
         )
-        alert(
-            "decay",
-            f"candidate {w.candidate_id} may have lost its edge",
-            f"{proposal}. {w.window}. Decide: promote retire {w.candidate_id} --note ..., "
-            "or on the dashboard's Live page.",
-        )
     return lines
+
+
+def decays_of_run(session: Session, run_id: int) -> list[tuple[str, str]]:
+    """The decay alarms first raised by night `run_id`: a title and a body for each."""
+    return [
+        (
+            f"candidate {e.detail['candidate']} may have lost its edge",
+            f"{e.message}. {e.detail['window']}. Decide: promote retire "
+            f"{e.detail['candidate']} --note ..., or on the dashboard's Live page.",
+        )
+        for e in session.scalars(
+            select(LiveEvent).where(LiveEvent.kind == "decay").order_by(LiveEvent.id)
+        )
+        if e.detail.get("run_id") == run_id
+    ]
 
 
 def _first_plans(session: Session) -> dict[str, tuple[dt.date, float]]:

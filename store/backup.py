@@ -17,7 +17,7 @@ from pathlib import Path
 
 from configs import ServiceError
 
-__all__ = ["BackupSkipped", "backup_sqlite"]
+__all__ = ["BackupSkipped", "backup_sqlite", "backups"]
 
 
 class BackupSkipped(ServiceError):
@@ -60,10 +60,18 @@ def backup_sqlite(
         source.close()
         for partial in (copy, Path(f"{copy}-journal"), packed):
             partial.unlink(missing_ok=True)
-    copies = sorted(p for p in folder.glob(f"{database.stem}-*.db*") if _is_copy(p))
+    copies = backups(folder, database.stem)
     for old in copies[: max(0, len(copies) - keep)]:
         old.unlink()
     return target
+
+
+def backups(folder: Path, stem: str = "research") -> list[Path]:
+    """The finished backups of database `<stem>` in `folder`, oldest first (never a
+    half-written `.partial` file)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{stem}-*.db*") if _is_copy(p))
 
 
 def _used_bytes(connection: sqlite3.Connection) -> int:

@@ -18,7 +18,7 @@ from deap import gp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from configs.alerts import alert
+from configs.alerts import ALERT
 from genome.errors import GenomeError
 from genome.text import parse
 from store.models import Genome, QuarantineEntry
@@ -53,26 +53,26 @@ def parse_stored(session: Session, genome_id: str, text: str) -> gp.PrimitiveTre
         return None
 
 
-def quarantine(session: Session, table: str, row_id: str, reason: str) -> None:
-    """Record that row `row_id` of `table` cannot be read, once (added to `session`), and say
-    so in the log and as an alert."""
+def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:
+    """Record that row `row_id` of `table` cannot be read, once (added to `session`); True when
+    it is new. Logged each time; the first time the log record asks the command for an alert
+    (configs.alerts.ALERT)."""
     known = session.scalars(
         select(QuarantineEntry.id).where(
             QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id
         )
     ).first()
-    log.warning("%s row %s cannot be read and is left out: %s", table, row_id[:12], reason)
+    message = f"{table} row {row_id} cannot be read and is left out: {reason}"
     if known is not None:
-        return
+        log.warning("%s", message)
+        return False
     session.add(
         QuarantineEntry(table_name=table, row_id=row_id, reason=reason, found_by=_command())
     )
     session.flush()
-    alert(
-        "quarantined",
-        f"a {table} row was quarantined",
-        f"{table} row {row_id} cannot be read and is left out: {reason}",
-    )
+    # ERROR, the highest log.level, so that no setting silences the alert.
+    log.error("%s", message, extra={ALERT: ("quarantined", f"a {table} row was quarantined")})
+    return True
 
 
 def _command() -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders.alerts import Receiver
 from tests.builders.postgres import PostgresServer, postgres_bin, running_postgres
 
 
@@ -82,3 +83,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'research.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback receiver of alerts; point a command at it with ALERT_URLS=receiver.url."""
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()

@@ -35,10 +35,15 @@ def evolve(
 
 
 def promote(
-    *args: str, cwd: Path, stdin: str | None = None, user: str = "dana"
+    *args: str,
+    cwd: Path,
+    stdin: str | None = None,
+    user: str = "dana",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`promote ARGS` for the lab in `cwd`, as the user `user` (answering `stdin`)."""
-    return _run(PROMOTE, args, cwd, lab_environment(cwd, USER=user, LOGNAME=user), stdin)
+    environment = lab_environment(cwd, USER=user, LOGNAME=user, **(env or {}))
+    return _run(PROMOTE, args, cwd, environment, stdin)
 
 
 def live(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -3,15 +3,9 @@ the commands send, and that a receiver that is down never stops one."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
@@ -19,45 +13,9 @@ from click.testing import CliRunner
 
 from configs.alerts import ALERT_URLS, alert
 from configs.commands import LabGroup
-from tests.builders.cli import DEADLINE_SECONDS, LIVE, evolve, lab_environment
+from tests.builders.alerts import Receiver
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, evolve, lab_environment, promote
 from tests.builders.nights import SMALL
-
-
-class Receiver:
-    """A loopback HTTP endpoint that keeps every JSON body posted to it."""
-
-    def __init__(self) -> None:
-        received: list[dict[str, Any]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.received = received
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/alerts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def titles(self, count: int) -> list[str]:
-        """The titles received, once there are at least `count` (or the deadline passed)."""
-        deadline = time.monotonic() + 30
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return [r["title"] for r in self.received]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
 
 
 def _night(folder: Path, receiver: Receiver) -> subprocess.CompletedProcess[str]:
@@ -183,36 +141,32 @@ def test_a_night_on_stale_data_alerts(receiver: Receiver, tmp_path: Path) -> Non
     assert "bundled" in stale["message"]
 
 
-def test_a_strict_reconciliation_that_stops_trading_alerts(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+def test_a_quarantined_row_is_alerted_once_by_the_command_that_meets_it(
+    receiver: Receiver, tmp_path: Path
 ) -> None:
-    from live.errors import ReconciliationFailed
-    from live.reconcile import Difference, Reconciliation, stop_if_strict
+    import sqlite3
 
-    monkeypatch.setenv(ALERT_URLS, receiver.url)
-    differences = (Difference("position", "SPY", 10.0, 12.0),)
-    stop_if_strict(Reconciliation(False, "warn", differences, ()))  # goes on, tells nobody
-    with pytest.raises(ReconciliationFailed):
-        stop_if_strict(Reconciliation(False, "strict", differences, ()))
-    assert receiver.titles(1) == ["gplab: reconciliation stopped trading"]
-    assert receiver.received[0]["message"] == "position SPY: lab 10, broker 12"
-    assert receiver.received[0]["type"] == "failure"
+    from evolve.candidates import put_forward
+    from store.models import Run
+    from tests.builders.labs import review_lab
 
-
-def test_a_quarantined_row_alerts_once(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from store import open_database
-    from store.quarantine import quarantine
-
-    monkeypatch.setenv(ALERT_URLS, receiver.url)
-    database = open_database(f"sqlite:///{tmp_path / 'research.db'}")
-    for _ in range(2):  # met twice, recorded and sent once
-        with database.transaction() as session:
-            quarantine(session, "genomes", "a" * 64, "genome error at position 3")
+    *_, database = review_lab(tmp_path)
+    with database.transaction() as session:
+        candidate = put_forward(session, "gt(close, sma(close, 50))", session.get_one(Run, 1).id)
+        number, genome_id = candidate.id, candidate.genome_id
     database.close()
+    with sqlite3.connect(tmp_path / "research.db") as db:
+        db.execute(
+            "UPDATE genomes SET text = 'gt(close, sma(close, 50)' WHERE id = ?", (genome_id,)
+        )
+    db.close()
+    for _ in range(2):  # met twice, recorded and sent once
+        shown = promote("show", str(number), cwd=tmp_path, env={ALERT_URLS: receiver.url})
+        assert shown.returncode == 0, shown.stderr
+        assert f"genomes row {genome_id} cannot be read" in shown.stderr
     assert receiver.titles(1) == ["gplab: a genomes row was quarantined"]
-    assert "genome error at position 3" in receiver.received[0]["message"]
+    assert "genome error" in receiver.received[0]["message"]
+    assert genome_id in receiver.received[0]["message"]
     assert len(receiver.received) == 1
 
 

@@ -3,6 +3,7 @@ in each mode; the kill switch; a replay stopped and resumed."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from configs import load_config
+from configs.alerts import ALERT_URLS
 from fitness.panel import Panel
 from live.errors import LiveInputError, ReconciliationFailed
 from live.halt import HaltSwitch
@@ -17,6 +19,8 @@ from live.records import cash_ledger, ledger_positions
 from live.sim import run_sim
 from store import open_database
 from store.models import LiveEvent, LiveFill, LiveOrder, SimBrokerState
+from tests.builders.alerts import Receiver
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.live_lab import STRATEGIES, approve, with_live
 
 
@@ -68,6 +72,25 @@ def test_strict_reconciliation_stops_on_a_position_the_lab_did_not_trade(
         run_sim(open_database(url), config, panel, "bundled", resume=True)  # type: ignore[arg-type]
     last = events(url, "reconciliation")[-1]
     assert not last.ok and last.detail["differences"][0]["key"] == symbol
+
+
+def test_the_live_command_alerts_when_strict_reconciliation_stops_trading(
+    tmp_path: Path, panel: Panel, receiver: Receiver
+) -> None:
+    url, _ = started(tmp_path, panel)
+    symbol = tamper(url, panel, shares=7.0)
+    resumed = subprocess.run(
+        [LIVE, "run", "--broker", "sim", "--resume"],
+        cwd=tmp_path,
+        env=lab_environment(tmp_path, **{ALERT_URLS: receiver.url}),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert resumed.returncode == 1 and f"position {symbol}: lab 0, broker 7" in resumed.stderr
+    assert receiver.titles(1) == ["gplab: reconciliation stopped trading"]
+    assert f"position {symbol}: lab 0, broker 7" in receiver.received[0]["message"]
+    assert receiver.received[0]["type"] == "failure"
 
 
 def test_strict_reconciliation_stops_on_cash_beyond_the_tolerance_and_absorbs_less(

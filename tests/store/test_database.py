@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from configs import ConfigurationError
 from store import BackupSkipped, backup_sqlite, open_database, pack, unpack
+from store.backup import backups
 from store.database import alembic_config, head_revision, upgrade_to
 from store.models import APPEND_ONLY, Base, Genome, PanelRecord, Run, WindowRecord
 from tests.builders.cli import DEADLINE_SECONDS
@@ -160,6 +161,9 @@ def test_backups_rotate_and_are_complete_compressed_databases(tmp_path: Path) ->
     assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     copy.close()
     assert backup_sqlite(tmp_path / "absent.db", folder, 3, dt.datetime(2026, 2, 1)) is None
+    # A copy a kill left half-written is no backup: the Health page and the rotation skip it.
+    (folder / "research-20260201T030000.db.gz.copy.partial").write_bytes(b"half a copy")
+    assert [p.name for p in backups(folder)] == kept
 
 
 def test_a_backup_without_room_is_skipped_and_leaves_nothing(tmp_path: Path) -> None:
