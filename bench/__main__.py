@@ -225,7 +225,7 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
 def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
     if args.smoke:
         figures = power.measure(
-            ["regime"], [2.0], [1], [1], 16, 2, 1, None, calibration_seeds=(9001,)
+            ["regime"], [2.0], [1], [1], power.NightSize(16, 2), None, calibration_seeds=(9001,)
         )
     else:
         figures = power.measure(
@@ -233,11 +233,8 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
             [float(s) for s in args.strengths.split(",")],
             list(range(1, args.seeds + 1)),
             list(range(1, args.null_seeds + 1)),
-            200,
-            args.generations,
-            2,
+            power.NightSize(200, args.generations, 2, "\n".join(args.evolve)),
             FULL_DATA,
-            evolve_extra="\n".join(args.evolve),
         )
     report["power"] = figures
     for line in power.table(figures):

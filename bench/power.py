@@ -52,6 +52,7 @@ from store.models import Candidate, GateReport, Genome, Run
 __all__ = [
     "EDGES",
     "Night",
+    "NightSize",
     "detectable_sharpe",
     "measure",
     "protection",
@@ -73,6 +74,17 @@ lock_file = "evolve-nightly.lock"
 source = "bars.csv"
 benchmark = "{benchmark}"
 """
+
+
+@dataclass(frozen=True)
+class NightSize:
+    """How large each night is: its population, generations and workers, and more `[evolve]`
+    settings (`evolve_extra`, one `key = value` a line) to measure what a setting does."""
+
+    population: int
+    generations: int
+    workers: int = 1
+    evolve_extra: str = ""
 
 
 @dataclass
@@ -125,16 +137,12 @@ def measure(
     strengths: list[float],
     seeds: list[int],
     null_seeds: list[int],
-    population: int,
-    generations: int,
-    workers: int,
+    size: NightSize,
     full_data: Path | None,
     progress: Callable[[str], None] = print,
     calibration_seeds: tuple[int, ...] = (9001, 9002, 9003),
-    evolve_extra: str = "",
 ) -> dict[str, Any]:
-    """Every cell (see the module docstring): nights and their summary. `evolve_extra`:
-    `[evolve]` settings for every night (to measure what a setting does)."""
+    """Every cell (see the module docstring): nights of `size` and their summary."""
     config = load_config()
     calendar, _ = load_panel(config.data, config.alpaca)
     dates = calendar.dates
@@ -150,9 +158,7 @@ def measure(
             name: str, market: Panel | pd.DataFrame, edge: Edge | None, cell: str, seed: int
         ) -> None:
             folder = Path(scratch) / name
-            night = run_night(
-                folder, market, edge, cell, seed, population, generations, workers, evolve_extra
-            )
+            night = run_night(folder, market, edge, cell, seed, size)
             nights.append(night)
             progress(_line(night))
             shutil.rmtree(folder)
@@ -186,10 +192,7 @@ def measure(
             for seed in null_seeds:
                 one(f"shuffled-{seed}", shuffled_bars(real, seed), None, "null shuffled", seed)
     return {
-        "evolve_extra": evolve_extra,
-        "population": population,
-        "generations": generations,
-        "workers": workers,
+        **asdict(size),
         "validation_days": validation.n_days,
         "detectable_sharpe_80": detectable_sharpe(validation.n_days),
         "drifts": drifts,
@@ -209,24 +212,23 @@ def protection(population: int = 32, generations: int = 6) -> dict[str, Any]:
 
     bundled = read_bars_file(BUNDLED_BARS, DataReport(source="bundled"))
     dates = np.sort(bundled["date"].unique()).astype("datetime64[D]")
+    size = NightSize(population, generations)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         nulls = [
-            run_night(
-                folder / f"null-{seed}", market, None, "null", seed, population, generations, 1
-            )
+            run_night(folder / f"null-{seed}", market, None, "null", seed, size)
             for seed, market in (
                 (seed, planted_market(dates, EDGES["trend"], 0.0, seed)) for seed in (1, 2)
             )
         ]
         shuffled = shuffled_bars(bundled, 1)
-        nulls.append(
-            run_night(folder / "shuffled", shuffled, None, "null", 1, population, generations, 1)
-        )
+        nulls.append(run_night(folder / "shuffled", shuffled, None, "null", 1, size))
         reports = [r for _, r, _ in verdicts(f"sqlite:///{folder / 'shuffled' / 'research.db'}")]
         edge = EDGES["momentum"]
         market = planted_market(dates, edge, 0.0025, seed=1)
-        planted = run_night(folder / "planted", market, edge, "momentum", 1, population, 6, 1)
+        planted = run_night(
+            folder / "planted", market, edge, "momentum", 1, NightSize(population, 6)
+        )
     return {
         "null": {
             "nights": len(nulls),
@@ -319,14 +321,10 @@ def run_night(
     edge: Edge | None,
     cell: str,
     seed: int,
-    population: int,
-    generations: int,
-    workers: int,
-    evolve_extra: str = "",
+    size: NightSize,
 ) -> Night:
-    """One night in a fresh lab in `folder` whose data is `market` (`evolve_extra`: more
-    `[evolve]` settings, one `key = value` a line); with an `edge`, also whether the night
-    found and promoted it and the gate's verdict on its ideal rule."""
+    """One night of `size` in a fresh lab in `folder` whose data is `market`; with an `edge`,
+    also whether the night found and promoted it and the gate's verdict on its ideal rule."""
     started = time.perf_counter()
     folder.mkdir(parents=True)
     if isinstance(market, Panel):
@@ -340,15 +338,15 @@ def run_night(
     benchmark = "S00" if isinstance(market, Panel) else "SPY"
     (folder / "lab.toml").write_text(
         LAB.format(
-            population=population,
-            workers=workers,
+            population=size.population,
+            workers=size.workers,
             benchmark=benchmark,
-            evolve_extra=evolve_extra,
+            evolve_extra=size.evolve_extra,
         )
     )
     config = load_config(folder / "lab.toml")
     db = f"sqlite:///{folder / 'research.db'}"
-    options = NightOptions(discovery=True, generations=generations, seed=seed)
+    options = NightOptions(discovery=True, generations=size.generations, seed=seed)
     run_nightly(config, db, options, after=gate_pending(config))
     rows = verdicts(db)
     night = Night(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))

@@ -24,7 +24,29 @@ from live.books import Market
 from live.broker import Side
 from live.quantities import floor_qty, tick_price
 
-__all__ = ["OrderPlan", "PlannedOrder", "client_order_id", "plan_orders", "strategy_set_tag"]
+__all__ = [
+    "Holdings",
+    "OrderPlan",
+    "PlannedOrder",
+    "client_order_id",
+    "plan_orders",
+    "strategy_set_tag",
+]
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the account holds when a session is planned.
+
+    Attributes:
+        positions: symbol -> quantity held.
+        cash: the cash in the ledger, settled or not.
+        settled_cash: the part of `cash` that may pay for buys in the session.
+    """
+
+    positions: dict[str, float]
+    cash: float
+    settled_cash: float
 
 
 @dataclass(frozen=True)
@@ -70,13 +92,13 @@ def plan_orders(
     session: dt.date,
     tag: str,
     targets: dict[str, float],
-    positions: dict[str, float],
+    holdings: Holdings,
     market: Market,
-    settled_cash: float,
     live: LiveConfig,
     costs: BacktestConfig,
 ) -> OrderPlan:
-    """The session's orders (see the module's rules)."""
+    """The session's orders from `holdings` to `targets` (see the module's rules)."""
+    positions = holdings.positions
     sells: list[tuple[str, float]] = []
     buys: list[tuple[str, float]] = []
     skipped: list[tuple[str, str, str]] = []
@@ -105,7 +127,7 @@ def plan_orders(
             skipped.append((symbol, "sell", f"worth {qty * close:.2f} < min_order_value"))
         else:
             add(symbol, "sell", qty, None, close)
-    cash = settled_cash
+    cash = holdings.settled_cash
     priced = [(symbol, qty, _close(market, symbol)) for symbol, qty in buys]
     priced.sort(key=lambda b: (-(b[1] * (b[2] or 0.0)), b[0]))
     for symbol, want, close in priced:

@@ -20,11 +20,28 @@ import numpy as np
 from configs import BacktestConfig, LiveConfig
 from live.allocation import Allocation, allocate
 from live.books import Market, update_book
-from live.plan import OrderPlan, plan_orders, strategy_set_tag
+from live.plan import Holdings, OrderPlan, plan_orders, strategy_set_tag
 
-__all__ = ["SessionPlan", "plan_session", "positions_value"]
+__all__ = ["SessionPlan", "Strategies", "plan_session", "positions_value"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Strategies:
+    """The strategies that trade in a session and what they bring to its plan.
+
+    Attributes:
+        signals: genome id -> bool (N,) over the market's symbols at the last close; its
+            keys are the strategies that trade.
+        books: genome id -> {symbol: qty} before the session (a strategy no longer trading
+            may still have one: its positions are sold).
+        volatility: genome id -> daily volatility, for the inverse_volatility allocation.
+    """
+
+    signals: dict[str, np.ndarray]
+    books: dict[str, dict[str, float]]
+    volatility: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,29 +70,28 @@ class SessionPlan:
 def plan_session(
     account: str,
     session: dt.date,
-    strategies: list[str],
-    old_books: dict[str, dict[str, float]],
-    signals: dict[str, np.ndarray],
+    strategies: Strategies,
     market: Market,
-    cash: float,
-    settled_cash: float,
-    positions: dict[str, float],
+    holdings: Holdings,
     live: LiveConfig,
     rules: BacktestConfig,
-    volatility: dict[str, float] | None = None,
 ) -> SessionPlan:
-    """Plan `session` for `account` from the strategies' signals (genome id -> bool (N,)) at
-    `market`'s last bars, the ledger's `cash` and `settled_cash` and the held `positions`.
-    `volatility` is needed by the inverse_volatility allocation only."""
-    ids = sorted(strategies)
-    equity = cash + positions_value(positions, market)
+    """Plan `session` for `account` from the `strategies` at `market`'s last bars and what
+    the account `holdings`."""
+    ids = sorted(strategies.signals)
+    equity = holdings.cash + positions_value(holdings.positions, market)
     allocation = allocate(
-        ids, live.allocation, equity, live.cash_buffer, live.max_strategy_weight, volatility
+        ids,
+        live.allocation,
+        equity,
+        live.cash_buffer,
+        live.max_strategy_weight,
+        strategies.volatility,
     )
     books = {
         gid: update_book(
-            old_books.get(gid, {}),
-            signals[gid],
+            strategies.books.get(gid, {}),
+            strategies.signals[gid],
             market,
             allocation.capital[gid],
             rules.max_positions,
@@ -87,18 +103,11 @@ def plan_session(
         for symbol, qty in book.items():
             targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
     orders = plan_orders(
-        account,
-        session,
-        strategy_set_tag(ids),
-        targets,
-        positions,
-        market,
-        settled_cash,
-        live,
-        rules,
+        account, session, strategy_set_tag(ids), targets, holdings, market, live, rules
     )
+    sorted_targets = dict(sorted(targets.items()))
     return SessionPlan(
-        session, equity, settled_cash, allocation, books, dict(sorted(targets.items())), orders
+        session, equity, holdings.settled_cash, allocation, books, sorted_targets, orders
     )
 
 

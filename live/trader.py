@@ -42,6 +42,7 @@ from live.errors import BrokerUnavailable, DuplicateOrder, LiveInputError, Order
 from live.fills import take_broker_view
 from live.halt import HaltSwitch
 from live.ledger import settlement_day
+from live.plan import Holdings
 from live.reconcile import Reconciliation, reconcile, stop_if_strict
 from live.records import (
     add_event,
@@ -56,7 +57,7 @@ from live.records import (
     trading_strategies,
 )
 from live.risk import RiskCheck
-from live.session_plan import SessionPlan, plan_session
+from live.session_plan import SessionPlan, Strategies, plan_session
 from store import Database
 from store.lifecycle import MAYBE_SENT, TO_SEND, OrderStatus, move_order
 from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan
@@ -209,19 +210,19 @@ class Trader:
             volatility = (
                 self.feed.volatility(texts) if live.allocation == "inverse_volatility" else None
             )
+            holdings = Holdings(
+                ledger_positions(session, self.account_id),
+                ledger.cash,
+                ledger.settled(session_day),
+            )
             plan = plan_session(
                 self.account_name,
                 session_day,
-                list(texts),
-                old_books,
-                signals,
+                Strategies(signals, old_books, volatility),
                 market,
-                ledger.cash,
-                ledger.settled(session_day),
-                ledger_positions(session, self.account_id),
+                holdings,
                 live,
                 self.config.backtest,
-                volatility,
             )
             self._save_plan(session, plan, market.day, sorted(texts))
             return len(plan.orders.orders)

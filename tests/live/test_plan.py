@@ -15,10 +15,10 @@ from configs import load_config
 from live.allocation import allocate
 from live.books import Market, update_book
 from live.ledger import CashEntry, SettledCashLedger, fill_entries, positions_of, settlement_day
-from live.plan import client_order_id, plan_orders
+from live.plan import Holdings, client_order_id, plan_orders
 from live.quantities import floor_qty, tick_price
 from live.risk import RiskCheck
-from live.session_plan import plan_session
+from live.session_plan import Strategies, plan_session
 
 CONFIG = load_config()
 LIVE = dataclasses.replace(CONFIG.live, min_order_value=10.0, buy_limit_margin=0.05)
@@ -149,9 +149,8 @@ def test_sells_come_first_and_never_go_below_zero() -> None:
         SESSION,
         "tag",
         targets={"BBB": 10.0, "CCC": 100.0},
-        positions={"AAA": 50.0, "BBB": 25.123456789},
+        holdings=Holdings({"AAA": 50.0, "BBB": 25.123456789}, 100_000.0, 100_000.0),
         market=m,
-        settled_cash=100_000.0,
         live=LIVE,
         costs=COSTS,
     )
@@ -170,9 +169,8 @@ def test_buys_spend_only_settled_cash_at_their_limit_price_with_fees() -> None:
         SESSION,
         "tag",
         targets={"AAA": 100.0, "BBB": 10.0},
-        positions={},
+        holdings=Holdings({}, 5_000.0, 5_000.0),
         market=m,
-        settled_cash=5_000.0,
         live=LIVE,
         costs=COSTS,
     )
@@ -186,7 +184,8 @@ def test_buys_spend_only_settled_cash_at_their_limit_price_with_fees() -> None:
 
 def test_orders_below_the_minimum_value_are_recorded_not_sent() -> None:
     m = market({"AAA": 100.0})
-    plan = plan_orders("acct", SESSION, "tag", {"AAA": 10.05}, {"AAA": 10.0}, m, 1e6, LIVE, COSTS)
+    held = Holdings({"AAA": 10.0}, 1e6, 1e6)
+    plan = plan_orders("acct", SESSION, "tag", {"AAA": 10.05}, held, m, LIVE, COSTS)
     assert plan.orders == ()
     assert plan.skipped[0][:2] == ("AAA", "buy")
 
@@ -194,7 +193,8 @@ def test_orders_below_the_minimum_value_are_recorded_not_sent() -> None:
 def test_nothing_is_sent_for_zero_shares_even_without_a_minimum() -> None:
     m = market({"AAA": 100.0, "BBB": 5.0}, whole=frozenset({"AAA"}))
     free = dataclasses.replace(LIVE, min_order_value=0.0)
-    plan = plan_orders("acct", SESSION, "tag", {"AAA": 0.5, "BBB": 1.0}, {}, m, 50.0, free, COSTS)
+    cash = Holdings({}, 50.0, 50.0)
+    plan = plan_orders("acct", SESSION, "tag", {"AAA": 0.5, "BBB": 1.0}, cash, m, free, COSTS)
     assert [(o.symbol, o.qty) for o in plan.orders] == [("BBB", 1.0)]
     assert plan.skipped[0][:2] == ("AAA", "buy")
 
@@ -272,19 +272,10 @@ def test_a_session_is_planned_from_its_inputs_alone() -> None:
     # "dip" wants B. B's targets net; A is held and kept; C is held without a book: sold.
     found = market({"A": 100.0, "B": 50.0, "C": 20.0})
     signals = {"trend": np.array([True, True, False]), "dip": np.array([False, True, False])}
-    plan = plan_session(
-        "paper",
-        SESSION,
-        ["trend", "dip"],
-        {"trend": {"A": 10.0}},
-        signals,
-        found,
-        cash=8_000.0,
-        settled_cash=8_000.0,
-        positions={"A": 10.0, "C": 50.0},
-        live=LIVE,
-        rules=dataclasses.replace(COSTS, max_positions=2, fractional=True),
-    )
+    holdings = Holdings({"A": 10.0, "C": 50.0}, cash=8_000.0, settled_cash=8_000.0)
+    rules = dataclasses.replace(COSTS, max_positions=2, fractional=True)
+    strategies = Strategies(signals, books={"trend": {"A": 10.0}})
+    plan = plan_session("paper", SESSION, strategies, found, holdings, LIVE, rules)
     assert plan.equity == 8_000.0 + 10 * 100.0 + 50 * 20.0
     assert plan.allocation.capital == {"dip": 4_900.0, "trend": 4_900.0}
     assert plan.books["trend"]["A"] == 10.0
@@ -294,19 +285,8 @@ def test_a_session_is_planned_from_its_inputs_alone() -> None:
     assert plan.targets["B"] == pytest.approx(plan.books["trend"]["B"] + plan.books["dip"]["B"])
     sides = [(o.side, o.symbol) for o in plan.orders.orders]
     assert sides == [("sell", "C"), ("buy", "B")]
-    again = plan_session(
-        "paper",
-        SESSION,
-        ["dip", "trend"],
-        {"trend": {"A": 10.0}},
-        signals,
-        found,
-        8_000.0,
-        8_000.0,
-        {"A": 10.0, "C": 50.0},
-        LIVE,
-        dataclasses.replace(COSTS, max_positions=2, fractional=True),
-    )
+    reordered = Strategies(dict(reversed(signals.items())), strategies.books)
+    again = plan_session("paper", SESSION, reordered, found, holdings, LIVE, rules)
     assert again == plan  # the order the strategies come in changes nothing
 
 
