@@ -44,81 +44,106 @@ def reference_backtest(
     rules: BacktestConfig,
     start: int = 0,
 ) -> ReferenceResult:
-    symbols = list(close.columns)
-    slip = rules.slippage_bps / 10_000.0
-    last_bar = {}
-    for s in symbols:
-        rows = [i for i, ok in enumerate(tradable[s]) if ok]
-        last_bar[s] = rows[-1] if rows else -1
-    settled = rules.initial_cash
-    pending: dict[int, float] = {}  # settlement day -> proceeds
-    positions: dict[str, RefTrade] = {}  # symbol -> the open trade
-    last_close: dict[str, float] = {}
-    out = ReferenceResult()
-    equity_before = rules.initial_cash
+    """The backtest of `signal` (days x symbols, bool) from day `start`, day by day."""
+    account = _Account(open_, close, volume, tradable, signal, rules)
     for t in range(start, len(close)):
-        settled += pending.pop(t, 0.0)
+        account.settled += account.pending.pop(t, 0.0)
         if t >= 1:
-            decided = signal.iloc[t - 1]
-            bar_today = tradable.iloc[t]
-            for s in symbols:  # exits, in column order
-                if s not in positions:
-                    continue
-                if bar_today[s]:
-                    if decided[s]:
-                        continue
-                    price = open_.iloc[t][s] * (1 - slip)
-                elif t > last_bar[s]:
-                    price = last_close[s] * (1 - slip)
-                else:
-                    continue
-                trade = positions.pop(s)
-                gross = trade.quantity * price
-                fee = rules.fee_per_order + rules.fee_per_share * trade.quantity
-                proceeds = gross - min(fee, gross)
-                trade.exit_day, trade.exit_price = t, price
-                trade.pnl = proceeds - trade.cost
-                if rules.settlement_days == 0:
-                    settled += proceeds
-                else:
-                    day = t + rules.settlement_days
-                    pending[day] = pending.get(day, 0.0) + proceeds
-            free = rules.max_positions - len(positions)
-            wanted = [s for s in symbols if s not in positions and decided[s] and bar_today[s]]
+            account.exit(t)
+            account.enter(t)
+        account.mark(t)
+    for s, trade in account.positions.items():
+        trade.pnl = trade.quantity * account.last_close[s] - trade.cost
+    return account.out
 
-            # Most liquid first (dollar volume at the decision close, NaN last), then column.
-            decided_close, decided_volume = close.iloc[t - 1], volume.iloc[t - 1]
-            dollar_volume = {s: decided_close[s] * decided_volume[s] for s in wanted}
-            wanted.sort(
-                key=lambda s: (
-                    -(dollar_volume[s] if not math.isnan(dollar_volume[s]) else -1.0),
-                    symbols.index(s),
-                )
-            )
-            for s in wanted[: max(free, 0)]:
-                budget = min(equity_before / rules.max_positions, settled)
-                price = open_.iloc[t][s] * (1 + slip)
-                units = (budget - rules.fee_per_order) / (price + rules.fee_per_share)
-                units = math.floor(units * 1e9) / 1e9 if rules.fractional else math.floor(units)
-                if units <= 0:
+
+class _Account:
+    def __init__(
+        self,
+        open_: pd.DataFrame,
+        close: pd.DataFrame,
+        volume: pd.DataFrame,
+        tradable: pd.DataFrame,
+        signal: pd.DataFrame,
+        rules: BacktestConfig,
+    ) -> None:
+        self.open, self.close, self.volume = open_, close, volume
+        self.tradable, self.signal, self.rules = tradable, signal, rules
+        self.symbols = list(close.columns)
+        self.slip = rules.slippage_bps / 10_000.0
+        self.last_bar = {}
+        for s in self.symbols:
+            rows = [i for i, ok in enumerate(tradable[s]) if ok]
+            self.last_bar[s] = rows[-1] if rows else -1
+        self.settled = rules.initial_cash
+        self.pending: dict[int, float] = {}  # settlement day -> proceeds
+        self.positions: dict[str, RefTrade] = {}  # symbol -> the open trade
+        self.last_close: dict[str, float] = {}
+        self.out = ReferenceResult()
+        self.equity_before = rules.initial_cash
+
+    def exit(self, t: int) -> None:
+        rules, decided, bar_today = self.rules, self.signal.iloc[t - 1], self.tradable.iloc[t]
+        for s in self.symbols:  # exits, in column order
+            if s not in self.positions:
+                continue
+            if bar_today[s]:
+                if decided[s]:
                     continue
-                cost = min(
-                    units * price + rules.fee_per_order + rules.fee_per_share * units, settled
-                )
-                settled -= cost
-                positions[s] = RefTrade(s, t, price, units, cost)
-                out.trades.append(positions[s])
+                price = self.open.iloc[t][s] * (1 - self.slip)
+            elif t > self.last_bar[s]:
+                price = self.last_close[s] * (1 - self.slip)
+            else:
+                continue
+            trade = self.positions.pop(s)
+            gross = trade.quantity * price
+            fee = rules.fee_per_order + rules.fee_per_share * trade.quantity
+            proceeds = gross - min(fee, gross)
+            trade.exit_day, trade.exit_price = t, price
+            trade.pnl = proceeds - trade.cost
+            if rules.settlement_days == 0:
+                self.settled += proceeds
+            else:
+                day = t + rules.settlement_days
+                self.pending[day] = self.pending.get(day, 0.0) + proceeds
+
+    def enter(self, t: int) -> None:
+        rules, decided, bar_today = self.rules, self.signal.iloc[t - 1], self.tradable.iloc[t]
+        symbols, positions = self.symbols, self.positions
+        free = rules.max_positions - len(positions)
+        wanted = [s for s in symbols if s not in positions and decided[s] and bar_today[s]]
+        # Most liquid first (dollar volume at the decision close, NaN last), then column.
+        decided_close, decided_volume = self.close.iloc[t - 1], self.volume.iloc[t - 1]
+        dollar_volume = {s: decided_close[s] * decided_volume[s] for s in wanted}
+        wanted.sort(
+            key=lambda s: (
+                -(dollar_volume[s] if not math.isnan(dollar_volume[s]) else -1.0),
+                symbols.index(s),
+            )
+        )
+        for s in wanted[: max(free, 0)]:
+            budget = min(self.equity_before / rules.max_positions, self.settled)
+            price = self.open.iloc[t][s] * (1 + self.slip)
+            units = (budget - rules.fee_per_order) / (price + rules.fee_per_share)
+            units = math.floor(units * 1e9) / 1e9 if rules.fractional else math.floor(units)
+            if units <= 0:
+                continue
+            cost = min(
+                units * price + rules.fee_per_order + rules.fee_per_share * units, self.settled
+            )
+            self.settled -= cost
+            positions[s] = RefTrade(s, t, price, units, cost)
+            self.out.trades.append(positions[s])
+
+    def mark(self, t: int) -> None:
         value = 0.0
-        for s in symbols:
-            if s in positions:
-                if not math.isnan(close.iloc[t][s]):
-                    last_close[s] = close.iloc[t][s]
-                value += positions[s].quantity * last_close[s]
-        cash = settled + sum(amount for day, amount in pending.items() if day > t)
-        out.equity.append(cash + value)
-        out.cash.append(cash)
-        out.settled_cash.append(settled)
-        equity_before = cash + value
-    for s, trade in positions.items():
-        trade.pnl = trade.quantity * last_close[s] - trade.cost
-    return out
+        for s in self.symbols:
+            if s in self.positions:
+                if not math.isnan(self.close.iloc[t][s]):
+                    self.last_close[s] = self.close.iloc[t][s]
+                value += self.positions[s].quantity * self.last_close[s]
+        cash = self.settled + sum(amount for day, amount in self.pending.items() if day > t)
+        self.out.equity.append(cash + value)
+        self.out.cash.append(cash)
+        self.out.settled_cash.append(self.settled)
+        self.equity_before = cash + value

@@ -16,6 +16,7 @@ false):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deap import gp
@@ -81,42 +82,67 @@ def _leaf(terminal: gp.Terminal) -> _Expr:
 
 def _rule(node: gp.Primitive | gp.Terminal, args: tuple[_Expr, ...]) -> _Expr:
     name = str(node.name)
-    true, false = _leaf(_TRUE), _leaf(_FALSE)
-    if name == "not":
-        (x,) = args
-        if x.key == "not":
-            return x.args[0]
-        if x.key in ("true", "false"):
-            return false if x.key == "true" else true
-    elif name in ("and", "or"):
-        x, y = args
-        absorbing, neutral = (false, true) if name == "and" else (true, false)
-        if absorbing.text in (x.text, y.text):
-            return absorbing
-        if x.text == neutral.text:
-            return y
-        if y.text == neutral.text or x.text == y.text:
-            return x
-        if (x.key == "not" and x.args[0].text == y.text) or (
-            y.key == "not" and y.args[0].text == x.text
-        ):
-            return absorbing
-    elif name in ("gt", "lt"):
-        x, y = args
-        if x.text == y.text:
-            return false
-        if name == "lt":
-            return _rule(_PRIMITIVE["gt"], (y, x))
-    elif name == "neg":
-        (x,) = args
-        if x.key == "neg":
-            return x.args[0]
-    elif name == "abs":
-        (x,) = args
-        if x.key == "abs":
-            return x
-        if x.key == "neg":
-            return _rule(node, x.args)
+    rewrite = _REWRITES.get(name)
+    found = rewrite(name, args) if rewrite else None
+    if found is not None:
+        return found
     if name in _COMMUTATIVE:
         args = tuple(sorted(args, key=lambda a: a.text))
     return _make(node, args)
+
+
+def _not(name: str, args: tuple[_Expr, ...]) -> _Expr | None:
+    (x,) = args
+    if x.key == "not":
+        return x.args[0]
+    if x.key in ("true", "false"):
+        return _leaf(_FALSE if x.key == "true" else _TRUE)
+    return None
+
+
+def _and_or(name: str, args: tuple[_Expr, ...]) -> _Expr | None:
+    x, y = args
+    true, false = _leaf(_TRUE), _leaf(_FALSE)
+    absorbing, neutral = (false, true) if name == "and" else (true, false)
+    if absorbing.text in (x.text, y.text):
+        return absorbing
+    if x.text == neutral.text:
+        return y
+    if y.text == neutral.text or x.text == y.text:
+        return x
+    if (x.key == "not" and x.args[0].text == y.text) or (
+        y.key == "not" and y.args[0].text == x.text
+    ):
+        return absorbing
+    return None
+
+
+def _compare(name: str, args: tuple[_Expr, ...]) -> _Expr | None:
+    x, y = args
+    if x.text == y.text:
+        return _leaf(_FALSE)
+    return _rule(_PRIMITIVE["gt"], (y, x)) if name == "lt" else None
+
+
+def _neg(name: str, args: tuple[_Expr, ...]) -> _Expr | None:
+    (x,) = args
+    return x.args[0] if x.key == "neg" else None
+
+
+def _abs(name: str, args: tuple[_Expr, ...]) -> _Expr | None:
+    (x,) = args
+    if x.key == "abs":
+        return x
+    return _rule(_PRIMITIVE["abs"], x.args) if x.key == "neg" else None
+
+
+# Each operator's rewrites: the simpler equal expression, or None to keep the node.
+_REWRITES: dict[str, Callable[[str, tuple[_Expr, ...]], _Expr | None]] = {
+    "not": _not,
+    "and": _and_or,
+    "or": _and_or,
+    "gt": _compare,
+    "lt": _compare,
+    "neg": _neg,
+    "abs": _abs,
+}

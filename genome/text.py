@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,30 +228,48 @@ def _typed(raw: _Raw, expected: type, nodes: list[gp.Primitive | gp.Terminal], t
     def fail(reason: str) -> GenomeError:
         return GenomeError(reason, raw.position, text)
 
-    want = _TYPE_WORDS[expected]
     if raw.kind == "number":
-        if expected is Window:
-            if raw.text not in {str(w) for w in WINDOWS}:
-                raise fail(f"expected {want}, got {raw.text}")
-            nodes.append(_TERMINALS[f"w{raw.text}"])
-        elif expected is Const:
-            value = float(raw.text)
-            if abs(value) > CONST_LIMIT:
-                raise fail(f"constant {raw.text} is beyond +-{CONST_LIMIT:g}")
-            nodes.append(Constant(value))
-        else:
-            raise fail(f"expected {want} here, got the number {raw.text}")
-        return
-    if raw.kind == "name":
-        terminal = _TERMINALS.get(raw.text)
-        if terminal is None or terminal.ret is Window:
-            if raw.text in _OVERLOADS:
-                raise fail(f"{raw.text} is a function: write {raw.text}(...)")
-            raise fail(f"unknown name {raw.text!r}{_hint(raw.text, [*SERIES, *SIGNALS])}")
-        if terminal.ret is not expected:
-            raise fail(f"expected {want} here, got {_TYPE_WORDS[terminal.ret]} {raw.text!r}")
-        nodes.append(terminal)
-        return
+        nodes.append(_number(raw, expected, fail))
+    elif raw.kind == "name":
+        nodes.append(_name(raw, expected, fail))
+    else:
+        assert raw.args is not None
+        chosen = _overload(raw, expected, fail)
+        nodes.append(_PRIMITIVES[chosen.key])
+        for arg, arg_type in zip(raw.args, chosen.args, strict=True):
+            _typed(arg, arg_type, nodes, text)
+
+
+def _number(
+    raw: _Raw, expected: type, fail: Callable[[str], GenomeError]
+) -> gp.Primitive | gp.Terminal:
+    if expected is Window:
+        if raw.text not in {str(w) for w in WINDOWS}:
+            raise fail(f"expected {_TYPE_WORDS[expected]}, got {raw.text}")
+        return _TERMINALS[f"w{raw.text}"]
+    if expected is Const:
+        value = float(raw.text)
+        if abs(value) > CONST_LIMIT:
+            raise fail(f"constant {raw.text} is beyond +-{CONST_LIMIT:g}")
+        return Constant(value)
+    raise fail(f"expected {_TYPE_WORDS[expected]} here, got the number {raw.text}")
+
+
+def _name(raw: _Raw, expected: type, fail: Callable[[str], GenomeError]) -> gp.Terminal:
+    terminal = _TERMINALS.get(raw.text)
+    if terminal is None or terminal.ret is Window:
+        if raw.text in _OVERLOADS:
+            raise fail(f"{raw.text} is a function: write {raw.text}(...)")
+        raise fail(f"unknown name {raw.text!r}{_hint(raw.text, [*SERIES, *SIGNALS])}")
+    if terminal.ret is not expected:
+        want = _TYPE_WORDS[expected]
+        raise fail(f"expected {want} here, got {_TYPE_WORDS[terminal.ret]} {raw.text!r}")
+    return terminal
+
+
+def _overload(raw: _Raw, expected: type, fail: Callable[[str], GenomeError]) -> Function:
+    # The function a call names: the overload of its arity returning `expected` whose
+    # argument types fit (the first one if none is sure).
     assert raw.args is not None
     overloads = _OVERLOADS.get(raw.text)
     if overloads is None:
@@ -263,18 +282,17 @@ def _typed(raw: _Raw, expected: type, nodes: list[gp.Primitive | gp.Terminal], t
         raise fail(f"{raw.text} takes {sizes} argument(s), got {len(raw.args)}")
     returning = [f for f in fitting if f.ret is expected]
     if not returning:
+        want = _TYPE_WORDS[expected]
         raise fail(f"expected {want} here, but {raw.text} gives {_TYPE_WORDS[fitting[0].ret]}")
-    chosen = next(
+    args = raw.args
+    return next(
         (
             f
             for f in returning
-            if all(t in _possible_types(a) for a, t in zip(raw.args, f.args, strict=True))
+            if all(t in _possible_types(a) for a, t in zip(args, f.args, strict=True))
         ),
         returning[0],
     )
-    nodes.append(_PRIMITIVES[chosen.key])
-    for arg, arg_type in zip(raw.args, chosen.args, strict=True):
-        _typed(arg, arg_type, nodes, text)
 
 
 def _possible_types(raw: _Raw) -> set[type]:

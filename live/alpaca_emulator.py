@@ -430,20 +430,7 @@ class _Trading(JsonHandler):
         if path == "/v2/clock":
             return 200, self._clock()
         if path == "/v2/calendar":
-            start = dt.date.fromisoformat(params.get("start", "1970-01-01"))
-            end = dt.date.fromisoformat(params.get("end", "2029-12-31"))
-            return 200, [
-                {
-                    "date": str(d),
-                    "open": o,
-                    "close": c,
-                    "session_open": o.replace(":", ""),
-                    "session_close": c.replace(":", ""),
-                    "settlement_date": str(d),
-                }
-                for d, (o, c) in sorted(state.sessions.items())
-                if start <= d <= end
-            ]
+            return 200, self._calendar(params)
         if path == "/v2/positions" and method == "GET":
             return 200, [self._position(s) for s in sorted(state.positions)]
         if path.startswith("/v2/assets/"):
@@ -456,27 +443,42 @@ class _Trading(JsonHandler):
         if path == "/v2/orders" and method == "GET":
             return 200, self._list(params)
         if path == "/v2/orders:by_client_order_id":
-            found = next(
-                (o for o in state.orders if o["client_order_id"] == params.get("client_order_id")),
-                None,
+            cid = params.get("client_order_id")
+            return self._order(
+                method, next((o for o in state.orders if o["client_order_id"] == cid), None)
             )
-            if found is None:
-                return 404, {"code": 40410000, "message": "order not found"}
-            state.work(found)
-            return 200, found
         if path.startswith("/v2/orders/"):
             order_id = path.rsplit("/", 1)[1]
-            found = next((o for o in state.orders if o["id"] == order_id), None)
-            if found is None:
-                return 404, {"code": 40410000, "message": "order not found"}
-            if method == "DELETE":
-                if found["status"] not in OPEN_STATUSES:
-                    return 422, {"code": 42210000, "message": "order is not cancelable"}
-                state._set(found, "canceled")
-                return 204, None
-            state.work(found)
-            return 200, found
+            return self._order(method, next((o for o in state.orders if o["id"] == order_id), None))
         return 404, {"code": 40410000, "message": "endpoint not found"}
+
+    def _calendar(self, params: dict[str, str]) -> list[dict[str, str]]:
+        start = dt.date.fromisoformat(params.get("start", "1970-01-01"))
+        end = dt.date.fromisoformat(params.get("end", "2029-12-31"))
+        return [
+            {
+                "date": str(d),
+                "open": o,
+                "close": c,
+                "session_open": o.replace(":", ""),
+                "session_close": c.replace(":", ""),
+                "settlement_date": str(d),
+            }
+            for d, (o, c) in sorted(self.state.sessions.items())
+            if start <= d <= end
+        ]
+
+    def _order(self, method: str, found: dict[str, Any] | None) -> tuple[int, Any]:
+        # One order, found by its id or its client order id: read (worked first) or cancelled.
+        if found is None:
+            return 404, {"code": 40410000, "message": "order not found"}
+        if method == "DELETE":
+            if found["status"] not in OPEN_STATUSES:
+                return 422, {"code": 42210000, "message": "order is not cancelable"}
+            self.state._set(found, "canceled")
+            return 204, None
+        self.state.work(found)
+        return 200, found
 
     def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
         state = self.state
