@@ -72,7 +72,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs")
     parser.add_argument("--no-vectorbt", action="store_true", help="skip the vectorbt comparison")
@@ -137,10 +137,13 @@ def main() -> int:
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})"
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
     _folder[0] = args.results
     config = load_config()
-    repeats = 3 if args.smoke else 20
     sources: list[tuple[str, Path]] = [("embedded", BUNDLED_BARS)]
     if FULL_DATA.exists():
         sources.insert(0, ("full", FULL_DATA))
@@ -166,6 +169,27 @@ def main() -> int:
         return _storage(report, sources[0][1], config, args)
     if args.dashboard:
         return _dashboard(report, sources[0][1], args)
+    _speed(report, sources, config, args)
+    _evolution(report, sources[0][1], config, args.smoke)
+    _live(report, sources[0][1], args.smoke)
+    _power(report, args)
+    _storage(report, sources[0][1], config, args)
+    _dashboard(report, sources[0][1], args)
+    print(
+        "targets: "
+        + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
+    )
+    _save(report, "", args.smoke)
+    ok = all(f["pandas_agrees"] for f in report["backtest"].values())
+    print(f"engine agrees with the pandas reference: {'yes' if ok else 'NO'}")
+    return 0 if ok else 1
+
+
+def _speed(
+    report: dict[str, Any], sources: list[tuple[str, Path]], config: Any, args: argparse.Namespace
+) -> None:
+    # The backtest, genome evaluation and data loading speeds.
+    repeats = 3 if args.smoke else 20
     for label, path in sources:
         panel, _ = load_panel(config.data, config.alpaca, source=str(path))
         if args.smoke:
@@ -187,19 +211,6 @@ def main() -> int:
     load_path = BUNDLED_BARS if args.smoke else sources[0][1]
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
-    _evolution(report, sources[0][1], config, args.smoke)
-    _live(report, sources[0][1], args.smoke)
-    _power(report, args)
-    _storage(report, sources[0][1], config, args)
-    _dashboard(report, sources[0][1], args)
-    print(
-        "targets: "
-        + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
-    )
-    _save(report, "", args.smoke)
-    ok = all(f["pandas_agrees"] for f in report["backtest"].values())
-    print(f"engine agrees with the pandas reference: {'yes' if ok else 'NO'}")
-    return 0 if ok else 1
 
 
 def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> int:

@@ -237,7 +237,38 @@ def _series_errors(
 
 def _repair(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.DataFrame:
     frame = frame.copy()
-    o, h, lo, c, v = (frame[k].to_numpy(copy=True) for k in (*PRICE_COLUMNS, "volume"))
+    o, c = frame["open"].to_numpy(copy=True), frame["close"].to_numpy(copy=True)
+    h, lo = _suspect_range(frame, rules, report)
+    symbol = frame["symbol"].to_numpy()
+    same = np.r_[False, symbol[1:] == symbol[:-1]]
+    flat = (o == h) & (h == lo) & (lo == c)
+    v = _zero_volume(frame, flat, same, report)
+    repeated = (
+        same
+        & np.r_[
+            False, (o[1:] == o[:-1]) & (h[1:] == h[:-1]) & (lo[1:] == lo[:-1]) & (c[1:] == c[:-1])
+        ]
+        & ~flat
+    )
+    report.problems.extend(
+        _problems(
+            frame,
+            pd.Series(repeated),
+            "warning",
+            "repeated bar",
+            lambda r: "same open, high, low and close as the previous bar",
+        )
+    )
+    frame["open"], frame["high"], frame["low"], frame["close"], frame["volume"] = o, h, lo, c, v
+    frame["tradable"] = ~(flat & (v == 0))
+    return frame
+
+
+def _suspect_range(
+    frame: pd.DataFrame, rules: DataConfig, report: DataReport
+) -> tuple[np.ndarray, np.ndarray]:
+    # Highs and lows far outside the bar's body: reported, and clipped to it if so configured.
+    o, h, lo, c = (frame[k].to_numpy(copy=True) for k in PRICE_COLUMNS)
     body_top, body_bottom = np.maximum(o, c), np.minimum(o, c)
     high_off = h > body_top * (1 + rules.suspect_range)
     low_off = lo < body_bottom / (1 + rules.suspect_range)
@@ -267,10 +298,15 @@ def _repair(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.Da
     if rules.clip_suspect_range:
         h = np.where(high_off, body_top, h)
         lo = np.where(low_off, body_bottom, lo)
+    return h, lo
 
-    symbol = frame["symbol"].to_numpy()
-    same = np.r_[False, symbol[1:] == symbol[:-1]]
-    flat = (o == h) & (h == lo) & (lo == c)
+
+def _zero_volume(
+    frame: pd.DataFrame, flat: np.ndarray, same: np.ndarray, report: DataReport
+) -> np.ndarray:
+    # Flat bars and ranged bars without volume, reported; the volume with a ranged bar's 0
+    # replaced by the previous bar's.
+    v = frame["volume"].to_numpy(copy=True)
     ranged_zero = (v == 0) & ~flat
     report.problems.extend(
         _problems(
@@ -297,27 +333,7 @@ def _repair(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.Da
     )
     # Carry volume forward over ranged zero-volume bars (a run of them carries the last real one).
     carry = pd.Series(np.where(ranged_zero & same, np.nan, v)).ffill().to_numpy()
-    v = np.where(ranged_zero & same, carry, v)
-
-    repeated = (
-        same
-        & np.r_[
-            False, (o[1:] == o[:-1]) & (h[1:] == h[:-1]) & (lo[1:] == lo[:-1]) & (c[1:] == c[:-1])
-        ]
-        & ~flat
-    )
-    report.problems.extend(
-        _problems(
-            frame,
-            pd.Series(repeated),
-            "warning",
-            "repeated bar",
-            lambda r: "same open, high, low and close as the previous bar",
-        )
-    )
-    frame["open"], frame["high"], frame["low"], frame["close"], frame["volume"] = o, h, lo, c, v
-    frame["tradable"] = ~(flat & (v == 0))
-    return frame
+    return np.where(ranged_zero & same, carry, v)
 
 
 def _problems(

@@ -244,8 +244,18 @@ class TradingState:
 
     def submit(self, body: dict[str, Any]) -> tuple[int, Any]:
         """POST /v2/orders: (HTTP status, reply)."""
-        state = self
         cid = body.get("client_order_id") or str(uuid.uuid4())
+        refused = self._refusal(body, cid)
+        if refused is not None:
+            return refused
+        order = self._new_order(body, cid)
+        self.orders.append(order)
+        self.work(order)
+        return 200, order
+
+    def _refusal(self, body: dict[str, Any], cid: str) -> tuple[int, Any] | None:
+        # Alpaca's answer to an order it does not take, or None.
+        state = self
         if len(cid) > 128:
             return 422, {
                 "code": 40010001,
@@ -283,9 +293,14 @@ class TradingState:
                     "cost_basis": f"{cost:.2f}",
                     "message": "insufficient buying power",
                 }
+        return None
+
+    def _new_order(self, body: dict[str, Any], cid: str) -> dict[str, Any]:
+        state = self
+        symbol, side, limit = body["symbol"], body["side"], body.get("limit_price")
         # Alpaca stamps orders to the microsecond (or finer): no two share a creation time.
         now = _stamp(state.now + dt.timedelta(microseconds=len(state.orders)))
-        order = {
+        return {
             "id": str(uuid.uuid4()),
             "client_order_id": cid,
             "created_at": now,
@@ -302,7 +317,7 @@ class TradingState:
             "symbol": symbol,
             "asset_class": "us_equity",
             "notional": None,
-            "qty": str(qty),
+            "qty": str(float(body["qty"])),
             "filled_qty": "0",
             "filled_avg_price": None,
             "order_class": "",
@@ -320,9 +335,6 @@ class TradingState:
             "hwm": None,
             "position_intent": "buy_to_open" if side == "buy" else "sell_to_close",
         }
-        state.orders.append(order)
-        state.work(order)
-        return 200, order
 
 
 def _stamp(moment: dt.datetime) -> str:

@@ -117,17 +117,45 @@ def judge(
 ) -> Verdict:
     """The verdict on a candidate measured as `m`, found among `trials`, whose validation
     returns correlate with the live strategies as `live` (genome id -> correlation)."""
+    stats, dsr_value, dsr_note = _deflation(m, trials)
+    criteria = (
+        *_return_criteria(m, stats, (dsr_value, dsr_note), trials, gate),
+        *_soundness_criteria(m, live, cohort, gate),
+    )
+    details = {
+        "statistics": stats,
+        "trials": trials.as_dict(),
+        "trials_text": trials.describe(),
+        "validation": json_numbers(m.validation.metrics.as_dict()),
+        "stressed": json_numbers(m.stressed.as_dict()),
+        "buy_and_hold": json_numbers(m.buy_and_hold.as_dict()),
+        "costs": dataclasses.asdict(rules),
+        "stressed_costs": dataclasses.asdict(stressed_rules(rules, gate.cost_multiplier)),
+        "variants": [dataclasses.asdict(v) for v in m.variants],
+        "years": [dataclasses.asdict(y) for y in m.years],
+        "lookahead": [dataclasses.asdict(c) for c in m.lookahead],
+        "pbo": cohort.as_dict(),
+        "live_correlations": {k: json_number(v) for k, v in live.items()},
+    }
+    passed = all(c.passed for c in criteria if c.required)
+    return Verdict(passed, criteria, details)
+
+
+def _return_criteria(
+    m: Measurement,
+    stats: dict[str, Any],
+    dsr: tuple[float | None, str],
+    trials: Trials,
+    gate: GateConfig,
+) -> tuple[Criterion, ...]:
+    # What the validation returns must show: deflated and plain Sharpe, an edge over
+    # buy-and-hold, enough trades, a bounded drawdown, a Sharpe that survives higher costs.
     metrics = m.validation.metrics
     sharpe = metrics.sharpe
-    stats, dsr_value, dsr_note = _deflation(m, trials)
+    dsr_value, dsr_note = dsr
     edge, edge_note = _edge_over(m, stats)
-    typical = float(np.median([v.sharpe for v in m.variants])) if m.variants else None
-    positive = [y for y in m.years if y.sharpe > 0]
-    share = len(positive) / len(m.years) if m.years else None
-    highest = max(live.values()) if live else None
-    mismatches = sum(c.mismatches for c in m.lookahead)
     bh = m.buy_and_hold.sharpe
-    criteria = (
+    return (
         _at_least(
             "dsr",
             f"Deflated Sharpe Ratio (validation; N = {trials.n:.4g} tested there)",
@@ -166,6 +194,22 @@ def judge(
             True,
             m.stressed.sharpe > gate.min_stressed_sharpe,
         ),
+    )
+
+
+def _soundness_criteria(
+    m: Measurement, live: dict[str, float], cohort: CohortPBO, gate: GateConfig
+) -> tuple[Criterion, ...]:
+    # What the rule must be besides profitable: new beside the live strategies, not the best
+    # of an overfit cohort, free of look-ahead, robust to a step of its lookbacks and
+    # constants, positive across years.
+    sharpe = m.validation.metrics.sharpe
+    typical = float(np.median([v.sharpe for v in m.variants])) if m.variants else None
+    positive = [y for y in m.years if y.sharpe > 0]
+    share = len(positive) / len(m.years) if m.years else None
+    highest = max(live.values()) if live else None
+    mismatches = sum(c.mismatches for c in m.lookahead)
+    return (
         Criterion(
             "live_correlation",
             "highest correlation with a live strategy",
@@ -214,23 +258,6 @@ def judge(
             gate.min_positive_years,
         ),
     )
-    details = {
-        "statistics": stats,
-        "trials": trials.as_dict(),
-        "trials_text": trials.describe(),
-        "validation": json_numbers(metrics.as_dict()),
-        "stressed": json_numbers(m.stressed.as_dict()),
-        "buy_and_hold": json_numbers(m.buy_and_hold.as_dict()),
-        "costs": dataclasses.asdict(rules),
-        "stressed_costs": dataclasses.asdict(stressed_rules(rules, gate.cost_multiplier)),
-        "variants": [dataclasses.asdict(v) for v in m.variants],
-        "years": [dataclasses.asdict(y) for y in m.years],
-        "lookahead": [dataclasses.asdict(c) for c in m.lookahead],
-        "pbo": cohort.as_dict(),
-        "live_correlations": {k: json_number(v) for k, v in live.items()},
-    }
-    passed = all(c.passed for c in criteria if c.required)
-    return Verdict(passed, criteria, details)
 
 
 def unmeasurable(reason: str) -> Verdict:

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from configs import BacktestConfig, LabConfig
+from configs import BacktestConfig, GateConfig, LabConfig
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window
@@ -33,7 +33,7 @@ from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
 from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
-from promotion.trials import count_trials
+from promotion.trials import Trials, count_trials
 from promotion.watch import record_decays, watch_strategies
 from store.data_records import code_version, record_data
 from store.lifecycle import TRADING, move_candidate
@@ -99,26 +99,11 @@ def gate_candidates(
     live = _live_returns(session, measurer)
     cohort = _cohort_pbo(session, measurer, [texts[c.genome_id] for c in candidates], config)
     version = code_version()
+    against = _Against(measurer, trials, live, cohort, gate, rules)
     out = []
     for candidate in candidates:
         text = texts[candidate.genome_id]
-        try:
-            m = measurer.measure(parse(text))
-        except Exception as e:  # a genome that cannot be measured fails, the others go on
-            if isinstance(e, GenomeError):
-                quarantine(session, "genomes", candidate.genome_id, str(e))
-            log.warning(
-                "candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e
-            )
-            verdict = unmeasurable(f"{type(e).__name__}: {e}")
-        else:
-            returns = m.validation.result.returns
-            correlations = {
-                gid: highest_correlation(returns, [series])
-                for gid, series in live.items()
-                if gid != candidate.genome_id
-            }
-            verdict = judge(m, trials, correlations, cohort, gate, rules)
+        verdict = _verdict(session, candidate, text, against)
         report = GateReport(
             candidate_id=candidate.id,
             run_id=run_id,
@@ -147,6 +132,34 @@ def gate_candidates(
         )
         out.append(GateOutcome(candidate.id, text, report.id, verdict))
     return out
+
+
+@dataclass(frozen=True)
+class _Against:
+    # What every candidate of one gating is judged against.
+    measurer: Measurer
+    trials: Trials
+    live: dict[str, np.ndarray]
+    cohort: CohortPBO
+    gate: GateConfig
+    rules: BacktestConfig
+
+
+def _verdict(session: Session, candidate: Candidate, text: str, against: _Against) -> Verdict:
+    try:
+        m = against.measurer.measure(parse(text))
+    except Exception as e:  # a genome that cannot be measured fails, the others go on
+        if isinstance(e, GenomeError):
+            quarantine(session, "genomes", candidate.genome_id, str(e))
+        log.warning("candidate %d cannot be measured: %s: %s", candidate.id, type(e).__name__, e)
+        return unmeasurable(f"{type(e).__name__}: {e}")
+    returns = m.validation.result.returns
+    correlations = {
+        gid: highest_correlation(returns, [series])
+        for gid, series in against.live.items()
+        if gid != candidate.genome_id
+    }
+    return judge(m, against.trials, correlations, against.cohort, against.gate, against.rules)
 
 
 def _gate_note(verdict: Verdict) -> str:
