@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 
+from typing_extensions import override
+
 __all__ = ["ALERT", "ALERT_URLS", "EVENTS", "AlertHandler", "alert", "install_alert_handler"]
 
 ALERT_URLS = "LAB_ALERT_URLS"
@@ -71,6 +73,7 @@ class AlertHandler(logging.Handler):
     """Sends an alert for every log record that asks for one (`extra={ALERT: (event, title)}`),
     with the record's message as the body."""
 
+    @override
     def emit(self, record: logging.LogRecord) -> None:
         asked = getattr(record, ALERT, None)
         if asked is not None:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from typing_extensions import override
 
 from configs.alerts import alert, install_alert_handler
 from configs.errors import ConfigurationError, InputError, ServiceError
@@ -177,15 +178,18 @@ class LabGroup(click.Group):
             return {}
         return {e.name: e for e in entry_points(group=self.plugins)}
 
+    @override
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._plugins()})
 
+    @override
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in (found := self._plugins()):
             command = found[cmd_name].load()
         return command
 
+    @override
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

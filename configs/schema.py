@@ -41,6 +41,8 @@ PATH = {"path": True}
 
 @dataclass(frozen=True)
 class DataConfig:
+    """Where the bars come from and how they are checked (`[data]`)."""
+
     source: str = field(metadata=PATH)
     policy: DataPolicy
     symbols: tuple[str, ...]
@@ -53,6 +55,7 @@ class DataConfig:
     benchmark: str
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.source.strip() != "", "data.source", "must not be empty")
         _require(
             self.benchmark == self.benchmark.strip(),
@@ -86,6 +89,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class AlpacaConfig:
+    """The Alpaca market-data download (`[alpaca]`): symbols, first day, feed and cache."""
+
     symbols: tuple[str, ...]
     start: dt.date
     feed: AlpacaFeed
@@ -94,6 +99,7 @@ class AlpacaConfig:
     data_url: str
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(len(self.symbols) > 0, "alpaca.symbols", "must list at least one symbol")
         _require(
             0 < self.timeout_seconds <= 300,
@@ -109,6 +115,8 @@ class AlpacaConfig:
 
 @dataclass(frozen=True)
 class WindowsConfig:
+    """The train, validation and holdout date ranges and the warm-up before each (`[windows]`)."""
+
     train: tuple[dt.date, dt.date]
     validation: tuple[dt.date, dt.date]
     holdout: tuple[dt.date, dt.date]
@@ -120,6 +128,8 @@ class WindowsConfig:
         return {"train": self.train, "validation": self.validation, "holdout": self.holdout}
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed, or windows that
+        overlap or run backwards."""
         _require(self.warmup_days >= 0, "windows.warmup_days", "must not be negative")
         _require(self.min_days >= 2, "windows.min_days", "must be at least 2")
         previous: tuple[str, dt.date] | None = None
@@ -149,6 +159,7 @@ class BacktestConfig:
     fee_per_share: float
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.initial_cash > 0, "backtest.initial_cash", "must be positive")
         _require(
             self.settlement_days in (0, 1, 2),
@@ -182,6 +193,9 @@ def costs_text(costs: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class EvolveConfig:
+    """The search: population, variation, novelty, stagnation restarts, workers and budget
+    (`[evolve]`)."""
+
     seed: int
     population: int
     elite: int
@@ -218,6 +232,7 @@ class EvolveConfig:
     lock_file: str = field(metadata=PATH)
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.min_free_memory_mb >= 0, "evolve.min_free_memory_mb", "must not be negative")
         _require(self.seed >= 0, "evolve.seed", f"must not be negative, got {self.seed}")
         _require(self.population >= 4, "evolve.population", "must be at least 4")
@@ -278,6 +293,8 @@ class EvolveConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
+    """The statistical gate's thresholds and which criteria are required (`[gate]`)."""
+
     min_dsr: float
     trials: Literal["all", "effective"]
     correlation_sample: int
@@ -300,6 +317,7 @@ class GateConfig:
     lookahead_cuts: int
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         for key in (
             "min_dsr",
             "buy_and_hold_confidence",
@@ -347,10 +365,13 @@ class GateConfig:
 
 @dataclass(frozen=True)
 class ReviewConfig:
+    """The review: where charts go and the decay watch's average run length (`[review]`)."""
+
     chart_dir: str = field(metadata=PATH)
     decay_arl_sessions: int
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.chart_dir.strip() != "", "review.chart_dir", "must not be empty")
         _require(
             20 <= self.decay_arl_sessions <= 100_000,
@@ -361,6 +382,8 @@ class ReviewConfig:
 
 @dataclass(frozen=True)
 class LiveConfig:
+    """Live trading: broker, allocation, order limits, risk caps and the halt file (`[live]`)."""
+
     broker: Literal["sim", "alpaca"]
     allocation: Literal["equal", "inverse_volatility"]
     max_strategy_weight: float
@@ -390,6 +413,7 @@ class LiveConfig:
         return first, last
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         for key in ("max_strategy_weight", "max_symbol_weight"):
             value = getattr(self, key)
             _require(0 < value <= 1, f"live.{key}", f"must be in (0, 1], got {value}")
@@ -438,6 +462,8 @@ class LiveConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """Backups, SQLite's busy timeout, the free-disk floor and pruning (`[store]`)."""
+
     backup_dir: str = field(metadata=PATH)
     keep_backups: int
     busy_timeout_ms: int
@@ -445,6 +471,7 @@ class StoreConfig:
     prune_every: int
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.keep_backups >= 1, "store.keep_backups", "must be at least 1")
         _require(self.prune_every >= 0, "store.prune_every", "must not be negative")
         _require(self.min_free_mb >= 0, "store.min_free_mb", "must not be negative")
@@ -453,10 +480,13 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class LogConfig:
+    """Where the logs go and how much they say (`[log]`)."""
+
     dir: str = field(metadata=PATH)
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
     def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.dir.strip() != "", "log.dir", "must not be empty")
 
 
@@ -476,6 +506,7 @@ class LabConfig:
     log: LogConfig
 
     def check(self) -> None:
+        """Check every section: raise ConfigurationError naming the first key not allowed."""
         for section in dataclasses.fields(self):
             getattr(self, section.name).check()
 

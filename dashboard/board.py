@@ -60,6 +60,7 @@ class Board:
 
     @property
     def halt_file(self) -> Path:
+        """The file whose presence halts live trading."""
         return Path(self.config.live.halt_file)
 
     def render(

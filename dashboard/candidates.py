@@ -35,6 +35,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CandidateRow:
+    """One line of the candidates table (validation figures from the latest gate report)."""
+
     id: int
     status: str
     text: str
@@ -46,6 +48,8 @@ class CandidateRow:
 
 @dataclass(frozen=True)
 class CandidateDetail:
+    """Everything the candidate page shows, with the window and costs of its figures."""
+
     row: CandidateRow
     genome_id: str
     run_id: int
@@ -73,6 +77,7 @@ def candidate_rows(session: Session) -> list[CandidateRow]:
 
 
 def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | None:
+    """The candidate page's content; None when no candidate has `candidate_id`."""
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         return None
@@ -126,6 +131,8 @@ def _row(candidate: Candidate, text: str, report: GateReport | None) -> Candidat
 
 
 def routes(board: Board) -> list[Route]:
+    """The candidates list and one candidate's page."""
+
     def listed(request: Request) -> Response:
         with board.database.transaction() as session:
             rows = candidate_rows(session)

@@ -28,6 +28,8 @@ MB = 2**20
 
 @dataclass(frozen=True)
 class Health:
+    """What the Health page shows: disk, memory, database size, backups, recent errors."""
+
     disk_free_mb: float
     disk_min_mb: int
     memory_available_mb: float
@@ -44,6 +46,8 @@ class Health:
 
 
 def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Health:
+    """The lab's health now: its home's disk, the machine's memory, the database, the backups and
+    the logs."""
     import psutil
 
     path = sqlite_path(db_url)
@@ -106,6 +110,8 @@ def _recent_errors(log: Path, count: int = 5) -> list[str]:
 
 
 def routes(board: Board) -> list[Route]:
+    """The Health page."""
+
     def page(request: Request) -> Response:
         with board.database.transaction() as session:
             found = health(session, board.home, board.config, board.database.url)

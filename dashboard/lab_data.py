@@ -16,6 +16,8 @@ __all__ = ["LabData"]
 
 
 class LabData:
+    """The lab's panel and windows, loaded once and again only when the data file changes."""
+
     def __init__(self, config: LabConfig) -> None:
         self.config = config
         self._lock = threading.Lock()

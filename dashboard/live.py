@@ -26,6 +26,9 @@ __all__ = ["LivePage", "live_page", "routes", "warm_up", "watched_strategies"]
 
 @dataclass(frozen=True)
 class LivePage:
+    """What the Live page shows: halt state, the account, the newest plan's weights, watched
+    strategies."""
+
     halted: str | None
     halt_file: str
     view: AccountView | None
@@ -38,6 +41,7 @@ class LivePage:
 
     @property
     def paper_pnl(self) -> float:
+        """The summed paper P&L of the watched (approved, not yet trading) strategies."""
         return sum(w.pnl or 0.0 for w in self.watched)
 
 
@@ -48,6 +52,7 @@ def live_page(
     watched: list[Watched],
     watch_problem: str,
 ) -> LivePage:
+    """The Live page's content (an account view, or why there is none)."""
     try:
         view: AccountView | None = account_view(session, None)
     except LiveInputError as e:
@@ -68,6 +73,8 @@ def live_page(
 
 
 def routes(board: Board) -> list[Route]:
+    """The Live page and its Halt form."""
+
     def page(request: Request) -> Response:
         watched, problem = watched_strategies(board)
         halted = HaltSwitch(board.halt_file).reason()

@@ -18,6 +18,8 @@ __all__ = ["LoginRequired", "routes"]
 
 
 def routes(board: Board) -> list[Route]:
+    """The login page, signing in and signing out."""
+
     def page(request: Request) -> Response:
         return board.render(request, "login.html", {"page": "login", "error": ""})
 
@@ -55,6 +57,7 @@ class LoginRequired:
         self.home = home
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Redirect a visitor not signed in to the login page while a password is set."""
         if (
             scope["type"] == "http"
             and scope["path"] != "/login"

@@ -24,6 +24,8 @@ __all__ = ["Night", "nights", "routes"]
 
 @dataclass(frozen=True)
 class Night:
+    """One night on the Nights page, from its run row and typed summary."""
+
     run_id: int
     status: str
     discovery: bool
@@ -62,6 +64,8 @@ def nights(session: Session, limit: int = 60) -> list[Night]:
 
 
 def routes(board: Board) -> list[Route]:
+    """The Nights page (also the index) and its lineage chart."""
+
     def index(_request: Request) -> Response:
         return RedirectResponse("/nights", status_code=303)
 

@@ -19,6 +19,8 @@ __all__ = ["routes"]
 
 
 def routes(board: Board) -> list[Route]:
+    """The review forms of a candidate page: open the holdout, approve, reject, retire."""
+
     def on_page(candidate_id: int) -> Refused:
         def refused(request: Request, why: str) -> Response:
             return candidate_page(board, request, candidate_id, error=why, status_code=400)

@@ -45,6 +45,7 @@ def session_secret(home: Path) -> str:
 
 
 def set_password(home: Path, password: str) -> Path:
+    """Store the scrypt hash of `password` in the lab home (owner-only); its path."""
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     salt = secrets.token_bytes(16)
@@ -55,6 +56,7 @@ def set_password(home: Path, password: str) -> Path:
 
 
 def has_password(home: Path) -> bool:
+    """Whether the page asks for a password (a password file exists in `home`)."""
     return (home / PASSWORD_FILE).exists()
 
 
@@ -82,6 +84,7 @@ def csrf_token(request: Request) -> str:
 
 
 def same_token(request: Request, sent: object) -> bool:
+    """Whether `sent` is the form token of the request's session (compared in constant time)."""
     expected = request.session.get("csrf")
     return (
         isinstance(expected, str) and isinstance(sent, str) and hmac.compare_digest(expected, sent)

@@ -51,6 +51,9 @@ class OutOfOrder(RuntimeError):
 
 @dataclass(frozen=True)
 class Individual:
+    """One member of a generation: the child, its evaluation, score, fitness and correlation
+    penalty."""
+
     child: Child
     record: Record
     score: float
@@ -60,6 +63,8 @@ class Individual:
 
 @dataclass(frozen=True)
 class GenerationReport:
+    """What `Engine.tell` returns for one generation: its members and their summary figures."""
+
     number: int
     population: list[Individual]
     best_fitness: float

@@ -51,6 +51,7 @@ class Record:
 
     @property
     def ok(self) -> bool:
+        """Whether the genome could be backtested (it has a Sharpe)."""
         return self.sharpe is not None
 
     def score(self, size: int, config: EvolveConfig) -> float:

@@ -21,17 +21,24 @@ __all__ = ["Executor", "open_executor"]
 
 
 class Executor(Protocol):
+    """Where genomes are backtested: in this process or in worker processes."""
+
     workers: int
 
     def assess(
         self, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int
-    ) -> list[Assessment]: ...
+    ) -> list[Assessment]:
+        """Backtest each of `texts` on `window` of `data` under `rules`, in order."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Stop the workers, if any."""
+        ...
 
 
 def open_executor(spec: str, workers: int) -> Executor:
-    """ "joblib" with `workers` processes (0: one per core), or "dask://HOST:PORT"."""
+    """The executor `spec` names: "joblib" with `workers` processes (0: one per core), or
+    "dask://HOST:PORT"."""
     if spec.startswith("dask://"):
         return DaskExecutor(spec.removeprefix("dask://"))
     return LocalExecutor(workers or os.cpu_count() or 1)

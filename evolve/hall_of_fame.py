@@ -20,6 +20,8 @@ __all__ = ["Fame", "HallOfFame", "distinct"]
 
 @dataclass(frozen=True)
 class Fame:
+    """A genome in the hall of fame: its train score and returns, and when it entered."""
+
     genome_id: str
     score: float
     returns: np.ndarray
@@ -43,9 +45,12 @@ def distinct(pool: Iterable[Fame], limit: int, most_correlation: float) -> list[
 
 @dataclass
 class HallOfFame:
+    """The best distinct genomes seen so far (no two correlated above `distinct_correlation`)."""
+
     size: int
     distinct_correlation: float
     members: list[Fame] = field(default_factory=list)
 
     def update(self, scored: Iterable[Fame]) -> None:
+        """Add the `scored` genomes and keep the best `size` distinct ones."""
         self.members = distinct([*self.members, *scored], self.size, self.distinct_correlation)

@@ -40,6 +40,8 @@ Lookup = Callable[[Session, Sequence[Child]], dict[str, Record]]
 
 @dataclass
 class Lineage:
+    """A lineage's state between generations: population, archive, hall of fame, stagnation."""
+
     number: int
     population: list[Child]
     archive: NoveltyArchive

@@ -27,6 +27,7 @@ class MemoryPeak:
         self._thread = threading.Thread(target=self._watch, name="memory-peak", daemon=True)
 
     def sample(self) -> None:
+        """Record the memory in use now (this process and its children) if it is a new peak."""
         me = psutil.Process()
         own = _rss(me)
         total = own + sum(_rss(child) for child in me.children(recursive=True))

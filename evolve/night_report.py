@@ -60,6 +60,8 @@ def _generation_line(report: GenerationReport) -> str:
 
 
 def night_summary(summary: NightSummary, config: LabConfig) -> str:
+    """The night as the command prints it: windows, costs, generations, evaluations, candidates and
+    the gate."""
     lines = [f"run {summary.run_id}"]
     if summary.data_warning:
         lines.append(f"warning: {summary.data_warning}")

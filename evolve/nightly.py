@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class NightOptions:
+    """How to run a night: discovery or re-scoring only, and its budget, generations and seed."""
+
     discovery: bool = False
     budget_minutes: float | None = None
     generations: int | None = None
@@ -78,6 +80,8 @@ class NightOptions:
 
 @dataclass
 class NightSummary:
+    """What a night did, as the command prints it and as its run row keeps it."""
+
     run_id: int = 0
     data_warning: str | None = None
     windows: dict[str, str] = field(default_factory=dict)
@@ -102,6 +106,7 @@ class NightSummary:
 
     @property
     def hit_rate(self) -> float:
+        """The share of evaluations the cache answered."""
         total = self.evaluations + self.cache_hits
         return self.cache_hits / total if total else 0.0
 

@@ -34,6 +34,8 @@ RAISE, LOWER = 1.2, 0.95
 
 @dataclass(frozen=True)
 class ArchiveMember:
+    """A genome in the novelty archive: its behaviour descriptor and novelty when it entered."""
+
     genome_id: str
     descriptor: np.ndarray
     novelty: float
@@ -76,9 +78,11 @@ class NoveltyArchive:
 
     @property
     def crowd(self) -> int:
+        """How many nearest neighbours a novelty is measured against."""
         return max(1, self.population // 50)
 
     def descriptors(self) -> list[np.ndarray]:
+        """The archive members' behaviour descriptors."""
         return [m.descriptor for m in self.members]
 
     def admit(

@@ -49,6 +49,7 @@ _COLUMNS = (
 
 
 def costs_line(rules: BacktestConfig) -> str:
+    """The costs and account rules behind every figure, as one line."""
     shares = "fractional" if rules.fractional else "whole"
     return (
         f"costs: {rules.costs_text()}; {shares} shares; {rules.max_positions} slots; initial "

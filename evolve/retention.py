@@ -49,11 +49,14 @@ __all__ = ["Pruned", "prune", "vacuum_sqlite"]
 
 @dataclass(frozen=True)
 class Pruned:
+    """What a prune removed."""
+
     evaluations: int
     genomes: int
     population_rows: int
 
     def describe(self) -> str:
+        """The prune as one line."""
         return (
             f"pruned {self.evaluations} evaluations, {self.genomes} genomes and "
             f"{self.population_rows} population rows of earlier generations"

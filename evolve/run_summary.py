@@ -53,6 +53,7 @@ class RunSummary:
 
     @property
     def minutes(self) -> float | None:
+        """The night's length in minutes; None when it did not finish."""
         return None if self.seconds is None else self.seconds / 60
 
     def as_record(self) -> dict[str, Any]:

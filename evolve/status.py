@@ -23,6 +23,7 @@ __all__ = ["History", "history", "status_text"]
 
 
 def status_text(session: Session, runs: int = 5) -> str:
+    """The recent runs, the trials per window and the hall of fame, as text."""
     lines = ["recent runs:"]
     recent = session.scalars(select(Run).order_by(Run.id.desc()).limit(runs)).all()
     if not recent:
@@ -77,6 +78,8 @@ def status_text(session: Session, runs: int = 5) -> str:
 
 @dataclass(frozen=True)
 class History:
+    """The generations of all runs as columns, for the progress charts."""
+
     number: list[int]
     best: list[float]
     median: list[float]
@@ -86,6 +89,7 @@ class History:
 
 
 def history(session: Session) -> History:
+    """Every generation's best and median fitness, diversity and archive size, and the restarts."""
     generations = session.scalars(select(Generation).order_by(Generation.number)).all()
     events = session.execute(
         select(StagnationEvent.generation, StagnationEvent.action).order_by(

@@ -58,6 +58,7 @@ _WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Window]}
 def crossover(
     first: gp.PrimitiveTree, second: gp.PrimitiveTree, *, rng: random.Random
 ) -> tuple[gp.PrimitiveTree, gp.PrimitiveTree]:
+    """Swap a random subtree of `first` with one of the same type in `second`; the two children."""
     a, b = gp.PrimitiveTree(first), gp.PrimitiveTree(second)
     if len(a) < 2 or len(b) < 2:
         return a, b
@@ -74,6 +75,7 @@ def crossover(
 
 
 def mutate_uniform(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
+    """Replace a random subtree with a new random one of the same type."""
     tree = gp.PrimitiveTree(parent)
     i = rng.randrange(len(tree))
     span = tree.searchSubtree(i)
@@ -82,6 +84,7 @@ def mutate_uniform(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.
 
 
 def mutate_node(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
+    """Replace one node with another of the same type and arity."""
     tree = gp.PrimitiveTree(parent)
     i = rng.randrange(len(tree))
     node = tree[i]
@@ -97,6 +100,7 @@ def mutate_node(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.Pri
 
 
 def mutate_shrink(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
+    """Replace a node by one of its arguments of the same type (a smaller tree)."""
     tree = gp.PrimitiveTree(parent)
     options = [i for i, node in enumerate(tree) if node.arity > 0 and node.ret in node.args]
     if not options:
@@ -113,6 +117,7 @@ def mutate_shrink(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.P
 
 
 def mutate_constant(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
+    """Move one constant or lookback to a neighbouring value."""
     tree = gp.PrimitiveTree(parent)
     spots = [i for i, node in enumerate(tree) if node.ret in (Const, Window) and node.arity == 0]
     if not spots:
@@ -150,6 +155,7 @@ class Child:
 
 
 def child_of(tree: gp.PrimitiveTree, origin: str, parents: tuple[str, ...] = ()) -> Child:
+    """The child of `tree`, simplified, with its text, id, origin and parents."""
     simple = simplify(tree)
     return Child(simple, to_text(simple), genome_id(simple), origin, parents)
 
@@ -219,6 +225,7 @@ def _positions_by_type(tree: gp.PrimitiveTree) -> dict[type, list[int]]:
 
 
 def significant(value: float, digits: int) -> float:
+    """`value` rounded to `digits` significant digits (0 for 0 and non-finite values)."""
     if value == 0 or not math.isfinite(value):
         return 0.0
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))

@@ -18,6 +18,8 @@ DATA_KEYS = ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY")
 
 @dataclass(frozen=True)
 class Credentials:
+    """Alpaca API keys (never shown in a repr)."""
+
     key_id: str = field(repr=False)
     secret_key: str = field(repr=False)
 
@@ -25,6 +27,7 @@ class Credentials:
     def from_environment(
         cls, names: tuple[str, str] = DATA_KEYS, needed_for: str = "data.source = 'alpaca'"
     ) -> Credentials:
+        """The keys from the environment variables `names`; ConfigurationError if one is missing."""
         key, secret = (os.environ.get(name, "") for name in names)
         if not key or not secret:
             raise ConfigurationError(

@@ -41,6 +41,7 @@ class Assessment:
 
     @property
     def ok(self) -> bool:
+        """Whether the genome could be backtested (it has metrics)."""
         return self.metrics is not None
 
 

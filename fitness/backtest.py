@@ -55,6 +55,7 @@ class Trades:
         return len(self.symbol)
 
     def frame(self) -> pd.DataFrame:
+        """The trades as a DataFrame, one row a trade."""
         return pd.DataFrame({name: getattr(self, name) for name in self.__dataclass_fields__})
 
 

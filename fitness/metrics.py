@@ -47,10 +47,12 @@ class Metrics:
     kurtosis: float
 
     def as_dict(self) -> dict[str, float | int]:
+        """The metrics as a dict of plain numbers."""
         return asdict(self)
 
 
 def compute_metrics(result: BacktestResult) -> Metrics:
+    """Sharpe, CAGR, drawdown, exposure and trade figures of a backtest, after costs."""
     r = result.returns
     n = len(r)
     years = n / TRADING_DAYS

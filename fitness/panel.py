@@ -68,10 +68,12 @@ class Panel:
 
     @property
     def n_days(self) -> int:
+        """The number of days (rows)."""
         return len(self.dates)
 
     @property
     def n_symbols(self) -> int:
+        """The number of symbols (columns)."""
         return len(self.symbols)
 
     def days(self, start: int, stop: int) -> Panel:

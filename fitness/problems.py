@@ -25,6 +25,7 @@ class DataProblem:
     detail: str
 
     def describe(self, source: str) -> str:
+        """The problem as one line naming the file and line, symbol, date and check."""
         where = f"{source}:{self.line}" if self.line is not None else source
         return f"{where}: {self.symbol} {self.date}: {self.check}: {self.detail}"
 
@@ -41,10 +42,12 @@ class DataReport:
 
     @property
     def errors(self) -> list[DataProblem]:
+        """The problems that refuse the data."""
         return [p for p in self.problems if p.severity == "error"]
 
     @property
     def warnings(self) -> list[DataProblem]:
+        """The problems that were repaired or only reported."""
         return [p for p in self.problems if p.severity == "warning"]
 
     def summary_lines(self, severity: Severity, examples: int | None = 3) -> list[str]:

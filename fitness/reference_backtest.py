@@ -17,6 +17,8 @@ from configs import BacktestConfig
 
 @dataclass
 class RefTrade:
+    """One trade of the reference backtest."""
+
     symbol: str
     entry_day: int
     entry_price: float
@@ -29,6 +31,8 @@ class RefTrade:
 
 @dataclass
 class ReferenceResult:
+    """The reference backtest's daily equity, cash and settled cash, and its trades."""
+
     equity: list[float] = field(default_factory=list)
     cash: list[float] = field(default_factory=list)
     settled_cash: list[float] = field(default_factory=list)

@@ -19,6 +19,8 @@ __all__ = ["Scored", "WindowScorer"]
 
 @dataclass(frozen=True)
 class Scored:
+    """A genome's backtest on a window and its metrics."""
+
     window: Window
     result: BacktestResult
     metrics: Metrics
@@ -54,6 +56,7 @@ class WindowScorer:
         return scorer
 
     def score(self, tree: gp.PrimitiveTree) -> Scored:
+        """Backtest `tree` on the window (signals from the warm-up on) and measure it."""
         signal = self.evaluator.signal(tree)
         result = backtest(self.data, signal, self.rules, start=self.window.warmup_days)
         return Scored(self.window, result, compute_metrics(result))

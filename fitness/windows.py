@@ -48,6 +48,7 @@ class Window:
 
     @property
     def warmup_days(self) -> int:
+        """The days before the window's first day that indicators warm up on."""
         return self.start - self.warmup_start
 
     def panel(self, full: Panel) -> Panel:
@@ -55,6 +56,7 @@ class Window:
         return full.days(self.warmup_start, self.stop)
 
     def describe(self) -> str:
+        """The window as one line: name, first and last day, length and id."""
         return f"{self.name} {self.first}..{self.last} ({self.n_days} days, id {self.id[:12]})"
 
 

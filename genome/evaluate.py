@@ -40,15 +40,29 @@ class Bars(Protocol):
     without them)."""
 
     @property
-    def open(self) -> np.ndarray: ...
+    def open(self) -> np.ndarray:
+        """Opening prices, (days, symbols)."""
+        ...
+
     @property
-    def high(self) -> np.ndarray: ...
+    def high(self) -> np.ndarray:
+        """Highs, (days, symbols)."""
+        ...
+
     @property
-    def low(self) -> np.ndarray: ...
+    def low(self) -> np.ndarray:
+        """Lows, (days, symbols)."""
+        ...
+
     @property
-    def close(self) -> np.ndarray: ...
+    def close(self) -> np.ndarray:
+        """Closing prices, (days, symbols)."""
+        ...
+
     @property
-    def volume(self) -> np.ndarray: ...
+    def volume(self) -> np.ndarray:
+        """Volumes, (days, symbols)."""
+        ...
 
 
 _BINARY = {"add": k.add_nb, "sub": k.sub_nb, "mul": k.mul_nb, "div": k.div_nb}
@@ -83,11 +97,14 @@ def evaluate(tree: gp.PrimitiveTree, bars: Bars) -> np.ndarray:
 
 @dataclass
 class CacheStats:
+    """How often the subtree cache answered."""
+
     hits: int = 0
     misses: int = 0
 
     @property
     def hit_rate(self) -> float:
+        """The share of lookups the cache answered."""
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
@@ -106,6 +123,7 @@ class SubtreeCache:
         return len(self._entries)
 
     def get(self, key: str) -> np.ndarray | None:
+        """The cached array of subtree `key` (now the most recently used), or None."""
         found = self._entries.get(key)
         if found is None:
             self.stats.misses += 1

@@ -171,6 +171,7 @@ _BY_KEY = {f.key: f for f in FUNCTIONS}
 
 
 def function_of(key: str) -> Function:
+    """The grammar's function with this key (e.g. `gt_series_const`)."""
     return _BY_KEY[key]
 
 

@@ -19,11 +19,13 @@ NAN = np.nan
 
 @njit(cache=True)
 def finite_or_nan(value: float) -> float:
+    """`value`, or NaN where it is infinite."""
     return value if math.isfinite(value) else NAN
 
 
 @njit(cache=True)
 def add_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: x + y, (days, symbols); NaN where not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = finite_or_nan(x[t, j] + y[t, j])
@@ -31,6 +33,7 @@ def add_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def sub_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: x - y, (days, symbols); NaN where not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = finite_or_nan(x[t, j] - y[t, j])
@@ -38,6 +41,7 @@ def sub_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def mul_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: x * y, (days, symbols); NaN where not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = finite_or_nan(x[t, j] * y[t, j])
@@ -45,6 +49,7 @@ def mul_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def div_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: x / y, (days, symbols); NaN where y is 0 or the result is not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             d = y[t, j]
@@ -53,6 +58,7 @@ def div_nb(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def add_const_nb(x: np.ndarray, c: float, out: np.ndarray) -> None:
+    """Write into `out`: x + c, (days, symbols); NaN where not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = finite_or_nan(x[t, j] + c)
@@ -60,6 +66,7 @@ def add_const_nb(x: np.ndarray, c: float, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def mul_const_nb(x: np.ndarray, c: float, out: np.ndarray) -> None:
+    """Write into `out`: x * c, (days, symbols); NaN where not finite."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = finite_or_nan(x[t, j] * c)
@@ -67,6 +74,8 @@ def mul_const_nb(x: np.ndarray, c: float, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def lag_signal_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the bool signal x of w rows before, (days, symbols); False before
+    the first row."""
     # A bool signal w rows ago; False where that is before the first row.
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -99,6 +108,7 @@ def market_nb(close: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def log_nb(x: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: log(x), (days, symbols); NaN where x <= 0."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             v = x[t, j]
@@ -107,6 +117,7 @@ def log_nb(x: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def sma_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the mean of the last w values, (days, symbols); NaN until w are valid."""
     n_days, n_symbols = x.shape
     total = np.zeros(n_symbols)
     nans = np.zeros(n_symbols, dtype=np.int64)
@@ -195,16 +206,19 @@ def _moments_nb(x: np.ndarray, w: int, out: np.ndarray, zscore: bool) -> None:
 
 @njit(cache=True)
 def std_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the standard deviation of the last w values, (days, symbols)."""
     _moments_nb(x, w, out, False)
 
 
 @njit(cache=True)
 def zscore_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: (x - mean) / std over the last w values, (days, symbols)."""
     _moments_nb(x, w, out, True)
 
 
 @njit(cache=True)
 def ema_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the exponential average with span w, (days, symbols); a NaN restarts it."""
     # A NaN restarts the average: w valid values in a row seed it with their mean.
     n_days, n_symbols = x.shape
     alpha = 2.0 / (w + 1.0)
@@ -272,16 +286,19 @@ def _extreme_nb(x: np.ndarray, w: int, out: np.ndarray, is_max: bool) -> None:
 
 @njit(cache=True)
 def min_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the lowest of the last w values, (days, symbols)."""
     _extreme_nb(x, w, out, False)
 
 
 @njit(cache=True)
 def max_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: the highest of the last w values, (days, symbols)."""
     _extreme_nb(x, w, out, True)
 
 
 @njit(cache=True)
 def lag_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: x of w rows before, (days, symbols); NaN before the first row."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[t, j] = x[t - w, j] if t >= w else NAN
@@ -289,6 +306,7 @@ def lag_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def change_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: x / x w rows before - 1, (days, symbols); NaN where that is 0 or NaN."""
     for t in range(x.shape[0]):
         for j in range(x.shape[1]):
             if t < w or x[t - w, j] == 0.0:
@@ -299,6 +317,8 @@ def change_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def rsi_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
+    """Write into `out`: Cutler's RSI of the last w changes (0..100, 50 when flat), (days,
+    symbols)."""
     # Gains and losses of the last w day-to-day changes (Cutler's RSI: plain sums, so the
     # lookback is exactly w + 1 values). A flat window gives 50.
     n_days, n_symbols = x.shape

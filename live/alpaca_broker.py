@@ -27,9 +27,19 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+from typing_extensions import override
+
 from fitness.alpaca_client import Credentials, impose_timeout
 from fitness.exchange import NEW_YORK
-from live.broker import Account, BrokerOrder, Clock, OrderRequest, Position, TradingSession
+from live.broker import (
+    Account,
+    Broker,
+    BrokerOrder,
+    Clock,
+    OrderRequest,
+    Position,
+    TradingSession,
+)
 from live.errors import BrokerError, BrokerUnavailable, DuplicateOrder, OrderRejected
 
 __all__ = ["PAPER_KEYS", "REAL_KEYS", "AlpacaBroker", "RateLimit"]
@@ -58,6 +68,7 @@ class RateLimit:
         self._sent: deque[float] = deque()
 
     def __call__(self) -> None:
+        """Wait until another request fits in the last minute's limit, then count it."""
         now = self._clock()
         while self._sent and now - self._sent[0] >= 60.0:
             self._sent.popleft()
@@ -70,7 +81,9 @@ class RateLimit:
         self._sent.append(now)
 
 
-class AlpacaBroker:
+class AlpacaBroker(Broker):
+    """An Alpaca account (paper or live) through alpaca-py's TradingClient."""
+
     name = "alpaca"
 
     def __init__(
@@ -100,12 +113,14 @@ class AlpacaBroker:
 
     # --- reads (retried) ------------------------------------------------------------------
 
+    @override
     def clock(self) -> Clock:
         c = self._read(self.client.get_clock)
         return Clock(
             _aware(c.timestamp), bool(c.is_open), _aware(c.next_open), _aware(c.next_close)
         )
 
+    @override
     def calendar(self, start: dt.date, end: dt.date) -> list[TradingSession]:
         from alpaca.trading.requests import GetCalendarRequest
 
@@ -119,6 +134,7 @@ class AlpacaBroker:
             for d in days
         ]
 
+    @override
     def account(self) -> Account:
         a = self._read(self.client.get_account)
         return Account(
@@ -130,6 +146,7 @@ class AlpacaBroker:
             trading_blocked=bool(a.trading_blocked),
         )
 
+    @override
     def positions(self) -> list[Position]:
         found = self._read(self.client.get_all_positions)
         return [
@@ -137,12 +154,15 @@ class AlpacaBroker:
             for p in found
         ]
 
+    @override
     def open_orders(self) -> list[BrokerOrder]:
         return self._orders("open", None)
 
+    @override
     def orders_since(self, after: dt.datetime) -> list[BrokerOrder]:
         return self._orders("all", after)
 
+    @override
     def order(self, client_order_id: str) -> BrokerOrder | None:
         try:
             return _order(self._read(lambda: self.client.get_order_by_client_id(client_order_id)))
@@ -151,11 +171,13 @@ class AlpacaBroker:
                 return None
             raise
 
+    @override
     def fractionable(self, symbol: str) -> bool:
         return bool(self._read(lambda: self.client.get_asset(symbol)).fractionable)
 
     # --- writes (never repeated here) -----------------------------------------------------
 
+    @override
     def submit(self, request: OrderRequest) -> BrokerOrder:
         from alpaca.trading.enums import OrderSide, TimeInForce
         from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
@@ -174,6 +196,7 @@ class AlpacaBroker:
         )
         return _order(self._call(lambda: self.client.submit_order(order), order=True))
 
+    @override
     def cancel(self, order_id: str) -> None:
         self._call(lambda: self.client.cancel_order_by_id(order_id), order=True)
 

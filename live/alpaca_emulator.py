@@ -38,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from typing_extensions import override
+
 from fitness.exchange import NEW_YORK
 
 OPEN_STATUSES = ("new", "accepted", "partially_filled", "pending_new")
@@ -45,6 +47,8 @@ OPEN_STATUSES = ("new", "accepted", "partially_filled", "pending_new")
 
 @dataclass
 class Request:
+    """A request as the emulator received it."""
+
     method: str
     path: str
     params: dict[str, str]
@@ -56,10 +60,12 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     state: Any
 
+    @override
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
     def authorised(self) -> bool:
+        """Whether the request carries the account's keys; a 403 reply when it does not."""
         keys = (self.headers.get("APCA-API-KEY-ID"), self.headers.get("APCA-API-SECRET-KEY"))
         if keys != (self.state.key_id, self.state.secret_key):
             self._reply(403, {"code": 40310000, "message": "forbidden"})
@@ -98,6 +104,8 @@ def serve(handler: type[JsonHandler], state: Any) -> Iterator[str]:
 
 @dataclass
 class Fault:
+    """A fault to answer a matching request with, once."""
+
     method: str  # GET, POST, DELETE, PATCH
     path: str  # a prefix of the request path, e.g. "/v2/orders"
     kind: str  # 504_after | 500_text | 429 | hang | reset | 403 | 422
@@ -105,6 +113,8 @@ class Fault:
 
 @dataclass
 class Kill:
+    """Kill process `pid` at the client's `at`-th request (to test crash recovery)."""
+
     pid: int
     at: int  # the n-th request of the client (1-based)
     after: bool  # act on the request first (then kill before answering)
@@ -112,6 +122,8 @@ class Kill:
 
 @dataclass
 class TradingState:
+    """The emulated account: clock, sessions, cash, prices, positions and orders."""
+
     key_id: str
     secret_key: str
     now: dt.datetime
@@ -147,6 +159,7 @@ class TradingState:
     # --- the scripted market --------------------------------------------------------------
 
     def session_times(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The open and close of session `day`, in New York time."""
         opens, closes = self.sessions[day]
         return (
             dt.datetime.combine(day, dt.time.fromisoformat(opens), NEW_YORK),
@@ -154,6 +167,7 @@ class TradingState:
         )
 
     def is_open(self) -> bool:
+        """Whether the market is open at the emulator's clock."""
         day = self.now.astimezone(NEW_YORK).date()
         if day not in self.sessions:
             return False
@@ -226,6 +240,7 @@ class TradingState:
     # --- account rules ------------------------------------------------------------------
 
     def buying_power(self) -> float:
+        """Cash less what open buy orders reserve."""
         reserved = sum(
             (float(o["qty"]) - float(o["filled_qty"]))
             * float(o["limit_price"] or self.prices.get(o["symbol"], 0.0))
@@ -236,6 +251,7 @@ class TradingState:
         return self.cash * multiplier - reserved
 
     def held_for_orders(self, symbol: str) -> float:
+        """The quantity of `symbol` that open sell orders reserve."""
         return sum(
             float(o["qty"]) - float(o["filled_qty"])
             for o in self.orders

@@ -49,11 +49,14 @@ class Market:
     whole: Callable[[str], bool] = field(default=lambda symbol: False)
 
     def last_close(self, symbol: str) -> float:
+        """The last close of `symbol`."""
         return float(self.close[self.symbols.index(symbol)])
 
 
 @dataclass(frozen=True)
 class BookChange:
+    """A strategy's new book and the symbols it entered and left."""
+
     book: dict[str, float]
     entered: tuple[str, ...]
     left: tuple[str, ...]

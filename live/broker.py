@@ -31,6 +31,8 @@ Side = Literal["buy", "sell"]
 
 @dataclass(frozen=True)
 class OrderRequest:
+    """An order to send: a market order, or a limit order when `limit_price` is set."""
+
     client_order_id: str
     symbol: str
     side: Side
@@ -41,6 +43,8 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class BrokerOrder:
+    """An order as the broker reports it."""
+
     id: str
     client_order_id: str
     symbol: str
@@ -55,6 +59,8 @@ class BrokerOrder:
 
 @dataclass(frozen=True)
 class Position:
+    """A position the broker holds."""
+
     symbol: str
     qty: float
     avg_entry_price: float
@@ -62,6 +68,8 @@ class Position:
 
 @dataclass(frozen=True)
 class Account:
+    """The broker's account figures and its margin and shorting settings."""
+
     cash: float
     equity: float
     buying_power: float
@@ -73,6 +81,8 @@ class Account:
 
 @dataclass(frozen=True)
 class Clock:
+    """The broker's clock and the market's next open and close."""
+
     now: dt.datetime
     is_open: bool
     next_open: dt.datetime
@@ -81,6 +91,8 @@ class Clock:
 
 @dataclass(frozen=True)
 class TradingSession:
+    """One trading session of the broker's calendar."""
+
     date: dt.date
     open: dt.datetime
     close: dt.datetime
@@ -92,13 +104,21 @@ class Broker(Protocol):
 
     name: str
 
-    def clock(self) -> Clock: ...
+    def clock(self) -> Clock:
+        """The broker's clock now."""
+        ...
 
-    def calendar(self, start: dt.date, end: dt.date) -> list[TradingSession]: ...
+    def calendar(self, start: dt.date, end: dt.date) -> list[TradingSession]:
+        """The trading sessions from `start` to `end`, both included."""
+        ...
 
-    def account(self) -> Account: ...
+    def account(self) -> Account:
+        """The account's cash, equity and settings."""
+        ...
 
-    def positions(self) -> list[Position]: ...
+    def positions(self) -> list[Position]:
+        """The positions held."""
+        ...
 
     def open_orders(self) -> list[BrokerOrder]:
         """Every open order (all of them, however many)."""
@@ -112,11 +132,17 @@ class Broker(Protocol):
         """The order with this client id; None if the broker has none."""
         ...
 
-    def submit(self, request: OrderRequest) -> BrokerOrder: ...
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        """Send `request`; the order as the broker took it."""
+        ...
 
-    def cancel(self, order_id: str) -> None: ...
+    def cancel(self, order_id: str) -> None:
+        """Cancel the open order `order_id`."""
+        ...
 
-    def fractionable(self, symbol: str) -> bool: ...
+    def fractionable(self, symbol: str) -> bool:
+        """Whether `symbol` may be bought in fractions of a share."""
+        ...
 
     def secure_account(self) -> str:
         """Set the account to no margin and no shorting where the broker allows it; a line

@@ -19,6 +19,8 @@ __all__ = ["HaltSwitch", "halt_trading"]
 
 
 class HaltSwitch:
+    """The kill switch: trading is halted while its file exists."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -39,6 +41,7 @@ class HaltSwitch:
             return f"halt file {self.path} exists" + (f": {text.strip()}" if text.strip() else "")
 
     def halt(self, reason: str, by: str) -> None:
+        """Halt trading: write the file (atomically) with the reason, who and when, and alert."""
         record = {"reason": reason, "by": by, "at": dt.datetime.now(dt.UTC).isoformat()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")

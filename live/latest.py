@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
+from typing_extensions import override
 
 from configs import LabConfig
 from fitness.exchange import NEW_YORK
@@ -20,6 +21,7 @@ from live.books import Market
 from live.broker import Broker, Clock
 from live.errors import LiveInputError
 from live.signals import market_at, signals_at_close, validation_volatility
+from live.trader import MarketFeed
 
 __all__ = ["LatestFeed", "trading_moment"]
 
@@ -33,13 +35,16 @@ def trading_moment(clock: Clock, window: tuple[dt.time, dt.time]) -> tuple[dt.da
     return session, inside
 
 
-class LatestFeed:
+class LatestFeed(MarketFeed):
+    """The market and signals from the lab's newest data, checked against the broker's calendar."""
+
     def __init__(self, config: LabConfig, broker: Broker, load: Callable[[], Panel]) -> None:
         self.config = config
         self.broker = broker
         self._load = load
         self._panel: Panel | None = None
 
+    @override
     def inputs(
         self, session: dt.date, texts: dict[str, str], whole: Callable[[str], bool]
     ) -> tuple[Market, dict[str, np.ndarray]]:
@@ -61,6 +66,7 @@ class LatestFeed:
         data = panel.days(0, day + 1)
         return market_at(data, day, whole), signals_at_close(data, texts)
 
+    @override
     def volatility(self, texts: dict[str, str]) -> dict[str, float]:
         panel = self._panel or self._load()
         config = self.config

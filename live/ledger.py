@@ -26,6 +26,8 @@ __all__ = ["CashEntry", "SettledCashLedger", "fill_entries", "positions_of", "se
 
 @dataclass(frozen=True)
 class CashEntry:
+    """One movement of cash and the session it settles on."""
+
     kind: str
     amount: float
     settles_on: dt.date
@@ -33,14 +35,18 @@ class CashEntry:
 
 @dataclass(frozen=True)
 class SettledCashLedger:
+    """The account's cash, settled by session, from its entries."""
+
     entries: tuple[CashEntry, ...]
 
     @classmethod
     def of(cls, entries: Iterable[CashEntry]) -> SettledCashLedger:
+        """The ledger of `entries`."""
         return cls(tuple(entries))
 
     @property
     def cash(self) -> float:
+        """All the cash, settled or not."""
         return sum(e.amount for e in self.entries)
 
     def settled(self, on: dt.date) -> float:
@@ -48,6 +54,7 @@ class SettledCashLedger:
         return sum(e.amount for e in self.entries if e.settles_on <= on)
 
     def unsettled(self, on: dt.date) -> float:
+        """The cash that has not settled by session `on`."""
         return self.cash - self.settled(on)
 
 

@@ -51,6 +51,8 @@ class Holdings:
 
 @dataclass(frozen=True)
 class PlannedOrder:
+    """One order of a session's plan, valued at the last close."""
+
     sequence: int
     client_order_id: str
     symbol: str
@@ -61,11 +63,14 @@ class PlannedOrder:
 
     @property
     def value(self) -> float:
+        """The order's value at the last close."""
         return self.qty * self.last_close
 
 
 @dataclass(frozen=True)
 class OrderPlan:
+    """A session's orders and those not sent (symbol, side, why)."""
+
     orders: tuple[PlannedOrder, ...]
     # (symbol, side, why it is not sent)
     skipped: tuple[tuple[str, str, str], ...]

@@ -40,12 +40,15 @@ _QTY_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Difference:
+    """One way the broker and research.db disagree."""
+
     kind: str  # position | order | cash
     key: str
     lab: float
     broker: float
 
     def describe(self) -> str:
+        """The difference as one line."""
         if self.kind == "order":
             return f"open order {self.key} at the broker is not one the lab has open"
         if self.kind == "cash":
@@ -55,12 +58,15 @@ class Difference:
 
 @dataclass(frozen=True)
 class Reconciliation:
+    """The comparison of the broker with research.db, and what was adjusted."""
+
     ok: bool
     mode: str
     differences: tuple[Difference, ...]
     adjusted: tuple[str, ...]
 
     def describe(self) -> str:
+        """The reconciliation as one line."""
         if not self.differences and not self.adjusted:
             return "broker and research.db agree (positions, open orders, cash)"
         parts = [d.describe() for d in self.differences] + list(self.adjusted)

@@ -104,6 +104,7 @@ def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
 
 
 def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
+    """The account's positions: the sum of its fills per symbol."""
     rows = session.execute(
         select(LiveFill.symbol, func.sum(LiveFill.qty))
         .where(LiveFill.account_id == account_id)
@@ -125,6 +126,7 @@ def books(session: Session, account_id: int) -> dict[str, dict[str, float]]:
 def replace_books(
     session: Session, account_id: int, new: dict[str, dict[str, float]], day: dt.date
 ) -> None:
+    """Make the account's stored books `new` (genome id -> {symbol: qty}) as of `day`."""
     old = {
         (e.genome_id, e.symbol): e
         for e in session.scalars(
@@ -146,6 +148,7 @@ def replace_books(
 
 
 def in_flight_orders(session: Session, account_id: int) -> list[LiveOrder]:
+    """The account's orders that may still be at the broker, oldest first."""
     return list(
         session.scalars(
             select(LiveOrder)
@@ -163,6 +166,7 @@ def add_event(
     message: str,
     detail: dict[str, Any] | None = None,
 ) -> LiveEvent:
+    """Add an event to the account's log (not committed)."""
     event = LiveEvent(account_id=account_id, kind=kind, ok=ok, message=message, detail=detail or {})
     session.add(event)
     return event

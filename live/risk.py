@@ -40,6 +40,7 @@ class RiskCheck:
         return reason
 
     def sent(self, order: PlannedOrder) -> None:
+        """Count `order` as sent: its position, traded value and the order count."""
         signed = order.qty if order.side == "buy" else -order.qty
         self.positions[order.symbol] = self.positions.get(order.symbol, 0.0) + signed
         self.traded_value += order.value

@@ -30,6 +30,7 @@ class StopFlag:
         self.signal: str | None = None
 
     def install(self) -> None:
+        """Set the flag on SIGTERM and SIGINT."""
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, self._set)
 
@@ -38,6 +39,7 @@ class StopFlag:
         log.warning("%s: finishing the current step, then stopping", self.signal)
 
     def __call__(self) -> bool:
+        """Whether a stop was asked for."""
         return self.signal is not None
 
 

@@ -39,6 +39,7 @@ class ReplaySignals:
         self._signals = {gid: evaluator.signal(parse(text)) for gid, text in texts.items()}
 
     def at(self, day: int) -> dict[str, np.ndarray]:
+        """Each strategy's signal, bool (symbols,), on `day`."""
         return {gid: signal[day] for gid, signal in self._signals.items()}
 
     def through(self, gid: str, day: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
+from typing_extensions import override
 
 from configs import LabConfig
 from fitness.backtest import backtest
@@ -34,7 +35,7 @@ from live.halt import HaltSwitch
 from live.records import new_account, trading_strategies
 from live.signals import ReplaySignals, market_at, validation_volatility
 from live.sim_broker import SimBroker, new_sim_state
-from live.trader import Trader
+from live.trader import MarketFeed, Trader
 from store import Database
 from store.models import (
     LiveAccount,
@@ -49,7 +50,7 @@ from store.models import (
 __all__ = ["ReplayFeed", "SimReport", "run_sim"]
 
 
-class ReplayFeed:
+class ReplayFeed(MarketFeed):
     """The market and signals of each session of a replay, from the bars before it."""
 
     def __init__(self, panel: Panel, config: LabConfig) -> None:
@@ -58,6 +59,7 @@ class ReplayFeed:
         self._index = {dt.date.fromisoformat(str(d)): i for i, d in enumerate(panel.dates)}
         self._signals: dict[tuple[str, ...], ReplaySignals] = {}
 
+    @override
     def inputs(
         self, session: dt.date, texts: dict[str, str], whole: Callable[[str], bool]
     ) -> tuple[Market, dict[str, np.ndarray]]:
@@ -67,11 +69,13 @@ class ReplayFeed:
         return market_at(self.panel, day, whole), self.replay(texts).at(day)
 
     def replay(self, texts: dict[str, str]) -> ReplaySignals:
+        """The day-by-day signals of `texts`, computed once per set of strategies."""
         key = tuple(sorted(texts))
         if key not in self._signals:
             self._signals[key] = ReplaySignals(self.panel, texts)
         return self._signals[key]
 
+    @override
     def volatility(self, texts: dict[str, str]) -> dict[str, float]:
         config = self.config
         return validation_volatility(self.panel, config.windows, config.backtest, texts)
@@ -79,6 +83,8 @@ class ReplayFeed:
 
 @dataclass(frozen=True)
 class SimReport:
+    """A simulated run: its sessions, equity and the backtest of the same strategies beside it."""
+
     account: str
     source: str
     sessions: tuple[dt.date, ...]
@@ -94,6 +100,7 @@ class SimReport:
 
     @property
     def pnl(self) -> float:
+        """The run's P&L at the last close."""
         return float(self.equity[-1] - self.initial_cash)
 
     def tracking(self) -> tuple[float, float]:
@@ -110,6 +117,7 @@ class SimReport:
         return float(live - ref), error
 
     def lines(self, costs: str) -> list[str]:
+        """The run as lines: sessions, P&L, the backtest beside it, and the `costs` used."""
         first, last = self.sessions[0], self.sessions[-1]
         difference, error = self.tracking()
         ref_pnl = float(self.reference[-1] - self.initial_cash)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from typing_extensions import override
 
 from configs import BacktestConfig
 from fitness.costs import buy_price, order_fees, sell_fees, sell_price, slippage_fraction
@@ -31,6 +32,7 @@ from fitness.panel import Panel
 from live.broker import (
     OPEN,
     Account,
+    Broker,
     BrokerOrder,
     Clock,
     OrderRequest,
@@ -46,6 +48,7 @@ _OPEN_TIME, _CLOSE_TIME, _PLANNING_TIME = dt.time(9, 30), dt.time(16, 0), dt.tim
 
 
 def new_sim_state(first_session: int, cash: float) -> dict[str, Any]:
+    """A new simulated account starting at session `first_session` with `cash`."""
     return {
         "day": first_session,
         "phase": "pre_open",
@@ -55,7 +58,9 @@ def new_sim_state(first_session: int, cash: float) -> dict[str, Any]:
     }
 
 
-class SimBroker:
+class SimBroker(Broker):
+    """A replay of the data as a cash-account broker (see the module docstring)."""
+
     name = "sim"
 
     def __init__(
@@ -76,10 +81,12 @@ class SimBroker:
 
     @property
     def day(self) -> int:
+        """The index of the current session in the panel."""
         return int(self.state["day"])
 
     @property
     def session(self) -> dt.date:
+        """The current session's date."""
         return self._dates[self.day]
 
     def open_session(self) -> None:
@@ -121,6 +128,7 @@ class SimBroker:
         self._save(self.state)
 
     def next_session(self) -> None:
+        """Move to the next session (old orders are forgotten)."""
         self.state["day"] = self.day + 1
         oldest = _at(self._dates[max(self.day - KEPT_SESSIONS, 0)], dt.time())
         self.state["orders"] = [
@@ -131,6 +139,7 @@ class SimBroker:
 
     # --- the Broker protocol --------------------------------------------------------------
 
+    @override
     def clock(self) -> Clock:
         session = self.session
         at = _PLANNING_TIME if self.state["phase"] == "pre_open" else _CLOSE_TIME
@@ -154,6 +163,7 @@ class SimBroker:
             if start <= d <= end
         ]
 
+    @override
     def account(self) -> Account:
         cash = float(self.state["cash"])
         close = self.panel.close[self.day - 1] if self.day > 0 else self.panel.open[0]
@@ -164,22 +174,27 @@ class SimBroker:
         )
         return Account(cash, cash + value, cash - self._reserved(), 1.0, False, False)
 
+    @override
     def positions(self) -> list[Position]:
         return [Position(s, q, 0.0) for s, q in sorted(self.state["positions"].items())]
 
+    @override
     def open_orders(self) -> list[BrokerOrder]:
         return [_order(o) for o in self.state["orders"] if o["status"] in OPEN]
 
+    @override
     def orders_since(self, after: dt.datetime) -> list[BrokerOrder]:
         orders = (_order(o) for o in self.state["orders"])
         return [o for o in orders if o.created_at > after]
 
+    @override
     def order(self, client_order_id: str) -> BrokerOrder | None:
         for o in self.state["orders"]:
             if o["client_order_id"] == client_order_id:
                 return _order(o)
         return None
 
+    @override
     def submit(self, request: OrderRequest) -> BrokerOrder:
         if self.order(request.client_order_id) is not None:
             raise DuplicateOrder("client_order_id must be unique", 422, 40010001)
@@ -221,6 +236,7 @@ class SimBroker:
         self._save(self.state)
         return _order(record)
 
+    @override
     def cancel(self, order_id: str) -> None:
         for o in self.state["orders"]:
             if o["id"] == order_id:
@@ -231,9 +247,11 @@ class SimBroker:
                 return
         raise OrderRejected("order not found", 404, 40410000)
 
+    @override
     def fractionable(self, symbol: str) -> bool:
         return self.costs.fractional
 
+    @override
     def secure_account(self) -> str:
         return "sim account: a cash account (no margin, no shorting) by construction"
 

@@ -31,6 +31,7 @@ class AccountView:
 
     @property
     def pnl(self) -> float | None:
+        """Equity of the newest plan less the cash paid in; None before the first plan."""
         return None if self.plan is None else self.plan.equity - self.contributed
 
 
@@ -79,6 +80,8 @@ def account_view(session: Session, name: str | None) -> AccountView:
 
 
 def status_lines(session: Session, name: str | None, halted: str | None) -> list[str]:
+    """The account's status as lines: account, trading or halted, newest session, equity, cash,
+    positions."""
     view = account_view(session, name)
     account, plan = view.account, view.plan
     lines = [f"account {account.name} ({account.broker}), since {account.created_at:%Y-%m-%d}"]

@@ -92,6 +92,8 @@ class MarketFeed(Protocol):
 
 @dataclass
 class CycleReport:
+    """What one cycle did: orders planned, sent, denied, rejected, fills, reconciliation, halt."""
+
     session: dt.date
     planned: int = 0
     sent: int = 0
@@ -104,6 +106,8 @@ class CycleReport:
 
 
 class Trader:
+    """Trades the approved strategies in one account, one session at a time."""
+
     def __init__(
         self,
         database: Database,
@@ -155,6 +159,7 @@ class Trader:
     # --- the cycle ------------------------------------------------------------------------
 
     def cycle(self, session_day: dt.date, plan: bool = True) -> CycleReport:
+        """One session's cycle: take fills, reconcile, and unless halted plan and send orders."""
         report = CycleReport(session_day)
         report.fills += self.sync()
         report.reconciliation = self.reconcile(session_day)

@@ -61,11 +61,12 @@ class DecayWatch:
 
     @property
     def alarm(self) -> bool:
+        """Whether the CUSUM has crossed its threshold."""
         return self.cusum > self.threshold
 
 
 def cusum_threshold(k: float, arl_sessions: float) -> float:
-    """h such that Siegmund's ARL0(h) equals `arl_sessions` for drift `k` (> 0)."""
+    """The threshold h such that Siegmund's ARL0(h) equals `arl_sessions` for drift `k` (> 0)."""
     if not (k > 0 and arl_sessions > 1):
         raise StatisticsError(f"cusum needs k > 0 and arl_sessions > 1, got {k}, {arl_sessions}")
 

@@ -54,6 +54,8 @@ __all__ = ["CohortPBO", "Criterion", "Verdict", "judge", "unmeasurable"]
 
 @dataclass(frozen=True)
 class Criterion:
+    """One criterion of the gate: the value, the rule and threshold, and whether it passed."""
+
     name: str
     meaning: str
     value: float | None
@@ -64,10 +66,12 @@ class Criterion:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The criterion as JSON-ready values."""
         return {k: json_number(v) for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Criterion:
+        """The criterion from a stored dict (a missing field reads empty)."""
         return cls(**{f.name: row.get(f.name, "") for f in dataclasses.fields(cls)})
 
     def line(self) -> str:
@@ -93,17 +97,21 @@ class CohortPBO:
     reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The PBO as JSON-ready values."""
         return {k: json_number(v) for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """The gate's verdict on a candidate: passed, every criterion, and the figures behind them."""
+
     passed: bool
     criteria: tuple[Criterion, ...]
     details: dict[str, Any]
 
     @property
     def reasons(self) -> list[str]:
+        """One line per required criterion that failed."""
         return [c.line() for c in self.criteria if c.required and not c.passed]
 
 

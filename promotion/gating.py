@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class GateOutcome:
+    """A gated candidate: its text, its stored report and the verdict."""
+
     candidate_id: int
     genome_text: str
     report_id: int

@@ -87,6 +87,7 @@ def awaiting_review(session: Session) -> list[str]:
 
 
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:
+    """The candidate's newest gate report, or None."""
     return session.scalars(
         select(GateReport)
         .where(GateReport.candidate_id == candidate_id)

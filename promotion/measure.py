@@ -52,6 +52,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class YearSharpe:
+    """The Sharpe of one calendar year of the measured windows."""
+
     year: int
     window: str  # the window(s) the year's days come from
     n_days: int
@@ -60,6 +62,8 @@ class YearSharpe:
 
 @dataclass(frozen=True)
 class LookaheadCut:
+    """A look-ahead check: the signal recomputed on data cut after `day`; cells that differ."""
+
     day: str  # the last day of the cut data
     mismatches: int  # (day, symbol) cells whose signal differs from the whole window's
 
@@ -116,6 +120,7 @@ class Measurer:
         return self.on_validation.score(tree).result.returns
 
     def measure(self, tree: gp.PrimitiveTree) -> Measurement:
+        """Everything the gate judges of `tree`, measured on the validation window."""
         gate = self.gate
         scored = self.on_validation.score(tree)
         variants = tuple(

@@ -46,6 +46,7 @@ class ValidationEquity:
     market: np.ndarray
 
     def text(self) -> str:
+        """Which window the equity is of, as words."""
         return f"validation {self.window.first}..{self.window.last}"
 
 
@@ -63,6 +64,7 @@ def review_data(config: LabConfig) -> tuple[Panel, str, dict[str, Window]]:
 def validation_equity(
     panel: Panel, validation: Window, config: LabConfig, text: str
 ) -> ValidationEquity:
+    """The validation equity of genome `text` and of buy-and-hold beside it, after costs."""
     rules = config.backtest
     scored = WindowScorer(panel, validation, rules).score(parse(text)).result
     market = buy_and_hold(panel, validation, rules).result

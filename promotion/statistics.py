@@ -52,7 +52,8 @@ def psr(sr: float, n_obs: int, skew: float, kurtosis: float, sr_benchmark: float
     Args:
         sr: per-observation Sharpe ratio of the strategy.
         n_obs: T, the number of observations (at least 2).
-        skew, kurtosis: of the returns (raw kurtosis, >= 1 + skew^2 for any distribution).
+        skew: of the returns.
+        kurtosis: of the returns (raw kurtosis, >= 1 + skew^2 for any distribution).
         sr_benchmark: SR*, per observation.
 
     Returns:
@@ -95,7 +96,10 @@ def dsr(
     this one. Accept at DSR >= 0.95.
 
     Args:
-        sr, n_obs, skew, kurtosis: of the selected strategy (see `psr`).
+        sr: per-observation Sharpe ratio of the selected strategy (see `psr`).
+        n_obs: T, the number of its observations.
+        skew: of its returns.
+        kurtosis: of its returns (raw kurtosis).
         n_trials: N, the number of (independent) trials; see `effective_trials`.
         var_trials: V, the variance of the trials' per-observation Sharpe ratios.
     """
@@ -166,6 +170,7 @@ class PBOResult:
 
     @property
     def n_combinations(self) -> int:
+        """The number of train/test combinations the PBO was computed over."""
         return len(self.logits)
 
 

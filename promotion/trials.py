@@ -57,9 +57,11 @@ class Trials:
     window_ids: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        """The trials as JSON-ready values."""
         return {**asdict(self), "window_ids": list(self.window_ids)}
 
     def describe(self) -> str:
+        """How the number of trials was counted, as one line."""
         how = (
             f"effective N = {self.n:.1f} from {self.gated} candidates with average return "
             f"correlation {self.mean_correlation:.3f} (sample of {self.sample})"

@@ -216,6 +216,7 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
 
 
 def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:
+    """The opened holdout as lines: window, who opened it when, costs and figures."""
     window = session.get(WindowRecord, holdout.window_id)
     span = f"{window.first_day}..{window.last_day}" if window else "?"
     return [

@@ -45,6 +45,7 @@ class Watched:
 
     @property
     def proposal(self) -> str | None:
+        """The retirement proposal when the decay watch alarms, else None."""
         if self.watch is None or not self.watch.alarm:
             return None
         return (

@@ -57,10 +57,12 @@ class Database:
             yield session
 
     def revision(self) -> str | None:
+        """The schema revision research.db is at; None before the first migration."""
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def close(self) -> None:
+        """Close the database's connections."""
         self.engine.dispose()
 
 
@@ -157,6 +159,7 @@ def upgrade_to(database: Database, revision: str) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    """Alembic's configuration for the lab's migrations on `url`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

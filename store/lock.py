@@ -37,6 +37,7 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock; InputError naming the holder if another process has it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -62,6 +63,7 @@ class RunLock:
         self._fd = fd
 
     def release(self) -> None:
+        """Let the lock go (no-op when not held)."""
         if self._fd is None:
             return
         os.ftruncate(self._fd, 0)

@@ -77,10 +77,13 @@ NAMING = {
 
 
 def utc_now() -> dt.datetime:
+    """Now in UTC, without a time zone (how the database stores times)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
+    """The base of the lab's tables, with a naming convention for constraints."""
+
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -217,6 +220,8 @@ class Generation(Base):
 
 
 class PopulationMember(Base):
+    """A genome's place in one generation, with its score and fitness."""
+
     __tablename__ = "population"
     generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +242,8 @@ class ArchiveEntry(Base):
 
 
 class StagnationEvent(Base):
+    """A stagnation restart: when, what was measured and what was done."""
+
     __tablename__ = "stagnation_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
@@ -251,6 +258,8 @@ class StagnationEvent(Base):
 
 
 class HallOfFameEntry(Base):
+    """A genome in the hall of fame of a window."""
+
     __tablename__ = "hall_of_fame"
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
