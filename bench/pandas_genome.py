@@ -15,7 +15,7 @@ import pandas as pd
 from deap import gp
 
 from fitness.panel import Panel
-from genome.grammar import FUNCTIONS, Const, Constant, Series, Signal, Window, window_of
+from genome.grammar import FUNCTIONS, Const, Constant, Lookback, Series, Signal, window_of
 
 SERIES_ARGS = (
     "open",
@@ -95,8 +95,8 @@ def translate(tree: gp.PrimitiveTree) -> gp.PrimitiveTree:
     for node in tree:
         if isinstance(node, gp.Primitive):
             nodes.append(_PRIMITIVES[f"{node.name}_"])
-        elif node.ret is Window:
-            nodes.append(gp.Terminal(window_of(node), False, Window))
+        elif node.ret is Lookback:
+            nodes.append(gp.Terminal(window_of(node), False, Lookback))
         elif isinstance(node, Constant):
             nodes.append(gp.Terminal(node.value, False, Const))
         elif node.ret is Signal:

@@ -51,7 +51,7 @@ from store.models import Candidate, GateReport, Genome, Run
 
 __all__ = [
     "EDGES",
-    "Night",
+    "NightOutcome",
     "NightSize",
     "detectable_sharpe",
     "measure",
@@ -88,7 +88,7 @@ class NightSize:
 
 
 @dataclass
-class Night:
+class NightOutcome:
     """What one night gave."""
 
     cell: str
@@ -149,7 +149,7 @@ def measure(
     windows = build_windows(calendar, config.windows, config.backtest)
     train, validation = windows["train"], windows["validation"]
     span = (train.start, validation.stop)
-    nights: list[Night] = []
+    nights: list[NightOutcome] = []
     drifts: dict[str, float] = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -242,7 +242,7 @@ def protection(population: int = 32, generations: int = 6) -> dict[str, Any]:
     }
 
 
-def summarise(nights: list[Night]) -> dict[str, dict[str, Any]]:
+def summarise(nights: list[NightOutcome]) -> dict[str, dict[str, Any]]:
     """Per cell: nights, found, promoted, ideal passes, false promotions and their bound."""
     out: dict[str, dict[str, Any]] = {}
     for cell in dict.fromkeys(n.cell for n in nights):
@@ -303,7 +303,7 @@ def table(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _line(night: Night) -> str:
+def _line(night: NightOutcome) -> str:
     ideal = (
         ""
         if night.ideal_passed is None
@@ -322,7 +322,7 @@ def run_night(
     cell: str,
     seed: int,
     size: NightSize,
-) -> Night:
+) -> NightOutcome:
     """One night of `size` in a fresh lab in `folder` whose data is `market`; with an `edge`,
     also whether the night found and promoted it and the gate's verdict on its ideal rule."""
     started = time.perf_counter()
@@ -349,7 +349,7 @@ def run_night(
     options = NightOptions(discovery=True, generations=size.generations, seed=seed)
     run_nightly(config, db, options, after=gate_pending(config))
     rows = verdicts(db)
-    night = Night(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))
+    night = NightOutcome(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))
     found: list[bool | None] = [None] * len(rows)
     if edge is not None:
         panel, report = load_panel(config.data, config.alpaca)

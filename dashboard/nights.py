@@ -19,11 +19,11 @@ from evolve.run_summary import RunSummary
 from evolve.status import history
 from store.models import Generation, Run
 
-__all__ = ["Night", "nights", "routes"]
+__all__ = ["NightRow", "nights", "routes"]
 
 
 @dataclass(frozen=True)
-class Night:
+class NightRow:
     """One night on the Nights page, from its run row and typed summary."""
 
     run_id: int
@@ -39,14 +39,14 @@ class Night:
     stopped_by: str
 
 
-def nights(session: Session, limit: int = 60) -> list[Night]:
+def nights(session: Session, limit: int = 60) -> list[NightRow]:
     """The newest `limit` runs (their summary as the run stored it when it ended)."""
     runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)).all()
     out = []
     for run in runs:
         summary = RunSummary.read(run.summary)
         out.append(
-            Night(
+            NightRow(
                 run_id=run.id,
                 status=run.status,
                 discovery=run.discovery,

@@ -144,7 +144,7 @@ def run_nightly(
         executor = executor or open_executor(config.evolve.executor, config.evolve.workers)
         try:
             with MemoryPeak() as peak:
-                night = _Night(config, database, options, executor, started, progress, peak)
+                night = _NightRun(config, database, options, executor, started, progress, peak)
                 summary = night.run(*data)
                 summary.backup_skipped = skipped
                 if after is not None:
@@ -178,7 +178,7 @@ def _backup(config: LabConfig, db_url: str, now: dt.datetime) -> str | None:
     return None
 
 
-class _Night:
+class _NightRun:
     def __init__(
         self,
         config: LabConfig,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from deap import gp
 
 from genome import PSET, WINDOWS, bounded, generate, half_and_half, simplify
-from genome.grammar import CONST_LIMIT, Const, Constant, Window, window_of
+from genome.grammar import CONST_LIMIT, Const, Constant, Lookback, Series, Signal, window_of
 from genome.leaves import tunable_leaves
 from genome.leaves import with_leaves as replace_leaves
 from genome.text import genome_id, to_text
@@ -52,7 +52,9 @@ __all__ = [
 _TERMINALS = {
     t: [x for x in PSET.terminals[t] if x.name not in ("true", "false")] for t in PSET.terminals
 }
-_WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Window]}
+_WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Lookback]}
+# The types crossover chooses among, in a fixed order (the seeded choice depends on it).
+_TYPE_ORDER = (Const, Series, Signal, Lookback)
 
 
 def crossover(
@@ -64,7 +66,7 @@ def crossover(
         return a, b
     by_type_a = _positions_by_type(a)
     by_type_b = _positions_by_type(b)
-    common = sorted(set(by_type_a) & set(by_type_b), key=lambda t: t.__name__)
+    common = [t for t in _TYPE_ORDER if t in by_type_a and t in by_type_b]
     if not common:
         return a, b
     kind = rng.choice(common)
@@ -119,7 +121,7 @@ def mutate_shrink(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.P
 def mutate_constant(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
     """Move one constant or lookback to a neighbouring value."""
     tree = gp.PrimitiveTree(parent)
-    spots = [i for i, node in enumerate(tree) if node.ret in (Const, Window) and node.arity == 0]
+    spots = [i for i, node in enumerate(tree) if node.ret in (Const, Lookback) and node.arity == 0]
     if not spots:
         return (tree,)
     i = rng.choice(spots)

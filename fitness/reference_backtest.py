@@ -49,7 +49,7 @@ def reference_backtest(
     start: int = 0,
 ) -> ReferenceResult:
     """The backtest of `signal` (days x symbols, bool) from day `start`, day by day."""
-    account = _Account(open_, close, volume, tradable, signal, rules)
+    account = _ReferenceAccount(open_, close, volume, tradable, signal, rules)
     for t in range(start, len(close)):
         account.settled += account.pending.pop(t, 0.0)
         if t >= 1:
@@ -61,7 +61,7 @@ def reference_backtest(
     return account.out
 
 
-class _Account:
+class _ReferenceAccount:
     def __init__(
         self,
         open_: pd.DataFrame,

@@ -25,7 +25,7 @@ import numpy as np
 from deap import gp
 
 from genome import kernels_nb as k
-from genome.grammar import Const, Signal, Window, window_of
+from genome.grammar import Const, Lookback, Signal, window_of
 from genome.text import node_text
 
 __all__ = ["Bars", "CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
@@ -224,7 +224,7 @@ class Evaluator:
             raise KeyError(f"no implementation for genome function {name!r}")
 
     def _terminal(self, node: gp.Terminal) -> Any:
-        if node.ret is Window:
+        if node.ret is Lookback:
             return window_of(node)
         if node.ret is Const:
             return node.value

@@ -1,10 +1,10 @@
 """Random genomes that always succeed, and height/size limits for variation operators.
 
 DEAP's typed generators fail ("tried to add a primitive of type X, but there is none
-available") when the type they need at some depth has no primitive (Window, Const) or no
+available") when the type they need at some depth has no primitive (Lookback, Const) or no
 terminal (Signal, here). This generator knows, for every function, the least height that can
 complete it (`_MIN_HEIGHT`), and at each depth only picks what can still be finished within the
-height asked for; Window and Const are always leaves. So a tree of any requested height >= 1
+height asked for; Lookback and Const are always leaves. So a tree of any requested height >= 1
 exists and is produced for every seed. `true`/`false` are never drawn (they only arise from
 simplification).
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from deap import gp
 
-from genome.grammar import PSET, Const, Constant, Series, Signal, Window
+from genome.grammar import PSET, Const, Constant, Lookback, Series, Signal
 
 __all__ = ["MULTIPLIERS", "SCALES", "bounded", "generate", "half_and_half", "scale_of", "sensible"]
 
@@ -211,15 +211,15 @@ def _relate(
 def _relative(
     rng: random.Random, series: list[gp.Primitive | gp.Terminal]
 ) -> list[gp.Primitive | gp.Terminal]:
-    windows = [k for k, node in enumerate(series) if node.ret is Window]
+    windows = [k for k, node in enumerate(series) if node.ret is Lookback]
     if windows and rng.random() < 0.5:  # the same series over other lookbacks
         out = list(series)
         for k in windows:
-            out[k] = rng.choice([w for w in _DRAWN_TERMINALS[Window] if w.name != out[k].name])
+            out[k] = rng.choice([w for w in _DRAWN_TERMINALS[Lookback] if w.name != out[k].name])
         return out
     out = list(series)
     for _ in range(rng.choice((1, 1, 2))):  # its average, extreme or past: one or two of them
-        out = [_SERIES[rng.choice(_RELATIVES)], *out, rng.choice(_DRAWN_TERMINALS[Window])]
+        out = [_SERIES[rng.choice(_RELATIVES)], *out, rng.choice(_DRAWN_TERMINALS[Lookback])]
     if rng.random() < 1 / 3:
         out = [_SERIES["mul_const"], *out, Constant(rng.choice(MULTIPLIERS))]
     return out

@@ -1,6 +1,6 @@
 """The typed grammar of genomes: value types, terminals, functions and the DEAP primitive set.
 
-Types: `Series` (float, days x symbols), `Signal` (bool, days x symbols), `Window` (an integer
+Types: `Series` (float, days x symbols), `Signal` (bool, days x symbols), `Lookback` (an integer
 lookback from `WINDOWS`) and `Const` (a bounded decimal). A genome's root is a `Signal`: the hold
 decision at each close. The user-facing names (`FUNCTIONS`, `SERIES`, `true`/`false`) are part of
 the interface; `gt` and `lt` are overloaded (series vs series, series vs constant) and resolved
@@ -26,9 +26,9 @@ __all__ = [
     "Const",
     "Constant",
     "Function",
+    "Lookback",
     "Series",
     "Signal",
-    "Window",
     "function_of",
     "window_of",
 ]
@@ -42,7 +42,7 @@ class Signal:
     """Type marker: a bool array (days x symbols)."""
 
 
-class Window:
+class Lookback:
     """Type marker: an integer lookback in sessions, one of `WINDOWS`."""
 
 
@@ -117,7 +117,7 @@ class Function:
     meaning: str
 
 
-S, B, W, C = Series, Signal, Window, Const
+S, B, W, C = Series, Signal, Lookback, Const
 FUNCTIONS: tuple[Function, ...] = (
     Function("add", "add", (S, S), S, "x + y"),
     Function("sub", "sub", (S, S), S, "x - y"),
@@ -176,7 +176,7 @@ def function_of(key: str) -> Function:
 
 
 def window_of(node: gp.Terminal) -> int:
-    """The lookback of a `Window` leaf (DEAP keeps a named terminal's value in the context)."""
+    """The lookback of a `Lookback` leaf (DEAP keeps a named terminal's value in the context)."""
     value: int = PSET.context[node.name]
     return value
 
@@ -215,7 +215,7 @@ def _primitive_set() -> gp.PrimitiveSetTyped:
     for name, truth in (("true", True), ("false", False)):
         pset.addTerminal(truth, Signal, name=name)
     for w in WINDOWS:
-        pset.addTerminal(w, Window, name=f"w{w}")
+        pset.addTerminal(w, Lookback, name=f"w{w}")
     for value in CONSTANTS:
         pset.terminals[Const].append(Constant(value))
         pset.terms_count += 1

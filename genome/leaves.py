@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from deap import gp
 
-from genome.grammar import CONST_LIMIT, PSET, WINDOWS, Const, Constant, Window, window_of
+from genome.grammar import CONST_LIMIT, PSET, WINDOWS, Const, Constant, Lookback, window_of
 
 __all__ = ["neighbours", "tunable_leaves", "with_leaves"]
 
-_WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Window]}
+_WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Lookback]}
 
 
 def tunable_leaves(tree: gp.PrimitiveTree) -> list[float | int]:
@@ -23,7 +23,7 @@ def tunable_leaves(tree: gp.PrimitiveTree) -> list[float | int]:
     return [
         node.value if node.ret is Const else window_of(node)
         for node in tree
-        if node.arity == 0 and node.ret in (Const, Window)
+        if node.arity == 0 and node.ret in (Const, Lookback)
     ]
 
 
@@ -35,7 +35,7 @@ def with_leaves(tree: gp.PrimitiveTree, values: Sequence[float | int]) -> gp.Pri
         ValueError: a different number of values, or a lookback not in `WINDOWS`.
     """
     out = gp.PrimitiveTree(tree)
-    spots = [i for i, node in enumerate(out) if node.arity == 0 and node.ret in (Const, Window)]
+    spots = [i for i, node in enumerate(out) if node.arity == 0 and node.ret in (Const, Lookback)]
     if len(spots) != len(values):
         raise ValueError(f"{len(spots)} tunable leaves, got {len(values)} values")
     for i, value in zip(spots, values, strict=True):

@@ -32,9 +32,9 @@ from genome.grammar import (
     Const,
     Constant,
     Function,
+    Lookback,
     Series,
     Signal,
-    Window,
     function_of,
     window_of,
 )
@@ -70,7 +70,7 @@ _TERMINALS = {
 _TYPE_WORDS: dict[type, str] = {
     Series: "a series",
     Signal: "a signal",
-    Window: f"a window (one of {', '.join(map(str, WINDOWS))})",
+    Lookback: f"a window (one of {', '.join(map(str, WINDOWS))})",
     Const: "a number",
 }
 
@@ -100,7 +100,7 @@ def node_text(node: gp.Primitive | gp.Terminal, args: list[str]) -> str:
         return f"{function_of(node.name).name}({', '.join(args)})"
     if isinstance(node, Constant):
         return number_text(node.value)
-    if node.ret is Window:
+    if node.ret is Lookback:
         return str(window_of(node))
     return str(node.name)
 
@@ -243,7 +243,7 @@ def _typed(raw: _Raw, expected: type, nodes: list[gp.Primitive | gp.Terminal], t
 def _number(
     raw: _Raw, expected: type, fail: Callable[[str], GenomeError]
 ) -> gp.Primitive | gp.Terminal:
-    if expected is Window:
+    if expected is Lookback:
         if raw.text not in {str(w) for w in WINDOWS}:
             raise fail(f"expected {_TYPE_WORDS[expected]}, got {raw.text}")
         return _TERMINALS[f"w{raw.text}"]
@@ -257,7 +257,7 @@ def _number(
 
 def _name(raw: _Raw, expected: type, fail: Callable[[str], GenomeError]) -> gp.Terminal:
     terminal = _TERMINALS.get(raw.text)
-    if terminal is None or terminal.ret is Window:
+    if terminal is None or terminal.ret is Lookback:
         if raw.text in _OVERLOADS:
             raise fail(f"{raw.text} is a function: write {raw.text}(...)")
         raise fail(f"unknown name {raw.text!r}{_hint(raw.text, [*SERIES, *SIGNALS])}")
@@ -298,7 +298,7 @@ def _overload(raw: _Raw, expected: type, fail: Callable[[str], GenomeError]) -> 
 def _possible_types(raw: _Raw) -> set[type]:
     # What an argument can be, before it is typed: an overload is chosen by its arguments.
     if raw.kind == "number":
-        return {Window, Const}
+        return {Lookback, Const}
     if raw.kind == "name":
         terminal = _TERMINALS.get(raw.text)
         return {terminal.ret} if terminal is not None else set()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import configs
-from genome.grammar import SERIES, SIGNALS, Const, Window, function_of, window_of
+from genome.grammar import SERIES, SIGNALS, Const, Lookback, function_of, window_of
 from promotion.gate import Criterion
 from promotion.lifecycle import genome_texts, latest_report, latest_reports
 from store.models import (
@@ -63,7 +63,7 @@ def _node_words(node: gp.Primitive | gp.Terminal) -> tuple[str, str]:
     if isinstance(node, gp.Primitive):
         function = function_of(node.name)
         return function.name, function.meaning
-    if node.ret is Window:
+    if node.ret is Lookback:
         return str(window_of(node)), "lookback in sessions"
     if node.ret is Const:
         return f"{node.value:g}", "constant"

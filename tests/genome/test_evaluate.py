@@ -168,7 +168,7 @@ def test_nan_rules_on_real_data(panel: Panel) -> None:
 @pytest.mark.parametrize("key", [f.key for f in FUNCTIONS])
 def test_every_function_runs_on_awkward_data_without_warnings(key: str) -> None:
     function = next(f for f in FUNCTIONS if f.key == key)
-    args = {"Series": "close", "Signal": "gt(close, open)", "Window": "2", "Const": "0"}
+    args = {"Series": "close", "Signal": "gt(close, open)", "Lookback": "2", "Const": "0"}
     inner = f"{function.name}({', '.join(args[a.__name__] for a in function.args)})"
     text = inner if function.ret.__name__ == "Signal" else f"gt({inner}, 0)"
     close = sample(1, 40, 4)
@@ -207,7 +207,7 @@ def apply(key: str, x: Array, y: Array, w: int) -> Array:
             {
                 "Series": x if i == 0 else y,
                 "Signal": x > y if i == 0 else y > 0,
-                "Window": w,
+                "Lookback": w,
                 "Const": 0.5,
             }[name]
         )

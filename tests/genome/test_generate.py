@@ -10,12 +10,12 @@ import pytest
 from deap import gp
 
 from genome.generate import bounded, generate, half_and_half, scale_of, sensible
-from genome.grammar import FUNCTIONS, PSET, WINDOWS, Signal, Window
+from genome.grammar import FUNCTIONS, PSET, WINDOWS, Lookback, Signal
 from genome.text import parse, to_text
 
 
 def test_deap_typed_generation_fails_on_this_grammar_which_is_why_we_have_our_own() -> None:
-    # DEAP's genFull needs a primitive returning Window (there is none) at inner depths.
+    # DEAP's genFull needs a primitive returning Lookback (there is none) at inner depths.
     random.seed(3)
     with pytest.raises(IndexError, match="none available"):
         for _ in range(50):
@@ -109,7 +109,7 @@ def test_variation_keeps_the_parent_when_the_child_would_mix_units() -> None:
 def test_window_leaves_come_from_the_fixed_set() -> None:
     rng = random.Random(2)
     windows = {
-        PSET.context[n.name] for _ in range(300) for n in generate(rng, 2, 5) if n.ret is Window
+        PSET.context[n.name] for _ in range(300) for n in generate(rng, 2, 5) if n.ret is Lookback
     }
     assert windows <= set(WINDOWS) and len(windows) > 5
 
