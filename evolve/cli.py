@@ -140,6 +140,7 @@ def backtest_command(
     from fitness.score import WindowScorer
     from genome.simplify import simplify
     from genome.text import genome_id, parse, to_text
+    from genome.units import scale_problem
 
     tree = parse(genome)
     rules = _rules(lab, cost_bps, settlement_days, max_positions, fractional)
@@ -155,6 +156,9 @@ def backtest_command(
         )
         return
     click.echo(f"genome: {canonical}\nid: {genome_id(tree)}")
+    problem = scale_problem(tree)
+    if problem is not None:
+        click.echo(f"note: not scale-free, the gate refuses it: {problem} (README: Genomes)")
     click.echo(data_summary(panel, report, examples=0))
     click.echo(costs_line(rules))
     click.echo(metrics_table([(s.window, "genome", s.metrics) for s in scored]))

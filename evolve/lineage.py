@@ -10,6 +10,7 @@ from the current window.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from evolve.hall_of_fame import Fame, HallOfFame
 from evolve.novelty import ArchiveMember, NoveltyArchive
 from evolve.stagnation import StagnationMonitor
 from evolve.variation import Child
+from genome.units import scale_problem
 from store.models import (
     ArchiveEntry,
     Generation,
@@ -34,6 +36,8 @@ from store.models import (
 from store.quarantine import parse_stored
 
 __all__ = ["Lineage", "children_of", "load_lineage", "save_generation"]
+
+log = logging.getLogger(__name__)
 
 Lookup = Callable[[Session, Sequence[Child]], dict[str, Record]]
 
@@ -87,8 +91,15 @@ def load_lineage(session: Session, config: EvolveConfig, lookup: Lookup) -> Line
         [*members, *(a.genome_id for a in stored_archive), *(h.genome_id for h in stored_hall)],
     )
     records = lookup(session, list(trees.values()))
+    # A genome stored before the rule of scale-free genomes may read price levels: it stays
+    # in research.db (and its archive entry), but breeds no more and is not famed.
+    breeding = {g for g, child in trees.items() if scale_problem(child.tree) is None}
+    if len(breeding) < len(trees):
+        log.info(
+            "%d stored genomes are not scale-free: left out of breeding", len(trees) - len(breeding)
+        )
     stored_archive = [a for a in stored_archive if a.genome_id in trees]
-    stored_hall = [h for h in stored_hall if h.genome_id in trees]
+    stored_hall = [h for h in stored_hall if h.genome_id in breeding]
     archive.threshold = last.archive_threshold
     for entry in sorted(stored_archive, key=lambda a: (a.generation, a.genome_id)):
         descriptor = records[entry.genome_id].descriptor
@@ -113,7 +124,7 @@ def load_lineage(session: Session, config: EvolveConfig, lookup: Lookup) -> Line
     ).first()
     return Lineage(
         last.number,
-        [trees[g] for g in members if g in trees],
+        [trees[g] for g in members if g in breeding],
         archive,
         hall,
         monitor,

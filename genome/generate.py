@@ -30,6 +30,7 @@ from typing import Any
 from deap import gp
 
 from genome.grammar import PSET, Const, Constant, Lookback, Series, Signal
+from genome.units import scale_problem
 
 __all__ = ["MULTIPLIERS", "SCALES", "bounded", "generate", "half_and_half", "scale_of", "sensible"]
 
@@ -47,6 +48,7 @@ _DRAWN_TERMINALS = {
 RELATED_SHARE = 0.5
 _RELATIVES = ("sma", "ema", "max", "min", "lag")
 _SERIES = {p.name: p for p in PSET.primitives[Series]}
+_COMPARE = {p.name: p for p in PSET.primitives[Signal]}
 
 
 def _least_heights() -> tuple[dict[type, int], dict[str, int]]:
@@ -128,12 +130,14 @@ def scale_of(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> str | None:
 
 
 def sensible(tree: gp.PrimitiveTree) -> bool:
-    """Whether every comparison in `tree` compares like with like: two different series of one
-    unit (or both of none; never high or low against another price of the same bar), or a
-    series of a unit a constant can split (not a price, volume, dollar amount or index level)
-    with a constant; no constant added to a level, no sum of two different units, no rank of
-    a market-wide series (all ties)."""
+    """Whether `tree` is scale-free (`genome.units`) and every comparison in it compares like
+    with like: two different series of one unit (or both of none; never high or low against
+    another price of the same bar), or a series of a unit a constant can split (not a price,
+    volume, dollar amount or index level) with a constant; no constant added to a level, no
+    sum of two different units, no rank of a market-wide series (all ties)."""
     nodes = list(tree)
+    if scale_problem(nodes) is not None:
+        return False
     for i, node in enumerate(nodes):
         name = str(node.name)
         if name in ("gt", "lt", "add", "sub"):
@@ -180,14 +184,27 @@ def generate(
     """A random tree rooted at `root` whose height is in [min_height, max_height] ("grow":
     leaves may stop early once min_height is reached; "full": every series or signal branch
     reaches the drawn height, where the types allow). Trees that are not `sensible` are drawn
-    again (up to 20 times; the last one is kept)."""
-    for _ in range(20):
+    again, up to 100 times; then the last scale-free one is kept. A fifth to a third of the
+    drawn trees are scale-free, so a signal tree that never is (odds below 1e-8) becomes the
+    close against one of its averages, whatever the heights: a generated genome is always
+    scale-free."""
+    kept = None
+    for _ in range(100):
         tree = _draw(rng, min_height, max_height, method, root)
         if method == "grow":
             tree = _relate(rng, tree, min_height, max_height)
         if sensible(tree):
-            break
-    return tree
+            return tree
+        if root is not Signal or scale_problem(tree) is None:
+            kept = tree
+    return kept if kept is not None else _fallback(rng)
+
+
+def _fallback(rng: random.Random) -> gp.PrimitiveTree:
+    # gt(close, sma(close, w)): the simplest sensible signal, at a random lookback.
+    window = rng.choice(_DRAWN_TERMINALS[Lookback][1:])
+    close = PSET.mapping["close"]
+    return gp.PrimitiveTree([_COMPARE["gt"], close, _SERIES["sma"], close, window])
 
 
 def _relate(
@@ -292,6 +309,8 @@ def bounded(max_height: int, max_size: int) -> Callable[[Callable[..., Any]], Ca
     an offspring that is not `sensible` of a parent that was: a subtree moved into a place of
     another unit (a z-score compared with a price) makes a rule nobody means, and on the
     discovery-power benchmark such rules filled the populations, fitting train's market swings.
+    An offspring that is not scale-free (`genome.units`) is always replaced: bred genomes never
+    read price levels.
     """
 
     def decorate(operator: Callable[..., Any]) -> Callable[..., Any]:
@@ -304,6 +323,7 @@ def bounded(max_height: int, max_size: int) -> Callable[[Callable[..., Any]], Ca
                 if (
                     child.height > max_height
                     or len(child) > max_size
+                    or scale_problem(child) is not None
                     or (not sensible(child) and sensible(parent))
                 ):
                     offspring[i] = parent

@@ -248,6 +248,16 @@ def _soundness_criteria(
             mismatches == 0 and len(m.lookahead) > 0,
         ),
         Criterion(
+            "scale_free",
+            "signals unchanged when a symbol's prices or volume are rescaled (no price levels)",
+            None,
+            "==",
+            None,
+            True,
+            m.scale_problem is None,
+            m.scale_problem or "",
+        ),
+        Criterion(
             "robustness",
             f"median Sharpe of {len(m.variants)} one-step variants",
             typical,

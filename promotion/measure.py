@@ -29,6 +29,7 @@ from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.evaluate import evaluate
 from genome.leaves import neighbours
+from genome.units import scale_problem
 
 __all__ = [
     "LookaheadCut",
@@ -79,6 +80,8 @@ class Measurement:
     variants: tuple[Variant, ...]
     years: tuple[YearSharpe, ...]
     lookahead: tuple[LookaheadCut, ...]
+    # Why the genome's signals read price or volume levels (genome.units); None: scale-free.
+    scale_problem: str | None
 
 
 def stressed_rules(rules: BacktestConfig, multiplier: float) -> BacktestConfig:
@@ -144,6 +147,7 @@ class Measurer:
             variants=variants,
             years=tuple(years),
             lookahead=tuple(cuts),
+            scale_problem=scale_problem(tree),
         )
 
 

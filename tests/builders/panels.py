@@ -40,3 +40,36 @@ def make_signal(panel: Panel, on: dict[str, str]) -> np.ndarray:
         assert len(bits) == panel.n_days, symbol
         signal[:, j] = [b == "1" for b in bits]
     return signal
+
+
+def sample(seed: int, n_days: int = 80, n_symbols: int = 5) -> np.ndarray:
+    """Prices with NaN gaps, zeros, negatives and repeated values (ties, flat runs)."""
+    rng = np.random.default_rng(seed)
+    x = 50 + np.cumsum(rng.normal(0, 1, (n_days, n_symbols)), axis=0)
+    x[rng.random(x.shape) < 0.08] = np.nan
+    x[rng.random(x.shape) < 0.03] = 0.0
+    x[:, 0] = np.round(x[:, 0])  # ties across days and symbols
+    x[10:20, 1] = 7.0  # a flat run
+    return x
+
+
+def rescaled(panel: Panel, seed: int) -> Panel:
+    """`panel` with each symbol's open, high, low and close times 2^k and its volume times
+    2^j (k, j drawn per symbol in -6..6): exact in floating point. The market index keeps
+    its levels (a panel cut from a larger one has the whole's); that the index itself is the
+    same on rescaled closes is checked apart."""
+    rng = np.random.default_rng(seed)
+    prices = 2.0 ** rng.integers(-6, 7, panel.n_symbols)
+    volumes = 2.0 ** rng.integers(-6, 7, panel.n_symbols)
+    return Panel(
+        panel.dates,
+        panel.symbols,
+        panel.open * prices,
+        panel.high * prices,
+        panel.low * prices,
+        panel.close * prices,
+        panel.volume * volumes,
+        panel.tradable,
+        market=panel.market,
+        benchmark_symbol=panel.benchmark_symbol,
+    )

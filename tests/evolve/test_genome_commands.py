@@ -27,6 +27,13 @@ def test_backtest_prints_metrics_per_window_with_costs(tmp_path: Path) -> None:
     assert "window train 2001-01-16..2007-06-29" in out and "window validation" in out
     assert "window holdout" not in out  # only when asked for
     assert "costs: slippage 5 bps" in out and "settlement T+1" in out
+    assert "scale-free" not in out
+    levels = evolve("backtest", "gt(rank(close), 0.5)", cwd=tmp_path)
+    assert levels.returncode == 0, levels.stderr  # a user may still try it
+    assert (
+        "note: not scale-free, the gate refuses it: rank(close) ranks a price across symbols"
+        in levels.stdout
+    )
 
 
 def test_backtest_json_has_ids_dates_metrics_and_equity(tmp_path: Path) -> None:

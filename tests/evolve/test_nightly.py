@@ -293,3 +293,30 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
     assert len(drawn) > 2 * evolve.population
     dropped = [score for genome_id, score in drawn.items() if genome_id not in kept]
     assert min(kept.values()) >= max(dropped)
+
+
+def test_a_stored_genome_that_reads_price_levels_breeds_no_more(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from evolve.evaluations import add_genomes
+    from store.models import PopulationMember
+
+    url, _ = _night(tmp_path, "levels", 1, executor=LocalExecutor(1))
+    levels = child_of(parse("gt(rank(close), 0.5)"), "random")  # stored before the rule
+    database = open_database(url)
+    with database.transaction() as session:
+        add_genomes(session, [levels], None)
+        last = session.scalars(select(Generation).order_by(Generation.number.desc())).first()
+        assert last is not None
+        for member in session.scalars(
+            select(PopulationMember).where(PopulationMember.generation_id == last.id)
+        ).all()[:4]:
+            member.genome_id = levels.id  # a third of the population reads levels
+    database.close()
+    with caplog.at_level(logging.INFO, logger="evolve.lineage"):
+        _night(tmp_path, "levels", 1, executor=LocalExecutor(1))
+    assert "1 stored genomes are not scale-free: left out of breeding" in caplog.text
+    newest = populations(url)
+    assert all(gid != levels.id for gid, _, _ in newest[max(newest)])
+    assert levels.id not in {h.genome_id for h in rows(url, HallOfFameEntry)}
+    assert levels.id not in {c.genome_id for c in rows(url, Candidate)}

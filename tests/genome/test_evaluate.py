@@ -21,19 +21,9 @@ from genome.evaluate import Evaluator, SubtreeCache, evaluate
 from genome.generate import half_and_half
 from genome.grammar import FUNCTIONS, WINDOWS
 from genome.text import parse
+from tests.builders.panels import sample
 
 Array = np.ndarray
-
-
-def sample(seed: int, n_days: int = 80, n_symbols: int = 5) -> Array:
-    """Prices with NaN gaps, zeros, negatives and repeated values (ties, flat runs)."""
-    rng = np.random.default_rng(seed)
-    x = 50 + np.cumsum(rng.normal(0, 1, (n_days, n_symbols)), axis=0)
-    x[rng.random(x.shape) < 0.08] = np.nan
-    x[rng.random(x.shape) < 0.03] = 0.0
-    x[:, 0] = np.round(x[:, 0])  # ties across days and symbols
-    x[10:20, 1] = 7.0  # a flat run
-    return x
 
 
 def ema_reference(x: Array, w: int) -> Array:

@@ -45,6 +45,7 @@ NAMES = [
     "live_correlation",
     "pbo",
     "lookahead",
+    "scale_free",
     "robustness",
     "stability",
 ]
@@ -328,6 +329,35 @@ def test_a_tampered_genome_fails_the_gate_with_its_reason_and_the_others_are_gat
         assert [c.name for c in measured.verdict.criteria] == NAMES
         assert chosen[0].status == "gate_failed"
     database.close()
+
+
+def test_a_genome_that_reads_price_levels_fails_the_gate_by_name_in_review_and_on_the_page(
+    night: Path,
+) -> None:
+    from dashboard.candidates import candidate_detail
+    from tests.builders.cli import promote
+
+    db, config, panel, source, windows = _lab(night)
+    levels = add_candidate(db, "gt(rank(close), 0.5)")
+    database = open_database(db)
+    with database.transaction() as session:
+        (outcome,) = gate_candidates(
+            session, panel, source, windows, config, [session.get_one(Candidate, levels)]
+        )
+        by_name = {c.name: c for c in outcome.verdict.criteria}
+        assert not by_name["scale_free"].passed and by_name["scale_free"].required
+        assert by_name["scale_free"].note == "rank(close) ranks a price across symbols"
+        assert not outcome.verdict.passed
+        assert by_name["lookahead"].passed  # a level is no look-ahead: only this rule refuses it
+    with database.transaction() as session:
+        detail = candidate_detail(session, levels)
+        assert detail is not None
+        assert [c.passed for c in detail.criteria if c.name == "scale_free"] == [False]
+    database.close()
+    shown = promote("show", str(levels), "--config", "lab.toml", cwd=night)
+    assert shown.returncode == 0, shown.stderr
+    assert "FAIL  scale_free" in shown.stdout
+    assert "rank(close) ranks a price across symbols" in shown.stdout
 
 
 def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(sma: Measurement) -> None:
