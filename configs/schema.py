@@ -157,6 +157,7 @@ class BacktestConfig:
     slippage_bps: float
     fee_per_order: float
     fee_per_share: float
+    min_position_value: float
 
     def check(self) -> None:
         """Raise ConfigurationError naming the first key whose value is not allowed."""
@@ -175,6 +176,12 @@ class BacktestConfig:
             value = getattr(self, key)
             _require(value >= 0, f"backtest.{key}", f"must not be negative, got {value}")
         _require(self.slippage_bps < 1000, "backtest.slippage_bps", "must be below 1000 bps")
+        _require(
+            0 <= self.min_position_value < self.initial_cash / self.max_positions,
+            "backtest.min_position_value",
+            "must be at least 0 and below initial_cash / max_positions, got "
+            f"{self.min_position_value}",
+        )
 
     def costs_text(self) -> str:
         """The costs, as every number shown to a user names them."""

@@ -115,6 +115,7 @@ def backtest(
         slippage_fraction(rules.slippage_bps),
         rules.fee_per_order,
         rules.fee_per_share,
+        rules.min_position_value,
     )
     equity = run.equity
     previous = np.r_[rules.initial_cash, equity[start:-1]]

@@ -16,6 +16,7 @@ __all__ = [
     "affordable_quantity",
     "buy_cost",
     "buy_price",
+    "entry_quantity",
     "order_fees",
     "sell_fees",
     "sell_price",
@@ -51,6 +52,23 @@ def sell_fees(quantity: float, value: float, fee_per_order: float, fee_per_share
 def buy_cost(quantity: float, price: float, fee_per_order: float, fee_per_share: float) -> float:
     """Cash a buy of `quantity` at the fill `price` takes, fees included."""
     return quantity * price + fee_per_order + fee_per_share * quantity
+
+
+def entry_quantity(
+    budget: float,
+    price: float,
+    fee_per_order: float,
+    fee_per_share: float,
+    fractional: bool,
+    min_value: float,
+) -> float:
+    """The shares an entry buys with `budget` at the fill `price`, fees included, rounded down
+    to whole shares or to 1e-9 of a share; 0 when that is worth less than `min_value`."""
+    units = (budget - fee_per_order) / (price + fee_per_share)
+    if not units > 0.0:
+        return 0.0
+    units = units - units % 1.0 if not fractional else (units * 1e9 - (units * 1e9) % 1.0) / 1e9
+    return units if units > 0.0 and units * price >= min_value else 0.0
 
 
 def affordable_quantity(

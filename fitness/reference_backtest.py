@@ -130,7 +130,7 @@ class _ReferenceAccount:
             price = self.open.iloc[t][s] * (1 + self.slip)
             units = (budget - rules.fee_per_order) / (price + rules.fee_per_share)
             units = math.floor(units * 1e9) / 1e9 if rules.fractional else math.floor(units)
-            if units <= 0:
+            if units <= 0 or units * price < rules.min_position_value:
                 continue
             cost = min(
                 units * price + rules.fee_per_order + rules.fee_per_share * units, self.settled

@@ -15,7 +15,7 @@ _buy_price = njit(cache=True)(costs.buy_price)
 _sell_price = njit(cache=True)(costs.sell_price)
 _sell_fees = njit(cache=True)(costs.sell_fees)
 _buy_cost = njit(cache=True)(costs.buy_cost)
-_affordable_quantity = njit(cache=True)(costs.affordable_quantity)
+_entry_quantity = njit(cache=True)(costs.entry_quantity)
 
 _NO_PRIORITY = -1.0
 
@@ -78,6 +78,7 @@ def simulate_nb(
     slippage: float,
     fee_per_order: float,
     fee_per_share: float,
+    min_position_value: float,
 ) -> KernelResult:
     """Simulate the account over days [start, T). Arrays are (T, N); prices and fees follow
     `fitness.costs`."""
@@ -170,8 +171,9 @@ def simulate_nb(
                 candidates[best] = -1
                 budget = min(target, settled)
                 price = _buy_price(open_[t, j], slippage)
-                units = _affordable_quantity(budget, price, fee_per_order, fee_per_share)
-                units = np.floor(units) if not fractional else np.floor(units * 1e9) / 1e9
+                units = _entry_quantity(
+                    budget, price, fee_per_order, fee_per_share, fractional, min_position_value
+                )
                 if units <= 0.0:
                     continue
                 cost = min(_buy_cost(units, price, fee_per_order, fee_per_share), settled)

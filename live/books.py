@@ -68,8 +68,10 @@ def update_book(
     market: Market,
     capital: float,
     max_positions: int,
+    min_value: float = 0.0,
 ) -> BookChange:
-    """The strategy's book after today's signal (bool, (N,), True = hold after the close)."""
+    """The strategy's book after today's signal (bool, (N,), True = hold after the close); no
+    entry worth less than `min_value` at the last close."""
     if signal.shape != (len(market.symbols),):
         raise ValueError(f"signal has shape {signal.shape}, expected ({len(market.symbols)},)")
     column = {symbol: i for i, symbol in enumerate(market.symbols)}
@@ -91,8 +93,9 @@ def update_book(
         if len(kept) >= max_positions:
             break
         symbol = market.symbols[j]
-        qty = floor_qty(budget / float(market.close[j]), market.whole(symbol))
-        if qty <= 0 or not math.isfinite(qty):
+        close = float(market.close[j])
+        qty = floor_qty(budget / close, market.whole(symbol))
+        if qty <= 0 or not math.isfinite(qty) or qty * close < min_value:
             continue
         kept[symbol] = qty
         entered.append(symbol)

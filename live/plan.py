@@ -5,7 +5,8 @@
     buys:  every symbol below its target, largest first, each at most what the settled cash
            left pays for at its limit price (last close x (1 + buy_limit_margin), on the tick)
            plus fees; sale proceeds of the same session are not settled, so they never pay;
-    an order worth less than `min_order_value` at the last close is not sent (recorded).
+    an order worth less than `min_order_value` at the last close is not sent (recorded), nor
+    an entry (a symbol not held) worth less than `backtest.min_position_value`.
 
 Sells come first in the sequence. Every order's client id is derived from the plan, so the same
 plan always gives the same ids.
@@ -142,9 +143,13 @@ def plan_orders(
         limit = tick_price(close * (1.0 + live.buy_limit_margin), "buy")
         affordable = affordable_quantity(cash, limit, costs.fee_per_order, costs.fee_per_share)
         qty = floor_qty(min(want, affordable), market.whole(symbol))
+        entry = positions.get(symbol, 0.0) <= 0.0
         if qty <= 0 or qty * close < live.min_order_value:
             reason = "no settled cash left" if qty < want else "below min_order_value"
             skipped.append((symbol, "buy", f"worth {qty * close:.2f}: {reason}"))
+            continue
+        if entry and qty * close < costs.min_position_value:
+            skipped.append((symbol, "buy", f"worth {qty * close:.2f}: below min_position_value"))
             continue
         add(symbol, "buy", qty, limit, close)
         cash -= buy_cost(qty, limit, costs.fee_per_order, costs.fee_per_share)

@@ -88,27 +88,41 @@ def plan_session(
         live.max_strategy_weight,
         strategies.volatility,
     )
-    books = {
+    changes = {
         gid: update_book(
             strategies.books.get(gid, {}),
             strategies.signals[gid],
             market,
             allocation.capital[gid],
             rules.max_positions,
-        ).book
+            rules.min_position_value,
+        )
         for gid in ids
     }
-    targets: dict[str, float] = {}
-    for book in books.values():
-        for symbol, qty in book.items():
-            targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
-    orders = plan_orders(
-        account, session, strategy_set_tag(ids), targets, holdings, market, live, rules
-    )
+    books = {gid: change.book for gid, change in changes.items()}
+    tag = strategy_set_tag(ids)
+    orders = plan_orders(account, session, tag, _netted(books), holdings, market, live, rules)
+    # An entry the account cannot buy today (no settled cash for min_position_value, no price)
+    # is not made: the slot stays free and the signal may enter again tomorrow, as in the
+    # backtest, where an entry is made only when it is bought.
+    unbought = {s for s, side, _ in orders.skipped if side == "buy" and s not in holdings.positions}
+    for gid, change in changes.items():
+        for symbol in unbought.intersection(change.entered):
+            del books[gid][symbol]
+    targets = _netted(books)
     sorted_targets = dict(sorted(targets.items()))
     return SessionPlan(
         session, equity, holdings.settled_cash, allocation, books, sorted_targets, orders
     )
+
+
+def _netted(books: dict[str, dict[str, float]]) -> dict[str, float]:
+    # The books summed per symbol (9 decimals, as quantities are kept).
+    targets: dict[str, float] = {}
+    for book in books.values():
+        for symbol, qty in book.items():
+            targets[symbol] = round(targets.get(symbol, 0.0) + qty, 9)
+    return targets
 
 
 def positions_value(positions: dict[str, float], market: Market) -> float:

@@ -53,14 +53,15 @@ def sample(seed: int, n_days: int = 80, n_symbols: int = 5) -> np.ndarray:
     return x
 
 
-def rescaled(panel: Panel, seed: int) -> Panel:
+def rescaled(panel: Panel, seed: int, same_dollar_volume: bool = False) -> Panel:
     """`panel` with each symbol's open, high, low and close times 2^k and its volume times
-    2^j (k, j drawn per symbol in -6..6): exact in floating point. The market index keeps
-    its levels (a panel cut from a larger one has the whole's); that the index itself is the
-    same on rescaled closes is checked apart."""
+    2^j (k, j drawn per symbol in -6..6; j = -k with `same_dollar_volume`): exact in floating
+    point. The market index keeps its levels (a panel cut from a larger one has the whole's);
+    that the index itself is the same on rescaled closes is checked apart."""
     rng = np.random.default_rng(seed)
-    prices = 2.0 ** rng.integers(-6, 7, panel.n_symbols)
-    volumes = 2.0 ** rng.integers(-6, 7, panel.n_symbols)
+    powers = rng.integers(-6, 7, panel.n_symbols)
+    prices = 2.0**powers
+    volumes = 2.0 ** (-powers if same_dollar_volume else rng.integers(-6, 7, panel.n_symbols))
     return Panel(
         panel.dates,
         panel.symbols,

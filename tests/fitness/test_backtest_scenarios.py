@@ -34,6 +34,27 @@ SCENARIOS: list[
     tuple[str, dict[str, Any], dict[str, Any], dict[str, str], list[tuple[Any, ...]], float]
 ] = [
     (
+        # A and B take the settled cash but 3e-9 (fractions are floored to 1e-9 of a share).
+        # B sold at open 2, proceeds unsettled: C's entry could buy 3e-9 shares, dust that
+        # would hold the slot; below min_position_value it is not made, and C enters at open 3
+        # with the settled proceeds.
+        "no entry below min_position_value: no dust holds a slot",
+        {"fractional": True, "max_positions": 2, "min_position_value": 1.0},
+        {"opens": {"A": [3] * 5, "B": [3] * 5, "C": [1] * 5}},
+        {"A": "11111", "B": "10000", "C": "01111"},
+        [("A", 1, None, 166.666666666), ("B", 1, 2, 166.666666666), ("C", 3, None, 500.0)],
+        1000.0,
+    ),
+    (
+        # The same without a minimum: the dust entry is made at open 2 and keeps the slot.
+        "without a minimum, dust is entered",
+        {"fractional": True, "max_positions": 2, "min_position_value": 0.0},
+        {"opens": {"A": [3] * 5, "B": [3] * 5, "C": [1] * 5}},
+        {"A": "11111", "B": "10000", "C": "01111"},
+        [("A", 1, None, 166.666666666), ("B", 1, 2, 166.666666666), ("C", 2, None, 3e-09)],
+        1000.0,
+    ),
+    (
         # Signal at close 0 -> buy at open 1; signal off at close 2 -> sell at open 3.
         "fills at the next open",
         {},

