@@ -24,9 +24,11 @@ from bench import (
     genome_speed,
     live_cycle,
     load_speed,
+    lottery,
     power,
     storage,
 )
+from bench.night_lab import NightSize
 from configs import load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -84,6 +86,20 @@ def _parser() -> argparse.ArgumentParser:
         "--power",
         action="store_true",
         help="only the discovery-power benchmark (planted edges and null markets)",
+    )
+    parser.add_argument(
+        "--lottery",
+        action="store_true",
+        help="only the lottery benchmark (bred candidates against random genomes, real data)",
+    )
+    parser.add_argument(
+        "--nights", type=int, default=5, help="lottery: nights per universe (default 5)"
+    )
+    parser.add_argument(
+        "--crowd",
+        type=int,
+        default=1000,
+        help="lottery: random genomes in the crowd (default 1000)",
     )
     parser.add_argument(
         "--protection",
@@ -160,6 +176,8 @@ def main() -> int:
         return _live(report, sources[0][1], args.smoke)
     if args.power:
         return _power(report, args)
+    if args.lottery:
+        return _lottery(report, args)
     if args.protection:
         report["protection"] = power.protection()
         print(f"protection: {report['protection']}")
@@ -233,10 +251,23 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
     return 0
 
 
+def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.smoke:
+        figures = lottery.measure(FULL_DATA, 1, NightSize(16, 2), 100)
+    else:
+        size = NightSize(200, args.generations, 2, "\n".join(args.evolve))
+        figures = lottery.measure(FULL_DATA, args.nights, size, args.crowd)
+    report["lottery"] = figures
+    for line in lottery.table(figures):
+        print(line)
+    _save(report, "lottery-", args.smoke)
+    return 0
+
+
 def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
     if args.smoke:
         figures = power.measure(
-            ["regime"], [2.0], [1], [1], power.NightSize(16, 2), None, calibration_seeds=(9001,)
+            ["regime"], [2.0], [1], [1], NightSize(16, 2), None, calibration_seeds=(9001,)
         )
     else:
         figures = power.measure(
@@ -244,7 +275,7 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
             [float(s) for s in args.strengths.split(",")],
             list(range(1, args.seeds + 1)),
             list(range(1, args.null_seeds + 1)),
-            power.NightSize(200, args.generations, 2, "\n".join(args.evolve)),
+            NightSize(200, args.generations, 2, "\n".join(args.evolve)),
             FULL_DATA,
         )
     report["power"] = figures

@@ -33,10 +33,10 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from bench.markets import long_bars, shuffled_bars
+from bench.night_lab import NightSize, night_in_fresh_lab
 from bench.planted import EDGES, Edge, calibrate, planted_market
 from configs import LabConfig, load_config
 from evolve.candidates import put_forward
-from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
 from fitness.buy_and_hold import beyond, buy_and_hold
 from fitness.market_data import load_panel
@@ -44,7 +44,7 @@ from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
-from promotion.gating import gate_candidates, gate_pending
+from promotion.gating import gate_candidates
 from promotion.lifecycle import GATEABLE
 from store import open_database
 from store.models import Candidate, GateReport, Genome, Run
@@ -52,7 +52,6 @@ from store.models import Candidate, GateReport, Genome, Run
 __all__ = [
     "EDGES",
     "NightOutcome",
-    "NightSize",
     "detectable_sharpe",
     "measure",
     "protection",
@@ -63,28 +62,6 @@ __all__ = [
 ]
 
 NULL_SEED_OFFSET = 5000
-LAB = """
-[evolve]
-population = {population}
-workers = {workers}
-lock_file = "evolve-nightly.lock"
-{evolve_extra}
-
-[data]
-source = "bars.csv"
-benchmark = "{benchmark}"
-"""
-
-
-@dataclass(frozen=True)
-class NightSize:
-    """How large each night is: its population, generations and workers, and more `[evolve]`
-    settings (`evolve_extra`, one `key = value` a line) to measure what a setting does."""
-
-    population: int
-    generations: int
-    workers: int = 1
-    evolve_extra: str = ""
 
 
 @dataclass
@@ -326,28 +303,15 @@ def run_night(
     """One night of `size` in a fresh lab in `folder` whose data is `market`; with an `edge`,
     also whether the night found and promoted it and the gate's verdict on its ideal rule."""
     started = time.perf_counter()
-    folder.mkdir(parents=True)
     if isinstance(market, Panel):
         fields = ("open", "high", "low", "close", "volume")
         arrays = {f: getattr(market, f) for f in fields}
         bars = long_bars(pd.Index(market.dates), list(market.symbols), arrays)
     else:
         bars = market
-    bars.to_csv(folder / "bars.csv", index=False)
     # A planted market's benchmark is its first symbol; real data has SPY.
     benchmark = "S00" if isinstance(market, Panel) else "SPY"
-    (folder / "lab.toml").write_text(
-        LAB.format(
-            population=size.population,
-            workers=size.workers,
-            benchmark=benchmark,
-            evolve_extra=size.evolve_extra,
-        )
-    )
-    config = load_config(folder / "lab.toml")
-    db = f"sqlite:///{folder / 'research.db'}"
-    options = NightOptions(discovery=True, generations=size.generations, seed=seed)
-    run_nightly(config, db, options, after=gate_pending(config))
+    config, db, _ = night_in_fresh_lab(folder, bars, benchmark, size, seed)
     rows = verdicts(db)
     night = NightOutcome(cell, seed, gated=len(rows), passed=sum(r.passed for _, r, _ in rows))
     found: list[bool | None] = [None] * len(rows)

@@ -41,3 +41,22 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     board = figures["dashboard"]
     assert board["research_db_mb"] > 0 and board["requests"] == 3
     assert len(board["pages"]) == 8 and all(p["median_ms"] > 0 for p in board["pages"].values())
+
+
+def test_lottery_smoke_run(tmp_path: Path) -> None:
+    result = bench("--lottery", "--smoke", "--results", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (saved,) = tmp_path.glob("smoke-lottery-*.json")
+    lottery = json.loads(saved.read_text())["lottery"]
+    universes = {u["summary"]["universe"]: u for u in lottery["universes"]}
+    full = Path(__file__).resolve().parents[3] / "shared" / "data" / "daily_bars.csv.gz"
+    assert set(universes) == ({"bundled", "unseen"} if full.exists() else {"bundled"})
+    for found in universes.values():
+        summary = found["summary"]
+        assert summary["nights"] == 1 and summary["crowd"] == 100 and summary["candidates"] > 0
+        assert summary["not_scale_free_share"] == 0.0
+        assert summary["random_search_mean_holdout_alpha"] is not None
+        for candidate in found["candidates"]:
+            assert set(candidate["sharpe"]) == {"train", "validation", "holdout"}
+            assert 0 <= candidate["holdout_rank"] <= 100
+    assert "| universe | symbols | nights |" in result.stdout
