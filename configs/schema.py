@@ -229,6 +229,7 @@ class EvolveConfig:
     hall_of_fame: int
     distinct_correlation: float
     candidates: int
+    candidate_correlation: float
     refine_candidates: int
     refine_trials: int
     budget_minutes: float
@@ -285,6 +286,11 @@ class EvolveConfig:
             0 < self.distinct_correlation <= 1,
             "evolve.distinct_correlation",
             f"must be in (0, 1], got {self.distinct_correlation}",
+        )
+        _require(
+            0 < self.candidate_correlation <= 1,
+            "evolve.candidate_correlation",
+            f"must be in (0, 1], got {self.candidate_correlation}",
         )
         for key in ("candidates", "refine_candidates", "refine_trials", "workers"):
             value = getattr(self, key)

@@ -32,14 +32,14 @@ def choose_candidates(
 ) -> list[Individual]:
     """The night's new candidates, best first: of the `pool` (the feasible population, then the
     hall of fame), those that are not candidates yet (`known` ids) and whose train returns
-    correlate at most `distinct_correlation` with every known candidate's (`known_returns`);
-    the best `candidates` of them, distinct by behaviour (`evolve.hall_of_fame.distinct`)."""
+    correlate at most `candidate_correlation` with every known candidate's (`known_returns`);
+    the best `candidates` of them, as distinct from each other (`evolve.hall_of_fame.distinct`)."""
     fresh = [
         i
         for i in pool
         if i.child.id not in known
         and i.record.returns is not None
-        and highest_correlation(i.record.returns, known_returns) <= config.distinct_correlation
+        and highest_correlation(i.record.returns, known_returns) <= config.candidate_correlation
     ]
     chosen = distinct(
         (
@@ -48,7 +48,7 @@ def choose_candidates(
             if i.record.returns is not None
         ),
         config.candidates,
-        config.distinct_correlation,
+        config.candidate_correlation,
     )
     by_id = {i.child.id: i for i in fresh}
     return [by_id[fame.genome_id] for fame in chosen]

@@ -15,7 +15,7 @@ from evolve.evaluations import Record
 from evolve.variation import child_of
 from genome.text import parse
 
-CONFIG = dataclasses.replace(load_config().evolve, candidates=3, distinct_correlation=0.9)
+CONFIG = dataclasses.replace(load_config().evolve, candidates=3, candidate_correlation=0.9)
 RNG = np.random.default_rng(5)
 BASES = [RNG.normal(0.0, 0.01, 250) for _ in range(6)]  # six unrelated return series
 
