@@ -119,7 +119,7 @@ def _unit(nodes: list[gp.Primitive | gp.Terminal], i: int) -> Unit | None:
     if name in _PURE_ONLY:
         if first != PURE:
             raise _Refused(f"{_text(nodes, i)} {_PURE_ONLY[name].format(unit_name(first))}")
-        return PURE
+        return PURE if node.ret is Series else None
     second = units[1]
     assert second is not None
     if name == "mul":
@@ -129,7 +129,7 @@ def _unit(nodes: list[gp.Primitive | gp.Terminal], i: int) -> Unit | None:
     if first != second:
         what = _SAME[name].format(unit_name(first), unit_name(second))
         raise _Refused(f"{_text(nodes, i)} {what}")
-    return first
+    return first if node.ret is Series else None
 
 
 def _combine(first: Unit, second: Unit, sign: int) -> Unit:
