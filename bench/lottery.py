@@ -15,8 +15,8 @@ seed and the gate after it. Then, for every candidate:
 - its **rank** on holdout alpha in a crowd of `crowd` random genomes from the lab's own
   generator (the percentage of the crowd it beats);
 - beside each night, an **equal-intensity random search**: as many random genomes as the night
-  evaluated, scored by the same train fitness, the best `evolve.candidates` of them kept
-  (distinct, as the night keeps them), and their holdout alpha;
+  evaluated, scored by the same train fitness, the best of them kept (as many as the night's
+  candidates, distinct as the night keeps them), and their holdout alpha;
 - the **haircut** from validation to holdout for passed, near-miss (failed only the deflated
   Sharpe ratio) and failed candidates;
 - whether it is scale-free (`genome.units`): the share that is not must be 0.
