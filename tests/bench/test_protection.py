@@ -25,7 +25,7 @@ def test_the_gate_promotes_almost_nothing_on_null_markets_and_a_planted_edge(
     assert null["nights_gated"] == null["nights"] == 3, "a night put no candidate through the gate"
     assert null["passed"] <= 1
     # Every verdict is stored criterion by criterion, and a failure says why.
-    assert null["criteria_per_report"] == [12] and null["failures_without_reason"] == 0
+    assert null["criteria_per_report"] == [13] and null["failures_without_reason"] == 0
     print(planted["candidates"])
     # The rule that made the edge, put forward as a candidate, passes the gate.
     assert planted["ideal_passed"], planted["ideal_failed"]

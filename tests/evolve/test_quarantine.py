@@ -56,6 +56,9 @@ def test_a_night_goes_on_past_a_genome_that_does_not_parse(
 ) -> None:
     url = _night(tmp_path, 3)
     found = rows(url, model)
+    if model is PopulationMember:  # the next night reads the newest generation's
+        newest = max(rows(url, Generation), key=lambda g: g.number).id
+        found = [r for r in found if r.generation_id == newest]
     assert found, f"the first night left nothing in {table}"
     victim = sorted(r.genome_id for r in found)[0]
     _break(tmp_path, victim)

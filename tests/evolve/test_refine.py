@@ -39,8 +39,8 @@ def test_a_refined_genome_is_a_new_genome_with_a_parent_and_a_better_score(
             record = cache.records(session, [child])[child.id]
             return genome_score(record.sharpe, record.n_trades, len(child.tree), 0.002, 20)
 
-        first = refine(original, score, trials=12, seed=4)
-        again = refine(original, score, trials=12, seed=4)
+        first = refine(original, score, trials=12, seed=1)
+        again = refine(original, score, trials=12, seed=1)
     assert first is not None and again is not None
     child, value = first
     assert (child.id, value) == (again[0].id, again[1])  # seeded: the same trials
