@@ -76,7 +76,7 @@ class _Refused(Exception):
 def scale_problem(tree: Sequence[gp.Primitive | gp.Terminal]) -> str | None:
     """Why the signals of `tree` (a genome, prefix order) depend on price or volume levels,
     naming the first offending node; None when the genome is scale-free."""
-    nodes = list(tree)
+    nodes = gp.PrimitiveTree(tree)
     try:
         _unit(nodes, 0)
     except _Refused as refused:
@@ -97,7 +97,7 @@ def unit_name(unit: Unit) -> str:
     return f"a value in {' x '.join(up) or '1'}" + (f" / {' x '.join(down)}" if down else "")
 
 
-def _unit(nodes: list[gp.Primitive | gp.Terminal], i: int) -> Unit | None:
+def _unit(nodes: gp.PrimitiveTree, i: int) -> Unit | None:
     # The unit of the subtree at nodes[i] (None for signals, lookbacks and constants); raises
     # _Refused at the first node that breaks a rule (children first).
     node = nodes[i]
@@ -107,7 +107,7 @@ def _unit(nodes: list[gp.Primitive | gp.Terminal], i: int) -> Unit | None:
     units, at = [], i + 1
     for _ in range(node.arity):
         units.append(_unit(nodes, at))
-        at = _end(nodes, at)
+        at = nodes.searchSubtree(at).stop
     if node.ret is not Series and name not in _SAME and name not in _PURE_ONLY:
         return None  # and, or, not, lag of a signal
     first = units[0]
@@ -137,14 +137,5 @@ def _combine(first: Unit, second: Unit, sign: int) -> Unit:
     return (p, v, b)
 
 
-def _end(nodes: list[gp.Primitive | gp.Terminal], i: int) -> int:
-    # The index just after the subtree rooted at nodes[i].
-    need = 1
-    while need:
-        need += nodes[i].arity - 1
-        i += 1
-    return i
-
-
-def _text(nodes: list[gp.Primitive | gp.Terminal], i: int) -> str:
-    return to_text(gp.PrimitiveTree(nodes[i : _end(nodes, i)]))
+def _text(nodes: gp.PrimitiveTree, i: int) -> str:
+    return to_text(gp.PrimitiveTree(nodes[nodes.searchSubtree(i)]))
