@@ -95,13 +95,7 @@ def ea_simple(config: LabConfig, population: int, generations: int, workers: int
     train = build_windows(panel, config.windows, config.backtest)["train"]
     data = train.panel(panel)
     cfg = config.evolve
-    breeder = Breeder(
-        cfg.crossover,
-        cfg.mutation,
-        (cfg.init_min_height, cfg.init_max_height),
-        cfg.max_height,
-        cfg.max_size,
-    )
+    breeder = Breeder.of(cfg)
     if not hasattr(creator, "BenchFitness"):
         creator.create("BenchFitness", base.Fitness, weights=(1.0,))
         creator.create("BenchTree", gp.PrimitiveTree, fitness=creator.BenchFitness)

@@ -163,14 +163,7 @@ def _alpha(returns: np.ndarray, market: np.ndarray) -> float:
 
 def random_texts(config: LabConfig, seed: int, n: int) -> list[str]:
     """`n` random genomes as the night draws them (`Breeder.fresh`), seeded."""
-    e = config.evolve
-    breeder = Breeder(
-        e.crossover,
-        e.mutation,
-        (e.init_min_height, e.init_max_height),
-        e.max_height,
-        e.max_size,
-    )
+    breeder = Breeder.of(config.evolve)
     rng = random.Random(seed)
     return [breeder.fresh(rng).text for _ in range(n)]
 

@@ -101,13 +101,7 @@ class Engine:
         self.monitor = monitor
         self.number = number
         self.pending = pending
-        self.breeder = Breeder(
-            config.crossover,
-            config.mutation,
-            (config.init_min_height, config.init_max_height),
-            config.max_height,
-            config.max_size,
-        )
+        self.breeder = Breeder.of(config)
         self.population: list[Individual] = []
         self._asked: list[Child] | None = None
         self._fresh = False  # the asked genomes are drawn at random: keep the fittest

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from deap import gp
 
+from configs import EvolveConfig
 from genome import PSET, WINDOWS, bounded, generate, half_and_half, simplify
 from genome.grammar import CONST_LIMIT, Const, Constant, Lookback, Series, Signal, window_of
 from genome.leaves import tunable_leaves
@@ -180,6 +181,17 @@ class Breeder:
         self._crossover = limit(crossover)
         self._mutations = [(name, limit(op)) for name, op in MUTATIONS.items()]
         self.max_size = max_size
+
+    @classmethod
+    def of(cls, config: EvolveConfig) -> Breeder:
+        """The breeder of the `[evolve]` settings."""
+        return cls(
+            config.crossover,
+            config.mutation,
+            (config.init_min_height, config.init_max_height),
+            config.max_height,
+            config.max_size,
+        )
 
     def fresh(self, rng: random.Random, origin: str = "random") -> Child:
         """A fresh genome, ramped half-and-half, within the size limit."""
