@@ -51,7 +51,15 @@ from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS
 from fitness.problems import DataReport
 from fitness.windows import Window, build_windows
-from store import BackupSkipped, Database, RunLock, backup_sqlite, open_database, sqlite_path
+from store import (
+    BackupSkipped,
+    Database,
+    RunLock,
+    backup_sqlite,
+    open_database,
+    rotate_backups,
+    sqlite_path,
+)
 from store.data_records import code_version, record_data
 from store.database import check_writable
 from store.lifecycle import TRADING
@@ -138,8 +146,7 @@ def run_nightly(
         # refused nights would otherwise push every good copy out of the rotation).
         data = night_panel(config, now)
         check_writable(db_url)
-        skipped = _backup(config, db_url, now)
-        database = open_database(db_url, config.store.busy_timeout_ms)
+        database, skipped = _backed_up_and_opened(config, db_url, now)
         own_executor = executor is None
         executor = executor or open_executor(config.evolve.executor, config.evolve.workers)
         try:
@@ -159,23 +166,32 @@ def run_nightly(
             database.close()
 
 
-def _backup(config: LabConfig, db_url: str, now: dt.datetime) -> str | None:
-    """Back up a SQLite research.db; the reason when no copy could be made (the night goes
-    on: its own writes are transactions, and pruning keeps them small)."""
+def _backed_up_and_opened(
+    config: LabConfig, db_url: str, now: dt.datetime
+) -> tuple[Database, str | None]:
+    """Back up a SQLite research.db, then open (and upgrade) it: the database, and the reason
+    when no copy could be made (the night goes on: its own writes are transactions, and pruning
+    keeps them small). Older copies are rotated out only once the database opened: a night that
+    cannot run removes its own copy and keeps every older one."""
     path = sqlite_path(db_url)
-    if path is None:
-        return None
     store = config.store
+    copy, skipped = None, None
+    if path is not None:
+        try:
+            copy = backup_sqlite(path, Path(store.backup_dir), now, store.min_free_mb)
+        except BackupSkipped as e:
+            log.warning("%s", e)
+            skipped = str(e)
     try:
-        copy = backup_sqlite(
-            path, Path(store.backup_dir), store.keep_backups, now, store.min_free_mb
-        )
-    except BackupSkipped as e:
-        log.warning("%s", e)
-        return str(e)
-    if copy is not None:
+        database = open_database(db_url, store.busy_timeout_ms)
+    except BaseException:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+        raise
+    if copy is not None and path is not None:
         log.info("research.db backed up to %s", copy)
-    return None
+        rotate_backups(copy.parent, path.stem, store.keep_backups)
+    return database, skipped
 
 
 class _NightRun:

@@ -6,7 +6,7 @@ session and never commit.
 """
 
 from store.arrays import pack, unpack
-from store.backup import BackupSkipped, backup_sqlite
+from store.backup import BackupSkipped, backup_sqlite, rotate_backups
 from store.database import Database, lab_database, open_database, sqlite_path
 from store.lock import LockBusy, RunLock
 
@@ -19,6 +19,7 @@ __all__ = [
     "lab_database",
     "open_database",
     "pack",
+    "rotate_backups",
     "sqlite_path",
     "unpack",
 ]

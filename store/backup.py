@@ -17,7 +17,7 @@ from pathlib import Path
 
 from configs import ServiceError
 
-__all__ = ["BackupSkipped", "backup_sqlite", "backups"]
+__all__ = ["BackupSkipped", "backup_sqlite", "backups", "rotate_backups"]
 
 
 class BackupSkipped(ServiceError):
@@ -26,10 +26,11 @@ class BackupSkipped(ServiceError):
 
 
 def backup_sqlite(
-    database: Path, folder: Path, keep: int, now: dt.datetime, min_free_mb: int = 0
+    database: Path, folder: Path, now: dt.datetime, min_free_mb: int = 0
 ) -> Path | None:
-    """Copy `database` to `folder/<stem>-YYYYmmddTHHMMSS.db.gz` and delete all but the newest
-    `keep` copies. Returns the new copy, or None when there is no database yet.
+    """Copy `database` to `folder/<stem>-YYYYmmddTHHMMSS.db.gz` (`rotate_backups` then keeps
+    the newest few). Returns the new copy, or None when there is no database yet. Half-written
+    files of a backup that was killed are removed first.
 
     Raises:
         BackupSkipped: the disk would keep less than `min_free_mb` after the copy, or writing
@@ -38,6 +39,8 @@ def backup_sqlite(
     if not database.exists():
         return None
     folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(f"{database.stem}-*.partial*"):
+        leftover.unlink(missing_ok=True)
     target = folder / f"{database.stem}-{now:%Y%m%dT%H%M%S}.db.gz"
     copy = folder / f"{target.name}.copy.partial"
     packed = folder / f"{target.name}.partial"
@@ -60,10 +63,14 @@ def backup_sqlite(
         source.close()
         for partial in (copy, Path(f"{copy}-journal"), packed):
             partial.unlink(missing_ok=True)
-    copies = backups(folder, database.stem)
+    return target
+
+
+def rotate_backups(folder: Path, stem: str, keep: int) -> None:
+    """Delete all but the newest `keep` finished backups of database `<stem>` in `folder`."""
+    copies = backups(folder, stem)
     for old in copies[: max(0, len(copies) - keep)]:
         old.unlink()
-    return target
 
 
 def backups(folder: Path, stem: str = "research") -> list[Path]:

@@ -19,13 +19,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
+from store.models import Base
 
 __all__ = [
     "MIGRATIONS",
@@ -40,6 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_REBUILD_COPY = "_alembic_tmp_"  # Alembic's name for the new table of a rebuild
 
 
 @dataclass(frozen=True)
@@ -133,19 +135,29 @@ def check_writable(url: str) -> None:
 
 
 def upgrade_to(database: Database, revision: str) -> None:
-    """Apply the migrations up to `revision` ("head" for the newest).
+    """Apply the migrations up to `revision` ("head" for the newest), all or nothing.
 
-    On SQLite, a migration that changes a table's constraints rebuilds the table, which
-    foreign keys would refuse; they are off while it runs, and every reference is checked
-    before the migration commits."""
+    The whole upgrade is one transaction: a crash, a kill or a power cut during it leaves the
+    database as it was before, and the next command upgrades it again. On SQLite the driver
+    would commit each CREATE or ALTER on its own, so the transaction is begun by hand (BEGIN
+    IMMEDIATE: one upgrade at a time, the others wait and then find nothing to do); tables a
+    crashed upgrade of an earlier version left behind are cleared first (`_clear_leftovers`).
+    A migration that changes a table's constraints rebuilds the table, which foreign keys
+    would refuse; they are off while it runs, and every reference is checked before it
+    commits."""
     config = alembic_config(database.url)
     sqlite = database.engine.dialect.name == "sqlite"
     with database.engine.connect() as connection:
+        raw: Any = connection.connection.dbapi_connection
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+            raw.isolation_level = None  # the transaction below is begun and ended by hand
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    _clear_leftovers(connection, database.url)
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 if sqlite:
@@ -154,8 +166,60 @@ def upgrade_to(database: Database, revision: str) -> None:
                         raise ServiceError(f"the migration broke references: {broken[:5]}")
         finally:
             if sqlite:
+                raw.isolation_level = ""
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
+
+
+def _clear_leftovers(connection: Connection, url: str) -> None:
+    """Drop what an upgrade that earlier versions of the lab ran without one transaction left
+    when killed: the empty tables of a first migration that never recorded its revision, and
+    the `_alembic_tmp_<table>` copy of a table rebuild whose original is still there.
+
+    Raises:
+        ServiceError: what is left cannot be cleared safely (rows in a database with no
+            revision, tables that are not the lab's, a rebuild whose original is gone).
+    """
+    tables = set(
+        connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).scalars()
+    )
+    where = _shown(url)
+    for copy in sorted(t for t in tables if t.startswith(_REBUILD_COPY)):
+        original = copy.removeprefix(_REBUILD_COPY)
+        if original not in tables:
+            raise ServiceError(
+                f"research database {where}: an interrupted upgrade left table {original} only "
+                f"as its copy {copy}; restore the newest file of the backups folder"
+            )
+        connection.exec_driver_sql(f'DROP TABLE "{copy}"')
+        tables.discard(copy)
+        log.warning("research database %s: dropped %s, left by an interrupted upgrade", where, copy)
+    if not tables or MigrationContext.configure(connection).get_current_revision() is not None:
+        return
+    strangers = sorted(tables - set(Base.metadata.tables) - {"alembic_version"})
+    if strangers:
+        raise ServiceError(
+            f"{where} is not a research database of this lab (tables {', '.join(strangers)})"
+        )
+    filled = [
+        t
+        for t in sorted(tables)
+        if connection.exec_driver_sql(f'SELECT EXISTS (SELECT 1 FROM "{t}")').scalar()
+    ]
+    if filled:
+        raise ServiceError(
+            f"research database {where} has no schema revision but rows in {', '.join(filled)}; "
+            "restore the newest file of the backups folder"
+        )
+    for table in sorted(tables):
+        connection.exec_driver_sql(f'DROP TABLE "{table}"')
+    log.warning(
+        "research database %s: dropped the %d empty tables of an interrupted first migration",
+        where,
+        len(tables),
+    )
 
 
 def alembic_config(url: str) -> Config:

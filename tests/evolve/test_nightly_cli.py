@@ -272,3 +272,25 @@ def test_a_disk_that_fills_during_a_night_ends_it_in_one_line_and_keeps_what_was
     db.close()
     assert 1 <= generations < 61
     assert not [p for p in (folder / "backups").iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_night_whose_database_cannot_be_opened_adds_no_backup_and_rotates_none(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "lab.toml").write_text(SMALL.replace("[store]\n", "[store]\nkeep_backups = 2\n"))
+    older = folder / "backups"
+    older.mkdir()
+    for day in (1, 2):
+        (older / f"research-2026010{day}T030000.db.gz").write_bytes(b"a good copy")
+    with sqlite3.connect(folder / "research.db") as db:  # rows, but no schema revision
+        db.execute("CREATE TABLE panels (fingerprint VARCHAR(64) PRIMARY KEY)")
+        db.execute("INSERT INTO panels VALUES ('abc')")
+    refused = evolve("nightly", "--config", "lab.toml", cwd=folder)
+    assert refused.returncode == 1, refused.stderr
+    assert "no schema revision but rows in panels" in refused.stderr
+    assert sorted(p.name for p in older.iterdir()) == [
+        "research-20260101T030000.db.gz",
+        "research-20260102T030000.db.gz",
+    ]

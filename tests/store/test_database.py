@@ -20,8 +20,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from configs import ConfigurationError
-from store import BackupSkipped, backup_sqlite, open_database, pack, unpack
+from configs import ConfigurationError, ServiceError
+from store import BackupSkipped, backup_sqlite, open_database, pack, rotate_backups, unpack
 from store.backup import backups
 from store.database import alembic_config, head_revision, upgrade_to
 from store.models import APPEND_ONLY, Base, Genome, PanelRecord, Run, WindowRecord
@@ -144,12 +144,20 @@ def _panel_database(tmp_path: Path) -> Path:
     return tmp_path / "research.db"
 
 
+def _backup_and_rotate(path: Path, folder: Path, now: dt.datetime) -> Path | None:
+    copy = backup_sqlite(path, folder, now)
+    rotate_backups(folder, path.stem, 3)
+    return copy
+
+
 def test_backups_rotate_and_are_complete_compressed_databases(tmp_path: Path) -> None:
     path = _panel_database(tmp_path)
     folder = tmp_path / "backups"
     (folder).mkdir()
     (folder / "research-20251231T030000.db").write_bytes(b"a copy of an earlier version")
-    made = [backup_sqlite(path, folder, 3, dt.datetime(2026, 1, day, 3, 0)) for day in range(1, 6)]
+    made = [
+        _backup_and_rotate(path, folder, dt.datetime(2026, 1, day, 3, 0)) for day in range(1, 6)
+    ]
     kept = sorted(p.name for p in folder.iterdir())
     assert kept == [p.name for p in made[2:] if p is not None]
     assert all(name.endswith(".db.gz") for name in kept)
@@ -160,17 +168,27 @@ def test_backups_rotate_and_are_complete_compressed_databases(tmp_path: Path) ->
     assert copy.execute("SELECT count(*) FROM panels").fetchone() == (1,)
     assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     copy.close()
-    assert backup_sqlite(tmp_path / "absent.db", folder, 3, dt.datetime(2026, 2, 1)) is None
-    # A copy a kill left half-written is no backup: the Health page and the rotation skip it.
-    (folder / "research-20260201T030000.db.gz.copy.partial").write_bytes(b"half a copy")
+    assert backup_sqlite(tmp_path / "absent.db", folder, dt.datetime(2026, 2, 1)) is None
+    # Copies a kill left half-written are no backup: the Health page and the rotation skip
+    # them, and the next backup removes them.
+    leftovers = [
+        folder / "research-20260201T030000.db.gz.copy.partial",
+        folder / "research-20260201T030000.db.gz.copy.partial-journal",
+        folder / "research-20260201T030000.db.gz.partial",
+    ]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half a copy")
     assert [p.name for p in backups(folder)] == kept
+    newest = _backup_and_rotate(path, folder, dt.datetime(2026, 2, 2, 3, 0))
+    assert newest is not None
+    assert sorted(p.name for p in folder.iterdir()) == [*kept[1:], newest.name]
 
 
 def test_a_backup_without_room_is_skipped_and_leaves_nothing(tmp_path: Path) -> None:
     path = _panel_database(tmp_path)
     folder = tmp_path / "backups"
     with pytest.raises(BackupSkipped, match=r"MB free in .*store.min_free_mb = 100000000"):
-        backup_sqlite(path, folder, 3, dt.datetime(2026, 1, 1), min_free_mb=100_000_000)
+        backup_sqlite(path, folder, dt.datetime(2026, 1, 1), min_free_mb=100_000_000)
     assert list(folder.iterdir()) == []
 
 
@@ -190,7 +208,7 @@ def test_a_disk_that_fills_during_the_backup_leaves_no_partial_file(tmp_path: Pa
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({size // 2}, {size // 2}))\n"
         "try:\n"
-        f"    backup_sqlite(Path({str(path)!r}), Path({str(folder)!r}), 3, "
+        f"    backup_sqlite(Path({str(path)!r}), Path({str(folder)!r}), "
         "datetime.datetime(2026, 1, 1))\n"
         "except BackupSkipped as e:\n"
         "    print(e)\n"
@@ -264,3 +282,59 @@ def test_the_postgresql_migration_makes_the_promotion_records_append_only() -> N
         command.upgrade(alembic_config("postgresql://lab@localhost/research"), "head", sql=True)
     for table in APPEND_ONLY:
         assert f"BEFORE UPDATE OR DELETE ON {table}" in out.getvalue()
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_the_empty_tables_of_a_first_migration_killed_by_an_earlier_version_are_cleared(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Earlier versions committed each CREATE on its own: a kill left tables and no revision.
+    path = tmp_path / "research.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("CREATE TABLE panels (fingerprint VARCHAR(64) PRIMARY KEY)")
+    database = open_database(f"sqlite:///{path}")
+    assert database.revision() == head_revision()
+    database.close()
+    assert "dropped the 2 empty tables of an interrupted first migration" in caplog.text
+    assert _schema_differences(f"sqlite:///{path}") == []
+
+
+def test_rows_without_a_revision_or_tables_of_another_program_are_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "research.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE panels (fingerprint VARCHAR(64) PRIMARY KEY)")
+        db.execute("INSERT INTO panels VALUES ('abc')")
+    with pytest.raises(ServiceError, match="no schema revision but rows in panels"):
+        open_database(f"sqlite:///{path}")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(
+        ServiceError, match=r"not a research database of this lab \(tables invoices"
+    ):
+        open_database(f"sqlite:///{other}")
+    assert _tables(path) == {"panels"} and _tables(other) == {"invoices"}
+
+
+def test_the_copy_of_a_table_rebuild_killed_by_an_earlier_version_is_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = _url(tmp_path)
+    database = open_database(url, upgrade=False)
+    upgrade_to(database, "0004")
+    database.close()
+    path = tmp_path / "research.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE _alembic_tmp_genomes (id VARCHAR(64))")
+    reopened = open_database(url)
+    assert reopened.revision() == head_revision()
+    reopened.close()
+    assert "_alembic_tmp_genomes" not in _tables(path)
+    assert "dropped _alembic_tmp_genomes, left by an interrupted upgrade" in caplog.text
