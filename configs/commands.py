@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 from sqlalchemy.engine import make_url
@@ -41,6 +41,7 @@ __all__ = [
     "CommandContext",
     "LabGroup",
     "database_url",
+    "is_lab",
     "lab_command_options",
     "lab_home",
     "sqlite_path",
@@ -100,9 +101,27 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def lab_command_options(command: F) -> F:
+# What a command needs of its --home: "lab" (a lab's folder, else it refuses: a mistyped home
+# must not start an empty lab or halt nothing), "makes" (the first `evolve nightly` makes the lab)
+# or "any" (tools that read only the data: `backtest`, `data info`...).
+Needs = Literal["lab", "makes", "any"]
+LAB_MARK = ".gplab"  # in a lab's folder, made with the lab (a PostgreSQL lab has no research.db)
+
+
+def is_lab(home: Path) -> bool:
+    """Whether `home` is a lab's folder: it holds research.db or the mark its first night left."""
+    return (home / LAB_MARK).exists() or (home / "research.db").exists()
+
+
+def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> Any:
     """Add --home, --config, --db and --create to a command and pass it a `CommandContext` as
-    `lab`."""
+    `lab`. `needs` says what the home must be (a lab unless said otherwise).
+
+    Raises:
+        ConfigurationError: (when run) the home is not a lab and the command needs one.
+    """
+    if command is None:
+        return lambda found: lab_command_options(found, needs=needs)
 
     @click.option(
         "--home",
@@ -143,10 +162,13 @@ def lab_command_options(command: F) -> F:
         folder = lab_home(home, config_path)
         config = load_config(config_path, folder)
         url = database_url(folder, db_url, create)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ConfigurationError(f"--home: cannot make {folder}: {e.strerror}") from e
+        if needs == "lab" and not is_lab(folder):
+            raise ConfigurationError(
+                f"{folder} is not a lab (no research.db): check --home, LAB_HOME or --config; "
+                "a lab is made by its first `evolve nightly`"
+            )
+        if needs == "makes":
+            _make_lab(folder)
         click.get_current_context().meta["lab.log_dir"] = config.log.dir
         logging.basicConfig(
             level=config.log.level,
@@ -158,7 +180,17 @@ def lab_command_options(command: F) -> F:
             logging.getLogger(chatty).setLevel(logging.WARNING)
         return command(*args, lab=CommandContext(folder, config, url), **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def _make_lab(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        mark = folder / LAB_MARK
+        if not mark.exists():
+            mark.write_text("This folder is a gplab lab (its research.db, HALT, logs, backups).\n")
+    except OSError as e:
+        raise ConfigurationError(f"--home: cannot make the lab {folder}: {e.strerror}") from e
 
 
 class LabGroup(click.Group):

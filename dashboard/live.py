@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard.board import Board
+from configs.alerts import alert
+from dashboard.board import Board, text
 from live.errors import LiveInputError
-from live.halt import HaltSwitch, halt_trading
+from live.halt import HaltFailed, HaltSwitch, halt_trading
 from live.status import AccountView, account_view
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies
@@ -89,10 +90,20 @@ def routes(board: Board) -> list[Route]:
             return form
         reason = form.get("reason", "").strip() or "halted from the dashboard"
         by = form.get("by") or board.reviewer
-        warning = await run_in_threadpool(
-            halt_trading, board.halt_file, lambda: board.database, reason, by
-        )
-        request.session["flash"] = "trading halted" + (f"; warning: {warning}" if warning else "")
+        try:
+            halted, warning = await run_in_threadpool(
+                halt_trading, board.halt_file, lambda: board.database, reason, by
+            )
+        except HaltFailed as e:
+            alert("halted", "live trading NOT halted: the HALT file cannot be made", str(e))
+            return text(f"{e}\nHalt from the Pi's shell: touch {board.halt_file}\n", 503)
+        alert("halted", "live trading halted", f"{halted.reason} (from the dashboard)")
+        notes = [
+            n
+            for n in (halted.unwritten and f"HALT holds no reason ({halted.unwritten})", warning)
+            if n
+        ]
+        request.session["flash"] = "trading halted" + "".join(f"; warning: {n}" for n in notes)
         return RedirectResponse("/live", status_code=303)
 
     return [Route("/live", page), Route("/live/halt", halt, methods=["POST"])]

@@ -60,7 +60,7 @@ def _load(
 
 @data.command("info")
 @click.argument("path", required=False)
-@lab_command_options
+@lab_command_options(needs="any")
 def data_info(lab: CommandContext, path: str | None) -> None:
     """Summarise PATH (default: the configured data.source): symbols, dates, rows, fingerprint
     and the problems found."""
@@ -72,7 +72,7 @@ def data_info(lab: CommandContext, path: str | None) -> None:
 
 @data.command("validate")
 @click.argument("path")
-@lab_command_options
+@lab_command_options(needs="any")
 def data_validate(lab: CommandContext, path: str) -> None:
     """Check PATH with the configured data policy. Exit 0 when it is usable (warnings listed),
     2 with every error when the policy rejects it."""
@@ -84,7 +84,7 @@ def data_validate(lab: CommandContext, path: str) -> None:
 
 
 @main.command("baseline")
-@lab_command_options
+@lab_command_options(needs="any")
 def baseline(lab: CommandContext) -> None:
     """Metrics per window for buy-and-hold and a 200-day moving-average rule on the configured
     data: the bar every bred strategy must clear."""
@@ -117,7 +117,7 @@ def baseline(lab: CommandContext) -> None:
 @click.option("--max-positions", type=int, help="slots (backtest.max_positions).")
 @click.option("--fractional/--whole", default=None, help="fractional or whole shares.")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead.")
-@lab_command_options
+@lab_command_options(needs="any")
 def backtest_command(
     lab: CommandContext,
     genome: str,
@@ -248,7 +248,7 @@ def _as_json(
     callback=_in_a_folder,
     help="CSV file to write (date,symbol,hold).",
 )
-@lab_command_options
+@lab_command_options(needs="any")
 def signals(
     lab: CommandContext,
     genome: str,
@@ -305,7 +305,7 @@ def signals(
     show_default=True,
     help="greatest tree height.",
 )
-@lab_command_options
+@lab_command_options(needs="any")
 def random_genomes(lab: CommandContext, count: int, seed: int, max_depth: int) -> None:
     """Print COUNT valid random genomes, one canonical text per line (the same seed gives the
     same genomes; trivial ones that simplify to true or false are skipped)."""
@@ -333,7 +333,7 @@ def random_genomes(lab: CommandContext, count: int, seed: int, max_depth: int) -
 )
 @click.option("--generations", type=click.IntRange(min=0), help="stop after this many generations.")
 @click.option("--seed", type=click.IntRange(min=0), help="overrides evolve.seed.")
-@lab_command_options
+@lab_command_options(needs="makes")
 def nightly(
     lab: CommandContext,
     discovery: bool,
@@ -420,6 +420,18 @@ def prune_command(lab: CommandContext, vacuum: bool) -> None:
                 click.echo(f"research.db: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB")
         finally:
             database.close()
+
+
+@main.command("init")
+@lab_command_options(needs="makes")
+def init(lab: CommandContext) -> None:
+    """Make a lab in the home (its folder and research.db at the newest schema) without running
+    a night; the first `evolve nightly` does it too. Every other command refuses a folder that
+    is not a lab."""
+    from store import lab_database
+
+    lab_database(lab).close()
+    click.echo(f"lab home: {lab.home}\nresearch database: {lab.db_url}")
 
 
 @main.command("status")

@@ -82,18 +82,26 @@ def status(lab: CommandContext, account: str | None) -> None:
 @lab_command_options
 def halt(lab: CommandContext, reason: str) -> None:
     """Stop every order at once: writes the HALT file (live.halt_file), which `live run` checks
-    before every order."""
+    before every order. Exits 0 only when the file exists."""
     import getpass
     from pathlib import Path
 
-    from live.halt import HaltSwitch, halt_trading
+    from configs.alerts import alert
+    from live.halt import halt_trading
     from store import lab_database
 
     path = Path(lab.config.live.halt_file)
-    warning = halt_trading(path, lambda: lab_database(lab), reason, getpass.getuser())
-    click.echo(f"halted: {HaltSwitch(path).reason()} ({path})")
+    halted, warning = halt_trading(path, lambda: lab_database(lab), reason, getpass.getuser())
+    click.echo(f"halted: {halted.reason}")
+    click.echo(f"  lab: {lab.home} (HALT file: {path})")
+    click.echo(f"  accounts of this lab that stop: {_accounts(lab)}")
+    if halted.unwritten:
+        click.echo(
+            f"warning: HALT holds no reason ({halted.unwritten}); it halts all the same", err=True
+        )
     if warning:
         click.echo(f"warning: {warning}", err=True)
+    alert("halted", "live trading halted", f"{halted.reason} (lab {lab.home})")
 
 
 @main.command("resume")
@@ -106,10 +114,30 @@ def resume(lab: CommandContext) -> None:
     from live.records import add_event
     from store import lab_database
 
-    previous = HaltSwitch(Path(lab.config.live.halt_file)).resume()
+    path = Path(lab.config.live.halt_file)
+    previous = HaltSwitch(path).resume()
     if previous is None:
-        click.echo("not halted: nothing to resume")
+        click.echo(f"not halted: nothing to resume (lab: {lab.home}, no {path})")
         return
     with lab_database(lab).transaction() as session:
         add_event(session, None, "resume", True, f"resumed (was: {previous})")
     click.echo(f"resumed (was: {previous})")
+    click.echo(f"  lab: {lab.home} (HALT file removed: {path})")
+    click.echo(f"  accounts of this lab that may trade again: {_accounts(lab)}")
+
+
+def _accounts(lab: CommandContext) -> str:
+    # The live accounts of this lab's research.db, for the record of what a halt acted on.
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from configs import ServiceError
+    from store import lab_database
+    from store.models import LiveAccount
+
+    try:
+        with lab_database(lab).transaction() as session:
+            names = list(session.scalars(select(LiveAccount.name).order_by(LiveAccount.id)))
+    except (SQLAlchemyError, ServiceError) as e:
+        return f"unknown (research.db cannot be read: {e})"
+    return ", ".join(names) if names else "none yet (every account this lab starts)"

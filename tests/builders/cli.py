@@ -58,10 +58,20 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def lab_folder(tmp_path: Path, name: str, extra: str = "") -> Path:
-    """A new lab folder `name` whose lab.toml is the small test lab plus `extra`."""
+    """A new folder `name` whose lab.toml is the small test lab plus `extra` (not yet a lab:
+    its first night, or `init_lab`, makes it one)."""
     folder = tmp_path / name
     folder.mkdir()
     (folder / "lab.toml").write_text(SMALL + extra)
+    return folder
+
+
+def init_lab(folder: Path) -> Path:
+    """Make `folder` a lab (`evolve init`): commands other than the first night refuse a
+    folder that is not one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = evolve("init", cwd=folder)
+    assert done.returncode == 0, done.stderr
     return folder
 
 

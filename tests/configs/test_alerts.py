@@ -14,7 +14,14 @@ from click.testing import CliRunner
 from configs.alerts import ALERT_URLS, alert
 from configs.commands import LabGroup
 from tests.builders.alerts import Receiver
-from tests.builders.cli import DEADLINE_SECONDS, LIVE, evolve, lab_environment, promote
+from tests.builders.cli import (
+    DEADLINE_SECONDS,
+    LIVE,
+    evolve,
+    init_lab,
+    lab_environment,
+    promote,
+)
 from tests.builders.nights import SMALL
 
 
@@ -85,8 +92,7 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     for url, name in ((receiver.url, "up"), (_closed_port(), "down")):
-        folder = tmp_path / name
-        folder.mkdir()
+        folder = init_lab(tmp_path / name)
         result = subprocess.run(
             [LIVE, "halt", "--reason", "earnings season"],
             cwd=folder,

@@ -25,6 +25,7 @@ from store import open_database
 from store.models import Candidate, LiveOrder
 from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
+from tests.builders.disk import fill, full_disk
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
 from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, STRATEGIES, approve
 from tests.builders.nights import reviewer_decisions, rows
@@ -176,3 +177,20 @@ def test_the_decay_watch_proposes_and_the_page_retires(tmp_path: Path, chrome: A
         (gone, "retire", "approved", "the dip buying edge is gone")
     ]
     assert {c.id: c.status for c in rows(db, Candidate)} == {holding: "approved", gone: "retired"}
+
+
+def test_the_halt_button_halts_on_a_full_disk(tmp_path: Path, chrome: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    with full_disk(tmp_path / "disk", "32m") as home:
+        approve(f"sqlite:///{home / 'research.db'}", load_config(), STRATEGIES)
+        (home / "lab.toml").write_text("")
+        with served(home) as site:
+            chrome.get(f"{site}/live")
+            assert chrome.find_element(By.ID, "trading").text == "allowed"
+            fill(home)
+            chrome.find_element(By.ID, "halt-reason-input").send_keys("no room left")
+            click(chrome, chrome.find_element(By.ID, "halt-button"))
+            assert chrome.find_element(By.ID, "trading").text == "HALTED"
+            assert "HALT holds no reason" in chrome.page_source
+        assert (home / "HALT").exists() and (home / "HALT").stat().st_size == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.builders.browser import LIVE, browser, click, serve
-from tests.builders.cli import DEADLINE_SECONDS, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, init_lab, lab_environment
 
 PASSWORD = "correct horse battery"
 
@@ -30,6 +30,7 @@ def test_another_address_needs_a_password_and_every_page_asks_for_it(tmp_path: P
     from selenium.webdriver.common.by import By
 
     (tmp_path / "lab.toml").write_text("")
+    init_lab(tmp_path)
     refused = dashboard(tmp_path, "--host", "0.0.0.0")
     assert refused.returncode == 2 and "--set-password" in refused.stderr
     short = dashboard(tmp_path, "--set-password", stdin="short\nshort\n")

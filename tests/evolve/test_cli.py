@@ -132,7 +132,7 @@ def test_an_unexpected_failure_exits_1_and_logs_the_traceback(tmp_path: Path) ->
             pass
 
         @main.command()
-        @lab_command_options
+        @lab_command_options(needs="any")
         def boom(lab):
             raise RuntimeError("something broke")
 

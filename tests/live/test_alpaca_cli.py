@@ -17,7 +17,7 @@ from fitness.panel import Panel
 from live.alpaca_emulator import Fault, TradingState, trading_emulator
 from store import open_database
 from store.models import LiveOrder
-from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, init_lab, lab_environment
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, lab_config, new_york
 from tests.builders.live_lab import STRATEGIES, approve
 
@@ -143,6 +143,7 @@ def repr_of_broker() -> str:
 @pytest.mark.parametrize("flag", ["--days", "--resume"])
 def test_sim_options_are_refused_for_alpaca(tmp_path: Path, flag: str) -> None:
     args = [LIVE, "run", "--broker", "alpaca", flag] + (["5"] if flag == "--days" else [])
+    init_lab(tmp_path)
     result = subprocess.run(
         args,
         cwd=tmp_path,

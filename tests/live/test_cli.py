@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from configs import load_config
 from store import open_database
 from store.models import LivePlan
-from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment, live
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, init_lab, lab_environment, live
 from tests.builders.live_lab import STRATEGIES, approve
 
 
@@ -106,9 +106,8 @@ def test_sigterm_finishes_the_session_and_resume_completes_the_replay(lab: Path)
 
 
 def test_bad_requests_exit_2_with_a_reason(lab: Path) -> None:
-    empty = lab / "empty"
-    empty.mkdir()
-    nothing = live("run", "--days", "5", cwd=empty)  # a new research.db, nothing approved
+    empty = init_lab(lab / "empty")
+    nothing = live("run", "--days", "5", cwd=empty)  # a new lab, nothing approved
     assert nothing.returncode == 2
     assert "no strategy may trade" in nothing.stderr
     both = live("run", "--days", "5", "--resume", cwd=lab)
