@@ -17,7 +17,13 @@ from dashboard.board import Board, text
 from fitness.panel import Panel
 from promotion.chart import review_chart
 from promotion.gate import Criterion
-from promotion.lifecycle import genome_texts, in_status, latest_report, latest_reports
+from promotion.lifecycle import (
+    QUARANTINED,
+    genome_texts,
+    in_status,
+    latest_report,
+    latest_reports,
+)
 from promotion.review import ValidationEquity, sitting_warnings, validation_equity
 from promotion.views import costs_text, holdout_lines, tree_lines
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult, WindowRecord
@@ -73,7 +79,7 @@ def candidate_rows(session: Session) -> list[CandidateRow]:
     candidates = session.scalars(select(Candidate).order_by(Candidate.id.desc())).all()
     texts = genome_texts(session, [c.genome_id for c in candidates])
     reports = latest_reports(session, [c.id for c in candidates])
-    return [_row(c, texts[c.genome_id], reports.get(c.id)) for c in candidates]
+    return [_row(c, texts.get(c.genome_id, QUARANTINED), reports.get(c.id)) for c in candidates]
 
 
 def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | None:
@@ -81,8 +87,9 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         return None
-    text = genome_texts(session, [candidate.genome_id])[candidate.genome_id]
-    tree = parse_stored(session, candidate.genome_id, text)
+    stored = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
+    tree = None if stored is None else parse_stored(session, candidate.genome_id, stored)
+    text = QUARANTINED if stored is None else stored
     report = latest_report(session, candidate.id)
     window, criteria, trials, verdict = "", [], "", "not gated yet"
     correlations: dict[str, float] = {}

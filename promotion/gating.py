@@ -82,6 +82,10 @@ def gate_candidates(
                 f"candidate {candidate.id} is {candidate.status}: only "
                 f"{', '.join(GATEABLE)} candidates go through the gate"
             )
+    # A candidate whose genome text is quarantined (it does not parse, or it is not the
+    # genome its id names) is left out: it stays where it is, named in the quarantine.
+    texts = genome_texts(session, [c.genome_id for c in candidates])
+    candidates = [c for c in candidates if c.genome_id in texts]
     if not candidates:
         return []
     rules, gate = config.backtest, config.gate
@@ -97,7 +101,6 @@ def gate_candidates(
         gate.correlation_sample,
         partial(_returns, measurer),
     )
-    texts = genome_texts(session, [c.genome_id for c in candidates])
     live = _live_returns(session, measurer)
     cohort = _cohort_pbo(session, measurer, [texts[c.genome_id] for c in candidates], config)
     version = code_version()
@@ -211,7 +214,7 @@ def _live_returns(session: Session, measurer: Measurer) -> dict[str, np.ndarray]
         select(Candidate.genome_id).where(Candidate.status.in_(TRADING)).order_by(Candidate.id)
     ).all()
     texts = genome_texts(session, ids)
-    found = {gid: _returns(measurer, texts[gid]) for gid in ids}
+    found = {gid: _returns(measurer, text) for gid, text in texts.items()}
     return {gid: returns for gid, returns in found.items() if returns is not None}
 
 

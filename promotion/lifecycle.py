@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from configs import InputError
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
-from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult
+from store.models import Candidate, Decision, GateReport, HoldoutResult
+from store.quarantine import readable_texts
 
 __all__ = [
     "ACTIONS",
     "GATEABLE",
+    "QUARANTINED",
     "PromotionError",
     "awaiting_review",
     "decide",
@@ -73,17 +75,21 @@ def in_status(session: Session, status: str) -> list[Candidate]:
     )
 
 
+QUARANTINED = "(quarantined: its stored text cannot be trusted; see the Health page)"
+
+
 def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
-    """The stored text of each genome of `ids`, by id."""
-    rows = session.execute(select(Genome.id, Genome.text).where(Genome.id.in_(list(ids))))
-    return {gid: text for gid, text in rows}
+    """The stored text of each genome of `ids`, by id, read through the quarantine
+    (`store.quarantine.readable_texts`): a text that does not parse or does not hash to its id
+    is left out, so it is never shown, gated or traded as the genome its id names."""
+    return readable_texts(session, ids)
 
 
 def awaiting_review(session: Session) -> list[str]:
     """A line for each candidate that passed the gate and awaits the review."""
     waiting = in_status(session, "gate_passed")
     texts = genome_texts(session, [c.genome_id for c in waiting])
-    return [f"candidate {c.id}: {texts[c.genome_id]}" for c in waiting]
+    return [f"candidate {c.id}: {texts.get(c.genome_id, QUARANTINED)}" for c in waiting]
 
 
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:

@@ -97,6 +97,8 @@ def sitting_warnings(
     scorer = WindowScorer(panel, curve.window, config.backtest)
     warnings = []
     for other, gid, when in since:
+        if gid not in texts:  # quarantined: it trades no more
+            continue
         theirs = scorer.score(parse(texts[gid])).result.returns
         rho = highest_correlation(curve.returns, [theirs])
         if rho > limit:

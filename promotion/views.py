@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import configs
+from configs.output import shown
 from genome.grammar import SERIES, SIGNALS, Const, Lookback, function_of, window_of
 from promotion.gate import Criterion
-from promotion.lifecycle import genome_texts, latest_report, latest_reports
+from promotion.lifecycle import QUARANTINED, genome_texts, latest_report, latest_reports
 from store.models import (
     Candidate,
     Decision,
@@ -24,7 +25,7 @@ from store.models import (
     HoldoutResult,
     WindowRecord,
 )
-from store.quarantine import parse_stored
+from store.quarantine import parse_stored, quarantine_reason
 
 __all__ = [
     "candidate_lines",
@@ -101,9 +102,8 @@ def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[s
         if report is not None:
             sharpe = _number(report.details.get("validation", {}).get("sharpe"), 2)
             dsr = _number(report.details.get("statistics", {}).get("dsr"), 3)
-        lines.append(
-            f"{c.id:>4}  {c.status:<12} {sharpe:>10} {dsr:>6} {c.score:>6.2f}  {texts[c.genome_id]}"
-        )
+        text = texts.get(c.genome_id, QUARANTINED)
+        lines.append(f"{c.id:>4}  {c.status:<12} {sharpe:>10} {dsr:>6} {c.score:>6.2f}  {text}")
     if not candidates:
         lines.append("  (none)")
     lines.append(
@@ -118,13 +118,20 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
     the holdout (if opened), lineage, correlation with the live book and the decisions."""
     genome = session.get(Genome, candidate.genome_id)
     assert genome is not None
+    tree = parse_stored(session, genome.id, genome.text)
+    if tree is None:
+        why = quarantine_reason(session, "genomes", genome.id)
+        shape = [f"QUARANTINED, never gated or traded: {why}"]
+        text = f"(quarantined) stored text: {shown(genome.text, 500)}"
+    else:
+        shape, text = tree_lines(tree), shown(genome.text, 500)
     lines = [
         f"candidate {candidate.id}: {candidate.status}",
-        f"genome: {genome.text}",
+        f"genome: {text}",
         f"id: {genome.id}  origin: {genome.origin}  created {candidate.created_at:%Y-%m-%d %H:%M}"
         f" UTC by run {candidate.run_id}",
         "",
-        *_tree_or_reason(session, genome.id, genome.text),
+        *shape,
         "",
         "metrics per window (after costs):",
     ]
@@ -226,11 +233,6 @@ def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:
         "    " + _metrics_text(holdout.metrics),
         "    buy-and-hold of the universe: " + _metrics_text(holdout.buy_and_hold),
     ]
-
-
-def _tree_or_reason(session: Session, genome_id: str, text: str) -> list[str]:
-    tree = parse_stored(session, genome_id, text)
-    return ["(the genome text does not parse: quarantined)"] if tree is None else tree_lines(tree)
 
 
 def _evaluation_lines(session: Session, genome_id: str, window_id: str) -> list[str]:

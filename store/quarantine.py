@@ -4,11 +4,15 @@ stops a night, the gate or a trading day.
 The row itself stays as it was (nothing stored is changed or removed); its quarantine record
 says which table and row, why, and which command met it first. The lineage, the gate,
 `promote show` and live trading read stored genome texts through this module, so a text that no
-longer parses (edited by hand, written by an older grammar, damaged on disk) is caught here.
+longer parses (edited by hand, written by an older grammar, damaged on disk) is caught here, and
+so is a text that parses but is not the genome its id names: the id is the SHA-256 of the text's
+stored form, so a rule changed by hand (one digit of a constant) never trades or is gated under
+the id a person approved.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,17 +24,18 @@ from sqlalchemy.orm import Session
 
 from configs.alerts import ALERT
 from genome.errors import GenomeError
-from genome.text import parse
+from genome.text import FORMAT_VERSION, parse
+from genome.text import genome_id as compute_id
 from store.models import Genome, QuarantineEntry
 
-__all__ = ["parse_stored", "quarantine", "readable_texts"]
+__all__ = ["CHANGED", "parse_stored", "quarantine", "quarantine_reason", "readable_texts"]
 
 log = logging.getLogger(__name__)
 
 
 def readable_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
-    """Genome id -> text for each of `ids` that is stored and parses; a text that does not
-    parse is quarantined and left out."""
+    """Genome id -> text for each of `ids` that is stored, parses and hashes to its id; any
+    other is quarantined and left out."""
     unique = list(dict.fromkeys(ids))
     out: dict[str, str] = {}
     for start in range(0, len(unique), 500):
@@ -45,12 +50,35 @@ def readable_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
 
 def parse_stored(session: Session, genome_id: str, text: str) -> gp.PrimitiveTree | None:
     """The tree of stored genome `genome_id`, or None (quarantined) when its text does not
-    parse."""
+    parse or is not the genome `genome_id` names."""
     try:
-        return parse(text)
+        tree = parse(text)
     except GenomeError as e:
         quarantine(session, "genomes", genome_id, str(e))
         return None
+    if not _is_its_own(genome_id, text, tree):
+        quarantine(session, "genomes", genome_id, CHANGED)
+        return None
+    return tree
+
+
+CHANGED = "its text does not hash to its id: the rule was changed after it was stored"
+
+
+def _is_its_own(genome_id: str, text: str, tree: gp.PrimitiveTree) -> bool:
+    # The id of the text as stored, else of its canonical simplified form (what `genome_id`
+    # hashes), so that a text stored by an earlier version of the canonical form still counts.
+    stored = hashlib.sha256(f"v{FORMAT_VERSION}:{text}".encode()).hexdigest()
+    return stored == genome_id or compute_id(tree) == genome_id
+
+
+def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
+    """Why row `row_id` of `table` is quarantined, or None when it is not."""
+    return session.scalars(
+        select(QuarantineEntry.reason).where(
+            QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id
+        )
+    ).first()
 
 
 def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:

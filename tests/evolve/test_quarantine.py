@@ -75,7 +75,7 @@ def test_a_night_goes_on_past_a_genome_that_does_not_parse(
     assert len(rows(url, QuarantineEntry)) == 1
 
 
-def test_a_candidate_that_does_not_parse_fails_the_gate_and_the_others_are_judged(
+def test_a_candidate_that_does_not_parse_is_left_out_of_the_gate_and_the_others_are_judged(
     tmp_path: Path,
 ) -> None:
     config, _ = small_config(tmp_path)
@@ -86,9 +86,8 @@ def test_a_candidate_that_does_not_parse_fails_the_gate_and_the_others_are_judge
     _break(tmp_path, pending[0].genome_id)
     run_nightly(config, url, NightOptions(), executor=LocalExecutor(1), after=gate_pending(config))
     reports = {r.candidate_id: r for r in rows(url, GateReport)}
-    assert set(reports) >= {c.id for c in pending}
-    bad = reports[pending[0].id]
-    assert not bad.passed and any("GenomeError: genome error" in r for r in bad.reasons)
+    assert pending[0].id not in reports  # never gated: it stays where it was
+    assert {c.id: c.status for c in rows(url, Candidate)}[pending[0].id] == "candidate"
     assert all(reports[c.id].criteria for c in pending[1:])
     (entry,) = rows(url, QuarantineEntry)
     assert entry.row_id == pending[0].genome_id
@@ -99,4 +98,4 @@ def test_a_candidate_that_does_not_parse_fails_the_gate_and_the_others_are_judge
         assert candidate is not None
         text = "\n".join(candidate_lines(session, candidate))
     database.close()
-    assert BROKEN in text and "does not parse: quarantined" in text
+    assert BROKEN in text and "QUARANTINED, never gated or traded: genome error" in text

@@ -1,0 +1,65 @@
+"""What trades is what was approved: a stored genome text changed after it was stored (a hand
+edit, one digit of a constant) parses, but does not hash to its id. It is quarantined, named and
+alerted, and neither traded nor gated; the untouched strategies go on (real subprocesses, a real
+research.db edited as a person would)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import select
+
+from configs import load_config
+from store import open_database
+from store.models import Candidate, GateReport, LivePlan, QuarantineEntry
+from store.quarantine import CHANGED
+from tests.builders.cli import live, promote
+from tests.builders.live_lab import STRATEGIES, approve
+from tests.builders.nights import rows
+
+EDITED = "gt(close, sma(close, 20))"  # a valid rule, not the approved one (50 -> 20)
+
+
+def _edit(folder: Path, genome_id: str) -> None:
+    with sqlite3.connect(folder / "research.db") as db:
+        db.execute("UPDATE genomes SET text = ? WHERE id = ?", (EDITED, genome_id))
+    db.close()
+
+
+def test_an_approved_strategy_whose_text_was_changed_never_trades(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    changed, kept = approve(url, load_config(), STRATEGIES)
+    _edit(tmp_path, changed)
+    run = live("run", "--days", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"genomes row {changed} cannot be read and is left out: {CHANGED}" in run.stderr
+    database = open_database(url)
+    with database.transaction() as session:
+        plans = session.scalars(select(LivePlan)).all()
+        assert plans and all(set(p.strategy_weights()) == {kept} for p in plans)
+    database.close()
+    (entry,) = rows(url, QuarantineEntry)
+    assert (entry.table_name, entry.row_id, entry.reason) == ("genomes", changed, CHANGED)
+    listed = promote("list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert EDITED not in listed.stdout and "(quarantined" in listed.stdout
+
+
+def test_a_candidate_whose_text_was_changed_is_not_gated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    changed, kept = approve(url, load_config(), STRATEGIES)
+    database = open_database(url)
+    with database.transaction() as session:  # back to candidates, waiting for the gate
+        for candidate in session.scalars(select(Candidate)):
+            candidate.status = "candidate"
+    database.close()
+    _edit(tmp_path, changed)
+    gated = promote("gate", cwd=tmp_path)
+    assert gated.returncode == 0, gated.stderr
+    assert f"genomes row {changed} cannot be read" in gated.stderr
+    judged = {c.genome_id for c in rows(url, Candidate) if c.status != "candidate"}
+    assert judged == {kept}
+    assert len(rows(url, GateReport)) == 1
+    shown = promote("show", "1", cwd=tmp_path)
+    assert "QUARANTINED, never gated or traded: its text does not hash to its id" in shown.stdout
