@@ -191,6 +191,10 @@ def run_sim(
     trader.start(broker.session)
     while True:
         trader.cycle(broker.session)
+        if stopping() and broker.state["phase"] == "pre_open":
+            # Stopped while sending: the session has not opened, so the orders still waiting
+            # go out first when the replay resumes (opening now would skip them for a day).
+            break
         broker.open_session()
         trader.sync()
         if progress is not None:

@@ -4,7 +4,8 @@
     python -m tests.builders.killed_at_step N COMMAND [ARGS...]
 
 N = 0 kills nothing. With LAB_STEPS_FILE set, every step is appended to that file (one line
-each, flushed before the step runs), so a reference run lists the moments to kill at.
+each, flushed before the step runs), so a reference run lists the moments to kill at. With
+LAB_STEP_SIGNAL=TERM the process gets SIGTERM instead (a stop it may handle), once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
     kill_at, command, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
     record_to = os.environ.get("LAB_STEPS_FILE")
     record: TextIO | None = open(record_to, "a") if record_to else None  # noqa: SIM115
+    sent = signal.Signals[f"SIG{os.environ.get('LAB_STEP_SIGNAL', 'KILL')}"]
     count = 0
 
     def step(what: str) -> None:
@@ -32,7 +34,7 @@ def main() -> None:
             record.write(" ".join(what.split()) + "\n")
             record.flush()
         if count == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), sent)
 
     def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         step(sql)
