@@ -60,13 +60,16 @@ class CommandContext:
     db_url: str
 
 
-def lab_home(home: str | None, config_path: str | None) -> Path:
-    """The lab's folder: `home` if given, else the config file's folder, else
-    `$XDG_DATA_HOME/gplab` (~/.local/share/gplab)."""
+def lab_home(home: str | None, config_path: str | None, db_url: str | None = None) -> Path:
+    """The lab's folder: `home` if given, else the config file's folder, else the folder of a
+    SQLite `db_url`, else `$XDG_DATA_HOME/gplab` (~/.local/share/gplab)."""
     if home:
         return Path(home).expanduser().resolve()
     if config_path:
         return Path(config_path).expanduser().resolve().parent
+    database = sqlite_path(db_url) if db_url else None
+    if database is not None:
+        return database.expanduser().resolve().parent
     return (
         Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser() / "gplab"
     ).resolve()
@@ -82,6 +85,7 @@ def database_url(home: Path, db_url: str | None, create: bool) -> str:
     own = home / "research.db"
     if db_url is None:
         return f"sqlite:///{own}"
+    db_url = as_url(db_url)
     path = sqlite_path(db_url)
     if path is not None and not path.exists() and own.exists() and not create:
         raise ConfigurationError(
@@ -91,9 +95,16 @@ def database_url(home: Path, db_url: str | None, create: bool) -> str:
     return db_url
 
 
+def as_url(db: str) -> str:
+    """`db` as a database URL: a plain file path names a SQLite file."""
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
+    parsed = make_url(as_url(url))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     if parsed.database.startswith("file:"):  # a SQLite URI: file:PATH?mode=ro&uri=true
@@ -143,7 +154,8 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
         "--db",
         "db_url",
         envvar="LAB_DB",
-        help="research database URL (env LAB_DB; default: research.db in the lab's folder).",
+        help="research database: a URL or a SQLite file (env LAB_DB; default: research.db in "
+        "the lab's folder, which is then the file's folder unless --home or --config say).",
     )
     @click.option(
         "--create",
@@ -159,7 +171,7 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
         create: bool,
         **kwargs: Any,
     ) -> Any:
-        folder = lab_home(home, config_path)
+        folder = lab_home(home, config_path, db_url)
         config = load_config(config_path, folder)
         url = database_url(folder, db_url, create)
         if needs == "lab" and not is_lab(folder):

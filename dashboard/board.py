@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -24,12 +25,22 @@ from promotion.review import ValidationEquity
 from promotion.watch import Watched
 from store import Database
 
-__all__ = ["Board", "Refused", "flashed", "text"]
+__all__ = ["Board", "Refused", "RowId", "flashed", "text"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 # How a refused form is answered: the request and the reason.
 Refused = Callable[[Request, str], Response]
+
+
+class RowId(IntegerConvertor):
+    """A row number in a page's address (`{candidate_id:row}`): at most 18 digits, so that a
+    number no database row can have is "not found" instead of an overflow."""
+
+    regex = "[0-9]{1,18}"
+
+
+register_url_convertor("row", RowId())
 
 
 def text(body: str, status_code: int) -> Response:

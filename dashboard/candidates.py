@@ -166,8 +166,8 @@ def routes(board: Board) -> list[Route]:
 
     return [
         Route("/candidates", listed),
-        Route("/candidates/{candidate_id:int}", one),
-        Route("/candidates/{candidate_id:int}/validation.svg", validation_svg),
+        Route("/candidates/{candidate_id:row}", one),
+        Route("/candidates/{candidate_id:row}/validation.svg", validation_svg),
     ]
 
 

@@ -83,7 +83,7 @@ def routes(board: Board) -> list[Route]:
         return RedirectResponse(f"/candidates/{later[0]}", status_code=303)
 
     return [
-        Route("/candidates/{candidate_id:int}/holdout", holdout, methods=["POST"]),
-        Route("/candidates/{candidate_id:int}/decision", decision, methods=["POST"]),
+        Route("/candidates/{candidate_id:row}/holdout", holdout, methods=["POST"]),
+        Route("/candidates/{candidate_id:row}/decision", decision, methods=["POST"]),
         Route("/review", next_waiting),
     ]

@@ -97,12 +97,16 @@ def prune(session: Session) -> Pruned:
 
 def vacuum_sqlite(engine: Engine, path: Path) -> tuple[int, int]:
     """Rewrite a SQLite research.db without its free pages (what pruning freed is otherwise
-    reused by later nights, not given back). Returns its size in bytes before and after."""
-    before = path.stat().st_size
+    reused by later nights, not given back). Returns its size in bytes before and after: the
+    file once its write-ahead log is checkpointed (VACUUM writes the new file through the log,
+    so the file shrinks only at the checkpoint after it)."""
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.commit()
+        before = path.stat().st_size
         connection.exec_driver_sql("VACUUM")
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.commit()
     return before, path.stat().st_size
 

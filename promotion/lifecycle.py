@@ -49,7 +49,7 @@ def find_candidate(session: Session, key: str) -> Candidate:
     """A candidate by its number, or by a genome id prefix of at least 6 characters."""
     key = key.strip()
     found: Candidate | None = None
-    if key.isdigit():
+    if key.isdigit() and int(key) < 2**63:  # larger numbers are no row id (and overflow)
         found = session.get(Candidate, int(key))
     elif len(key) >= 6 and all(c in "0123456789abcdef" for c in key.lower()):
         matches = session.scalars(

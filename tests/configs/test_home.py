@@ -116,3 +116,14 @@ def test_a_folder_that_is_not_a_lab_is_refused_by_name_and_left_as_it_was(tmp_pa
     # The real lab still halts: the mistyped resume touched nothing.
     reason = HaltSwitch(lab / "HALT").reason()
     assert reason is not None and reason.startswith("x (by ")
+
+
+def test_db_may_be_a_plain_file_path_whose_folder_is_then_the_lab(tmp_path: Path) -> None:
+    lab, elsewhere = tmp_path / "lab", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert _run("evolve", "init", cwd=tmp_path, home=lab).returncode == 0
+    listed = _run("promote", "list", "--db", "../lab/research.db", cwd=elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    status = _run("evolve", "status", "--db", str(lab / "research.db"), cwd=elsewhere)
+    assert status.returncode == 0 and f"lab home: {lab}" in status.stdout
+    assert list(elsewhere.iterdir()) == []

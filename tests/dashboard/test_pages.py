@@ -3,6 +3,8 @@ lab that has run real nights."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,10 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
     screenshot(chrome, lab / "candidate.png")
     chrome.get(f"{site}/candidates/99999")
     assert "no such candidate" in chrome.page_source
+    for huge in ("99999999999999999999", "9" * 400):  # more than any row id: not found
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{site}/candidates/{huge}")
+        assert refused.value.code == 404
 
 
 def test_the_health_page_shows_storage_backups_data_and_errors(

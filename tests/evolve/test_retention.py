@@ -128,3 +128,23 @@ def test_new_data_leaves_only_the_current_windows_and_each_candidates_own(tmp_pa
     assert {c.genome_id for c in rows(url, Candidate)} <= {
         e.genome_id for e in evaluations if e.window_id == newest.train_window_id
     }
+
+
+def test_vacuum_reports_the_size_the_file_has_after_it(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, event
+
+    from evolve.retention import vacuum_sqlite
+
+    path = tmp_path / "research.db"
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", lambda c, _: c.execute("PRAGMA journal_mode=WAL"))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE padding (x BLOB)")
+        for _ in range(200):
+            connection.exec_driver_sql("INSERT INTO padding VALUES (randomblob(10000))")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM padding")
+    before, after = vacuum_sqlite(engine, path)
+    engine.dispose()
+    assert before > 1_000_000 and after < 100_000
+    assert after == path.stat().st_size

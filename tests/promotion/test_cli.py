@@ -72,6 +72,11 @@ def test_list_show_and_gate_on_demand(lab: Path) -> None:
     genome_id = rows(f"sqlite:///{lab / 'research.db'}", Candidate)[0].genome_id
     by_prefix = promote("show", genome_id[:8], "--config", "lab.toml", cwd=lab)
     assert by_prefix.returncode == 0 and f"id: {genome_id}" in by_prefix.stdout
+    huge = promote("show", "9" * 30, "--config", "lab.toml", cwd=lab)  # beyond any row id
+    assert (huge.returncode, huge.stderr.splitlines()[-1][:29]) == (
+        2,
+        "error: no candidate '99999999",
+    )
     pending = promote("gate", "--config", "lenient.toml", cwd=lab)
     assert pending.returncode == 0, pending.stderr
     # Only the two candidates added after the night were pending.
