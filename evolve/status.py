@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from configs.output import shown
 from evolve.run_summary import RunSummary
 from store.models import (
     Candidate,
@@ -66,7 +67,7 @@ def status_text(session: Session, runs: int = 5) -> str:
         .order_by(HallOfFameEntry.score.desc())
         .limit(5)
     ):
-        lines.append(f"  {fame.score:.3f} {genome.id[:12]} {genome.text}")
+        lines.append(f"  {fame.score:.3f} {genome.id[:12]} {shown(genome.text)}")
     counts = session.execute(
         select(Candidate.status, func.count()).group_by(Candidate.status)
     ).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from configs import InputError
+from configs.output import shown
 
 __all__ = ["GenomeError"]
 
@@ -13,7 +14,7 @@ class GenomeError(InputError):
 
     def __init__(self, reason: str, position: int | None = None, text: str = "") -> None:
         where = f"at position {position}: " if position is not None else ""
-        shown = text if len(text) <= 120 else text[:117] + "..."
-        super().__init__(f"genome error {where}{reason}" + (f" (in: {shown})" if text else ""))
+        quoted = shown(text, 120)  # control characters escaped: the text may come from anywhere
+        super().__init__(f"genome error {where}{reason}" + (f" (in: {quoted})" if text else ""))
         self.reason = reason
         self.position = position

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from configs import InputError
+from configs.output import shown
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
 from store.models import Candidate, Decision, GateReport, HoldoutResult
 from store.quarantine import readable_texts
@@ -89,7 +90,7 @@ def awaiting_review(session: Session) -> list[str]:
     """A line for each candidate that passed the gate and awaits the review."""
     waiting = in_status(session, "gate_passed")
     texts = genome_texts(session, [c.genome_id for c in waiting])
-    return [f"candidate {c.id}: {texts.get(c.genome_id, QUARANTINED)}" for c in waiting]
+    return [f"candidate {c.id}: {shown(texts.get(c.genome_id, QUARANTINED))}" for c in waiting]
 
 
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:

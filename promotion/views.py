@@ -102,7 +102,7 @@ def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[s
         if report is not None:
             sharpe = _number(report.details.get("validation", {}).get("sharpe"), 2)
             dsr = _number(report.details.get("statistics", {}).get("dsr"), 3)
-        text = texts.get(c.genome_id, QUARANTINED)
+        text = shown(texts.get(c.genome_id, QUARANTINED))
         lines.append(f"{c.id:>4}  {c.status:<12} {sharpe:>10} {dsr:>6} {c.score:>6.2f}  {text}")
     if not candidates:
         lines.append("  (none)")

@@ -31,6 +31,8 @@ from store.models import Genome, QuarantineEntry
 __all__ = ["CHANGED", "parse_stored", "quarantine", "quarantine_reason", "readable_texts"]
 
 log = logging.getLogger(__name__)
+# The quarantined rows this process has already warned about.
+_told: set[tuple[str, str]] = set()
 
 
 def readable_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
@@ -83,8 +85,8 @@ def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
 
 def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:
     """Record that row `row_id` of `table` cannot be read, once (added to `session`); True when
-    it is new. Logged each time; the first time the log record asks the command for an alert
-    (configs.alerts.ALERT)."""
+    it is new. Logged once a run; the first time ever the log record asks the command for an
+    alert (configs.alerts.ALERT)."""
     known = session.scalars(
         select(QuarantineEntry.id).where(
             QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id
@@ -92,8 +94,11 @@ def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:
     ).first()
     message = f"{table} row {row_id} cannot be read and is left out: {reason}"
     if known is not None:
-        log.warning("%s", message)
+        if (table, row_id) not in _told:  # once a run, not once a session of a replay
+            _told.add((table, row_id))
+            log.warning("%s", message)
         return False
+    _told.add((table, row_id))
     session.add(
         QuarantineEntry(table_name=table, row_id=row_id, reason=reason, found_by=_command())
     )

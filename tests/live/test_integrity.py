@@ -63,3 +63,13 @@ def test_a_candidate_whose_text_was_changed_is_not_gated(tmp_path: Path) -> None
     assert len(rows(url, GateReport)) == 1
     shown = promote("show", "1", cwd=tmp_path)
     assert "QUARANTINED, never gated or traded: its text does not hash to its id" in shown.stdout
+
+
+def test_a_quarantined_strategy_is_named_once_in_a_replay(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    changed, _ = approve(url, load_config(), STRATEGIES)
+    _edit(tmp_path, changed)
+    assert live("run", "--days", "3", cwd=tmp_path).returncode == 0  # recorded
+    run = live("run", "--days", "20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count(f"genomes row {changed} cannot be read") == 1
