@@ -61,9 +61,14 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         from joblib import Parallel
+        from joblib._parallel_backends import LokyBackend
 
         self.workers = workers
-        self._parallel = Parallel(n_jobs=workers) if workers > 1 else None
+        self._parallel = None
+        if workers > 1:
+            # Each worker watches its parent from the moment it starts, not from its first task.
+            backend = LokyBackend(initializer=_die_with, initargs=(os.getpid(),))
+            self._parallel = Parallel(n_jobs=workers, backend=backend)
         if self._parallel is not None:
             self._parallel.__enter__()
 
@@ -76,9 +81,8 @@ class LocalExecutor:
             return assess_texts(data, window, rules, texts, cache_bytes)
         from joblib import delayed
 
-        parent = os.getpid()
         jobs = (
-            delayed(_assess_in_worker)(parent, data, window, rules, part, cache_bytes)
+            delayed(assess_texts)(data, window, rules, part, cache_bytes)
             for part in chunks(texts, self.workers)
         )
         return [a for part in self._parallel(jobs) for a in part]
@@ -89,20 +93,14 @@ class LocalExecutor:
             self._parallel = None
 
 
-def _assess_in_worker(
-    parent: int, data: Panel, window: Window, rules: BacktestConfig, texts: list[str], size: int
-) -> list[Assessment]:
-    _die_with(parent)
-    return assess_texts(data, window, rules, texts, size)
-
-
 _watched: set[int] = set()
 
 
 def _die_with(parent: int) -> None:
     # A worker outlives a killed run (kill -9, or SIGTERM before joblib shuts it down) by
-    # minutes, holding hundreds of MB: once per worker, a daemon thread ends it within a second
-    # of its parent going away (its parent pid changes when it is orphaned).
+    # minutes, holding hundreds of MB: as each worker starts (loky's initializer), a daemon
+    # thread is set to end it within a second of its parent going away (its parent pid changes
+    # when it is orphaned), whether or not it was ever given a task.
     if parent in _watched or os.getpid() == parent:
         return
     _watched.add(parent)

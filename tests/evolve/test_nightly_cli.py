@@ -173,26 +173,52 @@ def _living(pids: set[int]) -> set[int]:
     return alive
 
 
+def _finished_runs(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as connection:
+            query = "SELECT count(*) FROM runs WHERE status = 'finished'"
+            return int(connection.execute(query).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_the_workers_die_with_the_nightly_run(sig: signal.Signals, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "moment"),
+    [
+        (signal.SIGKILL, "startup"),  # workers spawned, no generation committed yet
+        (signal.SIGKILL, "generation"),
+        (signal.SIGKILL, "gate"),  # the run is finished and the gate judges its candidates
+        (signal.SIGTERM, "generation"),
+    ],
+)
+def test_the_workers_die_with_the_nightly_run(
+    sig: signal.Signals, moment: str, tmp_path: Path
+) -> None:
     folder = tmp_path / "lab"
     folder.mkdir()
     (folder / "lab.toml").write_text(SMALL.replace("workers = 1", "workers = 2"))
-    process = _start_night(folder, 500)
+    process = _start_night(folder, 3 if moment == "gate" else 500)
+    db = folder / "research.db"
+    reached = {
+        "startup": lambda: True,
+        "generation": lambda: _generations(db) >= 2,
+        "gate": lambda: _finished_runs(db) >= 1,
+    }[moment]
     deadline = time.monotonic() + 120
-    while (
-        _generations(folder / "research.db") < 2 or len(_children(process.pid)) < 2
-    ) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    workers = _children(process.pid)
-    assert len(workers) >= 2, "the run never started its workers"
+    seen: set[int] = set()
+    while time.monotonic() < deadline and process.poll() is None:
+        seen |= _children(process.pid)
+        if len(seen) >= 2 and reached():
+            break
+        time.sleep(0.01)
+    assert len(seen) >= 2, "the run never started its workers"
     process.send_signal(sig)
     process.wait(timeout=DEADLINE_SECONDS)
     deadline = time.monotonic() + 30
-    while _living(workers) and time.monotonic() < deadline:
+    while _living(seen) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _living(workers), f"workers outlived the run: {sorted(_living(workers))}"
+    assert not _living(seen), f"workers outlived the run: {sorted(_living(seen))}"
 
 
 def test_a_read_only_database_is_refused_in_one_line_without_a_backup(tmp_path: Path) -> None:
