@@ -268,14 +268,16 @@ def _lineage_lines(session: Session, genome: Genome, depth: int = 6) -> list[str
     while frontier:
         current, level = frontier.pop(0)
         indent = "  " * (level + 1)
-        lines.append(f"{indent}{current.id[:12]} {current.origin:<20} {current.text}")
+        lines.append(f"{indent}{current.id[:12]} {current.origin:<20} {shown(current.text)}")
         if level + 1 >= depth:
             continue
         for parent_id in (current.first_parent_id, current.second_parent_id):
             if parent_id and parent_id not in seen:
+                seen.add(parent_id)
                 parent = session.get(Genome, parent_id)
-                if parent is not None:
-                    seen.add(parent_id)
+                if parent is None:  # retention deleted it (evolve prune, README "Storage")
+                    lines.append(f"{indent}  {parent_id[:12]} (pruned: a parent that died)")
+                else:
                     frontier.append((parent, level + 1))
     return lines
 

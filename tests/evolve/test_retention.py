@@ -8,10 +8,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from configs import load_config
 from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
 from promotion.gating import gate_pending
+from promotion.views import candidate_lines
+from store import open_database
 from store.models import (
     ArchiveEntry,
     Candidate,
@@ -89,6 +93,15 @@ def test_a_pruning_night_breeds_and_gates_like_one_that_keeps_everything(tmp_pat
     assert {m.generation_id for m in rows(pruned, PopulationMember)} == {
         max(g.id for g in rows(pruned, Generation))
     }
+    # A candidate's lineage says where its pruned ancestors were, instead of ending silently.
+    database = open_database(pruned)
+    with database.transaction() as session:
+        shown = [
+            "\n".join(candidate_lines(session, c)).split("lineage:")[1]
+            for c in session.scalars(select(Candidate))
+        ]
+    database.close()
+    assert any("(pruned: a parent that died)" in lines for lines in shown)
 
 
 def test_the_next_night_continues_a_pruned_lineage_as_it_would_a_full_one(
