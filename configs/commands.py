@@ -254,8 +254,13 @@ class LabGroup(click.Group):
             raise
         except Exception as e:
             command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
-            log = _write_traceback(Path(ctx.meta.get("lab.log_dir", "logs")), command)
+            # Into the lab's own logs/ (the Health page reads them); before the lab is known,
+            # onto stderr rather than into whatever folder the command was run from.
+            folder = ctx.meta.get("lab.log_dir")
+            log = _write_traceback(Path(folder), command) if folder else _STDERR
             message = f"unexpected error: {type(e).__name__}: {e} (traceback in {log})"
+            if log is _STDERR:
+                click.echo(traceback.format_exc(), err=True)
             click.echo(message, err=True)
             alert("crash", f"{command} crashed", message)
             ctx.exit(1)
@@ -273,6 +278,9 @@ def _storage_problem(error: OperationalError) -> tuple[int, str] | None:
     if "disk is full" in reason or "disk I/O error" in reason:
         return 1, f"the research database's disk failed ({reason}); nothing was half-written"
     return None
+
+
+_STDERR = Path("(stderr: no lab folder yet)")
 
 
 def _write_traceback(folder: Path, command: str) -> Path:

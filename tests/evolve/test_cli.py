@@ -209,3 +209,34 @@ def test_a_silent_data_service_exits_1(tmp_path: Path, emulator: tuple[str, Emul
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: Alpaca data request failed (ReadTimeout; timeout 1 s)")
+
+
+def test_an_unexpected_failure_before_the_lab_is_known_leaves_no_log_in_the_working_folder(
+    tmp_path: Path,
+) -> None:
+    script = textwrap.dedent(
+        """
+        import click
+        from configs.commands import LabGroup
+
+        @click.group(cls=LabGroup)
+        def main():
+            pass
+
+        @main.command()
+        def boom():
+            raise RuntimeError("before any lab")
+
+        main()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "boom"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert result.returncode == 1
+    assert "unexpected error: RuntimeError: before any lab (traceback in (stderr" in result.stderr
+    assert "Traceback" in result.stderr and list(tmp_path.iterdir()) == []
