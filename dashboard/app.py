@@ -19,18 +19,26 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from configs import LabConfig
 from dashboard.board import Board
-from dashboard.login import LoginRequired
+from dashboard.guard import RequestGuard, host_names
+from dashboard.login import SESSION_HOURS, LoginRequired
 from dashboard.pages import MENU, PAGES
 from dashboard.security import session_secret
 from store import Database
 
 __all__ = ["make_app"]
 
-_SESSION_HOURS = 12
 
-
-def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
-    """The dashboard of the lab at `home` (its `config`), reading and deciding on `database`."""
+def make_app(
+    database: Database,
+    home: Path,
+    config: LabConfig,
+    names: frozenset[str] = frozenset(),
+    beyond: bool = False,
+    https: bool = False,
+) -> Starlette:
+    """The dashboard of the lab at `home` (its `config`), reading and deciding on `database`:
+    answering to host `names` (dashboard.guard), listening `beyond` this machine or not, its
+    cookie sent over HTTPS only (`https`: served behind an HTTPS proxy)."""
     board = Board(database, home, config, MENU)
 
     @contextlib.asynccontextmanager
@@ -45,13 +53,15 @@ def make_app(database: Database, home: Path, config: LabConfig) -> Starlette:
         lifespan=lifespan,
         routes=[route for page in PAGES for route in page.routes(board)],
         middleware=[
+            Middleware(RequestGuard, names=host_names(names)),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_secret(home),
                 session_cookie="gplab_session",
-                max_age=_SESSION_HOURS * 3600,
+                max_age=int(SESSION_HOURS * 3600),
                 same_site="strict",
+                https_only=https,
             ),
-            Middleware(LoginRequired, home=home),
+            Middleware(LoginRequired, home=home, beyond=beyond),
         ],
     )

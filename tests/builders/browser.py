@@ -51,17 +51,21 @@ def browser() -> Iterator[Any]:
 
 
 def serve(
-    folder: Path, config: str = "lab.toml", host: str = "127.0.0.1", **environment: str
+    folder: Path,
+    config: str = "lab.toml",
+    host: str = "127.0.0.1",
+    options: tuple[str, ...] = (),
+    **environment: str,
 ) -> Iterator[str]:
     """`live dashboard` for the lab in `folder` (its `config`) on `host` and a free port, with
-    `environment` added to the lab's; its base URL (on 127.0.0.1)."""
+    more `options` and `environment` added to the lab's; its base URL (on 127.0.0.1)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = folder / "dashboard.log"
     with log.open("w") as errors:
         process = subprocess.Popen(
-            [LIVE, "dashboard", "--config", config, "--host", host, "--port", str(port)],
+            [LIVE, "dashboard", "--config", config, "--host", host, "--port", str(port), *options],
             cwd=folder,
             env=lab_environment(folder, **environment),
             stdout=subprocess.DEVNULL,
