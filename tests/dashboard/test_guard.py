@@ -147,9 +147,8 @@ def test_beyond_this_machine_a_missing_or_unreadable_password_serves_nobody(lab:
         assert status == 503 and "cannot be read" in text
 
 
-def test_guessing_is_slowed_and_alerted(lab: Path) -> None:
+def test_guessing_is_slowed_and_alerted(lab: Path, receiver: Receiver) -> None:
     _set_password(lab)
-    receiver = Receiver()
     with served(lab, "lab.toml", "127.0.0.1", (), **{ALERT_URLS: receiver.url}) as site:
         caller = Caller(site)
         answers = [caller.form("/login", {"password": f"guess {k}"})[0] for k in range(FAILURES)]

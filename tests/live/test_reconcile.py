@@ -24,12 +24,22 @@ from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.live_lab import STRATEGIES, approve, with_live
 
 
-def stop_after(sessions: int) -> Callable[[], bool]:
-    calls = {"n": 0}
+def stop_after(url: str, sessions: int) -> Callable[[], bool]:
+    """A stop request that comes once the replay has opened `sessions` more sessions (read
+    from the sim broker's saved state, as a SIGTERM would come between two steps)."""
+    database = open_database(url)
+    first: list[int] = []
 
     def stopping() -> bool:
-        calls["n"] += 1
-        return calls["n"] > sessions
+        with database.transaction() as session:
+            state = session.scalars(
+                select(SimBrokerState).order_by(SimBrokerState.account_id.desc())
+            ).first()
+            assert state is not None
+            day, closed = int(state.state["day"]), state.state["phase"] == "closed"
+        if not first:  # the first session this run opens
+            first.append(day + closed)
+        return closed and day - first[0] + 1 >= sessions
 
     return stopping
 
@@ -39,7 +49,7 @@ def started(tmp_path: Path, panel: Panel, **live: object) -> tuple[str, object]:
     url = f"sqlite:///{tmp_path / 'research.db'}"
     config = with_live(load_config(), halt_file=str(tmp_path / "HALT"), **live)
     approve(url, config, STRATEGIES)
-    report = run_sim(open_database(url), config, panel, "bundled", 40, stopping=stop_after(5))
+    report = run_sim(open_database(url), config, panel, "bundled", 40, stopping=stop_after(url, 5))
     assert not report.finished and report.fills > 0
     return url, config
 
@@ -98,7 +108,7 @@ def test_strict_reconciliation_stops_on_cash_beyond_the_tolerance_and_absorbs_le
 ) -> None:
     url, config = started(tmp_path, panel, cash_tolerance=1.0)
     tamper(url, panel, cash=-0.40)  # a fee the lab does not model: taken in, recorded
-    run_sim(open_database(url), config, panel, "bundled", resume=True, stopping=stop_after(1))  # type: ignore[arg-type]
+    run_sim(open_database(url), config, panel, "bundled", resume=True, stopping=stop_after(url, 1))  # type: ignore[arg-type]
     assert any("cash adjusted by -0.40" in e.message for e in events(url, "reconciliation"))
     tamper(url, panel, cash=250.0)
     with pytest.raises(ReconciliationFailed, match="cash: lab"):
@@ -109,7 +119,7 @@ def test_warn_goes_on_and_adopt_takes_the_brokers_figures(tmp_path: Path, panel:
     url, config = started(tmp_path, panel)
     symbol = tamper(url, panel, shares=7.0, cash=100.0)
     warned = with_live(config, reconciliation="warn")  # type: ignore[arg-type]
-    run_sim(open_database(url), warned, panel, "bundled", resume=True, stopping=stop_after(1))
+    run_sim(open_database(url), warned, panel, "bundled", resume=True, stopping=stop_after(url, 1))
     assert not events(url, "reconciliation")[-1].ok
     adopting = with_live(config, reconciliation="adopt")  # type: ignore[arg-type]
     run_sim(open_database(url), adopting, panel, "bundled", resume=True)
@@ -130,7 +140,7 @@ def test_while_halted_no_order_is_sent_and_after_resume_trading_goes_on(
     switch.halt("testing the kill switch", "tester")
     with open_database(url).transaction() as session:
         before = len(session.scalars(select(LiveOrder)).all())
-    run_sim(open_database(url), config, panel, "bundled", resume=True, stopping=stop_after(3))  # type: ignore[arg-type]
+    run_sim(open_database(url), config, panel, "bundled", resume=True, stopping=stop_after(url, 3))  # type: ignore[arg-type]
     with open_database(url).transaction() as session:
         assert len(session.scalars(select(LiveOrder)).all()) == before
     assert "testing the kill switch" in events(url, "halted")[-1].message
