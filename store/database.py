@@ -9,6 +9,7 @@ opened, so a command never meets an old schema.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,7 +86,18 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
     except ArgumentError as e:
         raise ConfigurationError(f"--db: {url!r} is not a database URL ({e})") from e
     path = sqlite_path(url)
-    if path is not None and path.parent != Path():
+    read_only = path is not None and path.exists() and not _writable(path)
+    if read_only and path is not None:
+        # A read-only disk (or file): SQLite could not make the write-ahead log's index, so
+        # research.db is read as an immutable file. Reads work; a write is refused in one line.
+        parsed = make_url(f"sqlite:///file:{path}?immutable=1&uri=true")
+        if Path(f"{path}-wal").exists():
+            log.warning(
+                "research.db is read-only and its write-ahead log was never checkpointed: the "
+                "newest changes in %s-wal are not shown",
+                path,
+            )
+    elif path is not None and path.parent != Path():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(parsed)
@@ -95,11 +107,17 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
             "needs `pip install 'gplab[postgres]'` and a postgresql+psycopg:// URL"
         ) from e
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, read_only))
     database = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
     if upgrade:
         try:
             before, head = database.revision(), head_revision()
+            if before != head and read_only:
+                engine.dispose()
+                raise ConfigurationError(
+                    f"research database {path} is read-only and at revision {before}: this "
+                    f"version reads revision {head}; upgrade it where it can be written"
+                )
             if before != head:
                 upgrade_to(database, "head")
                 log.info("research database %s migrated from %s to %s", _shown(url), before, head)
@@ -236,10 +254,16 @@ def head_revision() -> str:
     return head
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+def _writable(path: Path) -> bool:
+    # The file and its folder (where SQLite keeps the write-ahead log and its index).
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, read_only: bool = False) -> Any:
     def on_connect(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["fill", "full_disk"]
+__all__ = ["fill", "full_disk", "remount_read_only"]
 
 
 @contextlib.contextmanager
@@ -42,3 +42,11 @@ def fill(folder: Path) -> None:
                     os.write(descriptor, b"\0" * block)
     finally:
         os.close(descriptor)
+
+
+def remount_read_only(folder: Path) -> None:
+    """Make the tmpfs of `full_disk` read-only, as a failing SD card is remounted."""
+    done = subprocess.run(
+        ["mount", "-o", "remount,ro", str(folder)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
