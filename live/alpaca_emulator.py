@@ -15,8 +15,8 @@ the open; unfilled day orders expire at the close. The market is scripted: `open
 
 Faults for the next matching request: 504 after the order was created, 500 with a text body,
 429 (with rate-limit headers), a socket that accepts and never answers, a reset connection,
-a business rejection; and `kill`: SIGKILL the client process at its n-th request, before or
-after the emulator acted on it.
+a business rejection; and `kill`: SIGKILL (or SIGTERM) the client process at its n-th request,
+before or after the emulator acted on it.
 """
 
 from __future__ import annotations
@@ -113,11 +113,13 @@ class Fault:
 
 @dataclass
 class Kill:
-    """Kill process `pid` at the client's `at`-th request (to test crash recovery)."""
+    """Kill process `pid` at the client's `at`-th request (to test crash recovery); with
+    SIGTERM (a stop it handles) the request is then answered as usual."""
 
     pid: int
     at: int  # the n-th request of the client (1-based)
     after: bool  # act on the request first (then kill before answering)
+    sent: int = signal.SIGKILL
 
 
 @dataclass
@@ -395,8 +397,9 @@ class _Trading(JsonHandler):
             state.stamps.append(moment)
             limited = len(state.stamps) > state.rate_limit
         if kill is not None and not kill.after:
-            os.kill(kill.pid, signal.SIGKILL)
-            return self._reset()
+            os.kill(kill.pid, kill.sent)
+            if kill.sent == signal.SIGKILL:
+                return self._reset()
         if limited and fault is None:
             fault = Fault(method, url.path, "429")
         if not self.authorised():
@@ -410,9 +413,10 @@ class _Trading(JsonHandler):
             )
         with state.lock:
             status, reply = self._route(method, url.path, params, body)
-        if kill is not None:
-            os.kill(kill.pid, signal.SIGKILL)
-            return self._reset()
+        if kill is not None and kill.after:
+            os.kill(kill.pid, kill.sent)
+            if kill.sent == signal.SIGKILL:
+                return self._reset()
         if fault is not None and fault.kind == "504_after":
             return self._reply_text(504, "<html>504 Gateway Time-out</html>")
         if status == 204:

@@ -13,6 +13,7 @@ BENCHMARKS.md).
 from __future__ import annotations
 
 import random
+import signal
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class KillPoint:
     run: int  # 0: the first run; 1: the first restart (it follows the partial fills)
     at: int  # the run's n-th request to the broker
     after: bool  # the broker acts on that request first, then the process dies
+    stop: bool = False  # SIGTERM (finish the step, save, exit) instead of SIGKILL
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def run_once(
         text=True,
     )
     with state.lock:
-        state.kill = Kill(process.pid, kill.at, kill.after) if kill else None
+        state.kill = Kill(process.pid, kill.at, kill.after, kill.sent) if kill else None
         state.client_requests = 0
     out, err = process.communicate(timeout=DEADLINE_SECONDS)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
@@ -98,9 +100,12 @@ def crash_and_recover(folder: Path, panel: Panel, point: KillPoint) -> Outcome:
         while runs <= point.run or not done(folder):
             assert runs <= RESTARTS, "the orders were not done after the restarts"
             offset = len(state.requests)
-            kill = Kill(0, point.at, point.after) if runs == point.run else None
+            sent = signal.SIGTERM if point.stop else signal.SIGKILL
+            kill = Kill(0, point.at, point.after, sent) if runs == point.run else None
             result = run_once(folder, state, kill)
-            if kill is not None and result.returncode == -9:
+            stopped = point.stop and len(state.requests) - offset >= point.at
+            if kill is not None and (result.returncode == -9 or stopped):
+                assert result.returncode in (0, -9), result.stderr
                 killed = True
                 request = state.requests[offset + point.at - 1]
                 when = "after" if point.after else "before"
@@ -184,6 +189,31 @@ def test_a_killed_run_never_doubles_an_order(
 ) -> None:
     outcome = crash_and_recover(tmp_path, panel, chosen(reference, kind, index))
     assert outcome.killed, outcome
+
+
+def _stops(reference: list[list[str]], every: bool) -> list[KillPoint]:
+    # With the suite: a submit stopped before the broker took it and one after; --slow: every
+    # request of the first run, before and after.
+    first = reference[0]
+    if not every:
+        posts = [i + 1 for i, r in enumerate(first) if r == "POST /v2/orders"]
+        return [KillPoint(0, posts[0], False, stop=True), KillPoint(0, posts[-1], True, stop=True)]
+    return [
+        KillPoint(0, at, after, True) for at in range(1, len(first) + 1) for after in (False, True)
+    ]
+
+
+def test_a_run_stopped_by_sigterm_at_any_request_ends_as_an_uninterrupted_one(
+    tmp_path: Path, panel: Panel, reference: list[list[str]], request: pytest.FixtureRequest
+) -> None:
+    # Stopped (SIGTERM: finish the step, save, exit 0) before or after the broker acted on a
+    # request; the runs that follow end with the plan's positions, no order twice, and a
+    # ledger that agrees with the broker (check_consistent).
+    for n, point in enumerate(_stops(reference, bool(request.config.getoption("--slow")))):
+        folder = tmp_path / f"stop-{n}"
+        folder.mkdir()
+        outcome = crash_and_recover(folder, panel, point)
+        assert outcome.killed, outcome
 
 
 @pytest.mark.slow
