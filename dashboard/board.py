@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from configs import LabConfig
+from configs.output import shown
 from dashboard.lab_data import LabData
 from dashboard.memo import Memo
 from dashboard.security import csrf_token, same_token
@@ -68,6 +69,8 @@ class Board:
         self.data = LabData(self.config)
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.globals.update(home=str(self.home), menu=self.menu)
+        # Stored texts are cut (with their length) and their control characters escaped.
+        self.templates.env.filters["shown"] = shown
 
     @property
     def halt_file(self) -> Path:

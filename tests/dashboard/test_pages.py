@@ -102,6 +102,7 @@ def test_the_candidates_pages_show_each_verdict_criterion_by_criterion(
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{site}/candidates/{huge}")
         assert refused.value.code == 404
+        refused.value.close()
 
 
 def test_the_health_page_shows_storage_backups_data_and_errors(

@@ -150,6 +150,7 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{site}/candidates/{second}/decision", data=body, timeout=30)
     assert refused.value.code == 403
+    refused.value.close()
     assert len(reviewer_decisions(f"sqlite:///{page / 'research.db'}")) == before
     assert _waiting(page) == [second]
     # Gated again now that its clone trades, the page shows the correlation with it.
