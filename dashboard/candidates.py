@@ -26,7 +26,7 @@ from promotion.lifecycle import (
 )
 from promotion.review import ValidationEquity, sitting_warnings, validation_equity
 from promotion.views import costs_text, holdout_lines, tree_lines
-from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult, WindowRecord
+from store.models import Candidate, Decision, GateReport, HoldoutResult, WindowRecord
 from store.quarantine import parse_stored
 
 __all__ = [
@@ -152,10 +152,11 @@ def routes(board: Board) -> list[Route]:
         candidate_id = int(request.path_params["candidate_id"])
         with board.database.transaction() as session:
             candidate = session.get(Candidate, candidate_id)
-            genome = session.get(Genome, candidate.genome_id) if candidate else None
-            genome_text = genome.text if genome else None
+            if candidate is None:
+                return text("no such candidate", 404)
+            genome_text = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
         if genome_text is None:
-            return text("no such candidate", 404)
+            return text("no chart: this candidate's stored genome text is quarantined", 503)
         try:
             _, curve = validation_curve(board, candidate_id, genome_text)
         except Exception as e:  # no chart, and why (the data, or a genome that does not parse)

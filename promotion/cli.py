@@ -107,7 +107,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
     approve, reject or skip, with a note."""
     from promotion.lifecycle import decide, in_status
-    from promotion.review import review_lines
+    from promotion.review import NotReviewable, review_lines
     from store import lab_database
     from store.models import Candidate
 
@@ -120,11 +120,17 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
         return
     panel, _, windows = _data(lab)
     click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {who}")
+    left_out = []
     for number, candidate_id in enumerate(waiting, 1):
-        with database.transaction() as session:
-            candidate = session.get_one(Candidate, candidate_id)
-            lines = review_lines(session, candidate, panel, windows, lab.config, who)
         click.echo(f"\n=== {number} of {len(waiting)} " + "=" * 60)
+        try:
+            with database.transaction() as session:
+                candidate = session.get_one(Candidate, candidate_id)
+                lines = review_lines(session, candidate, panel, windows, lab.config, who)
+        except NotReviewable as e:
+            click.echo(str(e))
+            left_out.append(candidate_id)
+            continue
         click.echo("\n".join(lines))
         choice = click.prompt(
             "\napprove, reject or skip? [a/r/s]",
@@ -142,6 +148,9 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
             candidate = session.get_one(Candidate, candidate_id)
             decision = decide(session, candidate, action, who, note)
             click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
+    if left_out:
+        shown = ", ".join(str(n) for n in left_out)
+        click.echo(f"\nleft out (quarantined, see `promote show`): candidate(s) {shown}")
 
 
 def _decide(

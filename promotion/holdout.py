@@ -18,10 +18,10 @@ from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
-from promotion.lifecycle import PromotionError
+from promotion.lifecycle import PromotionError, genome_texts
 from store import pack
 from store.json_values import json_numbers
-from store.models import Candidate, Genome, HoldoutResult
+from store.models import Candidate, HoldoutResult
 
 __all__ = ["open_holdout"]
 
@@ -49,9 +49,13 @@ def open_holdout(
             f"candidate {candidate.id} is {candidate.status}, not waiting for the review: the "
             "holdout is opened for candidates that passed the gate"
         )
-    genome = session.get(Genome, candidate.genome_id)
-    assert genome is not None
-    scored = WindowScorer(panel, holdout, rules).score(parse(genome.text))
+    text = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
+    if text is None:  # the one opening must not be spent on a rule nobody approved
+        raise PromotionError(
+            f"candidate {candidate.id}'s stored genome text is quarantined (`promote show` says "
+            "why): its holdout stays sealed"
+        )
+    scored = WindowScorer(panel, holdout, rules).score(parse(text))
     result = HoldoutResult(
         candidate_id=candidate.id,
         window_id=holdout.id,

@@ -161,6 +161,13 @@ def decide(
         raise PromotionError(f"a note is required to {action} a candidate: say why")
     reviewer = reviewer_name(reviewer)
     status = candidate.status
+    if action == "approve" and candidate.genome_id not in genome_texts(
+        session, [candidate.genome_id]
+    ):
+        raise PromotionError(
+            f"candidate {candidate.id} cannot be approved: its stored genome text is "
+            "quarantined (`promote show` says why)"
+        )
     if (
         action == "approve"
         and status == CandidateStatus.GATE_PASSED

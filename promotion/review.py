@@ -20,10 +20,10 @@ from fitness.windows import Window
 from genome.text import parse
 from promotion.chart import review_chart
 from promotion.holdout import open_holdout
-from promotion.lifecycle import genome_texts, latest_report
+from promotion.lifecycle import PromotionError, genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
 from store.lifecycle import TRADING
-from store.models import Candidate, Decision, Genome
+from store.models import Candidate, Decision
 
 __all__ = [
     "ValidationEquity",
@@ -110,6 +110,11 @@ def sitting_warnings(
     return warnings
 
 
+class NotReviewable(PromotionError):
+    """A candidate the review cannot show (its genome text is quarantined): it is named and
+    left out, and the review goes on with the others."""
+
+
 def review_lines(
     session: Session,
     candidate: Candidate,
@@ -123,12 +128,16 @@ def review_lines(
     holdout. The holdout is opened only if it never was (added to `session`, which the caller
     commits before asking for a decision); otherwise its stored numbers are among the metrics
     shown."""
-    genome = session.get(Genome, candidate.genome_id)
-    assert genome is not None
-    curve = validation_equity(panel, windows["validation"], config, genome.text)
+    text = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
+    if text is None:
+        raise NotReviewable(
+            f"candidate {candidate.id} is left out of the review: its stored genome text is "
+            "quarantined (`promote show` says why)"
+        )
+    curve = validation_equity(panel, windows["validation"], config, text)
     chart = review_chart(
         Path(config.review.chart_dir) / f"candidate-{candidate.id}-validation.png",
-        f"candidate {candidate.id}: {genome.text}",
+        f"candidate {candidate.id}: {text}",
         curve.dates,
         curve.equity,
         curve.market,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from configs import load_config
 from store import open_database
-from store.models import Candidate, GateReport, LivePlan, QuarantineEntry
+from store.models import Candidate, GateReport, HoldoutResult, LivePlan, QuarantineEntry
 from store.quarantine import CHANGED
 from tests.builders.cli import live, promote
 from tests.builders.live_lab import STRATEGIES, approve
@@ -73,3 +73,25 @@ def test_a_quarantined_strategy_is_named_once_in_a_replay(tmp_path: Path) -> Non
     run = live("run", "--days", "20", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stderr.count(f"genomes row {changed} cannot be read") == 1
+
+
+def test_the_review_names_a_changed_candidate_and_shows_the_others(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    changed, _ = approve(url, load_config(), STRATEGIES)
+    database = open_database(url)
+    with database.transaction() as session:  # both passed the gate, waiting for the review
+        for candidate in session.scalars(select(Candidate)):
+            candidate.status = "gate_passed"
+    database.close()
+    _edit(tmp_path, changed)
+    reviewed = promote("review", cwd=tmp_path, stdin="s\n")
+    assert reviewed.returncode == 0, reviewed.stderr
+    out = reviewed.stdout
+    assert "candidate 1 is left out of the review: its stored genome text is quarantined" in out
+    assert "=== 2 of 2" in out and "holdout opened now" in out and "skipped" in out
+    assert "left out (quarantined, see `promote show`): candidate(s) 1" in out
+    assert EDITED not in out
+    refused = promote("approve", "1", "--note", "looks fine", cwd=tmp_path)
+    assert refused.returncode == 2 and "quarantined" in refused.stderr
+    held = {h.candidate_id for h in rows(url, HoldoutResult)}
+    assert held == {2}  # the changed rule's holdout stays sealed
