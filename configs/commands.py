@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import sys
@@ -252,6 +253,12 @@ class LabGroup(click.Group):
             ctx.exit(code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except OSError as e:
+            if e.errno not in _PATH_ERRORS:
+                raise
+            # A path the user gave (or configured) that cannot be used: their input, not a crash.
+            click.echo(f"error: {e.filename or 'a file'}: {e.strerror}", err=True)
+            ctx.exit(2)
         except Exception as e:
             command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
             # Into the lab's own logs/ (the Health page reads them); before the lab is known,
@@ -281,6 +288,17 @@ def _storage_problem(error: OperationalError) -> tuple[int, str] | None:
 
 
 _STDERR = Path("(stderr: no lab folder yet)")
+# File errors that name a path the user can fix (exit 2), as opposed to a failing disk.
+_PATH_ERRORS = {
+    errno.ENOENT,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.EROFS,
+    errno.ENAMETOOLONG,
+    errno.EEXIST,
+}
 
 
 def _write_traceback(folder: Path, command: str) -> Path:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from configs.alerts import ALERT_URLS
+from tests.builders.alerts import Receiver
 from tests.builders.alpaca_data_emulator import (
     KEY,
     SECRET,
@@ -20,7 +22,7 @@ from tests.builders.alpaca_data_emulator import (
     serve_bars,
 )
 from tests.builders.calendar import sessions
-from tests.builders.cli import DEADLINE_SECONDS, evolve
+from tests.builders.cli import DEADLINE_SECONDS, evolve, init_lab
 
 
 @pytest.mark.parametrize(
@@ -240,3 +242,13 @@ def test_an_unexpected_failure_before_the_lab_is_known_leaves_no_log_in_the_work
     assert result.returncode == 1
     assert "unexpected error: RuntimeError: before any lab (traceback in (stderr" in result.stderr
     assert "Traceback" in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_path_that_cannot_be_written_is_an_input_error_not_a_crash(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    lab = init_lab(tmp_path / "lab")
+    refused = evolve("report", "--out", "/proc/report.png", cwd=lab, env={ALERT_URLS: receiver.url})
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr == "error: /proc/report.png: No such file or directory\n"
+    assert not (lab / "logs").exists() and receiver.received == []
