@@ -248,7 +248,15 @@ def test_a_path_that_cannot_be_written_is_an_input_error_not_a_crash(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     lab = init_lab(tmp_path / "lab")
-    refused = evolve("report", "--out", "/proc/report.png", cwd=lab, env={ALERT_URLS: receiver.url})
+    refused = evolve(
+        "signals",
+        "gt(close, sma(close, 50))",
+        "--out",
+        "/proc/hold.csv",
+        cwd=lab,
+        env={ALERT_URLS: receiver.url},
+    )
     assert refused.returncode == 2, refused.stderr
-    assert refused.stderr == "error: /proc/report.png: No such file or directory\n"
+    assert refused.stderr.endswith("error: /proc/hold.csv: No such file or directory\n")
+    assert "unexpected" not in refused.stderr and "Traceback" not in refused.stderr
     assert not (lab / "logs").exists() and receiver.received == []
