@@ -4,6 +4,7 @@ watch with the paper P&L of every approved or live strategy."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from configs.alerts import alert
+from configs.output import shown
 from dashboard.board import Board, text
 from live.errors import LiveInputError
 from live.halt import HaltFailed, HaltSwitch, halt_trading
@@ -23,6 +25,8 @@ from promotion.watch import Watched, watch_strategies
 from store.models import Candidate, LivePlan
 
 __all__ = ["LivePage", "live_page", "routes", "warm_up", "watched_strategies"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,17 @@ def routes(board: Board) -> list[Route]:
     """The Live page and its Halt form."""
 
     def page(request: Request) -> Response:
-        watched, problem = watched_strategies(board)
         halted = HaltSwitch(board.halt_file).reason()
-        with board.database.transaction() as session:
-            found = live_page(session, halted, str(board.halt_file), watched, problem)
-            return board.render(request, "live.html", {"live": found, "page": "live"})
+        try:
+            watched, problem = watched_strategies(board)
+            with board.database.transaction() as session:
+                found = live_page(session, halted, str(board.halt_file), watched, problem)
+                return board.render(request, "live.html", {"live": found, "page": "live"})
+        except Exception as e:  # whatever the stored account holds, the Halt button is shown
+            log.exception("the Live page could not show the account")
+            why = shown(f"the account cannot be shown ({type(e).__name__}: {e})", 400)
+            bare = LivePage(halted, str(board.halt_file), None, why, [], {}, [], "")
+            return board.render(request, "live.html", {"live": bare, "page": "live"}, 503)
 
     async def halt(request: Request) -> Response:
         # The halt button: the same function as `live halt`.

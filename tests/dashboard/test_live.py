@@ -194,3 +194,25 @@ def test_the_halt_button_halts_on_a_full_disk(tmp_path: Path, chrome: Any) -> No
             assert chrome.find_element(By.ID, "trading").text == "HALTED"
             assert "HALT holds no reason" in chrome.page_source
         assert (home / "HALT").exists() and (home / "HALT").stat().st_size == 0
+
+
+def test_the_halt_button_is_shown_whatever_the_stored_account_holds(
+    tmp_path: Path, chrome: Any
+) -> None:
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    approve(f"sqlite:///{tmp_path / 'research.db'}", load_config(), STRATEGIES)
+    (tmp_path / "lab.toml").write_text("")
+    assert live(tmp_path, "run", "--days", "3").returncode == 0
+    with sqlite3.connect(tmp_path / "research.db") as db:  # a damaged JSON column
+        db.execute("UPDATE live_plans SET weights = '{not json'")
+    db.close()
+    with served(tmp_path) as site:
+        chrome.get(f"{site}/live")
+        assert "the account cannot be shown" in chrome.find_element(By.ID, "no-account").text
+        chrome.find_element(By.ID, "halt-reason-input").send_keys("bad row")
+        click(chrome, chrome.find_element(By.ID, "halt-button"))
+        assert chrome.find_element(By.ID, "trading").text == "HALTED"
+    assert "bad row" in (tmp_path / "HALT").read_text()
