@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from configs.alerts import alert
 from dashboard.board import Board, text
-from dashboard.security import Sessions, has_password, password_state, verify_password
+from dashboard.security import Sessions, password_state, verify_password
 
 __all__ = ["FAILURES", "WINDOW_SECONDS", "LoginRequired", "routes"]
 
@@ -129,7 +129,7 @@ class LoginRequired:
             return
         session = scope["session"]
         signed_in = session.get("signed_in") and self.sessions.valid(session.get("sid"))
-        if scope["path"] != "/login" and not signed_in and has_password(self.home):
+        if scope["path"] != "/login" and not signed_in and state == "set":
             await RedirectResponse("/login", status_code=303)(scope, receive, send)
             return
         await self.app(scope, receive, send)

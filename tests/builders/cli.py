@@ -66,6 +66,19 @@ def lab_folder(tmp_path: Path, name: str, extra: str = "") -> Path:
     return folder
 
 
+def at_step(
+    step: int, folder: Path, command: tuple[str, ...], sent: str = "KILL", steps: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`command` (console script and arguments) for the lab in `folder`, sent SIG`sent` just
+    before its `step`-th database step (tests/builders/killed_at_step.py; 0: never), every step
+    listed in `steps` when given."""
+    extra = {"PYTHONPATH": str(ROOT), "LAB_STEP_SIGNAL": sent}
+    if steps is not None:
+        extra["LAB_STEPS_FILE"] = str(steps)
+    module = ("-m", "tests.builders.killed_at_step", str(step), *command)
+    return _run(sys.executable, module, folder, lab_environment(folder, **extra))
+
+
 def init_lab(folder: Path) -> Path:
     """Make `folder` a lab (`evolve init`): commands other than the first night refuse a
     folder that is not one."""

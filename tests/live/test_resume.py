@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from configs import load_config
 from store import open_database
 from store.models import LiveCashEntry, LiveFill, LiveOrder, LivePlan
-from tests.builders.cli import DEADLINE_SECONDS, ROOT, lab_environment, live
+from tests.builders.cli import at_step, live
 from tests.builders.live_lab import STRATEGIES, approve
 
 REPLAY = ("live", "run", "--days", "6")
@@ -30,18 +29,7 @@ REPLAY = ("live", "run", "--days", "6")
 def _stopped_at(
     step: int, folder: Path, steps: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = lab_environment(folder, PYTHONPATH=str(ROOT), LAB_STEP_SIGNAL="TERM")
-    if steps is not None:
-        environment["LAB_STEPS_FILE"] = str(steps)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.builders.killed_at_step", str(step), *REPLAY],
-        cwd=folder,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
+    done = at_step(step, folder, REPLAY, "TERM", steps)
     assert done.returncode == 0, done.stderr
     return done
 

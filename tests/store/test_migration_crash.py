@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,15 +19,7 @@ from sqlalchemy import insert
 from store import open_database
 from store.database import head_revision, upgrade_to
 from store.models import Genome
-from tests.builders.cli import (
-    DEADLINE_SECONDS,
-    ROOT,
-    evolve,
-    lab_environment,
-    lab_folder,
-    live,
-    promote,
-)
+from tests.builders.cli import at_step, evolve, lab_folder, live, promote
 
 NIGHT = ("evolve", "nightly", "--discovery", "--generations", "1", "--config", "lab.toml")
 STATUS = ("evolve", "status", "--config", "lab.toml")
@@ -38,18 +28,7 @@ _WRITES = ("BEGIN", "CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE")
 
 
 def _killed_at(step: int, folder: Path, command: tuple[str, ...], steps: Path | None = None) -> int:
-    environment = lab_environment(folder, PYTHONPATH=str(ROOT))
-    if steps is not None:
-        environment["LAB_STEPS_FILE"] = str(steps)
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.builders.killed_at_step", str(step), *command],
-        cwd=folder,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-        check=False,
-    )
+    done = at_step(step, folder, command, steps=steps)
     assert done.returncode in (0, -9), done.stderr
     return done.returncode
 
