@@ -27,7 +27,7 @@ from promotion.lifecycle import (
 from promotion.review import ValidationEquity, sitting_warnings, validation_equity
 from promotion.views import costs_text, holdout_lines, tree_lines
 from store.models import Candidate, Decision, GateReport, HoldoutResult, WindowRecord
-from store.quarantine import parse_stored
+from store.quarantine import parse_stored, quarantine_reason
 
 __all__ = [
     "CandidateDetail",
@@ -153,7 +153,7 @@ def routes(board: Board) -> list[Route]:
         with board.database.transaction() as session:
             candidate = session.get(Candidate, candidate_id)
             if candidate is None:
-                return text("no such candidate", 404)
+                return _missing(session, candidate_id)
             genome_text = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
         if genome_text is None:
             return text("no chart: this candidate's stored genome text is quarantined", 503)
@@ -172,6 +172,14 @@ def routes(board: Board) -> list[Route]:
     ]
 
 
+def _missing(session: Session, candidate_id: int) -> Response:
+    """The answer for a candidate that is not there, or that cannot be read (named)."""
+    why = quarantine_reason(session, "candidates", str(candidate_id))
+    if why is None:
+        return text("no such candidate", 404)
+    return text(f"candidate {candidate_id} cannot be read and is left out: {why}", 404)
+
+
 def candidate_page(
     board: Board, request: Request, candidate_id: int, error: str = "", status_code: int = 200
 ) -> Response:
@@ -181,7 +189,7 @@ def candidate_page(
     with board.database.transaction() as session:
         detail = candidate_detail(session, candidate_id)
         if detail is None:
-            return text("no such candidate", 404)
+            return _missing(session, candidate_id)
         if detail.reviewable:
             try:
                 panel, curve = validation_curve(board, candidate_id, detail.row.text)

@@ -139,6 +139,21 @@ class EvaluationCache:
                 out[row.genome_id] = _record(row, self.market)
         return out
 
+    def _unreadable(self, session: Session, ids: list[str]) -> set[str]:
+        """Those of `ids` stored on this window whose evaluation cannot be read (quarantined:
+        `_stored` left it out)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found.update(
+                session.scalars(
+                    select(Evaluation.genome_id).where(
+                        Evaluation.window_id == self.window.id,
+                        Evaluation.genome_id.in_(ids[start : start + 500]),
+                    )
+                )
+            )
+        return found
+
     def _assess(self, session: Session, children: list[Child]) -> None:
         if not children:
             return
@@ -156,11 +171,14 @@ class EvaluationCache:
                 sharpe_sq_sum=0.0,
             )
             session.add(trials)
+        unreadable = self._unreadable(session, [c.id for c in children])
         for child, assessment in zip(children, found, strict=True):
             row = _row(child.id, self.window.id, assessment, self.run_id)
-            session.add(row)
             self.memory[child.id] = _record(row, self.market)
             self.counts.fresh += 1
+            if child.id in unreadable:  # assessed again, and stored and counted once only
+                continue
+            session.add(row)
             trials.trials += 1
             if row.sharpe is not None:
                 trials.sharpe_n += 1

@@ -6,9 +6,10 @@ Functions take a session and never commit (the trader owns its transactions).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from live.broker import Side
@@ -94,21 +95,28 @@ def account_named(
 
 
 def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
-    """The account's ledger, its entries summed per kind and settlement day."""
-    rows = session.execute(
-        select(LiveCashEntry.kind, func.sum(LiveCashEntry.amount), LiveCashEntry.settles_on)
+    """The account's ledger, its entries summed per kind and settlement day (in Python, not
+    SQL: SQL would count an amount that cannot be read as 0, where it is to be left out and
+    named)."""
+    totals: dict[tuple[str, dt.date], float] = defaultdict(float)
+    for kind, amount, day in session.execute(
+        select(LiveCashEntry.kind, LiveCashEntry.amount, LiveCashEntry.settles_on)
         .where(LiveCashEntry.account_id == account_id)
-        .group_by(LiveCashEntry.kind, LiveCashEntry.settles_on)
+        .order_by(LiveCashEntry.id)
+    ):
+        totals[kind, day] += amount
+    return SettledCashLedger.of(
+        CashEntry(kind, amount, day) for (kind, day), amount in totals.items()
     )
-    return SettledCashLedger.of(CashEntry(kind, amount, day) for kind, amount, day in rows)
 
 
 def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
-    """The account's positions: the sum of its fills per symbol."""
+    """The account's positions: the sum of its fills per symbol (summed as `cash_ledger`
+    sums)."""
     rows = session.execute(
-        select(LiveFill.symbol, func.sum(LiveFill.qty))
+        select(LiveFill.symbol, LiveFill.qty)
         .where(LiveFill.account_id == account_id)
-        .group_by(LiveFill.symbol)
+        .order_by(LiveFill.id)
     )
     return positions_of((symbol, qty) for symbol, qty in rows)
 

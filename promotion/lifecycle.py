@@ -18,7 +18,7 @@ from configs import InputError
 from configs.output import shown
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
 from store.models import Candidate, Decision, GateReport, HoldoutResult
-from store.quarantine import readable_texts
+from store.quarantine import quarantine_reason, readable_texts
 
 __all__ = [
     "ACTIONS",
@@ -59,6 +59,10 @@ def find_candidate(session: Session, key: str) -> Candidate:
         if len(matches) > 1:
             raise PromotionError(f"genome id prefix {key!r} matches {len(matches)} candidates")
         found = matches[0] if matches else None
+    if found is None and key.isdigit():
+        left_out = quarantine_reason(session, "candidates", key)
+        if left_out is not None:
+            raise PromotionError(f"candidate {key} cannot be read and is left out: {left_out}")
     if found is None:
         raise PromotionError(
             f"no candidate {key!r}: give a candidate number (see `promote list`) or at least 6 "

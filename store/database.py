@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
 from store.models import Base
+from store.unreadable import install
 
 __all__ = [
     "MIGRATIONS",
@@ -108,7 +109,9 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
         ) from e
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, read_only))
-    database = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    install(sessions)
+    database = Database(url, engine, sessions)
     if upgrade:
         try:
             before, head = database.revision(), head_revision()

@@ -2,7 +2,9 @@
 
 Conventions: ids of genomes and windows are their SHA-256 hex digests (64 characters); times are
 UTC; JSON columns hold plain values (numbers, strings, lists), never code; daily return series
-are float16 arrays compressed with zlib (`store.arrays`). Models carry no session and no logic.
+are float16 arrays compressed with zlib (`store.arrays`). JSON, number and date columns are read
+through checked types, so that a value that cannot be read marks its row instead of failing the
+query (`store.unreadable`). Models carry no session and no logic.
 """
 
 from __future__ import annotations
@@ -11,11 +13,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    Date,
-    DateTime,
-    Float,
     ForeignKey,
     LargeBinary,
     MetaData,
@@ -24,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.unreadable import Day, Moment, Number, checked_types
 
 __all__ = [
     "APPEND_ONLY",
@@ -85,7 +85,7 @@ class Base(DeclarativeBase):
     """The base of the lab's tables, with a naming convention for constraints."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = checked_types()
 
 
 class PanelRecord(Base):
@@ -96,9 +96,9 @@ class PanelRecord(Base):
     source: Mapped[str] = mapped_column(Text)
     n_symbols: Mapped[int]
     n_days: Mapped[int]
-    first_day: Mapped[dt.date] = mapped_column(Date)
-    last_day: Mapped[dt.date] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    first_day: Mapped[dt.date] = mapped_column(Day())
+    last_day: Mapped[dt.date] = mapped_column(Day())
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class WindowRecord(Base):
@@ -108,12 +108,12 @@ class WindowRecord(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(16))
     panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
-    first_day: Mapped[dt.date] = mapped_column(Date)
-    last_day: Mapped[dt.date] = mapped_column(Date)
+    first_day: Mapped[dt.date] = mapped_column(Day())
+    last_day: Mapped[dt.date] = mapped_column(Day())
     n_days: Mapped[int]
     warmup_days: Mapped[int]
     rules: Mapped[dict[str, Any]]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class Run(Base):
@@ -129,8 +129,8 @@ class Run(Base):
     # running | finished | failed | interrupted (its process died; the next run resumes it)
     status: Mapped[str] = mapped_column(String(16))
     pid: Mapped[int]
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Moment())
     panel_fingerprint: Mapped[str | None] = mapped_column(ForeignKey("panels.fingerprint"))
     train_window_id: Mapped[str | None] = mapped_column(ForeignKey("windows.id"))
     resumes_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -155,7 +155,7 @@ class Genome(Base):
     first_parent_id: Mapped[str | None] = mapped_column(ID)
     second_parent_id: Mapped[str | None] = mapped_column(ID)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class Evaluation(Base):
@@ -170,13 +170,13 @@ class Evaluation(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # Sharpe after costs, annualised; None when the evaluation failed. (A genome's score and
     # fitness depend on the configuration and are derived from these, see fitness.portfolio.)
-    sharpe: Mapped[float | None] = mapped_column(Float)
+    sharpe: Mapped[float | None] = mapped_column(Number())
     n_trades: Mapped[int]
     metrics: Mapped[dict[str, Any]]
     returns: Mapped[bytes | None] = mapped_column(LargeBinary)
     descriptor: Mapped[bytes | None] = mapped_column(LargeBinary)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class TrialCount(Base):
@@ -188,8 +188,8 @@ class TrialCount(Base):
     panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
     trials: Mapped[int]
     sharpe_n: Mapped[int]
-    sharpe_sum: Mapped[float] = mapped_column(Float)
-    sharpe_sq_sum: Mapped[float] = mapped_column(Float)
+    sharpe_sum: Mapped[float] = mapped_column(Number())
+    sharpe_sq_sum: Mapped[float] = mapped_column(Number())
 
 
 class Generation(Base):
@@ -203,20 +203,20 @@ class Generation(Base):
     evaluations: Mapped[int]
     cache_hits: Mapped[int]
     failures: Mapped[int]
-    best_fitness: Mapped[float] = mapped_column(Float)
-    median_fitness: Mapped[float] = mapped_column(Float)
-    best_score: Mapped[float] = mapped_column(Float)
-    diversity: Mapped[float] = mapped_column(Float)
+    best_fitness: Mapped[float] = mapped_column(Number())
+    median_fitness: Mapped[float] = mapped_column(Number())
+    best_score: Mapped[float] = mapped_column(Number())
+    diversity: Mapped[float] = mapped_column(Number())
     unique_genomes: Mapped[int]
     archive_size: Mapped[int]
-    archive_threshold: Mapped[float] = mapped_column(Float)
+    archive_threshold: Mapped[float] = mapped_column(Number())
     archive_added: Mapped[int]
     # Stagnation state carried to the next generation.
-    stagnation_best: Mapped[float] = mapped_column(Float)
+    stagnation_best: Mapped[float] = mapped_column(Number())
     stagnant_for: Mapped[int]
     injected: Mapped[bool] = mapped_column(Boolean)
-    seconds: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    seconds: Mapped[float] = mapped_column(Number())
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class PopulationMember(Base):
@@ -226,8 +226,8 @@ class PopulationMember(Base):
     generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"))
-    score: Mapped[float] = mapped_column(Float)
-    fitness: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Number())
+    fitness: Mapped[float] = mapped_column(Number())
 
 
 class ArchiveEntry(Base):
@@ -237,7 +237,7 @@ class ArchiveEntry(Base):
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     descriptor: Mapped[bytes] = mapped_column(LargeBinary)
-    novelty: Mapped[float] = mapped_column(Float)
+    novelty: Mapped[float] = mapped_column(Number())
     generation: Mapped[int]
 
 
@@ -249,12 +249,12 @@ class StagnationEvent(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     generation: Mapped[int]
     measure: Mapped[str] = mapped_column(String(32))
-    best: Mapped[float] = mapped_column(Float)
-    improvement: Mapped[float] = mapped_column(Float)
+    best: Mapped[float] = mapped_column(Number())
+    improvement: Mapped[float] = mapped_column(Number())
     # inject | restart
     action: Mapped[str] = mapped_column(String(16))
     replaced: Mapped[int]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class HallOfFameEntry(Base):
@@ -263,7 +263,7 @@ class HallOfFameEntry(Base):
     __tablename__ = "hall_of_fame"
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Number())
     generation: Mapped[int]
 
 
@@ -275,11 +275,11 @@ class Candidate(Base):
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), unique=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
-    score: Mapped[float] = mapped_column(Float)
-    fitness: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Number())
+    fitness: Mapped[float] = mapped_column(Number())
     # A store.lifecycle.CandidateStatus; its moves are the table there (MOVES).
     status: Mapped[str] = mapped_column(String(16), default="candidate")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class GateReport(Base):
@@ -304,7 +304,7 @@ class GateReport(Base):
     # What the criteria were computed from: trials, moments, cost stress, robustness variants,
     # years, look-ahead cuts, PBO of the cohort, correlations, costs (see promotion.gate).
     details: Mapped[dict[str, Any]]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class HoldoutResult(Base):
@@ -314,7 +314,7 @@ class HoldoutResult(Base):
     __tablename__ = "holdout_results"
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
-    sharpe: Mapped[float] = mapped_column(Float)
+    sharpe: Mapped[float] = mapped_column(Number())
     n_trades: Mapped[int]
     metrics: Mapped[dict[str, Any]]
     # Equal-weight buy-and-hold of the universe on the same window and costs.
@@ -322,7 +322,7 @@ class HoldoutResult(Base):
     costs: Mapped[dict[str, Any]]
     returns: Mapped[bytes] = mapped_column(LargeBinary)
     opened_by: Mapped[str] = mapped_column(String(64))
-    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    opened_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class Decision(Base):
@@ -342,7 +342,7 @@ class Decision(Base):
     override: Mapped[bool] = mapped_column(Boolean)
     # The gate report the reviewer saw (the newest at the time).
     gate_report_id: Mapped[int | None] = mapped_column(ForeignKey("gate_reports.id"))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    decided_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LiveAccount(Base):
@@ -355,7 +355,7 @@ class LiveAccount(Base):
     broker: Mapped[str] = mapped_column(String(16))
     # What the account was started with (sim: data source, days, first and last day, cash).
     settings: Mapped[dict[str, Any]]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LivePlan(Base):
@@ -367,17 +367,17 @@ class LivePlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"))
     # The session whose open the orders are for, and the last bar the signals saw.
-    session: Mapped[dt.date] = mapped_column(Date)
-    data_day: Mapped[dt.date] = mapped_column(Date)
-    equity: Mapped[float] = mapped_column(Float)
-    settled_cash: Mapped[float] = mapped_column(Float)
+    session: Mapped[dt.date] = mapped_column(Day())
+    data_day: Mapped[dt.date] = mapped_column(Day())
+    equity: Mapped[float] = mapped_column(Number())
+    settled_cash: Mapped[float] = mapped_column(Number())
     # Strategy (genome id) -> weight, capital and why it got 0 ("excluded"; read it through
     # strategy_weights); symbol -> net target quantity.
     weights: Mapped[dict[str, Any]]
     targets: Mapped[dict[str, Any]]
     # planned (orders written, not all sent) | sent | closed (every order terminal)
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
     def strategy_weights(self) -> dict[str, dict[str, Any]]:
         """Genome id -> {"weight", "capital"} and "excluded" (why it got 0) where it did.
@@ -401,20 +401,20 @@ class LiveOrder(Base):
     sequence: Mapped[int]
     symbol: Mapped[str] = mapped_column(String(16))
     side: Mapped[str] = mapped_column(String(4))
-    qty: Mapped[float] = mapped_column(Float)
+    qty: Mapped[float] = mapped_column(Number())
     # None for a market order.
-    limit_price: Mapped[float | None] = mapped_column(Float)
-    last_close: Mapped[float] = mapped_column(Float)
+    limit_price: Mapped[float | None] = mapped_column(Number())
+    last_close: Mapped[float] = mapped_column(Number())
     # A store.lifecycle.OrderStatus: the lab's (planned, denied, submitting, unknown), then the
     # broker's; its moves are the table there (ORDER_MOVES).
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(Text)
     broker_id: Mapped[str | None] = mapped_column(String(64))
     # Cumulative, as the broker reports them; fills are the deltas (live_fills).
-    filled_qty: Mapped[float] = mapped_column(Float, default=0.0)
-    filled_avg_price: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    filled_qty: Mapped[float] = mapped_column(Number(), default=0.0)
+    filled_avg_price: Mapped[float | None] = mapped_column(Number())
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LiveFill(Base):
@@ -429,10 +429,10 @@ class LiveFill(Base):
     kind: Mapped[str] = mapped_column(String(8))
     symbol: Mapped[str] = mapped_column(String(16))
     # Signed: positive bought, negative sold.
-    qty: Mapped[float] = mapped_column(Float)
-    price: Mapped[float] = mapped_column(Float)
-    session: Mapped[dt.date] = mapped_column(Date)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    qty: Mapped[float] = mapped_column(Number())
+    price: Mapped[float] = mapped_column(Number())
+    session: Mapped[dt.date] = mapped_column(Day())
+    recorded_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LiveCashEntry(Base):
@@ -446,11 +446,11 @@ class LiveCashEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), index=True)
     # opening | buy | sell | fee | adjust
     kind: Mapped[str] = mapped_column(String(8))
-    amount: Mapped[float] = mapped_column(Float)
-    settles_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[float] = mapped_column(Number())
+    settles_on: Mapped[dt.date] = mapped_column(Day())
     fill_id: Mapped[int | None] = mapped_column(ForeignKey("live_fills.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    recorded_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LiveBookEntry(Base):
@@ -462,8 +462,8 @@ class LiveBookEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), primary_key=True)
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), primary_key=True)
     symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
-    qty: Mapped[float] = mapped_column(Float)
-    entered_on: Mapped[dt.date] = mapped_column(Date)
+    qty: Mapped[float] = mapped_column(Number())
+    entered_on: Mapped[dt.date] = mapped_column(Day())
 
 
 class LiveEvent(Base):
@@ -477,7 +477,7 @@ class LiveEvent(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     message: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class SimBrokerState(Base):
@@ -487,7 +487,7 @@ class SimBrokerState(Base):
     __tablename__ = "sim_broker_states"
     account_id: Mapped[int] = mapped_column(ForeignKey("live_accounts.id"), primary_key=True)
     state: Mapped[dict[str, Any]]
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class QuarantineEntry(Base):
@@ -503,4 +503,4 @@ class QuarantineEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     # The command that met it: "evolve nightly", "promote gate", "live run", ...
     found_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)

@@ -27,6 +27,7 @@ from genome.errors import GenomeError
 from genome.text import FORMAT_VERSION, parse
 from genome.text import genome_id as compute_id
 from store.models import Genome, QuarantineEntry
+from store.unreadable import pending_reason
 
 __all__ = ["CHANGED", "parse_stored", "quarantine", "quarantine_reason", "readable_texts"]
 
@@ -75,7 +76,11 @@ def _is_its_own(genome_id: str, text: str, tree: gp.PrimitiveTree) -> bool:
 
 
 def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
-    """Why row `row_id` of `table` is quarantined, or None when it is not."""
+    """Why row `row_id` of `table` is quarantined (or left out by `session`, to be), or None
+    when it is not."""
+    pending = pending_reason(session, table, row_id)
+    if pending is not None:
+        return pending
     return session.scalars(
         select(QuarantineEntry.reason).where(
             QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id

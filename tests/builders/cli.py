@@ -46,9 +46,11 @@ def promote(
     return _run(PROMOTE, args, cwd, environment, stdin)
 
 
-def live(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def live(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`live ARGS` for the lab in `cwd`."""
-    return _run(LIVE, args, cwd, lab_environment(cwd))
+    return _run(LIVE, args, cwd, lab_environment(cwd, **(env or {})))
 
 
 def bench(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,171 @@
+"""One damaged column never stops the lab: each JSON, number and date column of each table is
+damaged in turn (text where a number belongs, JSON cut short, a date that is none), as a hand edit
+or the disk would leave it, in a lab that has run a night, a review and a replay. Then a night, a
+replay, every reading command and every page go on; the row is named (table, id, column, why),
+recorded in the quarantine, alerted once, and left out.
+
+A sample of columns runs with the suite; `pytest --slow tests/store/test_unreadable_rows.py`
+damages every one."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Integer
+
+from configs.alerts import ALERT_URLS
+from store.models import Base, StagnationEvent
+from store.unreadable import JSONValue, Number, WholeNumber, _Checked
+from tests.builders.alerts import Receiver
+from tests.builders.browser import serve
+from tests.builders.cli import evolve, lab_folder, live, promote
+
+NIGHT = ("nightly", "--discovery", "--generations", "1")
+DAMAGE = {JSONValue: "{not json", Number: "not a number", WholeNumber: "not a number"}
+# With the suite: a JSON and a number column of the research, review and live tables.
+SAMPLE = {
+    ("evaluations", "metrics"),
+    ("candidates", "score"),
+    ("gate_reports", "criteria"),
+    ("live_cash", "amount"),
+    ("live_plans", "weights"),
+    ("runs", "config"),
+}
+PAGES = ("/", "/nights", "/nights/lineage.svg", "/candidates", "/health", "/live", "/review")
+
+
+def _columns() -> list[tuple[str, str]]:
+    """(table, column) of every column read through a checked type, but SQLite's row ids
+    (an INTEGER PRIMARY KEY holds only integers)."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            rowid = column.primary_key and len(table.primary_key.columns) == 1
+            if isinstance(column.type, _Checked) and not (
+                rowid and isinstance(column.type.impl_instance, Integer)
+            ):
+                found.append((table.name, column.name))
+    return found
+
+
+def _cases() -> list[object]:
+    return [
+        pytest.param(t, c, id=f"{t}.{c}", marks=() if (t, c) in SAMPLE else pytest.mark.slow)
+        for t, c in _columns()
+    ]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lab after a night, an approval, a review that opened two holdouts, and a replay."""
+    folder = lab_folder(tmp_path_factory.mktemp("damaged"), "lab")
+    for done in (
+        evolve(*NIGHT, "--generations", "2", cwd=folder),
+        promote("approve", "1", "--override", "--note", "by hand", cwd=folder),
+    ):
+        assert done.returncode == 0, done.stderr
+    with sqlite3.connect(folder / "research.db") as db:
+        db.execute("UPDATE candidates SET status = 'gate_passed' WHERE id > 1")
+        _add_stagnation_event(db)
+    db.close()
+    for done in (
+        promote("review", cwd=folder, stdin="s\n" * 10),
+        live("run", "--days", "3", cwd=folder),
+    ):
+        assert done.returncode == 0, done.stderr
+    return folder
+
+
+def _add_stagnation_event(db: sqlite3.Connection) -> None:
+    # Two generations make none; one row stands for what a longer night writes.
+    columns = [c.name for c in StagnationEvent.__table__.columns]
+    values = (1, 1, 2, "best", 0.5, 0.0, "inject", 3, "2026-01-02 03:04:05.000000")
+    db.execute(
+        f"INSERT INTO stagnation_events ({', '.join(columns)}) VALUES (?,?,?,?,?,?,?,?,?)", values
+    )
+
+
+def _damage(folder: Path, table: str, column: str) -> str:
+    """Damage `column` of the first row of `table`, as a hand edit would (an append-only
+    table's guard taken off for the edit and put back); that row's id."""
+    kind = type(Base.metadata.tables[table].columns[column].type)
+    bad = DAMAGE.get(kind, "not a date")
+    keys = [c.name for c in Base.metadata.tables[table].primary_key.columns]
+    with sqlite3.connect(folder / "research.db") as db:
+        guards = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+        ).fetchall()
+        for name, _ in guards:
+            db.execute(f'DROP TRIGGER "{name}"')
+        first = db.execute(
+            f"SELECT rowid, {', '.join(keys)} FROM {table} ORDER BY rowid"
+        ).fetchone()
+        assert first is not None, f"the lab has no {table} row to damage"
+        db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (bad, first[0]))
+        for _, sql in guards:
+            db.execute(sql)
+    db.close()
+    return ",".join(str(v) for v in first[1:])
+
+
+def _pages(folder: Path) -> Iterator[tuple[str, int, str]]:
+    """(path, status, body) of every page of the lab's dashboard."""
+    with contextmanager(serve)(folder) as site:
+        for path in (*PAGES, *(f"/candidates/{n}" for n in (1, 2, 3))):
+            try:
+                with urllib.request.urlopen(f"{site}{path}", timeout=60) as answer:
+                    yield path, answer.status, answer.read().decode()
+            except urllib.error.HTTPError as e:
+                yield path, e.code, e.read().decode()
+
+
+@pytest.mark.parametrize(("table", "column"), _cases())
+def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
+    lab: Path, tmp_path: Path, receiver: Receiver, table: str, column: str
+) -> None:
+    folder = tmp_path / "lab"
+    shutil.copytree(lab, folder)
+    row = _damage(folder, table, column)
+    alerts = {ALERT_URLS: receiver.url}
+    runs = [
+        evolve("status", cwd=folder, env=alerts),
+        promote("list", cwd=folder, env=alerts),
+        promote("show", "1", cwd=folder, env=alerts),
+        promote("show", "2", cwd=folder, env=alerts),
+        promote("review", cwd=folder, stdin="s\n" * 10, env=alerts),
+        live("status", cwd=folder, env=alerts),
+        live("run", "--days", "2", cwd=folder, env=alerts),
+        evolve("report", cwd=folder, env=alerts),
+        evolve(*NIGHT, cwd=folder, env=alerts),
+    ]
+    for done in runs:
+        if done.args[1:] == ["show", row] and table == "candidates":  # asked for by its number
+            assert done.returncode == 2 and "cannot be read and is left out" in done.stderr
+            continue
+        assert done.returncode == 0, (done.args, done.stdout[-2000:], done.stderr[-4000:])
+        assert "Traceback" not in done.stderr, (done.args, done.stderr[-4000:])
+    for path, status, body in _pages(folder):
+        if path == f"/candidates/{row}" and table == "candidates":
+            assert status == 404 and "cannot be read and is left out" in body
+            continue
+        assert status == 200, (path, status, body[-2000:])
+        if path == "/live":
+            assert 'id="halt-button"' in body
+    named = f"{table} row {row} cannot be read and is left out: column {column}: "
+    told = [line for done in runs for line in done.stderr.splitlines() if named in line]
+    with sqlite3.connect(folder / "research.db") as db:
+        entries = db.execute("SELECT table_name, row_id, reason FROM quarantine").fetchall()
+    db.close()
+    assert all(e[:2] == (table, row) and e[2].startswith(f"column {column}: ") for e in entries)
+    assert len(entries) == (1 if told else 0)
+    titles = receiver.titles(len(entries) + 2)  # and the night's: finished, awaiting review
+    quarantined = [t for t in titles if "quarantined" in t]
+    assert quarantined == [f"gplab: a {table} row was quarantined"] * len(entries), titles
+    assert not [t for t in titles if "crashed" in t], titles
