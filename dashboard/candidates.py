@@ -19,14 +19,20 @@ from promotion.chart import review_chart
 from promotion.gate import Criterion
 from promotion.lifecycle import (
     QUARANTINED,
+    ReportLeftOut,
     genome_texts,
     in_status,
     latest_report,
     latest_reports,
 )
-from promotion.review import ValidationEquity, sitting_warnings, validation_equity
-from promotion.views import costs_text, holdout_lines, tree_lines
-from store.models import Candidate, Decision, GateReport, HoldoutResult, WindowRecord
+from promotion.review import (
+    ValidationEquity,
+    sitting_warnings,
+    unreadable_part,
+    validation_equity,
+)
+from promotion.views import costs_text, holdout_view, tree_lines
+from store.models import Candidate, Decision, GateReport, WindowRecord
 from store.quarantine import parse_stored, quarantine_reason
 
 __all__ = [
@@ -67,11 +73,13 @@ class CandidateDetail:
     decisions: list[Decision]
     correlations: dict[str, float]  # with each live strategy, validation window (gate report)
     holdout: list[str] | None  # its stored numbers once opened; None while sealed
+    left_out: str  # what the review needs and cannot read (its report, its holdout), or ""
 
     @property
     def reviewable(self) -> bool:
-        """Waiting for the review, as `promote review` takes them: passed the gate."""
-        return self.row.status == "gate_passed"
+        """Waiting for the review, as `promote review` takes them: passed the gate, and all the
+        review shows can be read."""
+        return self.row.status == "gate_passed" and not self.left_out
 
 
 def candidate_rows(session: Session) -> list[CandidateRow]:
@@ -90,8 +98,13 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     stored = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
     tree = None if stored is None else parse_stored(session, candidate.genome_id, stored)
     text = QUARANTINED if stored is None else stored
-    report = latest_report(session, candidate.id)
-    window, criteria, trials, verdict = "", [], "", "not gated yet"
+    left_out = unreadable_part(session, candidate)
+    try:
+        report = latest_report(session, candidate.id)
+    except ReportLeftOut:
+        report = None
+    window, criteria, trials = "", [], ""
+    verdict = f"unknown: {left_out}" if report is None and left_out else "not gated yet"
     correlations: dict[str, float] = {}
     if report is not None:
         verdict = "passed" if report.passed else "failed"
@@ -108,7 +121,6 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
     decisions = session.scalars(
         select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
     ).all()
-    holdout = session.get(HoldoutResult, candidate.id)
     return CandidateDetail(
         row=_row(candidate, text, report),
         genome_id=candidate.genome_id,
@@ -120,7 +132,8 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
         trials=trials,
         decisions=list(decisions),
         correlations=correlations,
-        holdout=holdout_lines(session, holdout) if holdout is not None else None,
+        holdout=holdout_view(session, candidate),
+        left_out=left_out,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from configs.commands import CommandContext, LabGroup, lab_command_options
+from configs.output import shown
 
 if TYPE_CHECKING:
     from fitness.panel import Panel
@@ -106,7 +107,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     """Go through the candidates that passed the gate, one by one: the report, the equity (a
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
     approve, reject or skip, with a note."""
-    from promotion.lifecycle import decide, in_status
+    from promotion.lifecycle import decide, in_status, unreadable_in_status
     from promotion.review import NotReviewable, review_lines
     from store import lab_database
     from store.models import Candidate
@@ -115,12 +116,16 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     database = lab_database(lab)
     with database.transaction() as session:
         waiting = [c.id for c in in_status(session, "gate_passed")]
+        unreadable = unreadable_in_status(session, "gate_passed")
+    for candidate_id, why in unreadable.items():
+        click.echo(f"candidate {candidate_id} is left out of the review: {shown(why)}")
+    left_out = list(unreadable)
     if not waiting:
         click.echo("nothing to review: no candidate has passed the gate since the last review")
+        _name_left_out(left_out)
         return
     panel, _, windows = _data(lab)
     click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {who}")
-    left_out = []
     for number, candidate_id in enumerate(waiting, 1):
         click.echo(f"\n=== {number} of {len(waiting)} " + "=" * 60)
         try:
@@ -148,9 +153,13 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
             candidate = session.get_one(Candidate, candidate_id)
             decision = decide(session, candidate, action, who, note)
             click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
+    _name_left_out(left_out)
+
+
+def _name_left_out(left_out: list[int]) -> None:
     if left_out:
-        shown = ", ".join(str(n) for n in left_out)
-        click.echo(f"\nleft out (quarantined, see `promote show`): candidate(s) {shown}")
+        numbers = ", ".join(str(n) for n in sorted(left_out))
+        click.echo(f"\nleft out (quarantined, see `promote show`): candidate(s) {numbers}")
 
 
 def _decide(

@@ -22,6 +22,7 @@ from promotion.lifecycle import PromotionError, genome_texts
 from store import pack
 from store.json_values import json_numbers
 from store.models import Candidate, HoldoutResult
+from store.quarantine import left_out
 
 __all__ = ["open_holdout"]
 
@@ -44,6 +45,12 @@ def open_holdout(
     stored = session.get(HoldoutResult, candidate.id)
     if stored is not None:
         return stored, False
+    why = left_out(session, HoldoutResult, candidate.id)
+    if why is not None:
+        raise PromotionError(
+            f"candidate {candidate.id}'s holdout was opened before and its result cannot be read "
+            f"now ({why}): a holdout is never opened twice"
+        )
     if candidate.status != "gate_passed":
         raise PromotionError(
             f"candidate {candidate.id} is {candidate.status}, not waiting for the review: the "

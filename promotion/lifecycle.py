@@ -18,13 +18,14 @@ from configs import InputError
 from configs.output import shown
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
 from store.models import Candidate, Decision, GateReport, HoldoutResult
-from store.quarantine import quarantine_reason, readable_texts
+from store.quarantine import left_out, quarantine_reason, quarantined_rows, readable_texts
 
 __all__ = [
     "ACTIONS",
     "GATEABLE",
     "QUARANTINED",
     "PromotionError",
+    "ReportLeftOut",
     "awaiting_review",
     "decide",
     "find_candidate",
@@ -34,6 +35,7 @@ __all__ = [
     "latest_report",
     "latest_reports",
     "reviewer_name",
+    "unreadable_in_status",
 ]
 
 
@@ -83,6 +85,17 @@ def in_status(session: Session, status: str) -> list[Candidate]:
 QUARANTINED = "(quarantined: its stored text cannot be trusted; see the Health page)"
 
 
+def unreadable_in_status(session: Session, status: str) -> dict[int, str]:
+    """Candidate id -> why, of the candidates in `status` whose row cannot be read (left out of
+    `in_status`)."""
+    rows = quarantined_rows(session, "candidates")
+    ids = [int(k) for k in rows if k.isdigit()]
+    found = session.scalars(
+        select(Candidate.id).where(Candidate.id.in_(ids), Candidate.status == status)
+    )
+    return {n: rows[str(n)] for n in found}
+
+
 def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
     """The stored text of each genome of `ids`, by id, read through the quarantine
     (`store.quarantine.readable_texts`): a text that does not parse or does not hash to its id
@@ -97,14 +110,27 @@ def awaiting_review(session: Session) -> list[str]:
     return [f"candidate {c.id}: {shown(texts.get(c.genome_id, QUARANTINED))}" for c in waiting]
 
 
+class ReportLeftOut(PromotionError):
+    """A candidate's newest gate report is stored but cannot be read (quarantined): no older
+    report stands in for it, and "not gated" would not be true."""
+
+
 def latest_report(session: Session, candidate_id: int) -> GateReport | None:
-    """The candidate's newest gate report, or None."""
-    return session.scalars(
-        select(GateReport)
-        .where(GateReport.candidate_id == candidate_id)
-        .order_by(GateReport.id.desc())
-        .limit(1)
-    ).first()
+    """The candidate's newest gate report, or None when it has none.
+
+    Raises:
+        ReportLeftOut: the newest report cannot be read.
+    """
+    newest = session.scalar(
+        select(func.max(GateReport.id)).where(GateReport.candidate_id == candidate_id)
+    )
+    if newest is None:
+        return None
+    report = session.get(GateReport, newest)
+    if report is None:
+        why = left_out(session, GateReport, newest)
+        raise ReportLeftOut(f"its newest gate report ({newest}) cannot be read: {why}")
+    return report
 
 
 def latest_reports(session: Session, candidate_ids: Sequence[int]) -> dict[int, GateReport]:
@@ -124,8 +150,10 @@ def latest_reports(session: Session, candidate_ids: Sequence[int]) -> dict[int, 
 
 
 def holdout_opened(session: Session, candidate: Candidate) -> bool:
-    """Whether the candidate's holdout has been opened (once, by the review)."""
-    return session.get(HoldoutResult, candidate.id) is not None
+    """Whether the candidate's holdout has been opened (once, by the review), whether or not
+    its stored result can still be read."""
+    found = select(HoldoutResult.candidate_id).where(HoldoutResult.candidate_id == candidate.id)
+    return session.scalar(found) is not None
 
 
 def reviewer_name(name: str) -> str:
@@ -181,7 +209,18 @@ def decide(
             f"open the holdout of candidate {candidate.id} first: the review shows it before "
             "an approval (`promote review`, or the candidate's page)"
         )
-    report = latest_report(session, candidate.id)
+    try:
+        report = latest_report(session, candidate.id)
+    except ReportLeftOut as e:
+        if action == "approve":  # nobody approves what they could not see
+            raise PromotionError(f"candidate {candidate.id} cannot be approved: {e}") from e
+        report = None
+    holdout = left_out(session, HoldoutResult, candidate.id)
+    if action == "approve" and holdout is not None:
+        raise PromotionError(
+            f"candidate {candidate.id} cannot be approved: its opened holdout cannot be read "
+            f"({holdout})"
+        )
     try:
         decision = move_candidate(
             session,

@@ -20,10 +20,11 @@ from fitness.windows import Window
 from genome.text import parse
 from promotion.chart import review_chart
 from promotion.holdout import open_holdout
-from promotion.lifecycle import PromotionError, genome_texts, latest_report
+from promotion.lifecycle import PromotionError, ReportLeftOut, genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
 from store.lifecycle import TRADING
-from store.models import Candidate, Decision
+from store.models import Candidate, Decision, HoldoutResult
+from store.quarantine import left_out
 
 __all__ = [
     "ValidationEquity",
@@ -110,6 +111,17 @@ def sitting_warnings(
     return warnings
 
 
+def unreadable_part(session: Session, candidate: Candidate) -> str:
+    """What of `candidate` the reviewer must see and cannot, because it cannot be read (its
+    newest gate report, its opened holdout); "" when nothing."""
+    try:
+        latest_report(session, candidate.id)
+    except ReportLeftOut as e:
+        return str(e)
+    why = left_out(session, HoldoutResult, candidate.id)
+    return f"its opened holdout cannot be read: {why}" if why else ""
+
+
 class NotReviewable(PromotionError):
     """A candidate the review cannot show (its genome text is quarantined): it is named and
     left out, and the review goes on with the others."""
@@ -134,6 +146,9 @@ def review_lines(
             f"candidate {candidate.id} is left out of the review: its stored genome text is "
             "quarantined (`promote show` says why)"
         )
+    unseen = unreadable_part(session, candidate)
+    if unseen:
+        raise NotReviewable(f"candidate {candidate.id} is left out of the review: {unseen}")
     curve = validation_equity(panel, windows["validation"], config, text)
     chart = review_chart(
         Path(config.review.chart_dir) / f"candidate-{candidate.id}-validation.png",

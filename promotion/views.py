@@ -15,7 +15,13 @@ import configs
 from configs.output import shown
 from genome.grammar import SERIES, SIGNALS, Const, Lookback, function_of, window_of
 from promotion.gate import Criterion
-from promotion.lifecycle import QUARANTINED, genome_texts, latest_report, latest_reports
+from promotion.lifecycle import (
+    QUARANTINED,
+    ReportLeftOut,
+    genome_texts,
+    latest_report,
+    latest_reports,
+)
 from store.models import (
     Candidate,
     Decision,
@@ -25,7 +31,7 @@ from store.models import (
     HoldoutResult,
     WindowRecord,
 )
-from store.quarantine import parse_stored, quarantine_reason
+from store.quarantine import left_out, parse_stored, quarantine_reason
 
 __all__ = [
     "candidate_lines",
@@ -135,7 +141,10 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         "",
         "metrics per window (after costs):",
     ]
-    report = latest_report(session, candidate.id)
+    try:
+        report, unreadable = latest_report(session, candidate.id), ""
+    except ReportLeftOut as e:
+        report, unreadable = None, f"gate: {e}; left out"
     if report is None:
         lines += _evaluation_lines(session, candidate.genome_id, candidate.window_id)
     else:
@@ -143,18 +152,14 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         lines += _window_lines(
             session, report.validation_window_id, report.details.get("validation"), "gate report"
         )
-    holdout = session.get(HoldoutResult, candidate.id)
-    lines += (
-        holdout_lines(session, holdout)
-        if holdout is not None
-        else ["  holdout: sealed (opened once, at `promote review`)"]
-    )
+    lines += holdout_view(session, candidate) or [
+        "  holdout: sealed (opened once, at `promote review`)"
+    ]
     lines.append("")
-    lines += (
-        report_lines(session, report)
-        if report is not None
-        else ["gate: not run yet (`promote gate`)"]
-    )
+    if report is not None:
+        lines += report_lines(session, report)
+    else:
+        lines.append(unreadable or "gate: not run yet (`promote gate`)")
     lines += ["", "lineage:"]
     lines += _lineage_lines(session, genome)
     lines += ["", "decisions:"]
@@ -220,6 +225,18 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         )
     )
     return lines
+
+
+def holdout_view(session: Session, candidate: Candidate) -> list[str] | None:
+    """The candidate's opened holdout (`holdout_lines`), a line saying why it cannot be shown
+    when its stored result cannot be read, or None while it is sealed."""
+    holdout = session.get(HoldoutResult, candidate.id)
+    if holdout is not None:
+        return holdout_lines(session, holdout)
+    why = left_out(session, HoldoutResult, candidate.id)
+    if why is not None:
+        return [f"  holdout: opened, but its stored result cannot be read and is left out: {why}"]
+    return None
 
 
 def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:

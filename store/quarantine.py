@@ -17,19 +17,28 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from deap import gp
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from configs.alerts import ALERT
 from genome.errors import GenomeError
 from genome.text import FORMAT_VERSION, parse
 from genome.text import genome_id as compute_id
-from store.models import Genome, QuarantineEntry
-from store.unreadable import pending_reason
+from store.models import Base, Genome, QuarantineEntry
+from store.unreadable import pending_rows
 
-__all__ = ["CHANGED", "parse_stored", "quarantine", "quarantine_reason", "readable_texts"]
+__all__ = [
+    "CHANGED",
+    "left_out",
+    "parse_stored",
+    "quarantine",
+    "quarantine_reason",
+    "quarantined_rows",
+    "readable_texts",
+]
 
 log = logging.getLogger(__name__)
 # The quarantined rows this process has already warned about.
@@ -78,7 +87,7 @@ def _is_its_own(genome_id: str, text: str, tree: gp.PrimitiveTree) -> bool:
 def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
     """Why row `row_id` of `table` is quarantined (or left out by `session`, to be), or None
     when it is not."""
-    pending = pending_reason(session, table, row_id)
+    pending = pending_rows(session, table).get(row_id)
     if pending is not None:
         return pending
     return session.scalars(
@@ -86,6 +95,30 @@ def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
             QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id
         )
     ).first()
+
+
+def left_out(session: Session, model: type[Base], key: Any) -> str | None:
+    """Why the row of `model` whose primary key is `key` is left out: it is stored but cannot
+    be read (`store.unreadable`). None when it can be read or is not stored: a caller that met
+    no row tells "never written" from "cannot be read" with this."""
+    if session.get(model, key) is not None:
+        return None
+    mapper = inspect(model)
+    (column,) = mapper.primary_key
+    if session.scalar(select(column).where(column == key)) is None:
+        return None
+    table = str(model.__tablename__)
+    return quarantine_reason(session, table, str(key)) or f"{table} row {key} cannot be read"
+
+
+def quarantined_rows(session: Session, table: str) -> dict[str, str]:
+    """Row id -> why, of every quarantined row of `table` (and those `session` left out)."""
+    rows = session.execute(
+        select(QuarantineEntry.row_id, QuarantineEntry.reason).where(
+            QuarantineEntry.table_name == table
+        )
+    )
+    return dict(rows.tuples().all()) | pending_rows(session, table)
 
 
 def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:

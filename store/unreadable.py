@@ -49,7 +49,7 @@ __all__ = [
     "WholeNumber",
     "checked_types",
     "install",
-    "pending_reason",
+    "pending_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -253,10 +253,11 @@ def _note(session: Session, table: str, row_id: str, bad: dict[str, Unreadable])
     session.info.setdefault(_PENDING, {}).setdefault((table, row_id), why)
 
 
-def pending_reason(session: Session, table: str, row_id: str) -> str | None:
-    """Why `session` left out row `row_id` of `table`, when it did and has not yet recorded it."""
+def pending_rows(session: Session, table: str) -> dict[str, str]:
+    """Row id -> why, of the rows of `table` that `session` left out and has not yet recorded
+    in the quarantine."""
     pending: dict[tuple[str, str], str] = session.info.get(_PENDING, {})
-    return pending.get((table, row_id))
+    return {row_id: why for (name, row_id), why in pending.items() if name == table}
 
 
 def _record(session: Session, transaction: SessionTransaction) -> None:
