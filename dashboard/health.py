@@ -1,5 +1,6 @@
 """The health page: what a person checks before trusting a night: disk, memory, research.db's
-size, the last backup, how fresh the data is, the next timer run and the recent errors."""
+size, the last backup, how fresh the data is, the next timer run, the recent errors and the
+stored rows left out because they cannot be read (the quarantine)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +20,7 @@ from configs import LabConfig
 from dashboard.board import Board
 from store import sqlite_path
 from store.backup import backups
-from store.models import PanelRecord, Run
+from store.models import PanelRecord, QuarantineEntry, Run
 
 __all__ = ["Health", "health", "routes"]
 
@@ -43,6 +44,8 @@ class Health:
     next_night: str
     errors: list[str]  # the newest tracebacks' headers, newest first
     failed_runs: list[int]
+    quarantined: list[QuarantineEntry]  # the newest rows left out, newest first
+    quarantined_count: int
 
 
 def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Health:
@@ -61,6 +64,9 @@ def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Heal
     failed = session.scalars(
         select(Run.id).where(Run.status == "failed").order_by(Run.id.desc()).limit(5)
     ).all()
+    quarantined = session.scalars(
+        select(QuarantineEntry).order_by(QuarantineEntry.id.desc()).limit(20)
+    ).all()
     return Health(
         disk_free_mb=shutil.disk_usage(home).free / MB,
         disk_min_mb=config.store.min_free_mb,
@@ -77,6 +83,8 @@ def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Heal
         next_night=_next_timer_run(),
         errors=_recent_errors(Path(config.log.dir) / "errors.log"),
         failed_runs=list(failed),
+        quarantined=list(quarantined),
+        quarantined_count=session.scalar(select(func.count()).select_from(QuarantineEntry)) or 0,
     )
 
 

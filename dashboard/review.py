@@ -12,7 +12,13 @@ from starlette.routing import Route
 from dashboard.board import Board, Refused, flashed
 from dashboard.candidates import candidate_page
 from promotion.holdout import open_holdout
-from promotion.lifecycle import PromotionError, decide, in_status, reviewer_name
+from promotion.lifecycle import (
+    PromotionError,
+    decide,
+    in_status,
+    reviewer_name,
+    unreadable_in_status,
+)
 from store.models import Candidate
 
 __all__ = ["routes"]
@@ -76,9 +82,10 @@ def routes(board: Board) -> list[Route]:
         after = int(asked) if asked.isdigit() else 0
         with board.database.transaction() as session:
             waiting = [c.id for c in in_status(session, "gate_passed")]
+            left_out = unreadable_in_status(session, "gate_passed")
         later = [n for n in waiting if n > after]
         if not later:
-            context = {"page": "candidates", "waiting": waiting}
+            context = {"page": "candidates", "waiting": waiting, "left_out": left_out}
             return board.render(request, "review_done.html", context)
         return RedirectResponse(f"/candidates/{later[0]}", status_code=303)
 

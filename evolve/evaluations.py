@@ -28,6 +28,7 @@ from fitness.windows import Window
 from store import pack, unpack
 from store.json_values import json_numbers
 from store.models import Evaluation, Genome, TrialCount
+from store.quarantine import is_stored
 
 __all__ = ["EvaluationCache", "Record"]
 
@@ -170,7 +171,8 @@ class EvaluationCache:
                 sharpe_sum=0.0,
                 sharpe_sq_sum=0.0,
             )
-            session.add(trials)
+            if not is_stored(session, TrialCount, self.window.id):  # else: cannot be read, and
+                session.add(trials)  # stays as it was (this count is thrown away)
         unreadable = self._unreadable(session, [c.id for c in children])
         for child, assessment in zip(children, found, strict=True):
             row = _row(child.id, self.window.id, assessment, self.run_id)

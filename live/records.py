@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from live.broker import Side
+from live.errors import LiveInputError
 from live.ledger import CashEntry, SettledCashLedger, positions_of
 from live.plan import PlannedOrder
 from store.lifecycle import IN_FLIGHT, TRADING, CandidateStatus, OrderStatus, move_candidate
@@ -25,7 +26,7 @@ from store.models import (
     LiveFill,
     LiveOrder,
 )
-from store.quarantine import readable_texts
+from store.quarantine import left_out, readable_texts
 
 __all__ = [
     "account_named",
@@ -85,8 +86,20 @@ def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> 
 def account_named(
     session: Session, name: str, broker: str, settings: dict[str, Any]
 ) -> LiveAccount:
-    """The account called `name`, made on first use."""
+    """The account called `name`, made on first use.
+
+    Raises:
+        LiveInputError: the account is stored but its row cannot be read (quarantined): its
+            orders and ledger are never traded on under a second row of the same name.
+    """
     found = session.scalars(select(LiveAccount).where(LiveAccount.name == name)).first()
+    stored = session.scalar(select(LiveAccount.id).where(LiveAccount.name == name))
+    if found is None and stored is not None:
+        why = left_out(session, LiveAccount, stored)
+        raise LiveInputError(
+            f"live account {name!r} (row {stored}) cannot be read and is left out: {why}; it "
+            "trades again once the row is repaired (the Health page lists it)"
+        )
     if found is None:
         found = LiveAccount(name=name, broker=broker, settings=settings)
         session.add(found)

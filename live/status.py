@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
+from store.quarantine import left_out, quarantined_rows
 
 __all__ = ["AccountView", "account_view", "status_lines"]
 
@@ -85,6 +86,12 @@ def status_lines(session: Session, name: str | None, halted: str | None) -> list
     view = account_view(session, name)
     account, plan = view.account, view.plan
     lines = [f"account {account.name} ({account.broker}), since {account.created_at:%Y-%m-%d}"]
+    left = quarantined_rows(session, "live_accounts")
+    if left and name is None:
+        rows = ", ".join(sorted(left))
+        lines.append(
+            f"  (left out, cannot be read: live account row(s) {rows}; see the Health page)"
+        )
     if account.broker == "sim":
         s = account.settings
         lines.append(
@@ -142,6 +149,10 @@ def _account(session: Session, name: str | None) -> LiveAccount:
     if name is not None:
         query = query.where(LiveAccount.name == name)
     found = session.scalars(query).first()
+    stored = None if found is not None else session.scalar(query.with_only_columns(LiveAccount.id))
+    if stored is not None:
+        why = left_out(session, LiveAccount, stored)
+        raise LiveInputError(f"live account row {stored} cannot be read and is left out: {why}")
     if found is None:
         known = ", ".join(session.scalars(select(LiveAccount.name))) or "none yet"
         raise LiveInputError(

@@ -12,6 +12,7 @@ from configs import BacktestConfig
 from fitness.panel import Panel
 from fitness.windows import Window
 from store.models import PanelRecord, WindowRecord
+from store.quarantine import is_stored
 
 __all__ = ["code_version", "record_data"]
 
@@ -25,7 +26,7 @@ def record_data(
 ) -> None:
     """Add the panel and its windows (with the account and cost rules they measure with) to
     research.db unless they are there already."""
-    if session.get(PanelRecord, panel.fingerprint) is None:
+    if not is_stored(session, PanelRecord, panel.fingerprint):
         session.add(
             PanelRecord(
                 fingerprint=panel.fingerprint,
@@ -38,7 +39,7 @@ def record_data(
         )
         session.flush()
     for window in windows.values():
-        if session.get(WindowRecord, window.id) is None:
+        if not is_stored(session, WindowRecord, window.id):
             session.add(
                 WindowRecord(
                     id=window.id,

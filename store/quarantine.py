@@ -32,6 +32,7 @@ from store.unreadable import pending_rows
 
 __all__ = [
     "CHANGED",
+    "is_stored",
     "left_out",
     "parse_stored",
     "quarantine",
@@ -97,15 +98,18 @@ def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
     ).first()
 
 
+def is_stored(session: Session, model: type[Base], key: Any) -> bool:
+    """Whether a row of `model` has primary key `key`, readable or not (`session.get` leaves
+    out one that cannot be read: a row added in its place would clash with it)."""
+    (column,) = inspect(model).primary_key
+    return session.scalar(select(column).where(column == key)) is not None
+
+
 def left_out(session: Session, model: type[Base], key: Any) -> str | None:
     """Why the row of `model` whose primary key is `key` is left out: it is stored but cannot
     be read (`store.unreadable`). None when it can be read or is not stored: a caller that met
     no row tells "never written" from "cannot be read" with this."""
-    if session.get(model, key) is not None:
-        return None
-    mapper = inspect(model)
-    (column,) = mapper.primary_key
-    if session.scalar(select(column).where(column == key)) is None:
+    if session.get(model, key) is not None or not is_stored(session, model, key):
         return None
     table = str(model.__tablename__)
     return quarantine_reason(session, table, str(key)) or f"{table} row {key} cannot be read"
