@@ -3,7 +3,6 @@ hand edit leaves it: every kind of query leaves the row out, names it, and recor
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from pathlib import Path
 
