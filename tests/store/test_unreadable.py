@@ -38,7 +38,7 @@ def _quarantined(url: str) -> list[tuple[str, str, str]]:
             select(QuarantineEntry.table_name, QuarantineEntry.row_id, QuarantineEntry.reason)
         ).all()
     database.close()
-    return [tuple(r) for r in rows]
+    return [(str(t), str(r), str(why)) for t, r, why in rows]
 
 
 def test_a_row_is_left_out_of_every_kind_of_query_and_recorded_once(

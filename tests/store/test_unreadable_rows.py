@@ -133,7 +133,7 @@ def _pages(folder: Path) -> Iterator[tuple[str, int, str]]:
 def _asks_for(args: list[str], table: str, row: str) -> bool:
     """Whether a command is asked for that one row: `promote show N`, `live status` (the one
     account, before the replay makes another)."""
-    return (table, args) in {("candidates", ["show", row]), ("live_accounts", ["status"])}
+    return (table, *args) in {("candidates", "show", row), ("live_accounts", "status")}
 
 
 @pytest.mark.parametrize(("table", "column"), _cases())
