@@ -61,6 +61,7 @@ from live.session_plan import SessionPlan, Strategies, plan_session
 from store import Database
 from store.lifecycle import MAYBE_SENT, TO_SEND, OrderStatus, move_order
 from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan
+from store.quarantine import left_out
 
 __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
@@ -447,7 +448,10 @@ class Trader:
 
     def _session_of(self, session: Session, plan_id: int) -> dt.date:
         if plan_id not in self._plan_session:
-            self._plan_session[plan_id] = session.get_one(LivePlan, plan_id).session
+            plan = session.get(LivePlan, plan_id)
+            if plan is None:
+                raise self._unreadable_plan(session, plan_id)
+            self._plan_session[plan_id] = plan.session
         return self._plan_session[plan_id]
 
     def _is_whole(self, symbol: str) -> bool:
@@ -457,6 +461,22 @@ class Trader:
         return self._whole[symbol]
 
     def _plan_of(self, session: Session, day: dt.date) -> LivePlan | None:
-        return session.scalars(
-            select(LivePlan).where(LivePlan.account_id == self.account_id, LivePlan.session == day)
-        ).first()
+        """The plan of session `day`, or None before it is planned.
+
+        Raises:
+            LiveInputError: the plan is stored but cannot be read (quarantined): the session is
+                neither planned again (its orders could double) nor traded without it.
+        """
+        mine = (LivePlan.account_id == self.account_id, LivePlan.session == day)
+        found = session.scalars(select(LivePlan).where(*mine)).first()
+        stored = None if found is not None else session.scalar(select(LivePlan.id).where(*mine))
+        if stored is not None:
+            raise self._unreadable_plan(session, stored)
+        return found
+
+    def _unreadable_plan(self, session: Session, plan_id: int) -> LiveInputError:
+        why = left_out(session, LivePlan, plan_id) or "it is not stored"
+        return LiveInputError(
+            f"{self.account_name}: plan {plan_id} cannot be read and is left out ({why}); its "
+            "session is neither planned again nor traded until the row is repaired"
+        )

@@ -10,6 +10,7 @@ every step.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -90,3 +91,25 @@ def test_a_replay_stopped_at_any_step_resumes_to_the_same_account(
         assert "stopped early" not in stopped.stdout
         assert _record(folder) == whole, f"stopped before step {step}"
         shutil.rmtree(folder)
+
+
+def test_a_resumed_replay_whose_plan_cannot_be_read_names_it_and_orders_nothing_twice(
+    tmp_path: Path, reference: tuple[Path, dict[str, Any], int]
+) -> None:
+    lab, _, n_steps = reference
+    folder = tmp_path / "lab"
+    shutil.copytree(lab, folder)
+    stopped = _stopped_at(n_steps // 2, folder)
+    assert "stopped early" in stopped.stdout
+    before = _record(folder)
+    with sqlite3.connect(folder / "research.db") as db:  # the newest plan, damaged by hand
+        (plan,) = db.execute("SELECT max(id) FROM live_plans").fetchone()
+        db.execute("UPDATE live_plans SET weights = '{not json' WHERE id = ?", (plan,))
+    db.close()
+    resumed = live("run", "--resume", cwd=folder)
+    assert resumed.returncode == 2, resumed.stderr
+    assert f"sim-1: plan {plan} cannot be read and is left out (column weights: " in resumed.stderr
+    assert "Traceback" not in resumed.stderr
+    after = _record(folder)
+    assert after["orders"] == before["orders"] and after["fills"] == before["fills"]
+    assert after["cash"] == before["cash"]

@@ -150,10 +150,12 @@ def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
         promote("show", "1", cwd=folder, env=alerts),
         promote("show", "2", cwd=folder, env=alerts),
         promote("review", cwd=folder, stdin="s\n" * 10, env=alerts),
+        promote("gate", "3", cwd=folder, env=alerts),
         live("status", cwd=folder, env=alerts),
         live("run", "--days", "2", cwd=folder, env=alerts),
         evolve("report", cwd=folder, env=alerts),
         evolve(*NIGHT, cwd=folder, env=alerts),
+        evolve("prune", cwd=folder, env=alerts),
     ]
     for done in runs:
         if _asks_for(done.args[1:], table, row):  # it cannot be shown, and says why
