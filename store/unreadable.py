@@ -77,15 +77,19 @@ class _Checked(TypeDecorator[Any]):
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
         inner = self.impl_instance.result_processor(dialect, coltype)
+        kinds = self._kinds()  # checked by exact type: a bool is no number, a date no time
 
         def read(value: Any) -> Any:
             if value is None:
                 return None
-            try:
-                found = inner(value) if inner is not None else value
-            except (ValueError, TypeError, OverflowError) as e:
-                return self._unreadable(value, f"{type(e).__name__}: {e}")
-            if not self._fits(found):
+            if inner is None:
+                found = value
+            else:
+                try:
+                    found = inner(value)
+                except (ValueError, TypeError, OverflowError) as e:
+                    return self._unreadable(value, f"{type(e).__name__}: {e}")
+            if type(found) not in kinds:
                 return self._unreadable(value, f"a {type(found).__name__}")
             return found
 
@@ -94,9 +98,9 @@ class _Checked(TypeDecorator[Any]):
     def _unreadable(self, value: Any, why: str) -> Unreadable:
         return Unreadable(value, f"{shown(repr(value), 60)} is not {self.what} ({why})")
 
-    def _fits(self, value: Any) -> bool:
-        """Whether `value`, as the base type read it, is one this column holds."""
-        return True
+    def _kinds(self) -> tuple[type, ...]:
+        """The types of the values this column holds, as its base type reads them."""
+        raise NotImplementedError
 
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         """SQLite: a condition every row holding a value this type cannot read meets (fewer
@@ -111,8 +115,8 @@ class Number(_Checked):
     impl = Float
     what = "a number"
 
-    def _fits(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    def _kinds(self) -> tuple[type, ...]:
+        return (float, int)
 
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         return func.typeof(column).not_in(("integer", "real", "null"))
@@ -125,8 +129,8 @@ class WholeNumber(_Checked):
     impl = Integer
     what = "a whole number"
 
-    def _fits(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
+    def _kinds(self) -> tuple[type, ...]:
+        return (int,)
 
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         return func.typeof(column).not_in(("integer", "null"))
@@ -143,8 +147,8 @@ class JSONValue(_Checked):
         super().__init__()
         self.shape = shape
 
-    def _fits(self, value: Any) -> bool:
-        return isinstance(value, self.shape)
+    def _kinds(self) -> tuple[type, ...]:
+        return (self.shape,)
 
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         kind = "object" if self.shape is dict else "array"
@@ -158,8 +162,8 @@ class Day(_Checked):
     impl = Date
     what = "a date"
 
-    def _fits(self, value: Any) -> bool:
-        return isinstance(value, dt.date)
+    def _kinds(self) -> tuple[type, ...]:
+        return (dt.date,)
 
 
 class Moment(_Checked):
@@ -169,8 +173,8 @@ class Moment(_Checked):
     impl = DateTime
     what = "a date and time"
 
-    def _fits(self, value: Any) -> bool:
-        return isinstance(value, dt.datetime)
+    def _kinds(self) -> tuple[type, ...]:
+        return (dt.datetime,)
 
 
 def install(sessions: sessionmaker[Session]) -> None:
