@@ -119,9 +119,9 @@ def _damage(folder: Path, table: str, column: str) -> str:
     return ",".join(str(v) for v in first[1:])
 
 
-def _pages(folder: Path) -> Iterator[tuple[str, int, str]]:
+def _pages(folder: Path, alerts: dict[str, str]) -> Iterator[tuple[str, int, str]]:
     """(path, status, body) of every page of the lab's dashboard."""
-    with contextmanager(serve)(folder) as site:
+    with contextmanager(serve)(folder, **alerts) as site:
         for path in (*PAGES, *(f"/candidates/{n}" for n in (1, 2, 3))):
             try:
                 with urllib.request.urlopen(f"{site}{path}", timeout=60) as answer:
@@ -164,7 +164,7 @@ def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
             continue
         assert done.returncode == 0, (done.args, done.stdout[-2000:], done.stderr[-4000:])
         assert "Traceback" not in done.stderr, (done.args, done.stderr[-4000:])
-    for path, status, body in _pages(folder):
+    for path, status, body in _pages(folder, alerts):
         if path == f"/candidates/{row}" and table == "candidates":
             assert status == 404 and "cannot be read and is left out" in body
             continue
@@ -172,7 +172,8 @@ def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
         if path == "/live":
             assert 'id="halt-button"' in body
     named = f"{table} row {row} cannot be read and is left out: column {column}: "
-    told = [line for done in runs for line in done.stderr.splitlines() if named in line]
+    logs = [done.stderr for done in runs] + [(folder / "dashboard.log").read_text()]
+    told = [line for log in logs for line in log.splitlines() if named in line]
     with sqlite3.connect(folder / "research.db") as db:
         entries = db.execute(
             "SELECT table_name, row_id, reason FROM quarantine WHERE row_id != 'f00d'"
