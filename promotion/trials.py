@@ -125,8 +125,8 @@ def search_trials(session: Session, train_window_id: str) -> int:
 
 def _same_dates(session: Session, window_id: str) -> tuple[str, ...]:
     window = session.get(WindowRecord, window_id)
-    if window is None:
-        raise LookupError(f"window {window_id[:12]} is not in research.db")
+    if window is None:  # not stored, or cannot be read (quarantined): this window's own count
+        return (window_id,)
     return tuple(
         session.scalars(
             select(WindowRecord.id)
