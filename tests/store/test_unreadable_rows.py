@@ -20,12 +20,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Integer
 
+from configs import load_config
 from configs.alerts import ALERT_URLS
 from store.models import Base, StagnationEvent
 from store.unreadable import JSONValue, Number, WholeNumber, _Checked
 from tests.builders.alerts import Receiver
 from tests.builders.browser import serve
 from tests.builders.cli import evolve, lab_folder, live, promote
+from tests.builders.live_lab import STRATEGIES, approve
 
 NIGHT = ("nightly", "--discovery", "--generations", "1")
 DAMAGE = {JSONValue: "{not json", Number: "not a number", WholeNumber: "not a number"}
@@ -64,15 +66,16 @@ def _cases() -> list[object]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A lab after a night, an approval, a review that opened two holdouts, and a replay."""
+    """A lab after a night, two approvals, a review that opened the holdouts, and a replay."""
     folder = lab_folder(tmp_path_factory.mktemp("damaged"), "lab")
     for done in (
         evolve(*NIGHT, "--generations", "2", cwd=folder),
         promote("approve", "1", "--override", "--note", "by hand", cwd=folder),
     ):
         assert done.returncode == 0, done.stderr
+    approve(f"sqlite:///{folder / 'research.db'}", load_config(), STRATEGIES[:1])  # it trades
     with sqlite3.connect(folder / "research.db") as db:
-        db.execute("UPDATE candidates SET status = 'gate_passed' WHERE id > 1")
+        db.execute("UPDATE candidates SET status = 'gate_passed' WHERE status = 'gate_failed'")
         _add_stagnation_event(db)
         db.execute(  # and a row quarantined before, as a night that met a bad text leaves it
             "INSERT INTO quarantine (table_name, row_id, reason, found_by, created_at) "
