@@ -124,7 +124,7 @@ def _damage(folder: Path, table: str, column: str) -> str:
 
 def _pages(folder: Path, alerts: dict[str, str]) -> Iterator[tuple[str, int, str]]:
     """(path, status, body) of every page of the lab's dashboard."""
-    with contextmanager(serve)(folder, **alerts) as site:
+    with contextmanager(serve)(folder, options=(), **alerts) as site:
         for path in (*PAGES, *(f"/candidates/{n}" for n in (1, 2, 3))):
             try:
                 with urllib.request.urlopen(f"{site}{path}", timeout=60) as answer:
