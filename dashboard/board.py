@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from promotion.lifecycle import PromotionError
 from promotion.review import ValidationEquity
 from promotion.watch import Watched
 from store import Database
+from store.models import QuarantineEntry
 
 __all__ = ["Board", "Refused", "RowId", "flashed", "text"]
 
@@ -80,14 +82,23 @@ class Board:
     def render(
         self, request: Request, name: str, context: dict[str, Any], status_code: int = 200
     ) -> Response:
-        """The template `name` with `context` and what every page shows (flash, sign-out)."""
+        """The template `name` with `context` and what every page shows (flash, sign-out, how
+        many stored rows are left out because they cannot be read)."""
         context = context | {
             "csrf": csrf_token(request),
             "flash": request.session.pop("flash", None),
             "signed_in": bool(request.session.get("signed_in")),
             "reviewer": self.reviewer,
+            "left_out": self._left_out(),
         }
         return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def _left_out(self) -> int:
+        try:
+            with self.database.transaction() as session:
+                return session.scalar(select(func.count()).select_from(QuarantineEntry)) or 0
+        except Exception:  # every page is shown, whatever the database holds
+            return 0
 
     async def form(self, request: Request) -> dict[str, str] | Response:
         """The posted fields, or the refusal of a form without this session's token."""

@@ -54,6 +54,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _PENDING = "unreadable rows"  # session.info key: (table, row id) -> reason, to be recorded
+_SCANNED = "unreadable columns scanned"  # session.info key: {(table, column)} looked through
 
 
 @dataclass(frozen=True)
@@ -228,9 +229,10 @@ def _note_column(state: ORMExecuteState, position: int) -> None:
         return
     mapper = inspect(entity)
     table, column = mapper.local_table, mapper.columns[key]
-    if (table.name, key) in state.session.info.setdefault("scanned", set()):
+    scanned = state.session.info.setdefault(_SCANNED, set())
+    if (table.name, key) in scanned:
         return
-    state.session.info["scanned"].add((table.name, key))
+    scanned.add((table.name, key))
     for row_id, value in _find(state.session, table.primary_key.columns, column):
         _note(state.session, table.name, row_id, {key: value})
 
@@ -270,7 +272,7 @@ def _record(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is not None or not session.info.get(_PENDING):
         return
     pending = session.info.pop(_PENDING)
-    session.info.pop("scanned", None)
+    session.info.pop(_SCANNED, None)
     from store.quarantine import quarantine  # here: it imports the models, which import us
 
     try:
