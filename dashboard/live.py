@@ -86,7 +86,8 @@ def routes(board: Board) -> list[Route]:
             watched, problem = watched_strategies(board)
             with board.database.transaction() as session:
                 found = live_page(session, halted, str(board.halt_file), watched, problem)
-                return board.render(request, "live.html", {"live": found, "page": "live"})
+            # Once the transaction has ended, so that the rows it left out are counted.
+            return board.render(request, "live.html", {"live": found, "page": "live"})
         except Exception as e:  # whatever the stored account holds, the Halt button is shown
             log.exception("the Live page could not show the account")
             why = shown(f"the account cannot be shown ({type(e).__name__}: {e})", 400)

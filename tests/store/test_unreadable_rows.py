@@ -184,6 +184,7 @@ def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
     db.close()
     assert all(e[:2] == (table, row) and e[2].startswith(f"column {column}: ") for e in entries)
     assert len(entries) == (1 if told else 0)
+    assert told or (table, column) not in SAMPLE  # the sample is of columns the lab reads
     titles = receiver.titles(len(entries) + 2)  # and the night's: finished, awaiting review
     quarantined = [t for t in titles if "quarantined" in t]
     assert quarantined == [f"gplab: a {table} row was quarantined"] * len(entries), titles
