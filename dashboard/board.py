@@ -89,7 +89,7 @@ class Board:
             "flash": request.session.pop("flash", None),
             "signed_in": bool(request.session.get("signed_in")),
             "reviewer": self.reviewer,
-            "left_out": self._left_out(),
+            "rows_left_out": self._left_out(),
         }
         return self.templates.TemplateResponse(request, name, context, status_code=status_code)
 
