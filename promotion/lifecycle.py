@@ -87,13 +87,13 @@ QUARANTINED = "(quarantined: its stored text cannot be trusted; see the Health p
 
 def unreadable_in_status(session: Session, status: str) -> dict[int, str]:
     """Candidate id -> why, of the candidates in `status` whose row cannot be read (left out of
-    `in_status`)."""
+    `in_status`; one repaired since it was quarantined is not among them)."""
     rows = quarantined_rows(session, "candidates")
     ids = [int(k) for k in rows if k.isdigit()]
     found = session.scalars(
         select(Candidate.id).where(Candidate.id.in_(ids), Candidate.status == status)
     )
-    return {n: rows[str(n)] for n in found}
+    return {n: rows[str(n)] for n in found if left_out(session, Candidate, n) is not None}
 
 
 def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
