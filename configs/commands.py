@@ -19,6 +19,7 @@ import datetime as dt
 import errno
 import logging
 import os
+import platform
 import sys
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from configs.alerts import alert, install_alert_handler
 from configs.errors import ConfigurationError, InputError, ServiceError
 from configs.loader import load_config
 from configs.schema import LabConfig
+from configs.version import code_version
 
 __all__ = [
     "CommandContext",
@@ -206,6 +208,14 @@ def _make_lab(folder: Path) -> None:
         raise ConfigurationError(f"--home: cannot make the lab {folder}: {e.strerror}") from e
 
 
+def _print_version(ctx: click.Context, _: click.Parameter, asked: bool) -> None:
+    if asked and not ctx.resilient_parsing:
+        click.echo(
+            f"{ctx.command_path} (gplab) {code_version()}, Python {platform.python_version()}"
+        )
+        ctx.exit()
+
+
 class LabGroup(click.Group):
     """A click group that turns the lab's errors into the documented exit codes.
 
@@ -217,6 +227,16 @@ class LabGroup(click.Group):
     def __init__(self, *args: Any, plugins: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plugins = plugins
+        self.params.append(
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_print_version,
+                help="print the lab's version (and git commit) and exit.",
+            )
+        )
 
     def _plugins(self) -> dict[str, Any]:
         if self.plugins is None:

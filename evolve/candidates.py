@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from configs import EvolveConfig, InputError, LabConfig
+from configs.version import code_version
 from evolve.engine import Individual
 from evolve.evaluations import add_genomes
 from evolve.hall_of_fame import Fame, distinct
@@ -18,7 +19,7 @@ from fitness.panel import Panel
 from fitness.portfolio import highest_correlation
 from fitness.windows import Window
 from genome.text import parse
-from store.data_records import code_version, record_data
+from store.data_records import record_data
 from store.models import Candidate, Run
 
 __all__ = ["add_candidate", "choose_candidates", "put_forward", "user_run"]

@@ -36,6 +36,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from configs import LabConfig
+from configs.version import code_version
 from evolve.candidates import add_candidate, choose_candidates
 from evolve.engine import Engine, GenerationReport
 from evolve.evaluations import EvaluationCache, Record
@@ -60,7 +61,7 @@ from store import (
     rotate_backups,
     sqlite_path,
 )
-from store.data_records import code_version, record_data
+from store.data_records import record_data
 from store.database import check_writable
 from store.lifecycle import TRADING
 from store.models import (

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import BacktestConfig, GateConfig, LabConfig
+from configs.version import code_version
 from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window
@@ -35,7 +36,7 @@ from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import Trials, count_trials
 from promotion.watch import record_decays, watch_strategies
-from store.data_records import code_version, record_data
+from store.data_records import record_data
 from store.lifecycle import TRADING, move_candidate
 from store.models import (
     Candidate,

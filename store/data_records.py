@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +12,7 @@ from fitness.windows import Window
 from store.models import PanelRecord, WindowRecord
 from store.quarantine import is_stored
 
-__all__ = ["code_version", "record_data"]
+__all__ = ["record_data"]
 
 
 def record_data(
@@ -53,19 +51,3 @@ def record_data(
                 )
             )
     session.flush()
-
-
-def code_version() -> str:
-    """The lab's version, with the git commit when running from a checkout."""
-    try:
-        text = version("gplab")
-    except PackageNotFoundError:
-        text = "unknown"
-    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
-    try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            ref = (head.parent / ref[5:]).read_text().strip()
-        return f"{text}+{ref[:12]}"
-    except OSError:
-        return text
