@@ -100,25 +100,16 @@ def _add_stagnation_event(db: sqlite3.Connection) -> None:
 
 
 def _damage(folder: Path, table: str, column: str) -> str:
-    """Damage `column` of the first row of `table`, as a hand edit would (an append-only
-    table's guard taken off for the edit and put back); that row's id."""
+    """Damage `column` of the first row of `table`; that row's id."""
     kind = type(Base.metadata.tables[table].columns[column].type)
-    bad = DAMAGE.get(kind, "not a date")
     keys = [c.name for c in Base.metadata.tables[table].primary_key.columns]
     with sqlite3.connect(folder / "research.db") as db:
-        guards = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
-        ).fetchall()
-        for name, _ in guards:
-            db.execute(f'DROP TRIGGER "{name}"')
         first = db.execute(
             f"SELECT rowid, {', '.join(keys)} FROM {table} ORDER BY rowid"
         ).fetchone()
-        assert first is not None, f"the lab has no {table} row to damage"
-        db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (bad, first[0]))
-        for _, sql in guards:
-            db.execute(sql)
     db.close()
+    assert first is not None, f"the lab has no {table} row to damage"
+    _damage_row(folder, table, column, f"rowid = {first[0]}", DAMAGE.get(kind, "not a date"))
     return ",".join(str(v) for v in first[1:])
 
 
@@ -191,14 +182,16 @@ def test_a_damaged_column_is_named_and_left_out_and_the_lab_goes_on(
     assert not [t for t in titles if "crashed" in t], titles
 
 
-def _damage_row(folder: Path, table: str, column: str, where: str) -> None:
+def _damage_row(folder: Path, table: str, column: str, where: str, bad: str = "{not json") -> None:
+    """Write `bad` into `column` of the rows of `table` matching `where`, as a hand edit would
+    (an append-only table's guard taken off for the edit and put back)."""
     with sqlite3.connect(folder / "research.db") as db:
         guards = db.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
         ).fetchall()
         for name, _ in guards:
             db.execute(f'DROP TRIGGER "{name}"')
-        db.execute(f"UPDATE {table} SET {column} = '{{not json' WHERE {where}")
+        db.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (bad,))
         for _, sql in guards:
             db.execute(sql)
     db.close()
