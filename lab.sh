@@ -25,6 +25,8 @@ ensure_env() {  # $1: the lock file to install
             --require-hashes -r "$1"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
             --no-deps --no-build-isolation -e .
+        # numba compiles its kernels now, not in the first night's budget (about a minute).
+        "$VENV/bin/python" -m fitness.warm >&2
         touch "$stamp"
     fi
 }

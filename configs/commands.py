@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import logging
@@ -30,8 +31,6 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from typing_extensions import override
 
 from configs.alerts import alert, install_alert_handler
@@ -107,6 +106,8 @@ def as_url(db: str) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url  # SQLAlchemy is a slow import: --help needs none
+
     parsed = make_url(as_url(url))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -184,6 +185,8 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
             )
         if needs == "makes":
             _make_lab(folder)
+        elif needs == "any" and not is_lab(folder):
+            config = _cache_outside(folder, config)
         click.get_current_context().meta["lab.log_dir"] = config.log.dir
         logging.basicConfig(
             level=config.log.level,
@@ -196,6 +199,17 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
         return command(*args, lab=CommandContext(folder, config, url), **kwargs)
 
     return wrapper
+
+
+def _cache_outside(folder: Path, config: LabConfig) -> LabConfig:
+    """`config` with its data cache moved out of `folder`, which is not a lab: a data tool run
+    with a mistyped --home creates nothing there. The cache goes to $XDG_CACHE_HOME/gplab."""
+    cache = Path(config.data.cache_dir)
+    if not cache.is_relative_to(folder):
+        return config
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "gplab"
+    data = dataclasses.replace(config.data, cache_dir=str(user_cache.resolve()))
+    return dataclasses.replace(config, data=data)
 
 
 def _make_lab(folder: Path) -> None:
@@ -264,13 +278,6 @@ class LabGroup(click.Group):
         except ServiceError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(1)
-        except OperationalError as e:
-            problem = _storage_problem(e)
-            if problem is None:
-                raise
-            code, text = problem
-            click.echo(f"error: {text}", err=True)
-            ctx.exit(code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as e:
@@ -280,6 +287,11 @@ class LabGroup(click.Group):
             click.echo(f"error: {e.filename or 'a file'}: {e.strerror}", err=True)
             ctx.exit(2)
         except Exception as e:
+            problem = _storage_problem(e)
+            if problem is not None:
+                code, text = problem
+                click.echo(f"error: {text}", err=True)
+                ctx.exit(code)
             command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
             # Into the lab's own logs/ (the Health page reads them); before the lab is known,
             # onto stderr rather than into whatever folder the command was run from.
@@ -293,9 +305,12 @@ class LabGroup(click.Group):
             ctx.exit(1)
 
 
-def _storage_problem(error: OperationalError) -> tuple[int, str] | None:
+def _storage_problem(error: Exception) -> tuple[int, str] | None:
     """The exit code and one line for a database that cannot be written (a read-only file or
     disk: 2, the user's to fix) or whose disk is full or failing (1); None for other errors."""
+    database_errors = sys.modules.get("sqlalchemy.exc")  # not imported: not a database error
+    if database_errors is None or not isinstance(error, database_errors.OperationalError):
+        return None
     reason = str(error.orig)
     if "readonly database" in reason:
         return 2, (

@@ -44,6 +44,7 @@ class DataConfig:
     """Where the bars come from and how they are checked (`[data]`)."""
 
     source: str = field(metadata=PATH)
+    cache_dir: str = field(metadata=PATH)
     policy: DataPolicy
     symbols: tuple[str, ...]
     min_bars: int

@@ -26,13 +26,15 @@ def lineage_chart(
     figure = Figure(figsize=(9, 8))
     top, middle, bottom = figure.subplots(3, 1, sharex=True)
     x = history.number
-    top.plot(x, floor_gap(history.best), label="best fitness")
-    top.plot(x, floor_gap(history.median), label="median fitness")
+    # A line needs two points: the few generations of a first night are drawn as dots too.
+    dots = {"marker": "o", "markersize": 4} if len(x) < 20 else {}
+    top.plot(x, floor_gap(history.best), label="best fitness", **dots)
+    top.plot(x, floor_gap(history.median), label="median fitness", **dots)
     top.set_ylabel("fitness (train window)")
     top.legend(loc="lower right")
-    middle.plot(x, history.diversity, color="tab:green")
+    middle.plot(x, history.diversity, color="tab:green", **dots)
     middle.set_ylabel("diversity\n(mean behaviour distance)")
-    bottom.plot(x, history.archive, color="tab:purple")
+    bottom.plot(x, history.archive, color="tab:purple", **dots)
     bottom.set_ylabel("novelty archive size")
     bottom.set_xlabel("generation")
     for axis in (top, middle, bottom):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -351,16 +352,20 @@ def nightly(
     from evolve.night_report import (
         disk_low,
         memory_low,
+        next_step,
         night_summary,
         progress_printer,
     )
     from evolve.nightly import NightOptions, run_nightly
+    from fitness.warm import warm_kernels
     from promotion.gating import gate_pending
     from promotion.lifecycle import awaiting_review
     from promotion.watch import decays_of_run
     from store import lab_database
 
     options = NightOptions(discovery, budget, generations, seed)
+    # Kernels the code needs compiled are compiled now, before the budget's clock starts.
+    logging.getLogger("evolve.nightly").info("numba kernels ready (%.1fs)", warm_kernels())
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
     for event, title, problem in (
         ("disk_low", "disk space is low", disk_low(lab.db_url, lab.config.store.min_free_mb)),
@@ -374,15 +379,15 @@ def nightly(
             lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
         )
     text = night_summary(summary, lab.config)
-    click.echo(f"lab home: {lab.home}\n{text}")
+    with lab_database(lab).transaction() as session:
+        waiting = awaiting_review(session)
+        decays = decays_of_run(session, summary.run_id)
+    click.echo(f"lab home: {lab.home}\n{text}\n{next_step(summary, len(waiting))}")
     alert("night_finished", f"night {summary.run_id} finished", text)
     if summary.data_warning:
         alert("stale_data", "the night did not run on fresh data", summary.data_warning)
     if summary.backup_skipped:
         alert("disk_low", "no backup of research.db tonight", summary.backup_skipped)
-    with lab_database(lab).transaction() as session:
-        waiting = awaiting_review(session)
-        decays = decays_of_run(session, summary.run_id)
     for title, body in decays:
         alert("decay", title, body)
     if waiting:

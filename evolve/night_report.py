@@ -18,7 +18,7 @@ from evolve.nightly import NightSummary, Progress
 from evolve.reports import costs_line
 from store import sqlite_path
 
-__all__ = ["disk_low", "memory_low", "night_summary", "progress_printer"]
+__all__ = ["disk_low", "memory_low", "next_step", "night_summary", "progress_printer"]
 
 log = logging.getLogger("evolve.nightly")
 
@@ -98,6 +98,26 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
         f"all processes ({memory.get('main', 0):.0f} MB main)"
     )
     return "\n".join(lines)
+
+
+def next_step(summary: NightSummary, waiting: int) -> str:
+    """What to do after the night, in one or two lines: review what awaits it, else where to
+    look (nothing passing is the usual night on real data)."""
+    if waiting:
+        return (
+            f"next: {waiting} candidate(s) passed the gate and await your review: `promote review` "
+            "(or the Review page of `live dashboard`)"
+        )
+    found = (
+        "nothing passed the gate, as on most nights with real data"
+        if summary.candidates or summary.refined
+        else "no new candidate tonight"
+    )
+    return (
+        f"next: {found}; the next night goes on from here.\n"
+        "      Why each failed: `promote show N`; the search: `evolve report --out lineage.png`; "
+        "the page: `live dashboard`"
+    )
 
 
 def _candidate_line(c: dict[str, object]) -> str:

@@ -7,12 +7,16 @@ lab: every date is a New York exchange trading date.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
+
+import pandas as pd
 
 from configs import AlpacaConfig, DataConfig
 from fitness.bars import read_bars_file
 from fitness.panel import Panel, build_panel
+from fitness.panel_cache import cache_key, read_entry, write_entry
 from fitness.problems import DataReport
 from fitness.validation import check_bars
 
@@ -50,15 +54,35 @@ def load_panel(
     """
     source = source or data.source
     if source == "bundled":
-        report = DataReport(source=f"bundled ({BUNDLED_BARS.name})")
-        frame = read_bars_file(BUNDLED_BARS, report)
-    elif source == "alpaca":
+        return _file_panel(BUNDLED_BARS, data, DataReport(source=f"bundled ({BUNDLED_BARS.name})"))
+    if source == "alpaca":
         from fitness.alpaca_bars import load_alpaca_bars  # alpaca-py is a heavy import
 
         report = DataReport(source="alpaca")
-        frame = load_alpaca_bars(alpaca, report, now=now)
-    else:
-        report = DataReport(source=source)
-        frame = read_bars_file(Path(source), report)
+        return _checked_panel(load_alpaca_bars(alpaca, report, now=now), data, report), report
+    return _file_panel(Path(source), data, DataReport(source=source))
+
+
+def _file_panel(path: Path, data: DataConfig, report: DataReport) -> tuple[Panel, DataReport]:
+    """The panel of a bars file: from the data cache when it holds this file's (see
+    `fitness.panel_cache`), else read, checked, built and kept there. A relative cache folder
+    (the defaults read without a lab's home, as a library does) keeps nothing: the cache
+    belongs to a lab, never to whatever folder a program runs in."""
+    folder = Path(data.cache_dir)
+    key = None
+    if folder.is_absolute():
+        with contextlib.suppress(OSError):  # read_bars_file names what is wrong with the file
+            key = cache_key(path, data)
+    if key is not None:
+        cached = read_entry(folder, key, report.source)
+        if cached is not None:
+            return cached
+    panel = _checked_panel(read_bars_file(path, report), data, report)
+    if key is not None:
+        write_entry(folder, key, panel, report)
+    return panel, report
+
+
+def _checked_panel(frame: pd.DataFrame, data: DataConfig, report: DataReport) -> Panel:
     checked = check_bars(frame, data, report)
-    return build_panel(checked, data.fill_gaps_up_to, report, data.benchmark), report
+    return build_panel(checked, data.fill_gaps_up_to, report, data.benchmark)

@@ -43,8 +43,9 @@ TOOL_FILES = (
 @pytest.fixture(scope="session", autouse=True)
 def labs_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A lab made without --home or --config (configs.commands.lab_home) lives in a temporary
-    folder, not in ~/.local/share; and when the tests end, the checkout holds no new file."""
+    folder, not in ~/.local/share (a data tool's cache outside a lab, not in ~/.cache); and when the tests end, the checkout holds no new file."""
     os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     for name in ("LAB_HOME", "LAB_CONFIG", "LAB_DB"):
         os.environ.pop(name, None)
     before = _untracked()
