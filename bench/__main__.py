@@ -19,6 +19,7 @@ import pandas as pd
 
 from bench import (
     backtest_speed,
+    command_speed,
     dashboard,
     evolution,
     genome_speed,
@@ -51,6 +52,8 @@ TARGETS = {
     "storage_night_growth_mb": 50.0,
     "storage_year_mb": 2048.0,
     "dashboard_slowest_page_p95_ms": dashboard.TARGET_MS,
+    "help_seconds": 0.5,
+    "backtest_seconds": 3.0,
 }
 
 
@@ -82,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         "--evolution-only", action="store_true", help="only the discovery-run benchmark"
     )
     parser.add_argument("--live", action="store_true", help="only the live cycle benchmark")
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="only how quickly commands answer (evolve --help, evolve backtest)",
+    )
     parser.add_argument(
         "--power",
         action="store_true",
@@ -174,6 +182,8 @@ def main() -> int:
         return _evolution(report, sources[0][1], config, args.smoke)
     if args.live:
         return _live(report, sources[0][1], args.smoke)
+    if args.commands:
+        return _commands(report, sources, args.smoke)
     if args.power:
         return _power(report, args)
     if args.lottery:
@@ -190,6 +200,7 @@ def main() -> int:
     _speed(report, sources, config, args)
     _evolution(report, sources[0][1], config, args.smoke)
     _live(report, sources[0][1], args.smoke)
+    _commands(report, sources, args.smoke)
     _power(report, args)
     _storage(report, sources[0][1], config, args)
     _dashboard(report, sources[0][1], args)
@@ -248,6 +259,16 @@ def _live(report: dict[str, Any], data: Path, smoke: bool) -> int:
         report["live"] = live_cycle.measure(data, 10, 5)
     print("live " + " ".join(f"{k}={_fmt(v)}" for k, v in report["live"].items()))
     _save(report, "live-", smoke)
+    return 0
+
+
+def _commands(report: dict[str, Any], sources: list[tuple[str, Path]], smoke: bool) -> int:
+    report["commands"] = {}
+    for label, path in sources[-1:] if smoke else sources:  # smoke: the embedded data
+        figures = command_speed.measure(path, repeats=1 if smoke else 5)
+        report["commands"][label] = figures
+        print(f"commands [{label}] " + " ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
+    _save(report, "commands-", smoke)
     return 0
 
 

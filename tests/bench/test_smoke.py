@@ -38,6 +38,10 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert storage["same_verdicts"] is True and storage["verdicts"] > 0
     assert storage["night_generations"] == 4 and storage["year_nights"] == 5
     assert 0 < storage["night_growth_mb"] <= storage["night_peak_mb"] < storage["year_mb"]
+    (commands,) = figures["commands"].values()
+    assert commands["file"].endswith("bundled_bars.csv.xz")
+    assert commands["backtest_data_seconds"] > 0 and commands["read_csv_seconds"] > 0
+    assert 0 < commands["help_seconds"] and 0 < commands["backtest_seconds"]
     board = figures["dashboard"]
     assert board["research_db_mb"] > 0 and board["requests"] == 3
     assert len(board["pages"]) == 8 and all(p["median_ms"] > 0 for p in board["pages"].values())
