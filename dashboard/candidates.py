@@ -4,7 +4,6 @@ with its genome as a tree, its gate report criterion by criterion, and the decis
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dashboard.board import Board, text
+from dashboard.charts import WIDE, svg, thin
 from fitness.panel import Panel
 from promotion.chart import review_chart
 from promotion.gate import Criterion
@@ -236,6 +236,16 @@ def validation_curve(
 
 
 def _chart(title: str, curve: ValidationEquity) -> bytes:
-    image = io.BytesIO()
-    review_chart(image, title, curve.dates, curve.equity, curve.market, curve.text(), "svg")
-    return image.getvalue()
+    days = thin([curve.equity, curve.market])
+    return svg(
+        lambda image: review_chart(
+            image,
+            title,
+            curve.dates[days],
+            curve.equity[days],
+            curve.market[days],
+            curve.text(),
+            "svg",
+            WIDE,
+        )
+    )

@@ -4,7 +4,6 @@ and the lineage chart of `evolve report`."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from dashboard.board import Board, text
+from dashboard.charts import TALL, svg, thin_history
 from evolve.charts import lineage_chart
 from evolve.run_summary import RunSummary
 from evolve.status import history
@@ -94,6 +94,4 @@ def _lineage(session: Session) -> bytes | None:
     lineage = history(session)
     if not lineage.number:
         return None
-    image = io.BytesIO()
-    lineage_chart(lineage, image, "svg")
-    return image.getvalue()
+    return svg(lambda image: lineage_chart(thin_history(lineage), image, "svg", TALL))

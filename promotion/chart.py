@@ -24,20 +24,22 @@ def review_chart(
     benchmark: np.ndarray,
     window_text: str,
     image_format: str | None = None,
+    size: tuple[float, float] = (9, 6),
 ) -> Path | IO[bytes]:
     """Write the chart to `path` (a file, whose suffix names the format, or a binary stream
-    with `image_format`, e.g. "svg" for the dashboard). Both curves start at 1."""
+    with `image_format`, e.g. "svg" for the dashboard), `size` inches wide and tall. Both curves
+    start at 1."""
     from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
 
     days = dates.astype("datetime64[D]").astype(object)
     strategy, market = equity / equity[0], benchmark / benchmark[0]
-    figure = Figure(figsize=(9, 6))
+    figure = Figure(figsize=size)
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     top.plot(days, strategy, label="candidate", color="tab:blue")
     top.plot(days, market, label="buy-and-hold of the universe", color="tab:gray")
     top.set_ylabel("equity (start = 1)")
     top.legend(loc="upper left")
-    top.set_title(title, fontsize=10)
+    top.set_title(title, fontsize=10, wrap=True)
     bottom.fill_between(days, -100 * drawdown(strategy), color="tab:blue", alpha=0.4)
     bottom.plot(days, -100 * drawdown(market), color="tab:gray", linewidth=0.8)
     bottom.set_ylabel("drawdown (%)")

@@ -41,7 +41,7 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     (commands,) = figures["commands"].values()
     assert commands["file"].endswith("bundled_bars.csv.xz")
     assert commands["backtest_data_seconds"] > 0 and commands["read_csv_seconds"] > 0
-    assert 0 < commands["help_seconds"] and 0 < commands["backtest_seconds"]
+    assert commands["help_seconds"] > 0 and commands["backtest_seconds"] > 0
     board = figures["dashboard"]
     assert board["research_db_mb"] > 0 and board["requests"] == 3
     assert len(board["pages"]) == 8 and all(p["median_ms"] > 0 for p in board["pages"].values())

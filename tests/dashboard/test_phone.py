@@ -1,0 +1,136 @@
+"""Every page on a phone (390 px) and a desktop (1280 px) in a real headless Chromium, served by
+a real `live dashboard` on a lab with nights, candidates (one with a long genome), two approved
+strategies and a replay: nothing is wider than the screen, and each chart is small and readable.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from configs import load_config
+from dashboard.charts import MAX_BYTES
+from evolve.executor import LocalExecutor
+from evolve.nightly import NightOptions, run_nightly
+from promotion.gating import gate_pending
+from tests.builders.browser import browser, serve
+from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
+from tests.builders.labs import add_candidate
+from tests.builders.live_lab import STRATEGIES, approve
+from tests.builders.nights import small_config
+
+PHONE, DESKTOP = 390, 1280
+SMALLEST_TEXT_PX = 9.0  # a chart's smallest text as drawn on the phone
+LONG_GENOME = "and(" + ", ".join(["gt(ema(close, 20), sma(close, 200))"] * 2) + ")"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("lab")
+    config, _ = small_config(folder)
+    url = f"sqlite:///{folder / 'research.db'}"
+    options = NightOptions(discovery=True, generations=3)
+    run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
+    add_candidate(url, f"and({LONG_GENOME}, lt(rsi(close, 14), 70))")
+    approve(url, load_config(), STRATEGIES)
+    replay = subprocess.run(
+        [LIVE, "run", "--broker", "sim", "--days", "5", "--config", "lab.toml"],
+        cwd=folder,
+        env=lab_environment(folder),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert replay.returncode == 0, replay.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(lab: Path) -> Iterator[str]:
+    yield from serve(lab)
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    yield from browser()
+
+
+def pages(site: str) -> list[str]:
+    with urllib.request.urlopen(f"{site}/candidates", timeout=60) as answer:
+        listed = sorted(set(re.findall(r'href="(/candidates/\d+)"', answer.read().decode())))
+    assert len(listed) >= 4
+    return ["/nights", "/candidates", *listed, "/review", "/live", "/health"]
+
+
+def screen(chrome: Any, width: int) -> None:
+    """A phone's screen (touch, the page's viewport rules applied) or a desktop's."""
+    chrome.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def svg_text_sizes(image: bytes) -> tuple[float, list[float]]:
+    """The SVG's width in its own units and the sizes of its texts in those units."""
+    text = image.decode()
+    view = re.search(r'viewBox="0 0 ([\d.]+) [\d.]+"', text)
+    assert view is not None
+    sizes = [float(s) for s in re.findall(r"font-size: ([\d.]+)px", text)]
+    return float(view.group(1)), sizes
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_every_page_fits_the_screen_and_its_charts_are_small_and_readable(
+    site: str, chrome: Any, width: int
+) -> None:
+    screen(chrome, width)
+    try:
+        for path in pages(site):
+            chrome.get(f"{site}{path}")
+            viewport, document = chrome.execute_script(
+                "return [document.documentElement.clientWidth,"
+                " document.documentElement.scrollWidth]"
+            )
+            assert (viewport, document) == (viewport, viewport), path
+            assert viewport == width or width == DESKTOP, path  # the phone's page is not zoomed out
+            # Looked up at once (find_elements would wait the implicit wait out on a page
+            # without charts).
+            for image in chrome.execute_script(
+                "return [...document.querySelectorAll('img.chart')]"
+            ):
+                drawn = chrome.execute_script(
+                    "return arguments[0].complete && arguments[0].naturalWidth > 0"
+                    " && arguments[0].getBoundingClientRect().width",
+                    image,
+                )
+                assert drawn, (path, image.get_attribute("src"))
+                with urllib.request.urlopen(image.get_attribute("src"), timeout=120) as answer:
+                    body = answer.read()
+                assert len(body) < MAX_BYTES, (path, len(body))
+                units, sizes = svg_text_sizes(body)
+                assert sizes, "the chart's text is SVG text"
+                assert min(sizes) * drawn / units >= SMALLEST_TEXT_PX, (path, min(sizes), drawn)
+    finally:
+        chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_long_id_shows_its_start_and_copies_whole(site: str, chrome: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    screen(chrome, PHONE)
+    try:
+        chrome.get(f"{site}/candidates/1")
+        shown = chrome.find_element(By.ID, "genome-id")
+        whole = shown.get_attribute("title")
+        assert len(whole) == 64 and shown.get_attribute("textContent") == whole
+        assert (
+            chrome.execute_script("return arguments[0].getBoundingClientRect().width", shown) < 160
+        )
+    finally:
+        chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
