@@ -29,6 +29,7 @@ EVENTS = {
     "night_finished": "info",
     "review_waiting": "info",
     "halted": "warning",
+    "resumed": "warning",
     "login_failed": "warning",
     "reconciliation_failed": "failure",
     "crash": "failure",

@@ -73,6 +73,8 @@ class Board:
         self.templates.env.globals.update(home=str(self.home), menu=self.menu)
         # Stored texts are cut (with their length) and their control characters escaped.
         self.templates.env.filters["shown"] = shown
+        self.templates.env.filters["number"] = _number
+        self.templates.env.filters["percent"] = _percent
 
     @property
     def halt_file(self) -> Path:
@@ -88,10 +90,22 @@ class Board:
             "csrf": csrf_token(request),
             "flash": request.session.pop("flash", None),
             "signed_in": bool(request.session.get("signed_in")),
-            "reviewer": self.reviewer,
+            "reviewer": self.reviewer_of(request),
             "rows_left_out": self._left_out(),
         }
         return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def reviewer_of(self, request: Request) -> str:
+        """The reviewer's name for this sitting: the last one typed into a form of this session,
+        else the user the dashboard runs as."""
+        return str(request.session.get("reviewer") or self.reviewer)
+
+    @staticmethod
+    def remember_reviewer(request: Request, form: dict[str, str]) -> None:
+        """Keep the name typed into `form` (a usable one) for the rest of the sitting."""
+        typed = form.get("by", "").strip()
+        if 0 < len(typed) <= 64:
+            request.session["reviewer"] = typed
 
     def _left_out(self) -> int:
         try:
@@ -129,3 +143,13 @@ def flashed(back: str) -> Refused:
         return RedirectResponse(back, status_code=303)
 
     return refused
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    """A stored figure with `digits` decimals; "-" when there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: Any) -> str:
+    """A stored fraction as a percentage; "-" when there is none."""
+    return "-" if value is None else f"{100 * value:.1f}%"

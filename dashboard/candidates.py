@@ -16,7 +16,14 @@ from dashboard.board import Board, text
 from dashboard.charts import WIDE, svg, thin
 from fitness.panel import Panel
 from promotion.chart import review_chart
-from promotion.gate import Criterion
+from promotion.figures import (
+    Ancestor,
+    GateFigures,
+    WindowFigures,
+    gate_figures,
+    lineage,
+    window_figures,
+)
 from promotion.lifecycle import (
     QUARANTINED,
     ReportLeftOut,
@@ -27,12 +34,13 @@ from promotion.lifecycle import (
 )
 from promotion.review import (
     ValidationEquity,
+    holdout_equity,
     sitting_warnings,
     unreadable_part,
     validation_equity,
 )
-from promotion.views import costs_text, holdout_view, tree_lines
-from store.models import Candidate, Decision, GateReport, WindowRecord
+from promotion.views import tree_lines
+from store.models import Candidate, Decision, GateReport, Genome
 from store.quarantine import parse_stored, quarantine_reason
 
 __all__ = [
@@ -60,19 +68,18 @@ class CandidateRow:
 
 @dataclass(frozen=True)
 class CandidateDetail:
-    """Everything the candidate page shows, with the window and costs of its figures."""
+    """Everything the candidate page shows, as `promote show` and `promote review` do (the same
+    `promotion.figures`), each figure with its window and costs."""
 
     row: CandidateRow
     genome_id: str
     run_id: int
     tree: list[str]  # the genome as an indented tree with the meaning of each node
     verdict: str  # "passed", "failed" or "not gated yet"
-    window: str  # the validation window and the costs the verdict was measured with
-    criteria: list[Criterion]
-    trials: str
+    gate: GateFigures | None  # the newest gate report
+    figures: list[WindowFigures]  # train, validation and, once opened, holdout
+    lineage: list[Ancestor]
     decisions: list[Decision]
-    correlations: dict[str, float]  # with each live strategy, validation window (gate report)
-    holdout: list[str] | None  # its stored numbers once opened; None while sealed
     left_out: str  # what the review needs and cannot read (its report, its holdout), or ""
 
     @property
@@ -80,6 +87,11 @@ class CandidateDetail:
         """Waiting for the review, as `promote review` takes them: passed the gate, and all the
         review shows can be read."""
         return self.row.status == "gate_passed" and not self.left_out
+
+    @property
+    def holdout(self) -> WindowFigures | None:
+        """The opened holdout's figures; None while it is sealed."""
+        return next((f for f in self.figures if f.name == "holdout"), None)
 
 
 def candidate_rows(session: Session) -> list[CandidateRow]:
@@ -103,36 +115,23 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
         report = latest_report(session, candidate.id)
     except ReportLeftOut:
         report = None
-    window, criteria, trials = "", [], ""
     verdict = f"unknown: {left_out}" if report is None and left_out else "not gated yet"
-    correlations: dict[str, float] = {}
     if report is not None:
         verdict = "passed" if report.passed else "failed"
-        validation = session.get(WindowRecord, report.validation_window_id)
-        span = f"{validation.first_day}..{validation.last_day}" if validation else "?"
-        window = (
-            f"validation window {span} (id {report.validation_window_id[:12]}); costs: "
-            f"{costs_text(report.details.get('costs', {}))}; report {report.id} of "
-            f"{report.created_at:%Y-%m-%d %H:%M} UTC"
-        )
-        criteria = [Criterion.from_dict(c) for c in report.criteria]
-        trials = str(report.details.get("trials_text", ""))
-        correlations = dict(report.details.get("live_correlations", {}))
     decisions = session.scalars(
         select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
     ).all()
+    genome = session.get(Genome, candidate.genome_id)
     return CandidateDetail(
         row=_row(candidate, text, report),
         genome_id=candidate.genome_id,
         run_id=candidate.run_id,
         tree=tree_lines(tree) if tree is not None else ["(the text does not parse: quarantined)"],
         verdict=verdict,
-        window=window,
-        criteria=criteria,
-        trials=trials,
+        gate=gate_figures(session, report) if report is not None else None,
+        figures=window_figures(session, candidate)[0],
+        lineage=lineage(session, genome) if genome is not None else [],
         decisions=list(decisions),
-        correlations=correlations,
-        holdout=holdout_view(session, candidate),
         left_out=left_out,
     )
 
@@ -161,19 +160,23 @@ def routes(board: Board) -> list[Route]:
     def one(request: Request) -> Response:
         return candidate_page(board, request, int(request.path_params["candidate_id"]))
 
-    def validation_svg(request: Request) -> Response:
+    def chart(request: Request, which: str) -> Response:
         candidate_id = int(request.path_params["candidate_id"])
         with board.database.transaction() as session:
             candidate = session.get(Candidate, candidate_id)
             if candidate is None:
                 return _missing(session, candidate_id)
             genome_text = genome_texts(session, [candidate.genome_id]).get(candidate.genome_id)
-        if genome_text is None:
-            return text("no chart: this candidate's stored genome text is quarantined", 503)
-        try:
-            _, curve = validation_curve(board, candidate_id, genome_text)
-        except Exception as e:  # no chart, and why (the data, or a genome that does not parse)
-            return text(f"no chart: {type(e).__name__}: {e}", 503)
+            if genome_text is None:
+                return text("no chart: this candidate's stored genome text is quarantined", 503)
+            try:
+                if which == "validation":
+                    _, curve = validation_curve(board, candidate_id, genome_text)
+                else:
+                    panel, windows = board.data.get()
+                    curve = holdout_equity(session, candidate, panel, windows["holdout"])
+            except Exception as e:  # no chart, and why (the data, a sealed holdout...)
+                return text(f"no chart: {type(e).__name__}: {e}", 503)
         title = f"candidate {candidate_id}: {genome_text}"
         image = board.charts.get((candidate_id, curve.window.id), lambda: _chart(title, curve))
         return Response(image, media_type="image/svg+xml")
@@ -181,7 +184,8 @@ def routes(board: Board) -> list[Route]:
     return [
         Route("/candidates", listed),
         Route("/candidates/{candidate_id:row}", one),
-        Route("/candidates/{candidate_id:row}/validation.svg", validation_svg),
+        Route("/candidates/{candidate_id:row}/validation.svg", lambda r: chart(r, "validation")),
+        Route("/candidates/{candidate_id:row}/holdout.svg", lambda r: chart(r, "holdout")),
     ]
 
 

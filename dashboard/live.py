@@ -100,7 +100,7 @@ def routes(board: Board) -> list[Route]:
         if isinstance(form, Response):
             return form
         reason = form.get("reason", "").strip() or "halted from the dashboard"
-        by = form.get("by") or board.reviewer
+        by = form.get("by") or board.reviewer_of(request)
         try:
             halted, warning = await run_in_threadpool(
                 halt_trading, board.halt_file, lambda: board.database, reason, by

@@ -38,6 +38,7 @@ def routes(board: Board) -> list[Route]:
         if isinstance(form, Response):
             return form
         candidate_id = int(request.path_params["candidate_id"])
+        board.remember_reviewer(request, form)
 
         def work() -> str:
             panel, windows = board.data.get()
@@ -58,6 +59,7 @@ def routes(board: Board) -> list[Route]:
         if isinstance(form, Response):
             return form
         candidate_id = int(request.path_params["candidate_id"])
+        board.remember_reviewer(request, form)
         action = form.get("action", "")
         if action == "skip":
             request.session["flash"] = f"skipped: candidate {candidate_id} stays gate_passed"

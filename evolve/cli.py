@@ -354,6 +354,7 @@ def nightly(
         memory_low,
         next_step,
         night_summary,
+        night_verdict,
         progress_printer,
     )
     from evolve.nightly import NightOptions, run_nightly
@@ -382,8 +383,10 @@ def nightly(
     with lab_database(lab).transaction() as session:
         waiting = awaiting_review(session)
         decays = decays_of_run(session, summary.run_id)
-    click.echo(f"lab home: {lab.home}\n{text}\n{next_step(summary, len(waiting))}")
-    alert("night_finished", f"night {summary.run_id} finished", text)
+    step = next_step(summary, len(waiting))
+    click.echo(f"lab home: {lab.home}\n{text}\n{step}")
+    verdict = night_verdict(summary, len(waiting))
+    alert("night_finished", verdict, f"{verdict}\n{step}\n\n{text}")
     if summary.data_warning:
         alert("stale_data", "the night did not run on fresh data", summary.data_warning)
     if summary.backup_skipped:

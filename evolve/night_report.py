@@ -18,7 +18,14 @@ from evolve.nightly import NightSummary, Progress
 from evolve.reports import costs_line
 from store import sqlite_path
 
-__all__ = ["disk_low", "memory_low", "next_step", "night_summary", "progress_printer"]
+__all__ = [
+    "disk_low",
+    "memory_low",
+    "next_step",
+    "night_summary",
+    "night_verdict",
+    "progress_printer",
+]
 
 log = logging.getLogger("evolve.nightly")
 
@@ -98,6 +105,20 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
         f"all processes ({memory.get('main', 0):.0f} MB main)"
     )
     return "\n".join(lines)
+
+
+def night_verdict(summary: NightSummary, waiting: int) -> str:
+    """The night in one line, its verdict first (an alert's title and first line)."""
+    found = len(summary.candidates) + len(summary.refined)
+    verdict = (
+        f"{waiting} candidate(s) await your review"
+        if waiting
+        else ("nothing passed the gate" if found else "no new candidate")
+    )
+    return (
+        f"night {summary.run_id}: {verdict} ({found} new, {summary.generations} generations "
+        f"in {summary.seconds / 60:.0f} min)"
+    )
 
 
 def next_step(summary: NightSummary, waiting: int) -> str:

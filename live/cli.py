@@ -110,6 +110,7 @@ def resume(lab: CommandContext) -> None:
     """Allow orders again (removes the HALT file)."""
     from pathlib import Path
 
+    from configs.alerts import alert
     from live.halt import HaltSwitch
     from live.records import add_event
     from store import lab_database
@@ -121,9 +122,15 @@ def resume(lab: CommandContext) -> None:
         return
     with lab_database(lab).transaction() as session:
         add_event(session, None, "resume", True, f"resumed (was: {previous})")
+    accounts = _accounts(lab)
     click.echo(f"resumed (was: {previous})")
     click.echo(f"  lab: {lab.home} (HALT file removed: {path})")
-    click.echo(f"  accounts of this lab that may trade again: {_accounts(lab)}")
+    click.echo(f"  accounts of this lab that may trade again: {accounts}")
+    alert(
+        "resumed",
+        "live trading resumed: orders are allowed again",
+        f"accounts that may trade again: {accounts}; it was halted: {previous} (lab {lab.home})",
+    )
 
 
 def _accounts(lab: CommandContext) -> str:

@@ -35,11 +35,11 @@ from live.halt import HaltSwitch
 from live.records import new_account, trading_strategies
 from live.signals import ReplaySignals, market_at, validation_volatility
 from live.sim_broker import SimBroker, new_sim_state
+from live.statement import equity_curve
 from live.trader import MarketFeed, Trader
 from store import Database
 from store.models import (
     LiveAccount,
-    LiveCashEntry,
     LiveFill,
     LiveOrder,
     LivePlan,
@@ -97,6 +97,7 @@ class SimReport:
     rejected: int
     strategies: int
     finished: bool
+    halted: tuple[str, ...] = ()  # the HALT reason of each session the halt kept from trading
 
     @property
     def pnl(self) -> float:
@@ -125,6 +126,14 @@ class SimReport:
             f"sim account {self.account}: {len(self.sessions)} sessions {first}..{last} of "
             f"{self.source}" + ("" if self.finished else " (stopped early: --resume continues)"),
             f"  strategies {self.strategies}; costs: {costs}",
+            *(
+                [
+                    f"  HALTED on {len(self.halted)} of {len(self.sessions)} sessions (HALT: "
+                    f"{self.halted[-1]}): nothing was planned or sent on them (`live resume`)"
+                ]
+                if self.halted
+                else []
+            ),
             f"  equity {self.initial_cash:,.2f} -> {self.equity[-1]:,.2f}: "
             f"P&L {self.pnl:+,.2f} ({self.pnl / self.initial_cash:+.2%})",
             f"  orders {self.orders} (denied {self.denied}, rejected {self.rejected}), "
@@ -189,8 +198,11 @@ def run_sim(
     first = panel.n_days - int(account.settings["days"])
     total = panel.n_days - first
     trader.start(broker.session)
+    halted: list[str] = []
     while True:
-        trader.cycle(broker.session)
+        cycled = trader.cycle(broker.session)
+        if cycled.halted is not None:
+            halted.append(cycled.halted)
         if stopping() and broker.state["phase"] == "pre_open":
             # Stopped while sending: the session has not opened, so the orders still waiting
             # go out first when the replay resumes (opening now would skip them for a day).
@@ -203,7 +215,8 @@ def run_sim(
             break
         broker.next_session()
     finished = _finished(broker.state, panel)
-    return _report(database, account, panel, feed, first, broker.day, finished)
+    report = _report(database, account, panel, feed, first, broker.day, finished)
+    return dataclasses.replace(report, halted=tuple(halted))
 
 
 def _unfinished(session: Any, panel: Panel) -> LiveAccount:
@@ -251,7 +264,7 @@ def _report(
         fills = session.scalars(select(LiveFill).where(LiveFill.account_id == account.id)).all()
         texts = trading_strategies(session)
         initial = float(account.settings["initial_cash"])
-        equity = _equity_curve(session, account.id, panel, first, last, fills)
+        equity = equity_curve(session, account.id, panel, first, last)
     weights = plans[0].strategy_weights() if plans else {}
     capital = {gid: w["capital"] for gid, w in weights.items()}
     reference = _reference(panel, feed, texts, capital, first, last, initial)
@@ -269,43 +282,6 @@ def _report(
         strategies=len(capital),
         finished=finished,
     )
-
-
-def _equity_curve(
-    session: Any, account_id: int, panel: Panel, first: int, last: int, fills: Any
-) -> np.ndarray:
-    # Cash and positions at each session's close, from the fills and the cash ledger (the cash
-    # of a fill counts on its session, whenever it settles).
-    session_of = {f.id: f.session for f in fills}
-    cash_on: dict[dt.date, float] = {}
-    for entry in session.scalars(
-        select(LiveCashEntry).where(LiveCashEntry.account_id == account_id)
-    ):
-        day = session_of.get(entry.fill_id, entry.settles_on)
-        cash_on[day] = cash_on.get(day, 0.0) + entry.amount
-    held_on: dict[dt.date, list[tuple[int, float]]] = {}
-    column = {s: i for i, s in enumerate(panel.symbols)}
-    for f in fills:
-        held_on.setdefault(f.session, []).append((column[f.symbol], f.qty))
-    closes = np.nan_to_num(_filled_close(panel), nan=0.0)
-    held = np.zeros(panel.n_symbols)
-    dates = [dt.date.fromisoformat(str(d)) for d in panel.dates]
-    cash = sum(a for d, a in cash_on.items() if d < dates[first])
-    curve = np.empty(last - first + 1)
-    for k, day in enumerate(range(first, last + 1)):
-        cash += cash_on.get(dates[day], 0.0)
-        for j, qty in held_on.get(dates[day], []):
-            held[j] += qty
-        curve[k] = cash + float(held @ closes[day])
-    return curve
-
-
-def _filled_close(panel: Panel) -> np.ndarray:
-    close = panel.close.copy()
-    for t in range(1, close.shape[0]):
-        missing = np.isnan(close[t])
-        close[t, missing] = close[t - 1, missing]
-    return close
 
 
 def _reference(

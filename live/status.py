@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
+from live.statement import average_costs
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 from store.quarantine import left_out, quarantined_rows
 
@@ -69,7 +70,7 @@ def account_view(session: Session, name: str | None) -> AccountView:
         cash=ledger.cash,
         settled=ledger.settled(plan.session) if plan is not None else None,
         positions=ledger_positions(session, account.id),
-        average_costs=_average_costs(session, account.id),
+        average_costs=average_costs(session, account.id),
         orders=orders,
         fills=fills,
         reconciliation=session.scalars(
@@ -161,17 +162,3 @@ def _account(session: Session, name: str | None) -> LiveAccount:
             else "no live account yet: start one with `live run`"
         )
     return found
-
-
-def _average_costs(session: Session, account_id: int) -> dict[str, float]:
-    # Average price paid for what is held: buys raise it, sells keep it.
-    qty: dict[str, float] = {}
-    cost: dict[str, float] = {}
-    for f in session.scalars(
-        select(LiveFill).where(LiveFill.account_id == account_id).order_by(LiveFill.id)
-    ):
-        held = qty.get(f.symbol, 0.0)
-        if f.qty > 0:
-            cost[f.symbol] = (cost.get(f.symbol, 0.0) * held + f.qty * f.price) / (held + f.qty)
-        qty[f.symbol] = held + f.qty
-    return cost

@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from configs import LabConfig
+from configs import BacktestConfig, LabConfig
 from fitness.buy_and_hold import buy_and_hold
 from fitness.panel import Panel
 from fitness.portfolio import highest_correlation
@@ -22,12 +22,14 @@ from promotion.chart import review_chart
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, ReportLeftOut, genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
+from store import unpack
 from store.lifecycle import TRADING
 from store.models import Candidate, Decision, HoldoutResult
 from store.quarantine import left_out
 
 __all__ = [
     "ValidationEquity",
+    "holdout_equity",
     "review_data",
     "review_lines",
     "sitting_warnings",
@@ -37,8 +39,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ValidationEquity:
-    """A genome and equal-weight buy-and-hold of the universe on the validation window, after
-    the configured costs: (n,) arrays of the window's days."""
+    """A genome and equal-weight buy-and-hold of the universe on a window (the validation
+    window; the holdout once opened), after costs: (n,) arrays of the window's days."""
 
     window: Window
     dates: np.ndarray
@@ -48,7 +50,7 @@ class ValidationEquity:
 
     def text(self) -> str:
         """Which window the equity is of, as words."""
-        return f"validation {self.window.first}..{self.window.last}"
+        return f"{self.window.name} {self.window.first}..{self.window.last}"
 
 
 def review_data(config: LabConfig) -> tuple[Panel, str, dict[str, Window]]:
@@ -70,6 +72,30 @@ def validation_equity(
     scored = WindowScorer(panel, validation, rules).score(parse(text)).result
     market = buy_and_hold(panel, validation, rules).result
     return ValidationEquity(validation, scored.dates, scored.equity, scored.returns, market.equity)
+
+
+def holdout_equity(
+    session: Session, candidate: Candidate, panel: Panel, holdout: Window
+) -> ValidationEquity:
+    """The candidate's opened holdout as an equity curve: its daily returns as stored when it
+    was opened (not computed again), and buy-and-hold of the universe beside them, after the same
+    costs.
+
+    Raises:
+        PromotionError: the holdout is sealed, or was opened on another window than `holdout`.
+    """
+    stored = session.get(HoldoutResult, candidate.id)
+    if stored is None:
+        raise PromotionError(f"candidate {candidate.id}'s holdout is sealed")
+    if stored.window_id != holdout.id:
+        raise PromotionError(
+            f"candidate {candidate.id}'s holdout was opened on window {stored.window_id[:12]}, "
+            f"not on the configured holdout {holdout.describe()}"
+        )
+    returns = unpack(stored.returns).astype(np.float64)
+    market = buy_and_hold(panel, holdout, BacktestConfig(**stored.costs)).result
+    equity = np.cumprod(1.0 + returns)
+    return ValidationEquity(holdout, market.dates, equity, returns, market.equity)
 
 
 def sitting_warnings(

@@ -11,13 +11,19 @@ from deap import gp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import configs
 from configs.output import shown
 from genome.grammar import SERIES, SIGNALS, Const, Lookback, function_of, window_of
-from promotion.gate import Criterion
+from promotion.figures import (
+    Ancestor,
+    WindowFigures,
+    costs_text,
+    gate_figures,
+    holdout_figures,
+    lineage,
+    window_figures,
+)
 from promotion.lifecycle import (
     QUARANTINED,
-    ReportLeftOut,
     genome_texts,
     latest_report,
     latest_reports,
@@ -25,22 +31,22 @@ from promotion.lifecycle import (
 from store.models import (
     Candidate,
     Decision,
-    Evaluation,
     GateReport,
     Genome,
     HoldoutResult,
-    WindowRecord,
 )
-from store.quarantine import left_out, parse_stored, quarantine_reason
+from store.quarantine import parse_stored, quarantine_reason
 
 __all__ = [
     "candidate_lines",
     "candidate_table",
     "costs_text",
     "holdout_lines",
+    "metrics_text",
     "report_lines",
     "sparkline",
     "tree_lines",
+    "window_lines",
 ]
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -91,11 +97,6 @@ def sparkline(values: np.ndarray, width: int = 60) -> str:
     return "".join(_BARS[s] for s in steps)
 
 
-def costs_text(costs: dict[str, Any]) -> str:
-    """The costs stored with a result, and its number of slots."""
-    return f"{configs.costs_text(costs)}, {costs.get('max_positions', '?')} slots"
-
-
 def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[str]:
     """One line per candidate: number, status, validation Sharpe and DSR of its newest gate
     report, train score, genome text."""
@@ -131,6 +132,7 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         text = f"(quarantined) stored text: {shown(genome.text, 500)}"
     else:
         shape, text = tree_lines(tree), shown(genome.text, 500)
+    figures, unreadable = window_figures(session, candidate)
     lines = [
         f"candidate {candidate.id}: {candidate.status}",
         f"genome: {text}",
@@ -141,27 +143,22 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         "",
         "metrics per window (after costs):",
     ]
-    try:
-        report, unreadable = latest_report(session, candidate.id), ""
-    except ReportLeftOut as e:
-        report, unreadable = None, f"gate: {e}; left out"
-    if report is None:
-        lines += _evaluation_lines(session, candidate.genome_id, candidate.window_id)
-    else:
-        lines += _evaluation_lines(session, candidate.genome_id, report.train_window_id)
-        lines += _window_lines(
-            session, report.validation_window_id, report.details.get("validation"), "gate report"
-        )
-    lines += holdout_view(session, candidate) or [
-        "  holdout: sealed (opened once, at `promote review`)"
-    ]
+    for found in figures:
+        lines += window_lines(found)
+    if unreadable.startswith("its opened holdout"):
+        lines.append(f"  holdout: opened, but {unreadable.removeprefix('its opened holdout ')}")
+    elif not any(f.name == "holdout" for f in figures):
+        lines.append("  holdout: sealed (opened once, at `promote review`)")
     lines.append("")
+    report = None if unreadable.startswith("gate:") else latest_report(session, candidate.id)
     if report is not None:
         lines += report_lines(session, report)
     else:
-        lines.append(unreadable or "gate: not run yet (`promote gate`)")
+        lines.append(
+            unreadable if unreadable.startswith("gate:") else "gate: not run yet (`promote gate`)"
+        )
     lines += ["", "lineage:"]
-    lines += _lineage_lines(session, genome)
+    lines += [_ancestor_line(a) for a in lineage(session, genome)]
     lines += ["", "decisions:"]
     decisions = session.scalars(
         select(Decision).where(Decision.candidate_id == candidate.id).order_by(Decision.id)
@@ -172,19 +169,15 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
 
 def report_lines(session: Session, report: GateReport) -> list[str]:
     """A gate report: verdict, each criterion, how the trials were counted, the statistics."""
-    details = report.details
-    validation = session.get(WindowRecord, report.validation_window_id)
-    span = f"{validation.first_day}..{validation.last_day}" if validation else "?"
-    stats = details.get("statistics", {})
-    pbo = details.get("pbo", {})
+    g = gate_figures(session, report)
+    stats, pbo, bh = g.statistics, g.pbo, g.buy_and_hold
     lines = [
-        f"gate report {report.id} ({report.created_at:%Y-%m-%d %H:%M} UTC): "
-        + ("PASSED" if report.passed else "FAILED"),
-        f"  window validation {span} (id {report.validation_window_id[:12]}), costs: "
-        f"{costs_text(details.get('costs', {}))}",
+        f"gate report {g.report_id} ({g.created_at:%Y-%m-%d %H:%M} UTC): "
+        + ("PASSED" if g.passed else "FAILED"),
+        f"  window validation {g.span} (id {g.window_id[:12]}), costs: {g.costs}",
     ]
-    lines += ["  " + Criterion.from_dict(c).line() for c in report.criteria]
-    lines.append(f"  trials: {details.get('trials_text', '?')}")
+    lines += ["  " + c.line() for c in g.criteria]
+    lines.append(f"  trials: {g.trials}")
     lines.append(
         f"  statistics: daily Sharpe {_number(stats.get('sharpe_per_day'), 4)} over "
         f"{stats.get('n_obs')} days, skew {_number(stats.get('skew'), 2)}, kurtosis (raw) "
@@ -197,106 +190,53 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         f"degradation slope {_number(pbo.get('slope'), 2)}, P(out-of-sample loss) "
         f"{_number(pbo.get('prob_oos_loss'), 2)}"
     )
-    bh = details.get("buy_and_hold", {})
     lines.append(
         f"  buy-and-hold of the universe (validation, same costs): Sharpe "
         f"{_number(bh.get('sharpe'), 2)}, CAGR {_percent(bh.get('cagr'))}, max drawdown "
         f"{_percent(bh.get('max_drawdown'))}"
     )
-    years = details.get("years", [])
-    if years:
+    if g.years:
+        lines.append("  Sharpe per year: " + ", ".join(f"{y} {_number(v, 2)}" for y, v in g.years))
+    if g.weakest:
         lines.append(
-            "  Sharpe per year: "
-            + ", ".join(f"{y['year']} {_number(y['sharpe'], 2)}" for y in years)
+            "  weakest variants: " + "; ".join(f"{c}: {_number(v, 2)}" for c, v in g.weakest)
         )
-    variants = sorted(details.get("variants", []), key=lambda v: v["sharpe"])
-    if variants:
-        lines.append(
-            "  weakest variants: "
-            + "; ".join(f"{v['change']}: {_number(v['sharpe'], 2)}" for v in variants[:3])
-        )
-    correlations = details.get("live_correlations", {})
     lines.append(
         "  correlation with live strategies (validation): "
         + (
-            ", ".join(f"{gid[:12]} {_number(rho, 2)}" for gid, rho in correlations.items())
-            if correlations
+            ", ".join(f"{gid[:12]} {_number(rho, 2)}" for gid, rho in g.correlations.items())
+            if g.correlations
             else "nothing is live"
         )
     )
     return lines
 
 
-def holdout_view(session: Session, candidate: Candidate) -> list[str] | None:
-    """The candidate's opened holdout (`holdout_lines`), a line saying why it cannot be shown
-    when its stored result cannot be read, or None while it is sealed."""
-    holdout = session.get(HoldoutResult, candidate.id)
-    if holdout is not None:
-        return holdout_lines(session, holdout)
-    why = left_out(session, HoldoutResult, candidate.id)
-    if why is not None:
-        return [f"  holdout: opened, but its stored result cannot be read and is left out: {why}"]
-    return None
-
-
 def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:
     """The opened holdout as lines: window, who opened it when, costs and figures."""
-    window = session.get(WindowRecord, holdout.window_id)
-    span = f"{window.first_day}..{window.last_day}" if window else "?"
-    return [
-        f"  holdout {span} (id {holdout.window_id[:12]}), opened "
-        f"{holdout.opened_at:%Y-%m-%d %H:%M} UTC by {holdout.opened_by}; costs: "
-        f"{costs_text(holdout.costs)}",
-        "    " + _metrics_text(holdout.metrics),
-        "    buy-and-hold of the universe: " + _metrics_text(holdout.buy_and_hold),
-    ]
+    found = holdout_figures(session, holdout)
+    return [] if found is None else window_lines(found)
 
 
-def _evaluation_lines(session: Session, genome_id: str, window_id: str) -> list[str]:
-    row = session.scalars(
-        select(Evaluation).where(
-            Evaluation.genome_id == genome_id, Evaluation.window_id == window_id
-        )
-    ).first()
-    if row is not None and not row.ok:
-        return _window_lines(session, window_id, None, f"failed: {row.reason}")
-    return _window_lines(session, window_id, row.metrics if row else None, "stored evaluation")
+def window_lines(f: WindowFigures) -> list[str]:
+    """A candidate's figures on one window as lines (the holdout with buy-and-hold beside)."""
+    if f.name == "holdout":
+        return [
+            f"  holdout {f.span} (id {f.window_id[:12]}), {f.source}; costs: {f.costs}",
+            "    " + metrics_text(f.metrics or {}),
+            "    buy-and-hold of the universe: " + metrics_text(f.buy_and_hold or {}),
+        ]
+    head = f"  {f.name} {f.span} (id {f.window_id[:12]}; costs: {f.costs})"
+    if f.metrics is None:
+        return [head, f"    not measured on this window ({f.source})"]
+    return [head, f"    {metrics_text(f.metrics)}  [{f.source}]"]
 
 
-def _window_lines(
-    session: Session, window_id: str, metrics: dict[str, Any] | None, source: str
-) -> list[str]:
-    window = session.get(WindowRecord, window_id)
-    if window is None:
-        return []
-    head = (
-        f"  {window.name} {window.first_day}..{window.last_day} (id {window.id[:12]}; costs: "
-        f"{costs_text(window.rules)})"
-    )
-    if metrics is None:
-        return [head, f"    not measured on this window ({source})"]
-    return [head, f"    {_metrics_text(metrics)}  [{source}]"]
-
-
-def _lineage_lines(session: Session, genome: Genome, depth: int = 6) -> list[str]:
-    lines: list[str] = []
-    frontier = [(genome, 0)]
-    seen = {genome.id}
-    while frontier:
-        current, level = frontier.pop(0)
-        indent = "  " * (level + 1)
-        lines.append(f"{indent}{current.id[:12]} {current.origin:<20} {shown(current.text)}")
-        if level + 1 >= depth:
-            continue
-        for parent_id in (current.first_parent_id, current.second_parent_id):
-            if parent_id and parent_id not in seen:
-                seen.add(parent_id)
-                parent = session.get(Genome, parent_id)
-                if parent is None:  # retention deleted it (evolve prune, README "Storage")
-                    lines.append(f"{indent}  {parent_id[:12]} (pruned: a parent that died)")
-                else:
-                    frontier.append((parent, level + 1))
-    return lines
+def _ancestor_line(a: Ancestor) -> str:
+    indent = "  " * (a.level + 1)
+    if a.text is None:
+        return f"{indent}{a.genome_id[:12]} (pruned: a parent that died)"
+    return f"{indent}{a.genome_id[:12]} {a.origin:<20} {shown(a.text)}"
 
 
 def _decision_line(d: Decision) -> str:
@@ -307,7 +247,8 @@ def _decision_line(d: Decision) -> str:
     )
 
 
-def _metrics_text(m: dict[str, Any]) -> str:
+def metrics_text(m: dict[str, Any]) -> str:
+    """Sharpe, CAGR, drawdown, trades, turnover and exposure in one line."""
     return (
         f"Sharpe {_number(m.get('sharpe'), 2)}  CAGR {_percent(m.get('cagr'))}  max drawdown "
         f"{_percent(m.get('max_drawdown'))}  trades {m.get('n_trades', '-')}  turnover "

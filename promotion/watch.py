@@ -18,8 +18,8 @@ from fitness.score import WindowScorer
 from fitness.windows import Window, build_window
 from genome.text import parse
 from promotion.decay import DecayWatch, decay_watch
+from promotion.figures import costs_text
 from promotion.statistics import StatisticsError
-from promotion.views import costs_text
 from store.lifecycle import TRADING
 from store.models import Candidate, LiveEvent, LivePlan
 from store.quarantine import readable_texts

@@ -3,6 +3,7 @@ the commands send, and that a receiver that is down never stops one."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -106,6 +107,18 @@ def test_live_halt_alerts_and_a_receiver_that_is_down_does_not_stop_it(
         assert url not in result.stdout + result.stderr  # the address holds tokens
     assert receiver.titles(1) == ["gplab: live trading halted"]
     assert "earnings season" in receiver.received[0]["message"]
+    # Resuming is said too: orders are allowed again.
+    resumed = subprocess.run(
+        [LIVE, "resume"],
+        cwd=tmp_path / "up",
+        env=lab_environment(tmp_path / "up", **{ALERT_URLS: receiver.url}),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert receiver.titles(2)[1] == "gplab: live trading resumed: orders are allowed again"
+    assert "earnings season" in receiver.received[1]["message"]
 
 
 def test_a_night_alerts_its_summary_and_low_disk_and_memory(
@@ -116,13 +129,17 @@ def test_a_night_alerts_its_summary_and_low_disk_and_memory(
     (tmp_path / "lab.toml").write_text(low)
     result = _night(tmp_path, receiver)
     titles = receiver.titles(3)
-    assert titles[:3] == [
-        "gplab: disk space is low",
-        "gplab: memory is low",
-        "gplab: night 1 finished",
-    ]
+    assert titles[:2] == ["gplab: disk space is low", "gplab: memory is low"]
     assert "store.min_free_mb" in receiver.received[0]["message"]
     assert "evolve.min_free_memory_mb" in receiver.received[1]["message"]
+    # The night's alert leads with its verdict: the title and the first line say it.
+    assert re.fullmatch(
+        r"gplab: night 1: (nothing passed the gate|no new candidate|\d+ candidate\(s\) await "
+        r"your review) \(\d+ new, \d+ generations in \d+ min\)",
+        titles[2],
+    ), titles[2]
+    first, second = receiver.received[2]["message"].splitlines()[:2]
+    assert first == titles[2].removeprefix("gplab: ") and second.startswith("next: ")
     assert "new candidates" in receiver.received[2]["message"]
     # Said on the terminal too, not only sent.
     assert "warning:" in result.stderr and "MB of memory available" in result.stderr

@@ -165,3 +165,94 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     assert prefix == approved.genome_id and float(value) > 0.7  # shown short, copied whole
     limit = chrome.find_element(By.CSS_SELECTOR, "tr[data-criterion=live_correlation]").text
     assert "FAIL" in limit and chrome.find_element(By.ID, "status").text == "gate_failed"
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_the_page_shows_everything_promote_show_shows(
+    labs: tuple[Path, Path], site: str, chrome: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = labs[0]
+    opened = [h.candidate_id for h in rows(f"sqlite:///{page / 'research.db'}", HoldoutResult)]
+    bred = [c.id for c in rows(f"sqlite:///{page / 'research.db'}", Candidate) if c.run_id == 1]
+    assert opened and bred
+    # Each with a gate report and a lineage (the bred ones with parents), some with a holdout.
+    depth: dict[int, int] = {}
+    for number in [*bred, *opened]:
+        shown = promote("show", str(number), "--config", "lenient.toml", cwd=page)
+        assert shown.returncode == 0, shown.stderr
+        cli = shown.stdout
+        chrome.get(f"{site}/candidates/{number}")
+
+        def on_page(element: str) -> str:
+            return str(chrome.find_element(By.ID, element).get_attribute("textContent"))
+
+        # Metrics per window: train, validation and the opened holdout, each figure.
+        windows = _section(cli, "metrics per window (after costs):\n", "\n\n")
+        for name in ("train", "validation", "holdout")[: 3 if number in opened else 2]:
+            row = chrome.find_element(By.CSS_SELECTOR, f"#windows tr[data-window={name}]")
+            line = windows.split(f"  {name} ", 1)[1].split("\n")[1]
+            if "not measured" in line:  # a genome put forward by hand: no train evaluation
+                assert "not measured" in row.get_attribute("textContent")
+                continue
+            for figure in ("Sharpe", "CAGR", "max drawdown", "trades", "exposure"):
+                value = line.split(f"{figure} ", 1)[1].split()[0]
+                assert value in row.get_attribute("textContent"), (name, figure, value)
+        # The gate's statistics: PSR, MinTRL, the DSR, Sharpe per year, the weakest variants.
+        statistics = on_page("statistics")
+        assert cli.split("PSR(0) ")[1].split(",")[0] in statistics
+        assert cli.split("MinTRL ")[1].split(" days")[0] + " days" in statistics
+        years = cli.split("Sharpe per year: ")[1].split("\n")[0].split(", ")
+        table = on_page("years")
+        assert years and all(y.split()[0] in table and y.split()[1] in table for y in years)
+        weakest = cli.split("weakest variants: ")[1].split("\n")[0].split("; ")
+        assert weakest and all(w in on_page("weakest") for w in weakest)
+        # The lineage, every ancestor the command line names.
+        ancestors = [line.split()[0] for line in _section(cli, "lineage:\n", "\n\n").splitlines()]
+        listed = [
+            e.get_attribute("data-genome")[:12]
+            for e in chrome.find_elements(By.CSS_SELECTOR, "#lineage li")
+        ]
+        assert ancestors and listed == ancestors
+        depth[number] = len(ancestors)
+        if number not in opened:
+            assert "sealed" in on_page("windows")
+            continue
+        # The holdout chart, drawn from the returns stored when it was opened.
+        image = chrome.find_element(By.ID, "holdout-equity")
+        assert chrome.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", image
+        )
+    assert max(depth[n] for n in bred) > 1  # a bred candidate's parents are listed too
+
+
+def test_the_reviewers_name_is_kept_for_the_sitting(
+    labs: tuple[Path, Path], site: str, chrome: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = labs[0]
+    number = add_candidate(f"sqlite:///{page / 'research.db'}", "lt(rsi(close, 14), 30)")
+    gated = promote("gate", str(number), "--config", "lenient.toml", cwd=page)
+    assert gated.returncode == 0 and "1 passed" in gated.stdout, gated.stdout + gated.stderr
+    chrome.get(f"{site}/candidates/{number}")
+    name = chrome.find_element(By.CSS_SELECTOR, "#open-holdout input[name=by]")
+    name.clear()
+    name.send_keys("erin")
+    click(chrome, chrome.find_element(By.ID, "open-holdout-button"))
+    assert "by erin" in chrome.find_element(By.ID, "holdout").text
+    assert chrome.find_element(By.ID, "by").get_attribute("value") == "erin"
+    chrome.find_element(By.ID, "note").send_keys("rehearsal")
+    click(chrome, chrome.find_element(By.ID, "reject"))
+    assert chrome.find_element(By.ID, "flash").text.endswith("rejected by erin")
+    holdout = next(
+        h
+        for h in rows(f"sqlite:///{page / 'research.db'}", HoldoutResult)
+        if h.candidate_id == number
+    )
+    made = reviewer_decisions(f"sqlite:///{page / 'research.db'}")[-1]
+    assert (holdout.opened_by, made.reviewer, made.candidate_id) == ("erin", "erin", number)

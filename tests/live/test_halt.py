@@ -63,6 +63,8 @@ def test_a_halt_that_is_not_utf8_halts_and_is_shown_escaped(lab: Path) -> None:
     run = live("run", "--days", "5", cwd=lab)
     assert run.returncode == 0, run.stderr
     assert "orders 0 " in run.stdout
+    # The replay says why it did nothing (it once said only "strategies 0").
+    assert "  HALTED on 5 of 5 sessions (HALT: " in run.stdout and "`live resume`" in run.stdout
     for shown in (status.stdout, run.stdout):
         assert "\x1b" not in shown and "\x07" not in shown
     assert "stop \\x1b]0;owned\\x07 now" in live("status", cwd=lab).stdout

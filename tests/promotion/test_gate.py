@@ -352,8 +352,8 @@ def test_a_genome_that_reads_price_levels_fails_the_gate_by_name_in_review_and_o
         assert by_name["lookahead"].passed  # a level is no look-ahead: only this rule refuses it
     with database.transaction() as session:
         detail = candidate_detail(session, levels)
-        assert detail is not None
-        assert [c.passed for c in detail.criteria if c.name == "scale_free"] == [False]
+        assert detail is not None and detail.gate is not None
+        assert [c.passed for c in detail.gate.criteria if c.name == "scale_free"] == [False]
     database.close()
     shown = promote("show", str(levels), "--config", "lab.toml", cwd=night)
     assert shown.returncode == 0, shown.stderr
