@@ -5,8 +5,9 @@ watch with the paper P&L of every approved or live strategy."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -17,12 +18,16 @@ from starlette.routing import Route
 from configs.alerts import alert
 from configs.output import shown
 from dashboard.board import Board, text
+from dashboard.charts import WIDE, svg, thin
+from fitness.panel import Panel
 from live.errors import LiveInputError
 from live.halt import HaltFailed, HaltSwitch, halt_trading
-from live.status import AccountView, account_view
+from live.statement import Statement, account_statement
+from live.status import AccountView, History, account_history, account_view, accounts
+from promotion.chart import review_chart
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies
-from store.models import Candidate, LivePlan
+from store.models import Candidate, LiveAccount, LivePlan
 
 __all__ = ["LivePage", "live_page", "routes", "warm_up", "watched_strategies"]
 
@@ -31,8 +36,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LivePage:
-    """What the Live page shows: halt state, the account, the newest plan's weights, watched
-    strategies."""
+    """What the Live page shows: halt state, the accounts, the chosen account (its statement,
+    plan and history), watched strategies."""
 
     halted: str | None
     halt_file: str
@@ -43,6 +48,11 @@ class LivePage:
     excluded: dict[str, str]
     watched: list[Watched]
     watch_problem: str  # why the decay watch could not run (the data cannot be read, ...)
+    accounts: list[LiveAccount] = field(default_factory=list)
+    statement: Statement | None = None
+    statement_problem: str = ""  # why there is no statement (no data, no session yet...)
+    history: History | None = None
+    candidates: dict[str, int] = field(default_factory=dict)  # genome id -> candidate number
 
     @property
     def paper_pnl(self) -> float:
@@ -56,10 +66,14 @@ def live_page(
     halt_file: str,
     watched: list[Watched],
     watch_problem: str,
+    account: str | None = None,
+    page: int = 1,
+    panel: Panel | None = None,
 ) -> LivePage:
-    """The Live page's content (an account view, or why there is none)."""
+    """The Live page's content for `account` (default: the newest), its history at `page`, its
+    statement marked on `panel` (an account view, or why there is none)."""
     try:
-        view: AccountView | None = account_view(session, None)
+        view: AccountView | None = account_view(session, account)
     except LiveInputError as e:
         view, missing = None, str(e)
     else:
@@ -74,7 +88,25 @@ def live_page(
             (gid, texts.get(gid, "?"), float(w["weight"]), float(w["capital"]))
             for gid, w in sorted(record.items())
         ]
-    return LivePage(halted, halt_file, view, missing, weights, excluded, watched, watch_problem)
+    statement, problem = None, "the market data could not be read"
+    if view is not None and panel is not None:
+        statement = account_statement(session, view.account, panel)
+        problem = "" if statement is not None else "no session of it is in the market data yet"
+    return LivePage(
+        halted,
+        halt_file,
+        view,
+        missing,
+        weights,
+        excluded,
+        watched,
+        watch_problem,
+        accounts=accounts(session),
+        statement=statement,
+        statement_problem=problem,
+        history=account_history(session, view.account.id, page) if view is not None else None,
+        candidates={g: n for g, n in session.execute(select(Candidate.genome_id, Candidate.id))},
+    )
 
 
 def routes(board: Board) -> list[Route]:
@@ -82,10 +114,16 @@ def routes(board: Board) -> list[Route]:
 
     def page(request: Request) -> Response:
         halted = HaltSwitch(board.halt_file).reason()
+        account = request.query_params.get("account") or None
+        asked = request.query_params.get("page", "1")
+        number = int(asked) if asked.isdigit() and len(asked) < 7 else 1
         try:
             watched, problem = watched_strategies(board)
+            panel = _panel(board)
             with board.database.transaction() as session:
-                found = live_page(session, halted, str(board.halt_file), watched, problem)
+                found = live_page(
+                    session, halted, str(board.halt_file), watched, problem, account, number, panel
+                )
             # Once the transaction has ended, so that the rows it left out are counted.
             return board.render(request, "live.html", {"live": found, "page": "live"})
         except Exception as e:  # whatever the stored account holds, the Halt button is shown
@@ -117,7 +155,59 @@ def routes(board: Board) -> list[Route]:
         request.session["flash"] = "trading halted" + "".join(f"; warning: {n}" for n in notes)
         return RedirectResponse("/live", status_code=303)
 
-    return [Route("/live", page), Route("/live/halt", halt, methods=["POST"])]
+    def equity_svg(request: Request) -> Response:
+        account = request.query_params.get("account") or None
+        panel = _panel(board)
+        if panel is None:
+            return text("no chart: the market data cannot be read", 503)
+        with board.database.transaction() as session:
+            try:
+                view = account_view(session, account)
+            except LiveInputError as e:
+                return text(f"no chart: {e}", 404)
+            statement = account_statement(session, view.account, panel)
+            name = view.account.name
+        if statement is None:
+            return text("no chart: no session of this account is in the market data yet", 404)
+        key = ("account", name, statement.day.isoformat(), float(statement.equity[-1]))
+        return Response(
+            board.charts.get(key, lambda: _account_chart(name, statement)),
+            media_type="image/svg+xml",
+        )
+
+    return [
+        Route("/live", page),
+        Route("/live/halt", halt, methods=["POST"]),
+        Route("/live/equity.svg", equity_svg),
+    ]
+
+
+def _panel(board: Board) -> Panel | None:
+    try:
+        return board.data.get()[0]
+    except Exception:  # the page shows the account without its marking, and says why
+        return None
+
+
+def _account_chart(name: str, statement: Statement) -> bytes:
+    days = thin([statement.equity, statement.market])
+    more: tuple[tuple[str, np.ndarray], ...] = ()
+    if statement.benchmark is not None:
+        more = ((statement.benchmark_symbol, statement.benchmark[days]),)
+    return svg(
+        lambda image: review_chart(
+            image,
+            f"account {name}: equity against buy-and-hold",
+            statement.dates[days],
+            statement.equity[days],
+            statement.market[days],
+            f"sessions {statement.dates[1]}..{statement.day}",
+            "svg",
+            WIDE,
+            label=f"account {name}",
+            more=more,
+        )
+    )
 
 
 def watched_strategies(board: Board) -> tuple[list[Watched], str]:

@@ -67,14 +67,22 @@ def status(lab: CommandContext, account: str | None) -> None:
     the last reconciliation."""
     from pathlib import Path
 
+    from fitness.market_data import load_panel, offline_source
+    from fitness.problems import DataError
     from live.halt import HaltSwitch
     from live.status import status_lines
     from store import lab_database
 
     halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
     click.echo(f"lab home: {lab.home} (HALT file: {lab.config.live.halt_file})")
+    data = lab.config.data
+    try:  # to mark the positions at the last close (research.db alone cannot)
+        source = offline_source(data, lab.config.alpaca)
+        panel, problem = load_panel(data, lab.config.alpaca, source=source)[0], ""
+    except DataError as e:
+        panel, problem = None, f"the market data cannot be read ({e})"
     with lab_database(lab).transaction() as session:
-        click.echo("\n".join(status_lines(session, account, halted)))
+        click.echo("\n".join(status_lines(session, account, halted, panel, problem)))
 
 
 @main.command("halt")

@@ -83,14 +83,16 @@ def account_statement(
     stop = len(days) if last is None else int(np.searchsorted(days, np.datetime64(last), "right"))
     if first == 0 or first >= stop:
         return None
-    equity = equity_curve(session, account.id, panel, first - 1, stop - 1)
+    ledger = cash_ledger(session, account.id)
+    opening = sum(e.amount for e in ledger.entries if e.kind == "opening")
+    # The close before its first session: the opening cash (credited on that session).
+    equity = np.r_[opening, equity_curve(session, account.id, panel, first, stop - 1)]
     closes = _filled_close(panel)
     market = np.asarray(panel.market)[first - 1 : stop]
     benchmark = None
     if panel.benchmark_symbol in panel.symbols:
         level = closes[first - 1 : stop, panel.symbols.index(panel.benchmark_symbol)]
         benchmark = level / level[0] if np.isfinite(level[0]) and level[0] > 0 else None
-    ledger = cash_ledger(session, account.id)
     contributed = sum(e.amount for e in ledger.entries if e.kind in ("opening", "adjust"))
     held_by: dict[str, list[str]] = {}
     for genome_id, book in books(session, account.id).items():

@@ -1,19 +1,31 @@
-"""`live status`: what an account holds and did, from research.db alone (no broker call)."""
+"""`live status`: what an account holds and did, from research.db (no broker call), marked at
+the last close of the market data when it can be read."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fitness.panel import Panel
 from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
-from live.statement import average_costs
+from live.statement import account_statement, average_costs
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 from store.quarantine import left_out, quarantined_rows
 
-__all__ = ["AccountView", "account_view", "status_lines"]
+__all__ = [
+    "AccountView",
+    "History",
+    "account_history",
+    "account_view",
+    "accounts",
+    "status_lines",
+]
+
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -81,9 +93,66 @@ def account_view(session: Session, name: str | None) -> AccountView:
     )
 
 
-def status_lines(session: Session, name: str | None, halted: str | None) -> list[str]:
-    """The account's status as lines: account, trading or halted, newest session, equity, cash,
-    positions."""
+@dataclass(frozen=True)
+class History:
+    """One page of an account's orders and of its fills, newest first."""
+
+    page: int  # from 1
+    pages: int
+    orders: list[tuple[LiveOrder, dt.date]]  # each with the session it was planned for
+    fills: list[LiveFill]
+    n_orders: int
+    n_fills: int
+
+
+def account_history(
+    session: Session, account_id: int, page: int = 1, size: int = PAGE_SIZE
+) -> History:
+    """Page `page` (of `size` rows each; past the last: the last) of the account's orders and
+    fills of every session, newest first."""
+    n_orders = session.scalar(
+        select(func.count()).select_from(LiveOrder).where(LiveOrder.account_id == account_id)
+    )
+    n_fills = session.scalar(
+        select(func.count()).select_from(LiveFill).where(LiveFill.account_id == account_id)
+    )
+    pages = max(1, -(-max(n_orders or 0, n_fills or 0) // size))
+    page = min(max(1, page), pages)
+    orders = [
+        (order, day)
+        for order, day in session.execute(
+            select(LiveOrder, LivePlan.session)
+            .join(LivePlan, LivePlan.id == LiveOrder.plan_id)
+            .where(LiveOrder.account_id == account_id)
+            .order_by(LiveOrder.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+    ]
+    fills = session.scalars(
+        select(LiveFill)
+        .where(LiveFill.account_id == account_id)
+        .order_by(LiveFill.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
+    return History(page, pages, orders, list(fills), n_orders or 0, n_fills or 0)
+
+
+def accounts(session: Session) -> list[LiveAccount]:
+    """Every live account, newest first."""
+    return list(session.scalars(select(LiveAccount).order_by(LiveAccount.id.desc())))
+
+
+def status_lines(
+    session: Session,
+    name: str | None,
+    halted: str | None,
+    panel: Panel | None = None,
+    no_panel: str = "",
+) -> list[str]:
+    """The account's status as lines: account, trading or halted, equity and P&L marked at the
+    last close of `panel` (`no_panel`: why there is none), newest session, cash, positions."""
     view = account_view(session, name)
     account, plan = view.account, view.plan
     lines = [f"account {account.name} ({account.broker}), since {account.created_at:%Y-%m-%d}"]
@@ -99,11 +168,18 @@ def status_lines(session: Session, name: str | None, halted: str | None) -> list
             f"  replay of {s['source']}: sessions {s['first_session']}..{s['last_session']}"
         )
     lines.append(f"  trading: {'HALTED - ' + halted if halted else 'allowed (no HALT file)'}")
+    statement = account_statement(session, account, panel) if panel is not None else None
+    if statement is not None:
+        lines.append(
+            f"  equity {statement.equity[-1]:,.2f} at the close of {statement.day} (cash and "
+            f"positions at that close): P&L {statement.pnl:+,.2f} since the opening cash"
+        )
+    elif plan is not None:
+        lines.append(f"  not marked at a close: {no_panel or 'no session of it is in the data'}")
     if plan is not None and view.settled is not None and view.pnl is not None:
         lines += [
-            f"  newest session {plan.session} (planned from the close of {plan.data_day}): "
-            f"equity {plan.equity:,.2f} at that close, P&L {view.pnl:+,.2f} "
-            "since the opening cash",
+            f"  newest session {plan.session} (planned from the close of {plan.data_day}, sized "
+            f"on equity {plan.equity:,.2f} at that close: P&L {view.pnl:+,.2f} then)",
             f"  cash {view.cash:,.2f}: settled {view.settled:,.2f} on {plan.session}, unsettled "
             f"{view.cash - view.settled:,.2f}",
         ]

@@ -25,25 +25,34 @@ def review_chart(
     window_text: str,
     image_format: str | None = None,
     size: tuple[float, float] = (9, 6),
+    label: str = "candidate",
+    more: tuple[tuple[str, np.ndarray], ...] = (),
 ) -> Path | IO[bytes]:
     """Write the chart to `path` (a file, whose suffix names the format, or a binary stream
-    with `image_format`, e.g. "svg" for the dashboard), `size` inches wide and tall. Both curves
-    start at 1."""
+    with `image_format`, e.g. "svg" for the dashboard), `size` inches wide and tall: `equity`
+    (named `label`) against `benchmark` (buy-and-hold of the universe) and the `more` curves
+    (name, values), each scaled to start at 1."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
 
     days = dates.astype("datetime64[D]").astype(object)
     strategy, market = equity / equity[0], benchmark / benchmark[0]
     figure = Figure(figsize=size)
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
-    top.plot(days, strategy, label="candidate", color="tab:blue")
+    top.plot(days, strategy, label=label, color="tab:blue")
     top.plot(days, market, label="buy-and-hold of the universe", color="tab:gray")
+    for name, values in more:
+        top.plot(days, values / values[0], label=name, color="tab:orange", linewidth=0.9)
     top.set_ylabel("equity (start = 1)")
     top.legend(loc="upper left")
     top.set_title(title, fontsize=10, wrap=True)
     bottom.fill_between(days, -100 * drawdown(strategy), color="tab:blue", alpha=0.4)
     bottom.plot(days, -100 * drawdown(market), color="tab:gray", linewidth=0.8)
     bottom.set_ylabel("drawdown (%)")
-    bottom.set_xlabel(f"{window_text}; after costs")
+    bottom.set_xlabel(f"{window_text}; after costs").set_wrap(True)
+    locator = AutoDateLocator(maxticks=7)
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     figure.tight_layout()
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)

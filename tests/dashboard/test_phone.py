@@ -1,7 +1,7 @@
 """Every page on a phone (390 px) and a desktop (1280 px) in a real headless Chromium, served by
 a real `live dashboard` on a lab with nights, candidates (one with a long genome), two approved
-strategies and a replay: nothing is wider than the screen, and each chart is small and readable.
-"""
+strategies and two replays: nothing is wider than the screen, each chart is small and readable,
+and the Live page is an account statement."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from dashboard.charts import MAX_BYTES
 from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
 from promotion.gating import gate_pending
-from tests.builders.browser import browser, serve
+from tests.builders.browser import browser, click, serve
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.labs import add_candidate
 from tests.builders.live_lab import STRATEGIES, approve
@@ -39,15 +39,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
     add_candidate(url, f"and({LONG_GENOME}, lt(rsi(close, 14), 70))")
     approve(url, load_config(), STRATEGIES)
-    replay = subprocess.run(
-        [LIVE, "run", "--broker", "sim", "--days", "5", "--config", "lab.toml"],
-        cwd=folder,
-        env=lab_environment(folder),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-    )
-    assert replay.returncode == 0, replay.stderr
+    for days in (5, 20):  # two accounts: sim-1, then sim-2 with more orders than a page
+        replay = subprocess.run(
+            [LIVE, "run", "--broker", "sim", "--days", str(days), "--config", "lab.toml"],
+            cwd=folder,
+            env=lab_environment(folder),
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS,
+        )
+        assert replay.returncode == 0, replay.stderr
+        (folder / f"replay-{days}.txt").write_text(replay.stdout)
     return folder
 
 
@@ -65,7 +67,7 @@ def pages(site: str) -> list[str]:
     with urllib.request.urlopen(f"{site}/candidates", timeout=60) as answer:
         listed = sorted(set(re.findall(r'href="(/candidates/\d+)"', answer.read().decode())))
     assert len(listed) >= 4
-    return ["/nights", "/candidates", *listed, "/review", "/live", "/health"]
+    return ["/nights", "/candidates", *listed, "/review", "/live", "/live?account=sim-1", "/health"]
 
 
 def screen(chrome: Any, width: int) -> None:
@@ -134,3 +136,58 @@ def test_a_long_id_shows_its_start_and_copies_whole(site: str, chrome: Any) -> N
         )
     finally:
         chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_live_page_is_an_account_statement(site: str, chrome: Any, lab: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    chrome.get(f"{site}/live")
+    assert chrome.find_element(By.TAG_NAME, "h2").text  # the page is up
+    assert "Account sim-2" in chrome.page_source  # the newest account by default
+    listed = chrome.find_elements(By.CSS_SELECTOR, "#accounts a")
+    assert [a.text for a in listed] == ["sim-2", "sim-1"]
+    # The P&L is the replay's own figure, marked at the same close, and live status's.
+    summary = (lab / "replay-20.txt").read_text()
+    figure = summary.split("P&L ", 1)[1].split(" ")[0]
+    assert chrome.find_element(By.ID, "pnl").text == figure
+    status = subprocess.run(
+        [LIVE, "status", "--account", "sim-2", "--config", "lab.toml"],
+        cwd=lab,
+        env=lab_environment(lab),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert status.returncode == 0, status.stderr
+    assert f"P&L {figure} since the opening cash" in status.stdout
+    # Positions: price, value, weight, unrealised P&L and the strategies that hold them.
+    rows = chrome.find_elements(By.CSS_SELECTOR, "#positions tbody tr")
+    assert rows
+    weights = 0.0
+    for row in rows:
+        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        qty, price, value = (float(cells[i].replace(",", "")) for i in (1, 3, 4))
+        assert abs(qty * price - value) < 0.01 * max(1.0, value)
+        weights += float(cells[5].rstrip("%"))
+        assert cells[7].startswith("candidate "), cells
+    assert 0 < weights <= 100.5
+    image = chrome.find_element(By.ID, "account-equity")
+    assert chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
+    # The history of every session, a page at a time.
+    first_page = [
+        r.get_attribute("data-order")
+        for r in chrome.find_elements(By.CSS_SELECTOR, "#orders tbody tr")
+    ]
+    assert len(first_page) == 50
+    click(chrome, chrome.find_element(By.ID, "older"))
+    older = [
+        r.get_attribute("data-order")
+        for r in chrome.find_elements(By.CSS_SELECTOR, "#orders tbody tr")
+    ]
+    assert older and max(int(n) for n in older) < min(int(n) for n in first_page)
+    assert "Account sim-2" in chrome.page_source
+    # The selector shows the other account.
+    click(chrome, chrome.find_element(By.LINK_TEXT, "sim-1"))
+    assert "Account sim-1" in chrome.page_source
+    figure = (lab / "replay-5.txt").read_text().split("P&L ", 1)[1].split(" ")[0]
+    assert chrome.find_element(By.ID, "pnl").text == figure
