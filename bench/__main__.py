@@ -136,6 +136,14 @@ def _parser() -> argparse.ArgumentParser:
         default=3600,
         help="storage: generations of the projected Pi night (default 3600)",
     )
+    _power_options(parser)
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})"
+    )
+    return parser
+
+
+def _power_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds", type=int, default=10, help="power: markets per planted cell (default 10)"
     )
@@ -158,10 +166,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="power: an [evolve] setting for every night (repeatable), e.g. fitness_blocks=1",
     )
-    parser.add_argument(
-        "--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})"
-    )
-    return parser
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from dashboard.board import Board, text
 from dashboard.charts import WIDE, svg, thin
 from fitness.panel import Panel
-from promotion.chart import review_chart
+from promotion.chart import MARKET, review_chart
 from promotion.figures import (
     Ancestor,
     GateFigures,
@@ -246,8 +246,7 @@ def _chart(title: str, curve: ValidationEquity) -> bytes:
             image,
             title,
             curve.dates[days],
-            curve.equity[days],
-            curve.market[days],
+            (("candidate", curve.equity[days]), (MARKET, curve.market[days])),
             curve.text(),
             "svg",
             WIDE,

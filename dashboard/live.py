@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +22,14 @@ from fitness.panel import Panel
 from live.errors import LiveInputError
 from live.halt import HaltFailed, HaltSwitch, halt_trading
 from live.statement import Statement, account_statement
-from live.status import AccountView, History, account_history, account_view, accounts
-from promotion.chart import review_chart
+from live.status import (
+    AccountHistory,
+    AccountView,
+    account_history,
+    account_view,
+    accounts,
+)
+from promotion.chart import MARKET, review_chart
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies
 from store.models import Candidate, LiveAccount, LivePlan
@@ -51,7 +56,7 @@ class LivePage:
     accounts: list[LiveAccount] = field(default_factory=list)
     statement: Statement | None = None
     statement_problem: str = ""  # why there is no statement (no data, no session yet...)
-    history: History | None = None
+    history: AccountHistory | None = None
     candidates: dict[str, int] = field(default_factory=dict)  # genome id -> candidate number
 
     @property
@@ -191,21 +196,18 @@ def _panel(board: Board) -> Panel | None:
 
 def _account_chart(name: str, statement: Statement) -> bytes:
     days = thin([statement.equity, statement.market])
-    more: tuple[tuple[str, np.ndarray], ...] = ()
+    curves = [(f"account {name}", statement.equity[days]), (MARKET, statement.market[days])]
     if statement.benchmark is not None:
-        more = ((statement.benchmark_symbol, statement.benchmark[days]),)
+        curves.append((statement.benchmark_symbol, statement.benchmark[days]))
     return svg(
         lambda image: review_chart(
             image,
             f"account {name}: equity against buy-and-hold",
             statement.dates[days],
-            statement.equity[days],
-            statement.market[days],
+            curves,
             f"sessions {statement.dates[1]}..{statement.day}",
             "svg",
             WIDE,
-            label=f"account {name}",
-            more=more,
         )
     )
 

@@ -17,8 +17,8 @@ from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 from store.quarantine import left_out, quarantined_rows
 
 __all__ = [
+    "AccountHistory",
     "AccountView",
-    "History",
     "account_history",
     "account_view",
     "accounts",
@@ -94,7 +94,7 @@ def account_view(session: Session, name: str | None) -> AccountView:
 
 
 @dataclass(frozen=True)
-class History:
+class AccountHistory:
     """One page of an account's orders and of its fills, newest first."""
 
     page: int  # from 1
@@ -107,7 +107,7 @@ class History:
 
 def account_history(
     session: Session, account_id: int, page: int = 1, size: int = PAGE_SIZE
-) -> History:
+) -> AccountHistory:
     """Page `page` (of `size` rows each; past the last: the last) of the account's orders and
     fills of every session, newest first."""
     n_orders = session.scalar(
@@ -136,7 +136,7 @@ def account_history(
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return History(page, pages, orders, list(fills), n_orders or 0, n_fills or 0)
+    return AccountHistory(page, pages, orders, list(fills), n_orders or 0, n_fills or 0)
 
 
 def accounts(session: Session) -> list[LiveAccount]:

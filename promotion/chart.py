@@ -3,12 +3,15 @@ universe, on the validation window (matplotlib, no display needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
-__all__ = ["drawdown", "review_chart"]
+__all__ = ["MARKET", "drawdown", "review_chart"]
+
+MARKET = "buy-and-hold of the universe"
 
 
 def drawdown(equity: np.ndarray) -> np.ndarray:
@@ -20,27 +23,25 @@ def review_chart(
     path: Path | IO[bytes],
     title: str,
     dates: np.ndarray,
-    equity: np.ndarray,
-    benchmark: np.ndarray,
+    curves: Sequence[tuple[str, np.ndarray]],
     window_text: str,
     image_format: str | None = None,
     size: tuple[float, float] = (9, 6),
-    label: str = "candidate",
-    more: tuple[tuple[str, np.ndarray], ...] = (),
 ) -> Path | IO[bytes]:
     """Write the chart to `path` (a file, whose suffix names the format, or a binary stream
-    with `image_format`, e.g. "svg" for the dashboard), `size` inches wide and tall: `equity`
-    (named `label`) against `benchmark` (buy-and-hold of the universe) and the `more` curves
-    (name, values), each scaled to start at 1."""
+    with `image_format`, e.g. "svg" for the dashboard), `size` inches wide and tall. `curves`
+    are (name, equity) on `dates`: the strategy or account first (its drawdown shaded), then
+    buy-and-hold of the universe, then any other benchmark; each scaled to start at 1."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure  # no pyplot: no global state, safe in threads
 
     days = dates.astype("datetime64[D]").astype(object)
+    (label, equity), (market_label, benchmark), *more = curves
     strategy, market = equity / equity[0], benchmark / benchmark[0]
     figure = Figure(figsize=size)
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     top.plot(days, strategy, label=label, color="tab:blue")
-    top.plot(days, market, label="buy-and-hold of the universe", color="tab:gray")
+    top.plot(days, market, label=market_label, color="tab:gray")
     for name, values in more:
         top.plot(days, values / values[0], label=name, color="tab:orange", linewidth=0.9)
     top.set_ylabel("equity (start = 1)")

@@ -15,7 +15,6 @@ import configs
 from promotion.gate import Criterion
 from promotion.lifecycle import ReportLeftOut, latest_report
 from store.models import Candidate, Evaluation, GateReport, Genome, HoldoutResult, WindowRecord
-from store.quarantine import left_out
 
 __all__ = [
     "Ancestor",
@@ -58,8 +57,8 @@ class WindowFigures:
 
 def window_figures(session: Session, candidate: Candidate) -> tuple[list[WindowFigures], str]:
     """The candidate's figures on the train window (its stored evaluation), the validation
-    window (its newest gate report) and, once opened, the holdout; and what cannot be read of
-    them ("" when nothing). The holdout is never computed here."""
+    window (its newest gate report) and, once opened, the holdout; and why its newest gate
+    report cannot be read ("" when it can). The holdout is never computed here."""
     try:
         report, unreadable = latest_report(session, candidate.id), ""
     except ReportLeftOut as e:
@@ -75,10 +74,6 @@ def window_figures(session: Session, candidate: Candidate) -> tuple[list[WindowF
     holdout = session.get(HoldoutResult, candidate.id)
     if holdout is not None:
         found.append(holdout_figures(session, holdout))
-    else:
-        why = left_out(session, HoldoutResult, candidate.id)
-        if why is not None:
-            unreadable = f"its opened holdout cannot be read and is left out: {why}"
     return [f for f in found if f is not None], unreadable
 
 

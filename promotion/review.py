@@ -18,7 +18,7 @@ from fitness.portfolio import highest_correlation
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
-from promotion.chart import review_chart
+from promotion.chart import MARKET, review_chart
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, ReportLeftOut, genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
@@ -180,8 +180,7 @@ def review_lines(
         Path(config.review.chart_dir) / f"candidate-{candidate.id}-validation.png",
         f"candidate {candidate.id}: {text}",
         curve.dates,
-        curve.equity,
-        curve.market,
+        (("candidate", curve.equity), (MARKET, curve.market)),
         curve.text(),
     )
     lines = candidate_lines(session, candidate)

@@ -35,7 +35,7 @@ from store.models import (
     Genome,
     HoldoutResult,
 )
-from store.quarantine import parse_stored, quarantine_reason
+from store.quarantine import left_out, parse_stored, quarantine_reason
 
 __all__ = [
     "candidate_lines",
@@ -145,18 +145,19 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
     ]
     for found in figures:
         lines += window_lines(found)
-    if unreadable.startswith("its opened holdout"):
-        lines.append(f"  holdout: opened, but {unreadable.removeprefix('its opened holdout ')}")
-    elif not any(f.name == "holdout" for f in figures):
-        lines.append("  holdout: sealed (opened once, at `promote review`)")
+    if not any(f.name == "holdout" for f in figures):
+        why = left_out(session, HoldoutResult, candidate.id)
+        lines.append(
+            f"  holdout: opened, but its stored result cannot be read and is left out: {why}"
+            if why is not None
+            else "  holdout: sealed (opened once, at `promote review`)"
+        )
     lines.append("")
-    report = None if unreadable.startswith("gate:") else latest_report(session, candidate.id)
+    report = None if unreadable else latest_report(session, candidate.id)
     if report is not None:
         lines += report_lines(session, report)
     else:
-        lines.append(
-            unreadable if unreadable.startswith("gate:") else "gate: not run yet (`promote gate`)"
-        )
+        lines.append(unreadable or "gate: not run yet (`promote gate`)")
     lines += ["", "lineage:"]
     lines += [_ancestor_line(a) for a in lineage(session, genome)]
     lines += ["", "decisions:"]

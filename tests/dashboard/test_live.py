@@ -18,6 +18,7 @@ from fitness.market_data import load_panel
 from fitness.panel import Panel
 from live.alpaca_emulator import trading_emulator
 from live.records import ledger_positions
+from live.statement import account_statement
 from live.status import account_view
 from promotion.review import review_data
 from promotion.watch import watch_strategies
@@ -72,10 +73,10 @@ def test_the_halt_button_stops_the_orders_of_a_real_run(
         (tmp_path / "lab.toml").write_text(
             f'[live]\ntrading_url = "{url}"\ntimeout_seconds = 2.0\n'
         )
-        _halt_and_trade(tmp_path, state, chrome)
+        _halt_and_trade(tmp_path, state, chrome, panel)
 
 
-def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
+def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any, panel: Panel) -> None:
     from selenium.webdriver.common.by import By
 
     db = f"sqlite:///{tmp_path / 'research.db'}"
@@ -109,6 +110,8 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
             reconciliation = view.reconciliation.message if view.reconciliation else None
             planned = len(view.plan.strategy_weights()) if view.plan else 0
             cash = (view.settled, view.cash - (view.settled or 0.0), view.pnl, len(view.fills))
+            marked = account_statement(session, view.account, panel)
+            sized = view.plan.equity if view.plan else None
         database.close()
         orders = chrome.find_elements(By.CSS_SELECTOR, "table#orders tbody tr")
         assert len(orders) == len(state.orders) and planned == 2
@@ -122,7 +125,15 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any) -> None:
         assert settled is not None and pnl is not None
         assert chrome.find_element(By.ID, "settled").text == f"{settled:,.2f}"
         assert chrome.find_element(By.ID, "unsettled").text == f"{unsettled:,.2f}"
-        assert f"{pnl:+,.2f}" in chrome.find_element(By.CSS_SELECTOR, "[data-item=pnl]").text
+        # The P&L marked at the last close of the data (the emulated account trades on its last
+        # sessions), and the equity the newest plan was sized on, said as such.
+        shown_pnl = chrome.find_element(By.CSS_SELECTOR, "[data-item=pnl]").text
+        if marked is not None:
+            assert chrome.find_element(By.ID, "pnl").text == f"{marked.pnl:+,.2f}"
+            assert f"at the close of {marked.day}" in shown_pnl
+        else:
+            assert "not marked" in shown_pnl
+        assert f"sized on equity {sized:,.2f}" in chrome.find_element(By.ID, "account").text
         assert count(chrome, "table#fills tbody tr") == fills
         assert reconciliation and reconciliation in chrome.find_element(By.ID, "account").text
         assert "Account alpaca-paper" in chrome.find_element(By.TAG_NAME, "main").text
