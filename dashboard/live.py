@@ -29,7 +29,7 @@ from live.status import (
     account_view,
     accounts,
 )
-from promotion.chart import MARKET, review_chart
+from promotion.chart import review_chart
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies
 from store.models import Candidate, LiveAccount, LivePlan
@@ -196,7 +196,10 @@ def _panel(board: Board) -> Panel | None:
 
 def _account_chart(name: str, statement: Statement) -> bytes:
     days = thin([statement.equity, statement.market])
-    curves = [(f"account {name}", statement.equity[days]), (MARKET, statement.market[days])]
+    curves = [
+        (f"account {name}", statement.equity[days]),
+        ("buy-and-hold of the universe, no costs", statement.market[days]),
+    ]
     if statement.benchmark is not None:
         curves.append((statement.benchmark_symbol, statement.benchmark[days]))
     return svg(

@@ -1,8 +1,8 @@
 """An account's statement: its equity at every close since it began, marked to the data (cash
-and positions at each close, a missing close carried from the day before), beside the
-equal-weight market of the universe and the benchmark symbol over the same sessions; and its
-positions valued at the last close, with their weight, unrealised P&L and the strategies whose
-books hold them. The sim report, `live status` and the Live page all mark an account this one
+and positions at each close, a missing close carried from the day before), beside buy-and-hold
+of the universe (equal amounts of every symbol, no costs) and of the benchmark symbol over the
+same sessions; and its positions valued at the last close, with their weight, unrealised P&L
+and the strategies whose books hold them. The sim report, `live status` and the Live page all mark an account this one
 way, so the P&L they give for a day is the same figure.
 """
 
@@ -44,7 +44,7 @@ class Statement:
 
     dates: np.ndarray  # (n,) datetime64[D]
     equity: np.ndarray  # (n,) at each close
-    market: np.ndarray  # (n,) the equal-weight market of the universe, scaled to start at 1
+    market: np.ndarray  # (n,) equal amounts of every symbol bought at the first close, held
     benchmark: np.ndarray | None  # (n,) the benchmark symbol's close, scaled to start at 1
     benchmark_symbol: str
     contributed: float  # opening cash and adjustments
@@ -88,7 +88,11 @@ def account_statement(
     # The close before its first session: the opening cash (credited on that session).
     equity = np.r_[opening, equity_curve(session, account.id, panel, first, stop - 1)]
     closes = _filled_close(panel)
-    market = np.asarray(panel.market)[first - 1 : stop]
+    # Equal amounts of every symbol priced at the close before the first session, held.
+    held = closes[first - 1 : stop]
+    start = held[0]
+    priced = np.isfinite(start) & (start > 0)
+    market = np.nanmean(held[:, priced] / start[priced], axis=1)
     benchmark = None
     if panel.benchmark_symbol in panel.symbols:
         level = closes[first - 1 : stop, panel.symbols.index(panel.benchmark_symbol)]
@@ -120,7 +124,7 @@ def account_statement(
     return Statement(
         dates=days[first - 1 : stop],
         equity=equity,
-        market=market / market[0],
+        market=market,
         benchmark=benchmark,
         benchmark_symbol=panel.benchmark_symbol,
         contributed=contributed,
