@@ -1,5 +1,6 @@
 """The candidates pages: every candidate with its status and newest verdict, and one candidate
-with its genome as a tree, its gate report criterion by criterion, and the decisions on it."""
+with all that `promote show` and `promote review` print (its genome as a tree, its figures per
+window, its gate report and statistics, its lineage), its charts and the decisions on it."""
 
 from __future__ import annotations
 
