@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -358,15 +357,12 @@ def nightly(
         progress_printer,
     )
     from evolve.nightly import NightOptions, run_nightly
-    from fitness.warm import warm_kernels
     from promotion.gating import gate_pending
     from promotion.lifecycle import awaiting_review
     from promotion.watch import decays_of_run
     from store import lab_database
 
     options = NightOptions(discovery, budget, generations, seed)
-    # Kernels the code needs compiled are compiled now, before the budget's clock starts.
-    logging.getLogger("evolve.nightly").info("numba kernels ready (%.1fs)", warm_kernels())
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
     for event, title, problem in (
         ("disk_low", "disk space is low", disk_low(lab.db_url, lab.config.store.min_free_mb)),

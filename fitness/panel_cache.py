@@ -93,7 +93,8 @@ def read_entry(folder: Path, key: str, source: str) -> tuple[Panel, DataReport] 
     ) as e:
         log.warning("panel cache %s cannot be used (%s): reading the data again", path, e)
         return None
-    os.utime(path)  # the newest entries are kept
+    with contextlib.suppress(OSError):  # a read-only disk still serves the entry
+        os.utime(path)  # the newest entries are kept
     return panel, report
 
 
