@@ -3,8 +3,8 @@
 numba compiles a kernel the first time it meets a kind of argument, and keeps the machine code
 in its cache (`__pycache__` beside the source, or NUMBA_CACHE_DIR). A fresh install would spend
 its first night's budget compiling; `sh lab.sh` warms the kernels once it has installed the
-lab, and `evolve nightly` warms them again before its budget clock starts (quick once cached:
-the code changed since is compiled then, not in the first generation).
+lab, and every night warms them again, outside its budget's clock (quick once cached: code
+changed since is compiled then, not in the first generation).
 
 Every function of the grammar is scored here with every kind of argument it can meet (a price
 read from the panel, a read-only derived series, a series computed by another function, a stored
