@@ -2,8 +2,8 @@
 and positions at each close, a missing close carried from the day before), beside buy-and-hold
 of the universe (equal amounts of every symbol, no costs) and of the benchmark symbol over the
 same sessions; and its positions valued at the last close, with their weight, unrealised P&L
-and the strategies whose books hold them. The sim report, `live status` and the Live page all mark an account this one
-way, so the P&L they give for a day is the same figure.
+and the strategies whose books hold them. The sim report, `live status` and the Live page all
+mark an account this one way, so the P&L they give for a day is the same figure.
 """
 
 from __future__ import annotations
