@@ -2,17 +2,20 @@
 a fraction of the time parsing and checking the file takes.
 
 An entry is one uncompressed NumPy `.npz` file (read without pickle) named by its key: the
-SHA-256 of the file's bytes, the `[data]` settings that shape the panel and the source of the
-code that reads, checks and builds it. A different file, setting or loader is another key, so
-an entry is never stale. An entry is checked when read (its key and the panel's fingerprint
-recomputed from its arrays); one that fails is ignored, said in the log, and written again.
-Writes go to a temporary file renamed into place; the newest `KEEP` entries are kept.
+SHA-256 of the file's bytes, the `[data]` settings that shape the panel, the source of the
+code that reads, checks and builds it, the versions of the libraries it uses and the day (the
+checks refuse a date after today, so their verdict is the day's). A different file, setting,
+loader, library or day is another key, so an entry is never stale. An entry is checked when
+read (its key and the panel's fingerprint recomputed from its arrays); one that fails is
+ignored, said in the log, and written again. Writes go to a temporary file renamed into place;
+the newest `KEEP` entries are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -20,7 +23,9 @@ import os
 import tempfile
 import time
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -37,11 +42,17 @@ _FORMAT = 1
 _ARRAYS = ("open", "high", "low", "close", "volume", "tradable", "market")
 # The modules whose code decides what a file's panel is (their source is part of the key).
 _LOADERS = ("bars.py", "validation.py", "panel.py", "problems.py", "market_data.py")
+_LIBRARIES = ("numpy", "pandas", "pyarrow", "exchange_calendars")
 
 
-def cache_key(path: Path, data: DataConfig) -> str:
-    """The key of `path`'s panel under `data` (its source and cache folder aside)."""
-    digest = hashlib.sha256(f"panel cache {_FORMAT}\n".encode())
+def cache_key(path: Path, data: DataConfig, today: dt.date | None = None) -> str:
+    """The key of `path`'s panel under `data` (its source and cache folder aside) on `today`
+    (default: today in New York: the checks refuse a date after it, so their verdict is the
+    day's), with the versions of the libraries that parse and check it."""
+    today = today or dt.datetime.now(ZoneInfo("America/New_York")).date()
+    digest = hashlib.sha256(f"panel cache {_FORMAT}\n{today}\n".encode())
+    for package in _LIBRARIES:
+        digest.update(f"{package} {version(package)}\n".encode())
     settings = dataclasses.asdict(data)
     del settings["source"], settings["cache_dir"]
     digest.update(json.dumps(settings, sort_keys=True).encode())

@@ -4,6 +4,7 @@ made again, nothing kept outside a lab's cache folder, and bounded."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from configs import DataConfig, load_config
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
-from fitness.panel_cache import KEEP
+from fitness.panel_cache import KEEP, cache_key
 from fitness.problems import DataReport
 from tests.builders.cli import evolve, lab_folder
 
@@ -72,6 +73,10 @@ def test_a_changed_file_or_setting_is_another_entry(tmp_path: Path) -> None:
     third, report = load_panel(cached(folder, min_bars=3), CONFIG.alpaca, source=str(path))
     assert third.fingerprint == second.fingerprint and len(entries(folder)) == 3
     assert report.source == str(path)
+    # The checks refuse a date after today: their verdict, and so the key, is the day's.
+    day = dt.date(2026, 12, 3)
+    keys = {cache_key(path, cached(folder), d) for d in (day, day + dt.timedelta(days=1))}
+    assert len(keys) == 2 and cache_key(path, cached(folder), day) in keys
 
 
 @pytest.mark.parametrize("damage", ["cut short", "a flipped byte", "not a zip", "empty"])
