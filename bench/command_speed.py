@@ -10,13 +10,14 @@ kernels are compiled before (`fitness.warm`), as `sh lab.sh` leaves them.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.load_speed import read_csv, run_json
 
 GENOME = "gt(close, sma(close, 50))"
 _BIN = Path(sys.executable).parent
@@ -52,33 +53,11 @@ print(json.dumps({
 }))
 """
 
-_READ_CSV = """
-import json, sys, time
-import pandas as pd
-began = time.perf_counter()
-frame = pd.read_csv(sys.argv[1])
-status = open("/proc/self/status").read().split("VmHWM:")[1]
-seconds = time.perf_counter() - began
-print(json.dumps({"seconds": seconds, "peak_mb": int(status.split()[0]) / 1024}))
-"""
-
 
 def _wall(command: list[str]) -> float:
     began = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - began
-
-
-def _script(script: str, *args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    found: dict[str, Any] = json.loads(out.stdout)
-    return found
 
 
 def measure(path: Path, repeats: int) -> dict[str, Any]:
@@ -93,12 +72,10 @@ def measure(path: Path, repeats: int) -> dict[str, Any]:
         cached = min(_wall(backtest) for _ in range(repeats))
         help_ = min(_wall([evolve, "--help"]) for _ in range(repeats))
         parts = min(
-            (_script(_BREAKDOWN, str(home), str(path), GENOME) for _ in range(repeats)),
+            (run_json(_BREAKDOWN, str(home), str(path), GENOME) for _ in range(repeats)),
             key=lambda r: sum(v for k, v in r.items() if k.endswith("_seconds")),
         )
-    baseline = min(
-        (_script(_READ_CSV, str(path)) for _ in range(repeats)), key=lambda r: r["seconds"]
-    )
+    baseline = read_csv(path, repeats)
     return {
         "file": str(path),
         "help_seconds": help_,

@@ -37,9 +37,10 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "shape": shape}))
 """
 
 
-def _run(path: Path, what: str) -> dict[str, Any]:
+def run_json(script: str, *args: str) -> dict[str, Any]:
+    """What `script` (run by a fresh interpreter with `args`) prints as JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(path), what],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -49,9 +50,19 @@ def _run(path: Path, what: str) -> dict[str, Any]:
     return result
 
 
+def _run(path: Path, what: str) -> dict[str, Any]:
+    return run_json(_SCRIPT, str(path), what)
+
+
+def read_csv(path: Path, repeats: int) -> dict[str, Any]:
+    """The best of `repeats` plain `pandas.read_csv` of `path` in a fresh interpreter (pandas
+    imported before the clock starts): seconds and peak MB."""
+    return min((_run(path, "read_csv") for _ in range(repeats)), key=lambda r: r["seconds"])
+
+
 def measure(path: Path, repeats: int) -> dict[str, Any]:
     panel = min((_run(path, "panel") for _ in range(repeats)), key=lambda r: r["seconds"])
-    csv = min((_run(path, "read_csv") for _ in range(repeats)), key=lambda r: r["seconds"])
+    csv = read_csv(path, repeats)
     return {
         "file": str(path),
         "panel_seconds": panel["seconds"],

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -167,11 +168,8 @@ def equity_curve(
 
 
 def _filled_close(panel: Panel) -> np.ndarray:
-    close = np.array(panel.close, dtype=np.float64)
-    for t in range(1, close.shape[0]):
-        missing = np.isnan(close[t])
-        close[t, missing] = close[t - 1, missing]
-    return close
+    # Each symbol's close, a missing one carried from the day before.
+    return pd.DataFrame(panel.close).ffill().to_numpy(dtype=np.float64)
 
 
 def average_costs(session: Session, account_id: int) -> dict[str, float]:

@@ -48,6 +48,21 @@ def small_config(folder: Path, extra: str = "") -> tuple[LabConfig, Path]:
     return load_config(path), path
 
 
+def small_nights(folder: Path, *generations: int) -> str:
+    """Discovery nights of the small lab in `folder` (one for each number of generations, in
+    one worker), each followed by the gate, as `evolve nightly` runs them; the database URL."""
+    from evolve.executor import LocalExecutor
+    from evolve.nightly import NightOptions, run_nightly
+    from promotion.gating import gate_pending
+
+    config, _ = small_config(folder)
+    url = f"sqlite:///{folder / 'research.db'}"
+    for number in generations:
+        options = NightOptions(discovery=True, generations=number)
+        run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
+    return url
+
+
 def populations(db_url: str) -> dict[int, list[tuple[str, float, float]]]:
     """Per generation number: (genome id, score, fitness) in population order."""
     database = open_database(db_url)

@@ -12,23 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from evolve.executor import LocalExecutor
-from evolve.nightly import NightOptions, run_nightly
-from promotion.gating import gate_pending
 from store import open_database
 from store.models import Candidate, GateReport
 from tests.builders.browser import browser, click, screenshot, serve
-from tests.builders.nights import small_config
+from tests.builders.nights import small_nights
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("lab")
-    config, _ = small_config(folder)
-    url = f"sqlite:///{folder / 'research.db'}"
-    for generations in (3, 2):
-        options = NightOptions(discovery=True, generations=generations)
-        run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
+    small_nights(folder, 3, 2)
     return folder
 
 

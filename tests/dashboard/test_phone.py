@@ -6,7 +6,6 @@ and the Live page is an account statement."""
 from __future__ import annotations
 
 import re
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,14 +15,11 @@ import pytest
 
 from configs import load_config
 from dashboard.charts import MAX_BYTES
-from evolve.executor import LocalExecutor
-from evolve.nightly import NightOptions, run_nightly
-from promotion.gating import gate_pending
 from tests.builders.browser import browser, click, serve
-from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
+from tests.builders.cli import live
 from tests.builders.labs import add_candidate
 from tests.builders.live_lab import STRATEGIES, approve
-from tests.builders.nights import small_config
+from tests.builders.nights import small_nights
 
 PHONE, DESKTOP = 390, 1280
 SMALLEST_TEXT_PX = 9.0  # a chart's smallest text as drawn on the phone
@@ -33,20 +29,12 @@ LONG_GENOME = "and(" + ", ".join(["gt(ema(close, 20), sma(close, 200))"] * 2) + 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("lab")
-    config, _ = small_config(folder)
-    url = f"sqlite:///{folder / 'research.db'}"
-    options = NightOptions(discovery=True, generations=3)
-    run_nightly(config, url, options, executor=LocalExecutor(1), after=gate_pending(config))
+    url = small_nights(folder, 3)
     add_candidate(url, f"and({LONG_GENOME}, lt(rsi(close, 14), 70))")
     approve(url, load_config(), STRATEGIES)
     for days in (5, 20):  # two accounts: sim-1, then sim-2 with more orders than a page
-        replay = subprocess.run(
-            [LIVE, "run", "--broker", "sim", "--days", str(days), "--config", "lab.toml"],
-            cwd=folder,
-            env=lab_environment(folder),
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE_SECONDS,
+        replay = live(
+            "run", "--broker", "sim", "--days", str(days), "--config", "lab.toml", cwd=folder
         )
         assert replay.returncode == 0, replay.stderr
         (folder / f"replay-{days}.txt").write_text(replay.stdout)
@@ -150,14 +138,7 @@ def test_the_live_page_is_an_account_statement(site: str, chrome: Any, lab: Path
     summary = (lab / "replay-20.txt").read_text()
     figure = summary.split("P&L ", 1)[1].split(" ")[0]
     assert chrome.find_element(By.ID, "pnl").text == figure
-    status = subprocess.run(
-        [LIVE, "status", "--account", "sim-2", "--config", "lab.toml"],
-        cwd=lab,
-        env=lab_environment(lab),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE_SECONDS,
-    )
+    status = live("status", "--account", "sim-2", "--config", "lab.toml", cwd=lab)
     assert status.returncode == 0, status.stderr
     assert f"P&L {figure} since the opening cash" in status.stdout
     # Positions: price, value, weight, unrealised P&L and the strategies that hold them.
