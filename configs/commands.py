@@ -21,6 +21,7 @@ import errno
 import logging
 import os
 import platform
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -35,7 +36,9 @@ from typing_extensions import override
 
 from configs.alerts import alert, install_alert_handler
 from configs.errors import ConfigurationError, InputError, ServiceError
+from configs.lab_folder import LAB_MARK, database_file_problem, is_lab, restore_advice
 from configs.loader import load_config
+from configs.output import shown
 from configs.schema import LabConfig
 from configs.version import code_version
 
@@ -43,7 +46,6 @@ __all__ = [
     "CommandContext",
     "LabGroup",
     "database_url",
-    "is_lab",
     "lab_command_options",
     "lab_home",
     "sqlite_path",
@@ -60,6 +62,9 @@ class CommandContext:
     home: Path
     config: LabConfig
     db_url: str
+    # Why the lab's database cannot be used (missing, not a database), for a command that can
+    # do without it (`live halt`); every other command is refused before it starts.
+    database_problem: str | None = None
 
 
 def lab_home(home: str | None, config_path: str | None, db_url: str | None = None) -> Path:
@@ -117,26 +122,24 @@ def sqlite_path(url: str) -> Path | None:
 
 
 # What a command needs of its --home: "lab" (a lab's folder, else it refuses: a mistyped home
-# must not start an empty lab or halt nothing), "makes" (the first `evolve nightly` makes the lab)
-# or "any" (tools that read only the data: `backtest`, `data info`...).
+# must not start an empty lab or halt nothing), "makes" (the first `evolve nightly` and `evolve
+# init` make the lab) or "any" (tools that read only the data: `backtest`, `data info`...).
 Needs = Literal["lab", "makes", "any"]
-LAB_MARK = ".gplab"  # in a lab's folder, made with the lab (a PostgreSQL lab has no research.db)
 
 
-def is_lab(home: Path) -> bool:
-    """Whether `home` is a lab's folder: it holds research.db or the mark its first night left."""
-    return (home / LAB_MARK).exists() or (home / "research.db").exists()
-
-
-def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> Any:
+def lab_command_options(
+    command: F | None = None, *, needs: Needs = "lab", database: bool = True
+) -> Any:
     """Add --home, --config, --db and --create to a command and pass it a `CommandContext` as
-    `lab`. `needs` says what the home must be (a lab unless said otherwise).
+    `lab`. `needs` says what the home must be (a lab unless said otherwise); `database` False
+    lets a lab command run when its research database is missing or damaged (`live halt`).
 
     Raises:
-        ConfigurationError: (when run) the home is not a lab and the command needs one.
+        ConfigurationError: (when run) the home is not a lab and the command needs one, the
+            database is another lab's, or it is missing or not a database.
     """
     if command is None:
-        return lambda found: lab_command_options(found, needs=needs)
+        return lambda found: lab_command_options(found, needs=needs, database=database)
 
     @click.option(
         "--home",
@@ -183,11 +186,19 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
                 f"{folder} is not a lab (no research.db): check --home, LAB_HOME or --config; "
                 "a lab is made by its first `evolve nightly`"
             )
+        problem = None
+        if needs != "any":
+            _refuse_another_labs_database(folder, url)
+            problem = _database_problem(folder, url, Path(config.store.backup_dir), create)
+            if problem is not None and database:
+                raise ConfigurationError(problem)
         if needs == "makes":
-            _make_lab(folder)
+            _make_folder(folder)
         elif needs == "any" and not is_lab(folder):
             config = _cache_outside(folder, config)
-        click.get_current_context().meta["lab.log_dir"] = config.log.dir
+        meta = click.get_current_context().meta
+        meta["lab.log_dir"] = config.log.dir
+        meta["lab.database"] = _damage_advice(url, Path(config.store.backup_dir))
         logging.basicConfig(
             level=config.log.level,
             stream=sys.stderr,
@@ -196,7 +207,7 @@ def lab_command_options(command: F | None = None, *, needs: Needs = "lab") -> An
         install_alert_handler()
         for chatty in ("alembic", "matplotlib"):  # store logs its own migrations
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        return command(*args, lab=CommandContext(folder, config, url), **kwargs)
+        return command(*args, lab=CommandContext(folder, config, url, problem), **kwargs)
 
     return wrapper
 
@@ -212,12 +223,39 @@ def _cache_outside(folder: Path, config: LabConfig) -> LabConfig:
     return dataclasses.replace(config, data=data)
 
 
-def _make_lab(folder: Path) -> None:
+def _refuse_another_labs_database(home: Path, url: str) -> None:
+    """Refuse a --db that is another lab's research.db: the command would act on the HALT,
+    locks and logs of `home` and on the records of the other lab."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    path = path.expanduser().resolve()
+    other = path.parent
+    if other != home and path.name == "research.db" and (other / LAB_MARK).exists():
+        raise ConfigurationError(
+            f"--db {shown(str(path))} is the research database of the lab {shown(str(other))}, "
+            f"not of {shown(str(home))} (--home, LAB_HOME or --config), whose HALT, locks and "
+            f"logs these are; run the command with --home {shlex.quote(str(other))}"
+        )
+
+
+def _database_problem(home: Path, url: str, backup_dir: Path, create: bool) -> str | None:
+    """Why the lab at `home` cannot use its SQLite database `url` (missing from the lab, not a
+    database); None when it can, or is no SQLite file."""
+    path = sqlite_path(url)
+    return None if path is None else database_file_problem(home, path, backup_dir, create)
+
+
+def _damage_advice(url: str, backup_dir: Path) -> tuple[str, str] | None:
+    # For an error met once the database is open (damaged pages): the file, and the way out.
+    path = sqlite_path(url)
+    return None if path is None else (str(path), restore_advice(path, backup_dir))
+
+
+def _make_folder(folder: Path) -> None:
+    # The lab's database, then its mark, are made by the command (store.make_lab).
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        mark = folder / LAB_MARK
-        if not mark.exists():
-            mark.write_text("This folder is a gplab lab (its research.db, HALT, logs, backups).\n")
     except OSError as e:
         raise ConfigurationError(f"--home: cannot make the lab {folder}: {e.strerror}") from e
 
@@ -287,7 +325,7 @@ class LabGroup(click.Group):
             click.echo(f"error: {e.filename or 'a file'}: {e.strerror}", err=True)
             ctx.exit(2)
         except Exception as e:
-            problem = _storage_problem(e)
+            problem = _storage_problem(e, ctx.meta.get("lab.database"))
             if problem is not None:
                 code, text = problem
                 click.echo(f"error: {text}", err=True)
@@ -305,13 +343,20 @@ class LabGroup(click.Group):
             ctx.exit(1)
 
 
-def _storage_problem(error: Exception) -> tuple[int, str] | None:
+def _storage_problem(error: Exception, database: tuple[str, str] | None) -> tuple[int, str] | None:
     """The exit code and one line for a database that cannot be written (a read-only file or
-    disk: 2, the user's to fix) or whose disk is full or failing (1); None for other errors."""
+    disk: 2, the user's to fix), that is damaged (2, with the way out: `database` names the
+    file and how to restore its newest backup) or whose disk is full or failing (1); None for
+    other errors."""
     database_errors = sys.modules.get("sqlalchemy.exc")  # not imported: not a database error
-    if database_errors is None or not isinstance(error, database_errors.OperationalError):
+    if database_errors is None or not isinstance(error, database_errors.DatabaseError):
         return None
     reason = str(error.orig)
+    if any(damage in reason for damage in _DAMAGED):
+        where, advice = database or ("the research database", "restore its newest backup")
+        return 2, f"the research database {shown(where)} is damaged ({reason}); {advice}"
+    if not isinstance(error, database_errors.OperationalError):
+        return None
     if "readonly database" in reason:
         return 2, (
             f"the research database cannot be written ({reason}): check the permissions of "
@@ -323,6 +368,8 @@ def _storage_problem(error: Exception) -> tuple[int, str] | None:
 
 
 _STDERR = Path("(stderr: no lab folder yet)")
+# What SQLite says of a file that is not a database, or whose pages were overwritten.
+_DAMAGED = ("file is not a database", "database disk image is malformed")
 # File errors that name a path the user can fix (exit 2), as opposed to a failing disk.
 _PATH_ERRORS = {
     errno.ENOENT,

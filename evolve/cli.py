@@ -360,8 +360,9 @@ def nightly(
     from promotion.gating import gate_pending
     from promotion.lifecycle import awaiting_review
     from promotion.watch import decays_of_run
-    from store import lab_database
+    from store import lab_database, make_lab
 
+    make_lab(lab)
     options = NightOptions(discovery, budget, generations, seed)
     total = 60.0 * (budget or lab.config.evolve.budget_minutes)
     for event, title, problem in (
@@ -432,8 +433,9 @@ def init(lab: CommandContext) -> None:
     """Make a lab in the home (its folder and research.db at the newest schema) without running
     a night; the first `evolve nightly` does it too. Every other command refuses a folder that
     is not a lab."""
-    from store import lab_database
+    from store import lab_database, make_lab
 
+    make_lab(lab)
     lab_database(lab).close()
     click.echo(f"lab home: {lab.home}\nresearch database: {lab.db_url}")
 

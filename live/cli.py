@@ -87,7 +87,7 @@ def status(lab: CommandContext, account: str | None) -> None:
 
 @main.command("halt")
 @click.option("--reason", required=True, help="why trading stops (recorded).")
-@lab_command_options
+@lab_command_options(database=False)
 def halt(lab: CommandContext, reason: str) -> None:
     """Stop every order at once: writes the HALT file (live.halt_file), which `live run` checks
     before every order. Exits 0 only when the file exists."""
@@ -124,12 +124,15 @@ def resume(lab: CommandContext) -> None:
     from store import lab_database
 
     path = Path(lab.config.live.halt_file)
-    previous = HaltSwitch(path).resume()
+    switch = HaltSwitch(path)
+    previous = switch.reason()
     if previous is None:
         click.echo(f"not halted: nothing to resume (lab: {lab.home}, no {path})")
         return
+    # Recorded first: a database that cannot record it (damaged, full) leaves trading halted.
     with lab_database(lab).transaction() as session:
         add_event(session, None, "resume", True, f"resumed (was: {previous})")
+    switch.resume()
     accounts = _accounts(lab)
     click.echo(f"resumed (was: {previous})")
     click.echo(f"  lab: {lab.home} (HALT file removed: {path})")
@@ -146,13 +149,15 @@ def _accounts(lab: CommandContext) -> str:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from configs import ServiceError
+    from configs import LabError
     from store import lab_database
     from store.models import LiveAccount
 
+    if lab.database_problem is not None:
+        return "unknown (research.db cannot be used: see the warning)"
     try:
         with lab_database(lab).transaction() as session:
             names = list(session.scalars(select(LiveAccount.name).order_by(LiveAccount.id)))
-    except (SQLAlchemyError, ServiceError) as e:
-        return f"unknown (research.db cannot be read: {e})"
+    except (SQLAlchemyError, LabError) as e:
+        return f"unknown (research.db cannot be read: {getattr(e, 'orig', None) or e})"
     return ", ".join(names) if names else "none yet (every account this lab starts)"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from configs import ServiceError
+from configs import LabError, ServiceError
 from configs.output import shown
 from store import Database
 
@@ -126,7 +126,7 @@ def halt_trading(
     Raises:
         HaltFailed: the HALT file could not be created.
     """
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from live.records import add_event
 
@@ -142,8 +142,9 @@ def halt_trading(
                 shown(f"halted: {reason} (by {by})", 1000),
                 {"file": str(path)},
             )
-    except (OperationalError, ServiceError) as e:
-        return halted, f"trading is halted, but research.db did not record it: {e}"
+    except (SQLAlchemyError, LabError) as e:  # missing, damaged, locked, on a full disk
+        why = getattr(e, "orig", None) or e
+        return halted, f"trading is halted, but research.db did not record it: {why}"
     return halted, None
 
 

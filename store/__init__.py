@@ -7,7 +7,7 @@ session and never commit.
 
 from store.arrays import pack, unpack
 from store.backup import BackupSkipped, backup_sqlite, rotate_backups
-from store.database import Database, lab_database, open_database, sqlite_path
+from store.database import Database, lab_database, make_lab, open_database, sqlite_path
 from store.lock import LockBusy, RunLock
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RunLock",
     "backup_sqlite",
     "lab_database",
+    "make_lab",
     "open_database",
     "pack",
     "rotate_backups",

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from configs import ServiceError
+from configs.lab_folder import backups
 
 __all__ = ["BackupSkipped", "backup_sqlite", "backups", "rotate_backups"]
 
@@ -73,21 +74,8 @@ def rotate_backups(folder: Path, stem: str, keep: int) -> None:
         old.unlink()
 
 
-def backups(folder: Path, stem: str = "research") -> list[Path]:
-    """The finished backups of database `<stem>` in `folder`, oldest first (never a
-    half-written `.partial` file)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(f"{stem}-*.db*") if _is_copy(p))
-
-
 def _used_bytes(connection: sqlite3.Connection) -> int:
     (page_size,) = connection.execute("PRAGMA page_size").fetchone()
     (pages,) = connection.execute("PRAGMA page_count").fetchone()
     (free,) = connection.execute("PRAGMA freelist_count").fetchone()
     return int(page_size) * (int(pages) - int(free))
-
-
-def _is_copy(path: Path) -> bool:
-    # Finished copies: this module's .db.gz, and the plain .db of earlier versions.
-    return path.name.endswith((".db.gz", ".db"))

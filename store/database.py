@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
+from configs.lab_folder import LAB_MARK, is_lab, mark_lab
 from store.models import Base
 from store.unreadable import install
 
@@ -36,6 +37,7 @@ __all__ = [
     "alembic_config",
     "check_writable",
     "lab_database",
+    "make_lab",
     "open_database",
     "sqlite_path",
 ]
@@ -71,8 +73,27 @@ class Database:
 
 
 def lab_database(lab: CommandContext) -> Database:
-    """The research database of a command's lab (its URL and busy timeout), migrated."""
+    """The research database of a command's lab (its URL and busy timeout), migrated.
+
+    Raises:
+        ConfigurationError: it is missing from the lab or is not a database (a command that
+            can do without it was let run: `live halt`).
+    """
+    if lab.database_problem is not None:
+        raise ConfigurationError(lab.database_problem)
     return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+
+
+def make_lab(lab: CommandContext) -> None:
+    """Make the lab at `lab.home` if it is not one yet: its research database at the newest
+    schema, then the lab's mark (a lab whose mark is there and whose research.db is not has
+    lost it, and every command says so). A lab is left as it is: its first night's backup is
+    taken before its database is upgraded."""
+    if (lab.home / LAB_MARK).exists():
+        return
+    if sqlite_path(lab.db_url) is None or not is_lab(lab.home):
+        lab_database(lab).close()
+    mark_lab(lab.home)
 
 
 def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) -> Database:
