@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
 from fitness.panel_cache import KEEP, cache_key
 from fitness.problems import DataReport
-from tests.builders.cli import evolve, lab_folder
+from tests.builders.cli import evolve, lab_folder, live
 
 CONFIG = load_config()
 GENOME = "gt(close, sma(close, 50))"
@@ -151,3 +152,78 @@ def test_a_data_tool_outside_a_lab_creates_nothing_in_its_folder(tmp_path: Path)
     assert ran.returncode == 0, ran.stderr
     assert list(elsewhere.iterdir()) == []
     assert len(entries(user_cache / "gplab")) == 1
+
+
+def _claiming(entry: Path, name: str, shape: tuple[int, ...]) -> bytes:
+    """`entry` with array `name`'s header claiming `shape` (the archive otherwise sound: its
+    checksums are right)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(entry) as archive, zipfile.ZipFile(out, "w") as rewritten:
+        for info in archive.infolist():
+            content = archive.read(info)
+            if info.filename == f"{name}.npy":
+                header_end = content.index(b"\n") + 1
+                header = content[:header_end].decode("latin1")
+                start = header.index("'shape': (") + len("'shape': ")
+                end = header.index(")", start) + 1
+                claimed = header[:start] + repr(shape) + header[end:]
+                claimed = claimed.rstrip("\n ").ljust(header_end - 1) + "\n"
+                assert len(claimed) == header_end
+                content = claimed.encode("latin1") + content[header_end:]
+            rewritten.writestr(info.filename, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("shape", [(10**12, 1), (4, 10**11)])
+def test_an_entry_whose_header_claims_a_huge_shape_is_rebuilt_without_allocating_it(
+    tmp_path: Path, shape: tuple[int, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "cache"
+    path = bars(tmp_path / "bars.csv", [10.0, 11.0, 12.0, 13.0])
+    fresh = load_panel(cached(folder), CONFIG.alpaca, source=str(path))
+    [entry] = entries(folder)
+    entry.write_bytes(_claiming(entry, "close", shape))
+    with caplog.at_level(logging.WARNING, logger="fitness.panel_cache"):
+        again = load_panel(cached(folder), CONFIG.alpaca, source=str(path))  # no MemoryError
+    assert same(fresh, again)
+    assert "header claims" in caplog.text and caplog.text.count("cannot be used") == 1
+    assert same(load_panel(cached(folder), CONFIG.alpaca, source=str(path)), fresh)
+
+
+def test_a_folder_where_an_entry_goes_leaves_no_partial_file(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    path = bars(tmp_path / "bars.csv", [10.0, 11.0, 12.0, 13.0])
+    fresh = load_panel(cached(folder), CONFIG.alpaca, source=str(path))
+    [entry] = entries(folder)
+    entry.unlink()
+    entry.mkdir()
+    for _ in range(2):
+        assert same(load_panel(cached(folder), CONFIG.alpaca, source=str(path)), fresh)
+    assert sorted(p.name for p in folder.iterdir()) == [entry.name]
+
+
+def test_a_named_pipe_in_the_cache_hangs_no_command(tmp_path: Path) -> None:
+    # Every command that reads data opened it and waited for a writer; `evolve nightly` did so
+    # holding its lock. Each command is run with the suite's deadline: a hang fails it.
+    lab = lab_folder(tmp_path, "lab")
+    assert evolve("init", cwd=lab).returncode == 0
+    first = evolve("backtest", GENOME, cwd=lab)
+    assert first.returncode == 0, first.stderr
+    [entry] = entries(lab / "data-cache")
+    entry.unlink()
+    os.mkfifo(entry)
+    again = evolve("backtest", GENOME, cwd=lab)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert again.stderr.count("cannot be used (it is not a regular file)") == 1
+    for command, args in ((live, ("status",)), (evolve, ("nightly", "--generations", "0"))):
+        entry.unlink()
+        os.mkfifo(entry)
+        done = command(*args, cwd=lab)
+        assert "cannot be used (it is not a regular file)" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert entry.is_file()  # made again, whole
