@@ -372,10 +372,13 @@ def nightly(
         if problem:
             click.echo(f"warning: {problem}", err=True)
             alert(event, title, problem)
-    with progress_printer(sys.stderr, generations, total) as progress:
-        summary = run_nightly(
-            lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
-        )
+    try:
+        with progress_printer(sys.stderr, generations, total) as progress:
+            summary = run_nightly(
+                lab.config, lab.db_url, options, progress=progress, after=gate_pending(lab.config)
+            )
+    finally:
+        make_lab(lab)  # the first night made its database
     text = night_summary(summary, lab.config)
     with lab_database(lab).transaction() as session:
         waiting = awaiting_review(session)
@@ -435,8 +438,8 @@ def init(lab: CommandContext) -> None:
     is not a lab."""
     from store import lab_database, make_lab
 
-    make_lab(lab)
     lab_database(lab).close()
+    make_lab(lab)
     click.echo(f"lab home: {lab.home}\nresearch database: {lab.db_url}")
 
 

@@ -122,8 +122,8 @@ def _read(handle: BinaryIO, size: int, key: str, source: str) -> tuple[Panel, Da
     with zipfile.ZipFile(handle) as archive:
         shapes = {name: _shape(archive, name, size) for name in ("meta", *_ARRAYS, *_AXES)}
     days, symbols = shapes["dates"], shapes["symbols"]
-    expected = {"meta": (), "dates": days, "symbols": symbols}
-    expected |= {name: days + symbols for name in _ARRAYS}
+    expected = {name: days + symbols for name in _ARRAYS}
+    expected |= {"meta": (), "dates": days, "symbols": symbols, "market": days}
     if len(days) != 1 or shapes != expected:
         raise ValueError(f"its arrays' shapes do not make a panel: {shapes}")
     handle.seek(0)

@@ -67,6 +67,7 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
     """The candidates, newest first."""
     from sqlalchemy import select
 
+    from promotion.lifecycle import unreadable_in_status
     from promotion.views import candidate_table
     from store import lab_database
     from store.lifecycle import CandidateStatus
@@ -83,6 +84,10 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
         if status:
             query = query.where(Candidate.status == status)
         click.echo("\n".join(candidate_table(session, session.scalars(query).all())))
+        left_out = unreadable_in_status(session, status)
+    if left_out:
+        numbers = ", ".join(str(n) for n in sorted(left_out))
+        click.echo(f"left out (cannot be read, see `promote show N`): candidate(s) {numbers}")
 
 
 @main.command("show")

@@ -112,6 +112,7 @@ def gate_candidates(
         verdict = _verdict(session, candidate, text, against)
         report = GateReport(
             candidate_id=candidate.id,
+            genome_id=candidate.genome_id,
             run_id=run_id,
             config_id=config.id,
             code_version=version,

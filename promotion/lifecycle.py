@@ -85,14 +85,15 @@ def in_status(session: Session, status: str) -> list[Candidate]:
 QUARANTINED = "(quarantined: its stored text cannot be trusted; see the Health page)"
 
 
-def unreadable_in_status(session: Session, status: str) -> dict[int, str]:
-    """Candidate id -> why, of the candidates in `status` whose row cannot be read (left out of
-    `in_status`; one repaired since it was quarantined is not among them)."""
+def unreadable_in_status(session: Session, status: str | None) -> dict[int, str]:
+    """Candidate id -> why, of the candidates in `status` (None: any) whose row cannot be read
+    or names another genome than the one judged (left out of `in_status`; one repaired since
+    it was quarantined is not among them)."""
     rows = quarantined_rows(session, "candidates")
-    ids = [int(k) for k in rows if k.isdigit()]
-    found = session.scalars(
-        select(Candidate.id).where(Candidate.id.in_(ids), Candidate.status == status)
-    )
+    query = select(Candidate.id).where(Candidate.id.in_([int(k) for k in rows if k.isdigit()]))
+    if status is not None:
+        query = query.where(Candidate.status == status)
+    found = session.connection().execute(query).scalars()  # Core: nothing is left out
     return {n: rows[str(n)] for n in found if left_out(session, Candidate, n) is not None}
 
 

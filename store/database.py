@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
-from configs.lab_folder import LAB_MARK, is_lab, mark_lab
+from configs.lab_folder import LAB_MARK, mark_lab
 from store.models import Base
+from store.repointed import install as leave_out_repointed
 from store.unreadable import install
 
 __all__ = [
@@ -85,14 +86,17 @@ def lab_database(lab: CommandContext) -> Database:
 
 
 def make_lab(lab: CommandContext) -> None:
-    """Make the lab at `lab.home` if it is not one yet: its research database at the newest
-    schema, then the lab's mark (a lab whose mark is there and whose research.db is not has
-    lost it, and every command says so). A lab is left as it is: its first night's backup is
-    taken before its database is upgraded."""
+    """Mark the folder of `lab` as a lab once its database exists (a lab whose mark is there
+    and whose research.db is not has lost it, and every command says so). A database that is
+    no file (PostgreSQL) is made here, at the newest schema; a SQLite research.db is made by
+    the command that needs it (a first night backs up nothing, `evolve init` opens it)."""
     if (lab.home / LAB_MARK).exists():
         return
-    if sqlite_path(lab.db_url) is None or not is_lab(lab.home):
+    path = sqlite_path(lab.db_url)
+    if path is None:
         lab_database(lab).close()
+    elif not path.exists():
+        return
     mark_lab(lab.home)
 
 
@@ -131,6 +135,7 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, read_only))
     sessions = sessionmaker(engine, expire_on_commit=False)
+    leave_out_repointed(sessions)
     install(sessions)
     database = Database(url, engine, sessions)
     if upgrade:

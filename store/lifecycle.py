@@ -116,6 +116,7 @@ def move_candidate(
         )
     decision = Decision(
         candidate_id=candidate.id,
+        genome_id=candidate.genome_id,
         action=action,
         from_status=status,
         to_status=move.to.value,

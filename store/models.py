@@ -272,6 +272,7 @@ class Candidate(Base):
 
     __tablename__ = "candidates"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Never changes once written (a database trigger refuses it).
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), unique=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
@@ -296,6 +297,8 @@ class GateReport(Base):
     panel_fingerprint: Mapped[str] = mapped_column(ForeignKey("panels.fingerprint"))
     train_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     validation_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
+    # The genome judged: a candidate that names another is left out (store.repointed).
+    genome_id: Mapped[str | None] = mapped_column(ID)
     passed: Mapped[bool] = mapped_column(Boolean)
     # One line per failed required criterion.
     reasons: Mapped[list[Any]]
@@ -333,6 +336,8 @@ class Decision(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    # The genome decided on: a candidate that names another is left out (store.repointed).
+    genome_id: Mapped[str | None] = mapped_column(ID)
     action: Mapped[str] = mapped_column(String(16))
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))

@@ -100,9 +100,11 @@ def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
 
 def is_stored(session: Session, model: type[Base], key: Any) -> bool:
     """Whether a row of `model` has primary key `key`, readable or not (`session.get` leaves
-    out one that cannot be read: a row added in its place would clash with it)."""
+    out one that cannot be read or is repointed: a row added in its place would clash with
+    it). Read with Core, which leaves out nothing."""
     (column,) = inspect(model).primary_key
-    return session.scalar(select(column).where(column == key)) is not None
+    found = session.connection().execute(select(column).where(column == key)).first()
+    return found is not None
 
 
 def left_out(session: Session, model: type[Base], key: Any) -> str | None:

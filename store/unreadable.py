@@ -49,6 +49,7 @@ __all__ = [
     "WholeNumber",
     "checked_types",
     "install",
+    "note_left_out",
     "pending_rows",
 ]
 
@@ -256,6 +257,12 @@ def _find(session: Session, keys: Iterable[Any], column: Any) -> list[tuple[str,
 
 def _note(session: Session, table: str, row_id: str, bad: dict[str, Unreadable]) -> None:
     why = "; ".join(f"column {column}: {mark.reason}" for column, mark in sorted(bad.items()))
+    note_left_out(session, table, row_id, why)
+
+
+def note_left_out(session: Session, table: str, row_id: str, why: str) -> None:
+    """Note that `session` left out row `row_id` of `table` (`why`): it is quarantined once
+    the session's transaction ends."""
     session.info.setdefault(_PENDING, {}).setdefault((table, row_id), why)
 
 

@@ -43,11 +43,17 @@ def entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("panel-*.npz"))
 
 
-def test_the_bundled_panel_is_read_back_equal_with_its_report(tmp_path: Path) -> None:
+def test_the_bundled_panel_is_read_back_equal_with_its_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     data = dataclasses.replace(CONFIG.data, cache_dir=str(tmp_path / "cache"))
     fresh = load_panel(data, CONFIG.alpaca)
     [entry] = entries(tmp_path / "cache")
-    again = load_panel(data, CONFIG.alpaca)
+    modified = entry.stat().st_mtime_ns
+    with caplog.at_level(logging.INFO, logger="fitness.panel_cache"):
+        again = load_panel(data, CONFIG.alpaca)
+    assert not caplog.records  # read, not found damaged and made again
+    assert entry.stat().st_mtime_ns >= modified
     assert same(fresh, again) and again[1].source == fresh[1].source
     assert again[1].warnings  # the data's quirks are still reported (XLF's high, gaps...)
     assert entries(tmp_path / "cache") == [entry]

@@ -8,12 +8,17 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from configs import load_config
+from evolve.evaluations import add_genomes
+from evolve.variation import child_of
+from genome.text import parse
 from store import open_database
 from store.models import Candidate, GateReport, HoldoutResult, LivePlan, QuarantineEntry
 from store.quarantine import CHANGED
+from store.repointed import REPOINTED
 from tests.builders.cli import live, promote
 from tests.builders.live_lab import STRATEGIES, approve
 from tests.builders.nights import rows
@@ -95,3 +100,56 @@ def test_the_review_names_a_changed_candidate_and_shows_the_others(tmp_path: Pat
     assert refused.returncode == 2 and "quarantined" in refused.stderr
     held = {h.candidate_id for h in rows(url, HoldoutResult)}
     assert held == {2}  # the changed rule's holdout stays sealed
+
+
+def _repoint(folder: Path, old: str, new: str) -> None:
+    with sqlite3.connect(folder / "research.db") as db:
+        db.execute("UPDATE candidates SET genome_id = ? WHERE genome_id = ?", (new, old))
+    db.close()
+
+
+def test_an_approval_cannot_be_moved_to_a_rule_nobody_reviewed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'research.db'}"
+    config = load_config()
+    approved, kept = approve(url, config, STRATEGIES)
+    database = open_database(url)
+    with database.transaction() as session:  # as the gate and `promote approve` leave them
+        for candidate in session.scalars(select(Candidate)):
+            candidate.status = "candidate"
+    database.close()
+    assert promote("gate", cwd=tmp_path).returncode == 0
+    for number in ("1", "2"):
+        done = promote("approve", number, "--note", "ok", "--override", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    # A correctly hashed genome row, as the lab itself writes it, that nobody reviewed.
+    database = open_database(url)
+    with database.transaction() as session:
+        child = child_of(parse(EDITED), "user")
+        add_genomes(session, [child], 1)
+    database.close()
+    with pytest.raises(sqlite3.IntegrityError, match="genome_id never changes once written"):
+        _repoint(tmp_path, approved, child.id)
+    with sqlite3.connect(tmp_path / "research.db") as db:  # the guard lifted by hand
+        db.execute("DROP TRIGGER candidates_genome_fixed")
+    db.close()
+    _repoint(tmp_path, approved, child.id)
+    run = live("run", "--days", "10", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"candidates row 1 cannot be read and is left out: {REPOINTED}" in run.stderr
+    database = open_database(url)
+    with database.transaction() as session:
+        plans = session.scalars(select(LivePlan)).all()
+        assert plans and all(set(p.strategy_weights()) == {kept} for p in plans)
+    database.close()
+    listed = promote("list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert EDITED not in listed.stdout
+    assert [line.split()[0] for line in listed.stdout.splitlines()[1:3]] == ["2", "val"]
+    assert "left out (cannot be read, see `promote show N`): candidate(s) 1" in listed.stdout
+    for command in (("show", "1"), ("gate", "1"), ("approve", "1", "--note", "again")):
+        refused = promote(*command, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert f"error: candidate 1 cannot be read and is left out: {REPOINTED}" in refused.stderr
+    assert len(rows(url, GateReport)) == 2  # nothing judged the new rule
+    (entry,) = rows(url, QuarantineEntry)
+    assert (entry.table_name, entry.row_id) == ("candidates", "1")

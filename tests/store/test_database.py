@@ -282,6 +282,50 @@ def test_the_postgresql_migration_makes_the_promotion_records_append_only() -> N
         command.upgrade(alembic_config("postgresql://lab@localhost/research"), "head", sql=True)
     for table in APPEND_ONLY:
         assert f"BEFORE UPDATE OR DELETE ON {table}" in out.getvalue()
+    assert "BEFORE UPDATE OF genome_id ON candidates" in out.getvalue()
+
+
+_OPTIONAL_KEYS = ("parent_id", "resumes_run_id", "gate_report_id")
+
+
+def test_earlier_reports_and_decisions_get_the_genome_judged_and_it_never_changes(
+    tmp_path: Path,
+) -> None:
+    database = open_database(_url(tmp_path), upgrade=False)
+    upgrade_to(database, "0005")
+    database.close()
+    judged = "a" * 64
+    with sqlite3.connect(tmp_path / "research.db") as connection:
+        # One row of each table they refer to, every key 1 (a genome's: `judged`).
+        for table in ("panels", "windows", "runs", "genomes", "candidates"):
+            columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+            judged_key = {"genomes": "id", "candidates": "genome_id"}.get(table)
+            values = [
+                judged if c == judged_key else None if c.endswith(_OPTIONAL_KEYS) else 1
+                for c in columns
+            ]
+            connection.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                values,
+            )
+        for table in ("gate_reports", "decisions"):
+            columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+            values = [None if c.endswith(_OPTIONAL_KEYS) else 1 for c in columns]
+            connection.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                values,
+            )
+    connection.close()
+    open_database(_url(tmp_path)).close()
+    with sqlite3.connect(tmp_path / "research.db") as connection:
+        for table in ("gate_reports", "decisions"):
+            assert connection.execute(f"SELECT genome_id FROM {table}").fetchall() == [(judged,)]
+        with pytest.raises(sqlite3.IntegrityError, match="genome_id never changes"):
+            connection.execute("UPDATE candidates SET genome_id = ?", ("b" * 64,))
+        connection.execute("UPDATE candidates SET status = 'approved'")  # its status moves
+    connection.close()
 
 
 def _tables(path: Path) -> set[str]:

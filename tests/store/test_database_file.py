@@ -18,13 +18,14 @@ from tests.builders.cli import evolve, init_lab, lab_folder, live, promote
 
 Command = Callable[..., subprocess.CompletedProcess[str]]
 # What a user runs on a lab in the morning, and the night.
+CONFIG = ("--config", "lab.toml")
 REFUSING: list[tuple[Command, tuple[str, ...]]] = [
-    (promote, ("list",)),
-    (evolve, ("status",)),
-    (live, ("status",)),
-    (live, ("resume",)),
-    (evolve, ("nightly", "--generations", "0")),
-    (evolve, ("init",)),
+    (promote, ("list", *CONFIG)),
+    (evolve, ("status", *CONFIG)),
+    (live, ("status", *CONFIG)),
+    (live, ("resume", *CONFIG)),
+    (evolve, ("nightly", "--generations", "0", *CONFIG)),
+    (evolve, ("init", *CONFIG)),
 ]
 
 
@@ -74,7 +75,8 @@ def test_nights_on_a_lab_that_lost_its_database_keep_its_one_good_backup(tmp_pat
     (folder / "research.db").unlink()
     before = _bytes(folder)
     for _ in range(2):
-        _assert_refused(evolve("nightly", "--discovery", "--generations", "1", cwd=folder))
+        night = evolve("nightly", "--discovery", "--generations", "1", *CONFIG, cwd=folder)
+        _assert_refused(night)
     assert _bytes(folder) == before
     assert not (folder / "research.db").exists()
 
@@ -107,14 +109,20 @@ def test_create_makes_a_new_database_in_a_lab_that_lost_it(tmp_path: Path) -> No
     assert promote("list", cwd=folder).returncode == 0
 
 
-def test_a_first_night_makes_the_database_before_the_mark(tmp_path: Path) -> None:
-    # A new folder: `evolve init` makes research.db and then the mark; a folder with neither is
-    # no lab, and commands other than the first night and init refuse it.
-    folder = lab_folder(tmp_path, "new")
-    assert promote("list", cwd=folder).returncode == 2
+def test_the_mark_is_written_once_the_database_exists(tmp_path: Path) -> None:
+    # A first night refused before it made research.db leaves no mark: the folder is not a lab
+    # that lost its database, and the next night makes it one.
+    folder = lab_folder(tmp_path, "new", '\n[data]\nsource = "missing.csv"\n')
+    refused = evolve("nightly", "--generations", "0", *CONFIG, cwd=folder)
+    assert refused.returncode == 2, refused.stderr
     assert not (folder / ".gplab").exists() and not (folder / "research.db").exists()
-    init_lab(folder)
+    assert promote("list", cwd=folder).returncode == 2  # not a lab
+    toml = folder / "lab.toml"
+    toml.write_text(toml.read_text().split("[data]")[0])
+    night = evolve("nightly", "--generations", "0", *CONFIG, cwd=folder)
+    assert night.returncode == 0, night.stderr
     assert (folder / ".gplab").exists() and (folder / "research.db").exists()
+    assert not (folder / "backups").exists()  # the first night had nothing to back up
 
 
 def _overwrite_pages(path: Path) -> None:
