@@ -181,17 +181,9 @@ def lab_command_options(
         folder = lab_home(home, config_path, db_url)
         config = load_config(config_path, folder)
         url = database_url(folder, db_url, create)
-        if needs == "lab" and not is_lab(folder):
-            raise ConfigurationError(
-                f"{folder} is not a lab (no research.db): check --home, LAB_HOME or --config; "
-                "a lab is made by its first `evolve nightly`"
-            )
-        problem = None
-        if needs != "any":
-            _refuse_another_labs_database(folder, url)
-            problem = _database_problem(folder, url, Path(config.store.backup_dir), create)
-            if problem is not None and database:
-                raise ConfigurationError(problem)
+        problem = _check_home(folder, url, Path(config.store.backup_dir), needs, create)
+        if problem is not None and database:
+            raise ConfigurationError(problem)
         if needs == "makes":
             _make_folder(folder)
         elif needs == "any" and not is_lab(folder):
@@ -221,6 +213,25 @@ def _cache_outside(folder: Path, config: LabConfig) -> LabConfig:
     user_cache = Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "gplab"
     data = dataclasses.replace(config.data, cache_dir=str(user_cache.resolve()))
     return dataclasses.replace(config, data=data)
+
+
+def _check_home(home: Path, url: str, backup_dir: Path, needs: Needs, create: bool) -> str | None:
+    """Refuse a home that is not what the command needs; why its database cannot be used (a
+    command that can do without it still runs), or None.
+
+    Raises:
+        ConfigurationError: the home is not a lab and the command needs one, or the database
+            is another lab's.
+    """
+    if needs == "lab" and not is_lab(home):
+        raise ConfigurationError(
+            f"{home} is not a lab (no research.db): check --home, LAB_HOME or --config; "
+            "a lab is made by its first `evolve nightly`"
+        )
+    if needs == "any":
+        return None
+    _refuse_another_labs_database(home, url)
+    return _database_problem(home, url, backup_dir, create)
 
 
 def _refuse_another_labs_database(home: Path, url: str) -> None:

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from dashboard.board import Board, text
 from dashboard.charts import TALL, svg, thin_history
 from evolve.charts import lineage_chart
-from evolve.run_summary import RunSummary
+from evolve.run_summary import stored_summary
 from evolve.status import history
 from store.models import Generation, Run
 
@@ -35,7 +35,7 @@ class NightRow:
     evaluations: int
     best_fitness: float | None
     stagnation_events: int
-    candidates: int
+    candidates: tuple[int, ...]  # their numbers: bred, then refined
     stopped_by: str
 
 
@@ -44,7 +44,7 @@ def nights(session: Session, limit: int = 60) -> list[NightRow]:
     runs = session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)).all()
     out = []
     for run in runs:
-        summary = RunSummary.read(run.summary)
+        summary = stored_summary(session, run)
         out.append(
             NightRow(
                 run_id=run.id,
@@ -56,7 +56,7 @@ def nights(session: Session, limit: int = 60) -> list[NightRow]:
                 evaluations=summary.evaluations,
                 best_fitness=summary.best_fitness,
                 stagnation_events=summary.stagnation_events,
-                candidates=len(summary.candidates) + len(summary.refined),
+                candidates=summary.found,
                 stopped_by=summary.stopped_by,
             )
         )

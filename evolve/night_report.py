@@ -143,7 +143,8 @@ def next_step(summary: NightSummary, waiting: int) -> str:
 
 def _candidate_line(c: dict[str, object]) -> str:
     return (
-        f"  {str(c['id'])[:12]} fitness {c['fitness']:.3f} sharpe {c['sharpe']:.2f} "
+        f"  candidate {c['number']} {str(c['id'])[:12]} fitness {c['fitness']:.3f} "
+        f"sharpe {c['sharpe']:.2f} "
         f"trades {c['n_trades']}  {c['text']}"
     )
 

@@ -417,9 +417,15 @@ class _NightRun:
         pool.update((i.child.id, i) for i in engine.judge(famous, train.records(session, famous)))
         old_returns = [o.returns for o in old.values() if o.returns is not None]
         chosen = choose_candidates(list(pool.values()), set(old), old_returns, self.config.evolve)
-        for i in chosen:
+        rows = [
             add_candidate(session, i.child, run_id, train.window.id, i.score, i.fitness)
-        return [_described(i.child, i.record, i.score, i.fitness) for i in chosen]
+            for i in chosen
+        ]
+        session.flush()  # their numbers
+        return [
+            _described(row.id, i.child, i.record, i.score, i.fitness)
+            for row, i in zip(rows, chosen, strict=True)
+        ]
 
     def _refine(self, run_id: int, train: EvaluationCache) -> None:
         cfg = self.config.evolve
@@ -452,15 +458,19 @@ class _NightRun:
                 ).first():
                     continue
                 record = train.records(session, [child])[child.id]
-                add_candidate(session, child, run_id, train.window.id, value, value)
+                row = add_candidate(session, child, run_id, train.window.id, value, value)
+                session.flush()  # its number
                 self.summary.refined.append(
-                    {**_described(child, record, value, value), "parent": original.text}
+                    {**_described(row.id, child, record, value, value), "parent": original.text}
                 )
 
 
-def _described(child: Child, record: Record, score: float, fitness: float) -> dict[str, Any]:
+def _described(
+    number: int, child: Child, record: Record, score: float, fitness: float
+) -> dict[str, Any]:
     metrics = record.metrics
     return {
+        "number": number,
         "id": child.id,
         "text": child.text,
         "score": score,
@@ -523,8 +533,8 @@ def _finish(
                 trials=summary.trials,
                 best_fitness=summary.best_fitness,
                 stagnation_events=len(events),
-                candidates=tuple(c["id"] for c in summary.candidates),
-                refined=tuple(c["id"] for c in summary.refined),
+                candidates=tuple(c["number"] for c in summary.candidates),
+                refined=tuple(c["number"] for c in summary.refined),
                 pruned_evaluations=summary.pruned_evaluations,
                 seconds=summary.seconds,
                 evolve_seconds=summary.evolve_seconds,

@@ -1,8 +1,8 @@
 """What a night stores of itself when it ends (`runs.summary`), typed for its readers.
 
 The nightly run writes it with `as_record`; `evolve status` and the dashboard's Nights page read
-it with `read`, which takes a run that ended early (keys missing: their defaults) and says which
-stored values it could not read instead of failing.
+it with `stored_summary`, which takes a run that ended early (keys missing: their defaults) and
+says which stored values it could not read instead of failing (counting its row as left out).
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RunSummary"]
+from sqlalchemy.orm import Session
+
+from store.models import Run
+from store.unreadable import note_left_out
+
+__all__ = ["RunSummary", "stored_summary"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class RunSummary:
     unreadable: tuple[str, ...] = ()
 
     @property
+    def found(self) -> tuple[int, ...]:
+        """The numbers of every candidate the night wrote: bred, then refined."""
+        return self.candidates + self.refined
+
+    @property
     def minutes(self) -> float | None:
         """The night's length in minutes; None when it did not finish."""
         return None if self.seconds is None else self.seconds / 60
@@ -77,6 +87,17 @@ class RunSummary:
             except (TypeError, ValueError):
                 unreadable.append(f.name)
         return cls(**values, unreadable=tuple(unreadable))
+
+
+def stored_summary(session: Session, run: Run) -> RunSummary:
+    """The summary `run` stored when it ended; a field that cannot be read is left at its
+    default and its run row counted as a row left out (quarantined and named on the Health
+    page), as any damaged column is."""
+    summary = RunSummary.read(run.summary)
+    if summary.unreadable:
+        fields = ", ".join(summary.unreadable)
+        note_left_out(session, "runs", str(run.id), f"summary: {fields} cannot be read")
+    return summary
 
 
 def _int(value: Any) -> int:

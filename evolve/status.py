@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from configs.output import shown
-from evolve.run_summary import RunSummary
+from evolve.run_summary import stored_summary
 from store.models import (
     Candidate,
     Generation,
@@ -30,13 +30,14 @@ def status_text(session: Session, runs: int = 5) -> str:
     if not recent:
         lines.append("  none yet: run `evolve nightly --discovery`")
     for run in recent:
-        summary = RunSummary.read(run.summary)
+        summary = stored_summary(session, run)
         kind = "discovery" if run.discovery else "re-score"
         unreadable = f"; unreadable: {', '.join(summary.unreadable)}" if summary.unreadable else ""
+        found = ", ".join(str(n) for n in summary.found) or "none"
         lines.append(
             f"  run {run.id} {kind} {run.status} started {run.started_at:%Y-%m-%d %H:%M} UTC "
             f"seed {run.seed} generations {summary.generations} "
-            f"evaluations {summary.evaluations} candidates {len(summary.candidates)} "
+            f"evaluations {summary.evaluations} candidates {found} "
             f"({summary.seconds or 0:.0f}s, code {run.code_version}{unreadable})"
         )
     last = session.scalars(select(Generation).order_by(Generation.number.desc()).limit(1)).first()

@@ -124,7 +124,7 @@ def quarantined_rows(session: Session, table: str) -> dict[str, str]:
             QuarantineEntry.table_name == table
         )
     )
-    return dict(rows.tuples().all()) | pending_rows(session, table)
+    return {row_id: why for row_id, why in rows} | pending_rows(session, table)
 
 
 def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:

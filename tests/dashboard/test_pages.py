@@ -15,6 +15,7 @@ from sqlalchemy import select
 from store import open_database
 from store.models import Candidate, GateReport
 from tests.builders.browser import browser, click, screenshot, serve
+from tests.builders.nights import rows as stored_rows
 from tests.builders.nights import small_nights
 
 
@@ -47,6 +48,9 @@ def test_the_nights_page_lists_every_run_and_draws_the_lineage(
     assert [r.get_attribute("data-run") for r in rows] == ["2", "1"]
     cells = [c.text for c in rows[1].find_elements(By.TAG_NAME, "td")]
     assert cells[2].startswith("finished") and cells[4] == "3"
+    stored = stored_rows(f"sqlite:///{lab / 'research.db'}", Candidate)
+    written = [c.id for c in stored if c.run_id == 1]
+    assert written and cells[8] == ", ".join(map(str, written))  # the night's candidates
     assert [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")][4] == "2"
     assert str(lab) in chrome.find_element(By.TAG_NAME, "nav").text
     # The lineage chart is an SVG the browser drew (its natural size is known once loaded).

@@ -4,6 +4,7 @@ disk."""
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import sqlite3
@@ -66,6 +67,17 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
         assert expected in out, expected
     assert "fitness" in out.split("new candidates:")[1]
     assert (folder / "research.db").exists()
+    # The night's record names the candidates it wrote, as their rows and its output do.
+    with sqlite3.connect(folder / "research.db") as db:
+        written = [n for (n,) in db.execute("SELECT id FROM candidates WHERE run_id = 1")]
+        stored = json.loads(db.execute("SELECT summary FROM runs WHERE id = 1").fetchone()[0])
+    db.close()
+    assert written and stored["candidates"] + stored["refined"] == written
+    printed = [int(line.split()[1]) for line in out.splitlines() if line.startswith("  candidate ")]
+    assert printed[: len(written)] == written  # then the gate's lines, by the same numbers
+    listed = evolve("status", "--config", "lab.toml", cwd=folder)
+    assert f"candidates {', '.join(map(str, written))} (" in listed.stdout
+    assert "unreadable" not in listed.stdout
     # Not a terminal: one plain log line per generation.
     assert result.stderr.count("generation ") >= 3
     again = evolve("nightly", "--config", "lab.toml", cwd=folder)

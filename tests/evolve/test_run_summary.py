@@ -3,9 +3,29 @@ without failing, saying what it could not read."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from evolve.run_summary import RunSummary
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evolve.run_summary import RunSummary, stored_summary
+from store import Database, open_database
+from store.models import Run
+from store.quarantine import quarantined_rows
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A real research.db (SQLite), shared by the examples of a property test."""
+    folder: Path = tmp_path_factory.mktemp("summary")
+    opened = open_database(f"sqlite:///{folder / 'research.db'}")
+    yield opened
+    opened.close()
 
 
 def test_a_summary_reads_back_as_it_was_written() -> None:
@@ -35,3 +55,66 @@ def test_a_run_that_did_not_end_and_a_damaged_summary_read_without_failing() -> 
     )
     assert found.unreadable == ("generations", "candidates", "stopped_by")
     assert (found.generations, found.candidates, found.minutes) == (0, (), 1.0)
+
+
+# A strategy for each type a RunSummary field has (a new field of another type fails here).
+_VALUES = {
+    "int": st.integers(0, 2**53),
+    "float | None": st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    "tuple[int, ...]": st.lists(st.integers(1, 2**31), max_size=8).map(tuple),
+    "dict[str, float]": st.dictionaries(
+        st.text(max_size=12), st.floats(allow_nan=False, allow_infinity=False), max_size=3
+    ),
+    "str": st.text(max_size=40),
+}
+_STORED = [f for f in dataclasses.fields(RunSummary) if f.name != "unreadable"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({f.name: _VALUES[str(f.type)] for f in _STORED}))
+def test_every_field_survives_a_write_to_research_db_and_a_read_back(
+    database: Database, values: dict[str, Any]
+) -> None:
+    written = RunSummary(**values)
+    with database.transaction() as session:
+        run = Run(
+            discovery=True,
+            config_id="c" * 16,
+            config={},
+            seed=1,
+            code_version="test",
+            status="finished",
+            pid=1,
+            summary=written.as_record(),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    with database.transaction() as session:
+        stored = session.get_one(Run, run_id)
+        assert stored_summary(session, stored) == written
+
+
+def test_a_summary_field_that_cannot_be_read_is_a_row_left_out(database: Database) -> None:
+    with database.transaction() as session:
+        run = Run(
+            discovery=True,
+            config_id="c" * 16,
+            config={},
+            seed=1,
+            code_version="test",
+            status="finished",
+            pid=1,
+            # What an earlier night stored: genome ids where candidate numbers belong.
+            summary={"generations": 3, "candidates": ["7e5b3fe3"], "refined": []},
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    with database.transaction() as session:
+        found = stored_summary(session, session.get_one(Run, run_id))
+        assert found.unreadable == ("candidates",) and found.generations == 3
+    with database.transaction() as session:
+        assert quarantined_rows(session, "runs") == {
+            str(run_id): "summary: candidates cannot be read"
+        }
