@@ -94,7 +94,9 @@ def live_page(
             for gid, w in sorted(record.items())
         ]
     statement, problem = None, "the market data could not be read"
-    if view is not None and panel is not None:
+    if view is not None and view.unshown is not None:
+        problem = view.unshown
+    elif view is not None and panel is not None:
         statement = account_statement(session, view.account, panel)
         problem = "" if statement is not None else "no session of it is in the market data yet"
     return LivePage(
@@ -170,6 +172,8 @@ def routes(board: Board) -> list[Route]:
                 view = account_view(session, account)
             except LiveInputError as e:
                 return text(f"no chart: {e}", 404)
+            if view.unshown is not None:
+                return text(f"no chart: {view.unshown}", 404)
             statement = account_statement(session, view.account, panel)
             name = view.account.name
         if statement is None:

@@ -26,9 +26,11 @@ from store.models import (
     LiveFill,
     LiveOrder,
 )
-from store.quarantine import left_out, readable_texts
+from store.quarantine import every_row, left_out, readable_texts
 
 __all__ = [
+    "account_cash",
+    "account_fills",
     "account_named",
     "add_event",
     "books",
@@ -112,11 +114,12 @@ def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
     SQL: SQL would count an amount that cannot be read as 0, where it is to be left out and
     named)."""
     totals: dict[tuple[str, dt.date], float] = defaultdict(float)
-    for kind, amount, day in session.execute(
+    entries = (
         select(LiveCashEntry.kind, LiveCashEntry.amount, LiveCashEntry.settles_on)
         .where(LiveCashEntry.account_id == account_id)
         .order_by(LiveCashEntry.id)
-    ):
+    )
+    for kind, amount, day in every_row(session, entries, "live_cash", _cash_of(account_id)):
         totals[kind, day] += amount
     return SettledCashLedger.of(
         CashEntry(kind, amount, day) for (kind, day), amount in totals.items()
@@ -126,12 +129,45 @@ def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
 def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
     """The account's positions: the sum of its fills per symbol (summed as `cash_ledger`
     sums)."""
-    rows = session.execute(
+    fills = (
         select(LiveFill.symbol, LiveFill.qty)
         .where(LiveFill.account_id == account_id)
         .order_by(LiveFill.id)
     )
+    rows = every_row(session, fills, "live_fills", _positions_of(account_id))
     return positions_of((symbol, qty) for symbol, qty in rows)
+
+
+def account_fills(session: Session, account_id: int) -> list[LiveFill]:
+    """Every fill of the account, oldest first.
+
+    Raises:
+        RowsLeftOut: a fill cannot be read (its positions and equity would be wrong).
+    """
+    fills = select(LiveFill).where(LiveFill.account_id == account_id).order_by(LiveFill.id)
+    return [r[0] for r in every_row(session, fills, "live_fills", _positions_of(account_id))]
+
+
+def account_cash(session: Session, account_id: int) -> list[LiveCashEntry]:
+    """Every entry of the account's cash ledger, oldest first.
+
+    Raises:
+        RowsLeftOut: an entry cannot be read (its cash and equity would be wrong).
+    """
+    entries = (
+        select(LiveCashEntry)
+        .where(LiveCashEntry.account_id == account_id)
+        .order_by(LiveCashEntry.id)
+    )
+    return [r[0] for r in every_row(session, entries, "live_cash", _cash_of(account_id))]
+
+
+def _cash_of(account_id: int) -> str:
+    return f"the cash and equity of live account {account_id}"
+
+
+def _positions_of(account_id: int) -> str:
+    return f"the positions and equity of live account {account_id}"
 
 
 def books(session: Session, account_id: int) -> dict[str, dict[str, float]]:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fitness.panel import Panel
-from live.records import books, cash_ledger, ledger_positions
-from store.models import LiveAccount, LiveCashEntry, LiveFill, LivePlan
+from live.records import account_cash, account_fills, books, cash_ledger, ledger_positions
+from store.models import LiveAccount, LivePlan
 
 __all__ = ["Holding", "Statement", "account_statement", "average_costs", "equity_curve"]
 
@@ -139,12 +139,10 @@ def equity_curve(
 ) -> np.ndarray:
     """Cash and positions at the close of each day `first`..`last` of `panel`, from the fills
     and the cash ledger (the cash of a fill counts on its session, whenever it settles)."""
-    fills = session.scalars(select(LiveFill).where(LiveFill.account_id == account_id)).all()
+    fills = account_fills(session, account_id)
     session_of = {f.id: f.session for f in fills}
     cash_on: dict[dt.date, float] = {}
-    for entry in session.scalars(
-        select(LiveCashEntry).where(LiveCashEntry.account_id == account_id)
-    ):
+    for entry in account_cash(session, account_id):
         day = session_of.get(entry.fill_id or 0, entry.settles_on)
         cash_on[day] = cash_on.get(day, 0.0) + entry.amount
     held_on: dict[dt.date, list[tuple[int, float]]] = {}
@@ -176,9 +174,7 @@ def average_costs(session: Session, account_id: int) -> dict[str, float]:
     """The average price paid for what is held, per symbol: buys raise it, sells keep it."""
     qty: dict[str, float] = {}
     cost: dict[str, float] = {}
-    for f in session.scalars(
-        select(LiveFill).where(LiveFill.account_id == account_id).order_by(LiveFill.id)
-    ):
+    for f in account_fills(session, account_id):
         held = qty.get(f.symbol, 0.0)
         if f.qty > 0:
             cost[f.symbol] = (cost.get(f.symbol, 0.0) * held + f.qty * f.price) / (held + f.qty)

@@ -14,7 +14,7 @@ from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from live.statement import account_statement, average_costs
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
-from store.quarantine import left_out, quarantined_rows
+from store.quarantine import RowsLeftOut, every_row, left_out, quarantined_rows
 
 __all__ = [
     "AccountHistory",
@@ -34,19 +34,24 @@ class AccountView:
 
     account: LiveAccount
     plan: LivePlan | None  # the newest session planned
-    contributed: float  # opening cash and adjustments
-    cash: float
+    contributed: float | None  # opening cash and adjustments (None: unshown)
+    cash: float | None
     settled: float | None  # on the newest planned session
     positions: dict[str, float]
     average_costs: dict[str, float]
     orders: list[LiveOrder]  # of the newest plan
     fills: list[LiveFill]  # of the newest plan's session
     reconciliation: LiveEvent | None  # the last one
+    # Why its cash, positions and P&L are not shown: a ledger or fill row cannot be read.
+    unshown: str | None = None
 
     @property
     def pnl(self) -> float | None:
-        """Equity of the newest plan less the cash paid in; None before the first plan."""
-        return None if self.plan is None else self.plan.equity - self.contributed
+        """Equity of the newest plan less the cash paid in; None before the first plan (or
+        when the cash paid in cannot be read)."""
+        if self.plan is None or self.contributed is None:
+            return None
+        return self.plan.equity - self.contributed
 
 
 def account_view(session: Session, name: str | None) -> AccountView:
@@ -59,7 +64,6 @@ def account_view(session: Session, name: str | None) -> AccountView:
     plan = session.scalars(
         select(LivePlan).where(LivePlan.account_id == account.id).order_by(LivePlan.session.desc())
     ).first()
-    ledger = cash_ledger(session, account.id)
     orders: list[LiveOrder] = []
     fills: list[LiveFill] = []
     if plan is not None:
@@ -75,21 +79,29 @@ def account_view(session: Session, name: str | None) -> AccountView:
                 )
             )
         )
+    reconciliation = session.scalars(
+        select(LiveEvent)
+        .where(LiveEvent.account_id == account.id, LiveEvent.kind == "reconciliation")
+        .order_by(LiveEvent.id.desc())
+    ).first()
+    try:
+        ledger = cash_ledger(session, account.id)
+        holdings = ledger_positions(session, account.id), average_costs(session, account.id)
+    except RowsLeftOut as e:
+        return AccountView(
+            account, plan, None, None, None, {}, {}, orders, fills, reconciliation, unshown=str(e)
+        )
     return AccountView(
         account=account,
         plan=plan,
         contributed=sum(e.amount for e in ledger.entries if e.kind in ("opening", "adjust")),
         cash=ledger.cash,
         settled=ledger.settled(plan.session) if plan is not None else None,
-        positions=ledger_positions(session, account.id),
-        average_costs=average_costs(session, account.id),
+        positions=holdings[0],
+        average_costs=holdings[1],
         orders=orders,
         fills=fills,
-        reconciliation=session.scalars(
-            select(LiveEvent)
-            .where(LiveEvent.account_id == account.id, LiveEvent.kind == "reconciliation")
-            .order_by(LiveEvent.id.desc())
-        ).first(),
+        reconciliation=reconciliation,
     )
 
 
@@ -168,15 +180,22 @@ def status_lines(
             f"  replay of {s['source']}: sessions {s['first_session']}..{s['last_session']}"
         )
     lines.append(f"  trading: {'HALTED - ' + halted if halted else 'allowed (no HALT file)'}")
-    statement = account_statement(session, account, panel) if panel is not None else None
-    if statement is not None:
+    statement = None
+    if panel is not None and view.unshown is None:
+        statement = account_statement(session, account, panel)
+    if view.unshown is not None:
+        lines.append(f"  cash, positions and P&L: {view.unshown}")
+    elif statement is not None:
         lines.append(
             f"  equity {statement.equity[-1]:,.2f} at the close of {statement.day} (cash and "
             f"positions at that close): P&L {statement.pnl:+,.2f} since the opening cash"
         )
     elif plan is not None:
         lines.append(f"  not marked at a close: {no_panel or 'no session of it is in the data'}")
-    if plan is not None and view.settled is not None and view.pnl is not None:
+    if view.cash is None:
+        if plan is not None:
+            lines.append(f"  newest session {plan.session} (planned from {plan.data_day})")
+    elif plan is not None and view.settled is not None and view.pnl is not None:
         lines += [
             f"  newest session {plan.session} (planned from the close of {plan.data_day}, sized "
             f"on equity {plan.equity:,.2f} at that close: P&L {view.pnl:+,.2f} then)",
@@ -185,7 +204,8 @@ def status_lines(
         ]
     else:
         lines.append(f"  no session planned yet; cash {view.cash:,.2f}")
-    lines.append(f"  positions ({len(view.positions)}):")
+    if view.unshown is None:
+        lines.append(f"  positions ({len(view.positions)}):")
     for symbol, qty in view.positions.items():
         lines.append(
             f"    {symbol:<6} {qty:>14.6f} avg cost {view.average_costs.get(symbol, 0.0):,.4f}"
@@ -196,12 +216,24 @@ def status_lines(
         lines.append(f"  fills of {plan.session}: {len(view.fills)}")
         for f in view.fills:
             lines.append(f"    {f.kind} {f.symbol} {f.qty:+g} at {f.price:.4f}")
+    lines += _orders_left_out(session, account)
     last = view.reconciliation
     if last is None:
         lines.append("  last reconciliation: none yet")
     else:
         lines.append(f"  last {_reconciliation_text(last)}")
     return lines
+
+
+def _orders_left_out(session: Session, account: LiveAccount) -> list[str]:
+    # Every order the account ever sent is read: one that cannot be read is said, whichever
+    # session it belongs to.
+    orders = select(LiveOrder).where(LiveOrder.account_id == account.id)
+    try:
+        every_row(session, orders, "live_orders", f"the order history of {account.name}")
+    except RowsLeftOut as e:
+        return [f"  {e}"]
+    return []
 
 
 def _order_text(o: LiveOrder) -> str:

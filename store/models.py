@@ -13,7 +13,6 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    Boolean,
     ForeignKey,
     LargeBinary,
     MetaData,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.unreadable import Day, Moment, Number, checked_types
+from store.unreadable import Day, Flag, Moment, Number, checked_types
 
 __all__ = [
     "APPEND_ONLY",
@@ -121,7 +120,7 @@ class Run(Base):
 
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    discovery: Mapped[bool] = mapped_column(Boolean)
+    discovery: Mapped[bool] = mapped_column(Flag())
     config_id: Mapped[str] = mapped_column(ID)
     config: Mapped[dict[str, Any]]
     seed: Mapped[int]
@@ -166,7 +165,7 @@ class Evaluation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"))
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"), index=True)
-    ok: Mapped[bool] = mapped_column(Boolean)
+    ok: Mapped[bool] = mapped_column(Flag())
     reason: Mapped[str | None] = mapped_column(Text)
     # Sharpe after costs, annualised; None when the evaluation failed. (A genome's score and
     # fitness depend on the configuration and are derived from these, see fitness.portfolio.)
@@ -214,7 +213,7 @@ class Generation(Base):
     # Stagnation state carried to the next generation.
     stagnation_best: Mapped[float] = mapped_column(Number())
     stagnant_for: Mapped[int]
-    injected: Mapped[bool] = mapped_column(Boolean)
+    injected: Mapped[bool] = mapped_column(Flag())
     seconds: Mapped[float] = mapped_column(Number())
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
@@ -299,7 +298,7 @@ class GateReport(Base):
     validation_window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     # The genome judged: a candidate that names another is left out (store.repointed).
     genome_id: Mapped[str | None] = mapped_column(ID)
-    passed: Mapped[bool] = mapped_column(Boolean)
+    passed: Mapped[bool] = mapped_column(Flag())
     # One line per failed required criterion.
     reasons: Mapped[list[Any]]
     # Every criterion: name, meaning, value, rule, threshold, required, passed.
@@ -344,7 +343,7 @@ class Decision(Base):
     reviewer: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     # True when a gate_failed candidate was approved against the gate.
-    override: Mapped[bool] = mapped_column(Boolean)
+    override: Mapped[bool] = mapped_column(Flag())
     # The gate report the reviewer saw (the newest at the time).
     gate_report_id: Mapped[int | None] = mapped_column(ForeignKey("gate_reports.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
@@ -479,7 +478,7 @@ class LiveEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("live_accounts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
-    ok: Mapped[bool] = mapped_column(Boolean)
+    ok: Mapped[bool] = mapped_column(Flag())
     message: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]]
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from deap import gp
-from sqlalchemy import inspect, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
+from configs import InputError
 from configs.alerts import ALERT
 from genome.errors import GenomeError
 from genome.text import FORMAT_VERSION, parse
@@ -32,6 +33,8 @@ from store.unreadable import pending_rows
 
 __all__ = [
     "CHANGED",
+    "RowsLeftOut",
+    "every_row",
     "is_stored",
     "left_out",
     "parse_stored",
@@ -115,6 +118,37 @@ def left_out(session: Session, model: type[Base], key: Any) -> str | None:
         return None
     table = str(model.__tablename__)
     return quarantine_reason(session, table, str(key)) or f"{table} row {key} cannot be read"
+
+
+class RowsLeftOut(InputError):
+    """A figure would be built from rows some of which cannot be read: it is not shown, and
+    the rows are named."""
+
+    def __init__(self, what: str, table: str, rows: dict[str, str]) -> None:
+        named = "; ".join(f"row {row}: {why}" for row, why in sorted(rows.items())[:3])
+        super().__init__(
+            f"{what} cannot be shown: {table} rows are left out because they cannot be read "
+            f"({named or 'see the Health page'})"
+        )
+        self.table = table
+        self.rows = rows
+
+
+def every_row(
+    session: Session, statement: Select[*tuple[Any, ...]], table: str, what: str
+) -> list[Any]:
+    """The rows `statement` reads from `table`, all of them: a sum, a balance or a position
+    built from the readable ones alone would be shown as fact, so none is returned when one
+    was left out.
+
+    Raises:
+        RowsLeftOut: some of its rows cannot be read (`what` says what cannot be shown).
+    """
+    found = list(session.execute(statement).all())
+    total = session.scalar(select(func.count()).select_from(statement.subquery()))
+    if total is not None and total > len(found):
+        raise RowsLeftOut(what, table, pending_rows(session, table))
+    return found
 
 
 def quarantined_rows(session: Session, table: str) -> dict[str, str]:

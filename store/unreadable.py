@@ -1,14 +1,14 @@
 """Stored values that cannot be read, and the rows that hold them: left out, named and recorded.
 
-A JSON, number or date column damaged by a hand edit, an older program or the disk (text where
-a number belongs, JSON cut short, a list where a mapping belongs) is not an error of the command
-that meets it. Every such column is read through one of the checked types below, which turn a
-value that cannot be read into an `Unreadable` mark instead of raising or passing text on; every
-query the ORM runs leaves out the rows that hold a mark (`leave_out`), so a night, a replay, a
-command or a page goes on without them. Each row left out is quarantined once its transaction
-ends (`store.quarantine`: named by table, id and column, recorded, alerted the first time),
-written in a transaction of its own so that a read never turns into a write and a command that
-fails still names what it met.
+A JSON, number, true/false or date column damaged by a hand edit, an older program or the disk
+(text where a number belongs, JSON cut short, a list where a mapping belongs) is not an error of
+the command that meets it. Every such column is read through one of the checked types below,
+which turn a value that cannot be read into an `Unreadable` mark instead of raising or passing
+text on; every query the ORM runs leaves out the rows that hold a mark (`leave_out`), so a
+night, a replay, a command or a page goes on without them. Each row left out is quarantined once
+its transaction ends (`store.quarantine`: named by table, id and column, recorded, alerted the
+first time), written in a transaction of its own so that a read never turns into a write and a
+command that fails still names what it met.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -42,6 +43,7 @@ from configs.output import shown
 
 __all__ = [
     "Day",
+    "Flag",
     "JSONValue",
     "Moment",
     "Number",
@@ -155,6 +157,33 @@ class JSONValue(_Checked):
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         kind = "object" if self.shape is dict else "array"
         return or_(func.json_valid(column) == 0, func.json_type(column) != kind)
+
+
+class Flag(_Checked):
+    """A true/false column: SQLite keeps it as the integer 0 or 1 (anything else there, the
+    text 'false' or 'yes', would read as true)."""
+
+    cache_ok = True
+    impl = Boolean
+    what = "true or false (0 or 1)"
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
+        """Read exactly a bool, 0 or 1 (the base type would read any text as true)."""
+
+        def read(value: Any) -> Any:
+            if value is None or type(value) is bool:
+                return value
+            if type(value) is int and value in (0, 1):
+                return bool(value)
+            return self._unreadable(value, f"a {type(value).__name__}")
+
+        return read
+
+    def _kinds(self) -> tuple[type, ...]:
+        return (bool,)
+
+    def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        return or_(func.typeof(column).not_in(("integer", "null")), column.not_in((0, 1)))
 
 
 class Day(_Checked):
@@ -295,6 +324,7 @@ def _record(session: Session, transaction: SessionTransaction) -> None:
 def checked_types() -> dict[Any, TypeEngine[Any]]:
     """The models' Python annotations -> their checked column types."""
     return {
+        bool: Flag(),
         float: Number(),
         int: WholeNumber(),
         dt.date: Day(),

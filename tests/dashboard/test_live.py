@@ -109,6 +109,7 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any, panel: Panel) -> No
             positions = ledger_positions(session, view.account.id)
             reconciliation = view.reconciliation.message if view.reconciliation else None
             planned = len(view.plan.strategy_weights()) if view.plan else 0
+            assert view.cash is not None and view.unshown is None
             cash = (view.settled, view.cash - (view.settled or 0.0), view.pnl, len(view.fills))
             marked = account_statement(session, view.account, panel)
             sized = view.plan.equity if view.plan else None

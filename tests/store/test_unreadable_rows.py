@@ -235,3 +235,30 @@ def test_the_review_shows_every_reviewable_candidate_and_names_the_ones_left_out
     assert 'id="quarantine"' in health
     for row in ("candidates row 3: column score", "holdout_results row 4: column metrics"):
         assert row in health
+
+
+def test_a_figure_built_from_a_row_left_out_is_not_shown_as_fact(lab: Path, tmp_path: Path) -> None:
+    # A damaged opening cash made `live status` and the page report a negative equity for a
+    # cash account; a failed report whose `passed` held 'false' printed PASSED; a damaged
+    # order quantity was noticed by no command.
+    folder = tmp_path / "lab"
+    shutil.copytree(lab, folder)
+    _damage_row(folder, "live_cash", "amount", "kind = 'opening'", "abc")
+    _damage_row(folder, "gate_reports", "passed", "candidate_id = 1", "false")
+    _damage_row(folder, "live_orders", "qty", "id = 1", "abc")
+    status = live("status", "--account", "sim-1", cwd=folder)
+    assert status.returncode == 0, status.stderr
+    out = status.stdout
+    assert "cash, positions and P&L: the cash and equity of live account 1 cannot be shown: " in out
+    assert "live_cash rows are left out because they cannot be read (row 1: column amount" in out
+    assert "  equity " not in out and "  cash " not in out and "P&L -" not in out
+    assert "the order history of sim-1 cannot be shown: live_orders rows are left out" in out
+    shown = promote("show", "1", cwd=folder)
+    assert shown.returncode == 0, shown.stderr
+    assert "PASSED" not in shown.stdout
+    assert "column passed: 'false' is not true or false" in shown.stdout
+    with contextmanager(serve)(folder) as site:
+        with urllib.request.urlopen(f"{site}/live?account=sim-1", timeout=60) as answer:
+            page = answer.read().decode()
+    assert "the cash and equity of live account 1 cannot be shown" in page
+    assert 'id="pnl"' not in page and 'id="settled"' not in page
