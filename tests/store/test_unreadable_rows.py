@@ -257,8 +257,10 @@ def test_a_figure_built_from_a_row_left_out_is_not_shown_as_fact(lab: Path, tmp_
     assert shown.returncode == 0, shown.stderr
     assert "PASSED" not in shown.stdout
     assert "column passed: 'false' is not true or false" in shown.stdout
-    with contextmanager(serve)(folder) as site:
-        with urllib.request.urlopen(f"{site}/live?account=sim-1", timeout=60) as answer:
-            page = answer.read().decode()
+    with (
+        contextmanager(serve)(folder) as site,
+        urllib.request.urlopen(f"{site}/live?account=sim-1", timeout=60) as answer,
+    ):
+        page = answer.read().decode()
     assert "the cash and equity of live account 1 cannot be shown" in page
     assert 'id="pnl"' not in page and 'id="settled"' not in page
