@@ -245,6 +245,12 @@ class EvolveConfig:
         _require(self.min_free_memory_mb >= 0, "evolve.min_free_memory_mb", "must not be negative")
         _require(self.seed >= 0, "evolve.seed", f"must not be negative, got {self.seed}")
         _require(self.population >= 4, "evolve.population", "must be at least 4")
+        _at_most(
+            self.population,
+            MOST["population"],
+            "evolve.population",
+            "genomes: each is scored every generation and kept in memory and in research.db",
+        )
         _require(
             0 <= self.elite < self.population,
             "evolve.elite",
@@ -303,6 +309,19 @@ class EvolveConfig:
             f'must be "joblib" or "dask://HOST:PORT", got {self.executor!r}',
         )
         _require(self.subtree_cache_mb >= 0, "evolve.subtree_cache_mb", "must not be negative")
+        _at_most(
+            self.workers,
+            MOST["workers"],
+            "evolve.workers",
+            "processes: each holds the "
+            "panel and the compiled kernels (about 300 MB), and more than the cores only wait",
+        )
+        _at_most(
+            self.subtree_cache_mb,
+            MOST["subtree_cache_mb"],
+            "evolve.subtree_cache_mb",
+            "MB of memory (a Raspberry Pi has 4-8 GB; 128 to 512 MB serve a night)",
+        )
 
 
 @dataclass(frozen=True)
@@ -488,6 +507,12 @@ class StoreConfig:
         """Raise ConfigurationError naming the first key whose value is not allowed."""
         _require(self.keep_backups >= 1, "store.keep_backups", "must be at least 1")
         _require(self.prune_every >= 0, "store.prune_every", "must not be negative")
+        _at_most(
+            self.prune_every,
+            MOST["prune_every"],
+            "store.prune_every",
+            "generations (0 turns pruning off)",
+        )
         _require(self.min_free_mb >= 0, "store.min_free_mb", "must not be negative")
         _require(self.busy_timeout_ms >= 0, "store.busy_timeout_ms", "must not be negative")
 
@@ -548,6 +573,14 @@ def _plain(value: Any) -> Any:
 def _is_dask_address(text: str) -> bool:
     host, _, port = text.removeprefix("dask://").rpartition(":")
     return text.startswith("dask://") and host != "" and port.isdigit()
+
+
+# The largest values a machine can hold (memory, processes), for the keys that size the work.
+MOST = {"population": 100_000, "workers": 256, "subtree_cache_mb": 65_536, "prune_every": 100_000}
+
+
+def _at_most(value: int, most: int, key: str, what: str) -> None:
+    _require(value <= most, key, f"must be at most {most:,} {what}; got {value:,}")
 
 
 def _require(ok: bool, key: str, problem: str) -> None:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from configs.output import shown
 from dashboard.board import Board, Refused, flashed
 from dashboard.candidates import candidate_page
 from promotion.holdout import open_holdout
@@ -71,7 +72,9 @@ def routes(board: Board) -> list[Route]:
                 if candidate is None:
                     raise PromotionError(f"no candidate {candidate_id}")
                 made = decide(session, candidate, action, form.get("by", ""), form.get("note", ""))
-                return f"recorded: candidate {candidate_id} {made.to_status} by {made.reviewer}"
+                return (
+                    f"recorded: candidate {candidate_id} {made.to_status} by {shown(made.reviewer)}"
+                )
 
         if action == "retire":  # from the Live page's decay watch: back there either way
             return await board.act(request, work, "/live", flashed("/live"))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from configs.commands import CommandContext, LabGroup, lab_command_options
+from configs.output import shown
 
 if TYPE_CHECKING:
     from fitness.panel import Panel
@@ -384,7 +385,7 @@ def nightly(
         waiting = awaiting_review(session)
         decays = decays_of_run(session, summary.run_id)
     step = next_step(summary, len(waiting))
-    click.echo(f"lab home: {lab.home}\n{text}\n{step}")
+    click.echo(f"lab home: {shown(str(lab.home))}\n{text}\n{step}")
     verdict = night_verdict(summary, len(waiting))
     alert("night_finished", verdict, f"{verdict}\n{step}\n\n{text}")
     if summary.data_warning:
@@ -440,7 +441,7 @@ def init(lab: CommandContext) -> None:
 
     lab_database(lab).close()
     make_lab(lab)
-    click.echo(f"lab home: {lab.home}\nresearch database: {lab.db_url}")
+    click.echo(f"lab home: {shown(str(lab.home))}\nresearch database: {shown(lab.db_url)}")
 
 
 @main.command("status")
@@ -451,7 +452,7 @@ def status(lab: CommandContext) -> None:
     from evolve.status import status_text
     from store import lab_database
 
-    click.echo(f"lab home: {lab.home}")
+    click.echo(f"lab home: {shown(str(lab.home))}")
     database = lab_database(lab)
     with database.transaction() as session:
         click.echo(status_text(session))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from configs.commands import CommandContext, LabGroup, lab_command_options
+from configs.output import shown
 
 __all__ = ["main"]
 
@@ -74,7 +75,7 @@ def status(lab: CommandContext, account: str | None) -> None:
     from store import lab_database
 
     halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
-    click.echo(f"lab home: {lab.home} (HALT file: {lab.config.live.halt_file})")
+    click.echo(f"lab home: {shown(str(lab.home))} (HALT file: {shown(lab.config.live.halt_file)})")
     data = lab.config.data
     try:  # to mark the positions at the last close (research.db alone cannot)
         source = offline_source(data, lab.config.alpaca)
@@ -101,7 +102,7 @@ def halt(lab: CommandContext, reason: str) -> None:
     path = Path(lab.config.live.halt_file)
     halted, warning = halt_trading(path, lambda: lab_database(lab), reason, getpass.getuser())
     click.echo(f"halted: {halted.reason}")
-    click.echo(f"  lab: {lab.home} (HALT file: {path})")
+    click.echo(f"  lab: {shown(str(lab.home))} (HALT file: {shown(str(path))})")
     click.echo(f"  accounts of this lab that stop: {_accounts(lab)}")
     if halted.unwritten:
         click.echo(
@@ -109,7 +110,7 @@ def halt(lab: CommandContext, reason: str) -> None:
         )
     if warning:
         click.echo(f"warning: {warning}", err=True)
-    alert("halted", "live trading halted", f"{halted.reason} (lab {lab.home})")
+    alert("halted", "live trading halted", f"{halted.reason} (lab {shown(str(lab.home))})")
 
 
 @main.command("resume")
@@ -127,7 +128,7 @@ def resume(lab: CommandContext) -> None:
     switch = HaltSwitch(path)
     previous = switch.reason()
     if previous is None:
-        click.echo(f"not halted: nothing to resume (lab: {lab.home}, no {path})")
+        click.echo(f"not halted: nothing to resume (lab: {shown(str(lab.home))}, no {path})")
         return
     # Recorded first: a database that cannot record it (damaged, full) leaves trading halted.
     with lab_database(lab).transaction() as session:
@@ -135,12 +136,13 @@ def resume(lab: CommandContext) -> None:
     switch.resume()
     accounts = _accounts(lab)
     click.echo(f"resumed (was: {previous})")
-    click.echo(f"  lab: {lab.home} (HALT file removed: {path})")
+    click.echo(f"  lab: {shown(str(lab.home))} (HALT file removed: {shown(str(path))})")
     click.echo(f"  accounts of this lab that may trade again: {accounts}")
     alert(
         "resumed",
         "live trading resumed: orders are allowed again",
-        f"accounts that may trade again: {accounts}; it was halted: {previous} (lab {lab.home})",
+        f"accounts that may trade again: {accounts}; it was halted: {previous} "
+        f"(lab {shown(str(lab.home))})",
     )
 
 

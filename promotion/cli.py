@@ -130,7 +130,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
         _name_left_out(left_out)
         return
     panel, _, windows = _data(lab)
-    click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {who}")
+    click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {shown(who)}")
     for number, candidate_id in enumerate(waiting, 1):
         click.echo(f"\n=== {number} of {len(waiting)} " + "=" * 60)
         try:

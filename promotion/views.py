@@ -243,7 +243,7 @@ def _ancestor_line(a: Ancestor) -> str:
 def _decision_line(d: Decision) -> str:
     flag = " OVERRIDE of a failed gate" if d.override else ""
     return (
-        f"  {d.decided_at:%Y-%m-%d %H:%M} UTC {d.reviewer}: {d.action} ({d.from_status} -> "
+        f"  {d.decided_at:%Y-%m-%d %H:%M} UTC {shown(d.reviewer)}: {d.action} ({d.from_status} -> "
         f"{d.to_status}){flag}: {d.note}"
     )
 

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import socket
+import stat
 from pathlib import Path
 from types import TracebackType
 
@@ -46,19 +47,27 @@ class RunLock:
                 f"cannot use the lock file {self.path} of {self.job}: {e.strerror} "
                 "(see the lock_file setting)"
             ) from e
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # /dev/null, a folder's device...
+            os.close(fd)
+            raise InputError(
+                f"cannot use the lock file {self.path} of {self.job}: it is not a regular file "
+                "(see the lock_file setting)"
+            )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read(fd)
             os.close(fd)
             raise LockBusy(
-                f"{self.job} is already running (pid {holder.get('pid', '?')} on "
-                f"{holder.get('host', '?')}, lock {self.path})"
+                f"{self.job} cannot run now: {holder.get('job', 'another job of the lab')} is "
+                f"running (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, lock "
+                f"{self.path}); try again once it has finished"
             ) from None
         previous = _read(fd)
         self.stale = previous or None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "job": self.job}
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
         os.fsync(fd)
         self._fd = fd
 

@@ -70,6 +70,20 @@ def test_user_file_is_merged_over_defaults(tmp_path: Path) -> None:
             "[backtest]\nmax_positions = 100000000000\n",
             "backtest.max_positions: must be from 1 to 10000, got 100000000000",
         ),
+        # What sizes the work is bounded by what a machine can hold.
+        (
+            "[evolve]\npopulation = 100000000\n",
+            "evolve.population: must be at most 100,000 genomes",
+        ),
+        ("[evolve]\nworkers = 100000\n", "evolve.workers: must be at most 256 processes"),
+        (
+            "[evolve]\nsubtree_cache_mb = 10000000\n",
+            "evolve.subtree_cache_mb: must be at most 65,536 MB of memory",
+        ),
+        (
+            "[store]\nprune_every = 10000000000\n",
+            "store.prune_every: must be at most 100,000 generations",
+        ),
     ],
 )
 def test_bad_keys_and_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:

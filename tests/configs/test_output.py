@@ -6,7 +6,16 @@ import subprocess
 from pathlib import Path
 
 from configs.output import shown
-from tests.builders.cli import DEADLINE_SECONDS, EVOLVE, lab_environment
+from tests.builders.cli import (
+    DEADLINE_SECONDS,
+    EVOLVE,
+    evolve,
+    lab_environment,
+    lab_folder,
+    live,
+    promote,
+)
+from tests.builders.labs import add_candidate, review_lab
 
 
 def test_control_characters_are_escaped_and_long_texts_cut() -> None:
@@ -27,3 +36,25 @@ def test_a_typed_genome_with_an_escape_sequence_is_echoed_escaped(tmp_path: Path
     )
     assert done.returncode == 2
     assert "\x1b" not in done.stderr and "\\x1b]0;owned\\x07" in done.stderr
+
+
+def test_a_lab_home_and_a_reviewer_name_with_control_characters_are_printed_escaped(
+    tmp_path: Path,
+) -> None:
+    # They were printed raw: a newline split the line, an escape sequence reached the terminal.
+    home = tmp_path / "lab\x1b[31m\nsecond line"
+    made = evolve("init", cwd=tmp_path, env={"LAB_HOME": str(home)})
+    assert made.returncode == 0, made.stderr
+    for command, run in (("status", evolve), ("status", live), ("halt", live)):
+        args = ("halt", "--reason", "test") if command == "halt" else (command,)
+        done = run(*args, cwd=tmp_path, env={"LAB_HOME": str(home)})
+        assert "\x1b" not in done.stdout and "\nsecond line" not in done.stdout, done.stdout
+        assert "lab\\x1b[31m\\nsecond line" in done.stdout
+    lab = lab_folder(tmp_path, "review")
+    review_lab(lab)[3].close()
+    number = str(add_candidate(f"sqlite:///{lab / 'research.db'}", "gt(close, sma(close, 50))"))
+    who = "dana\x1b]0;owned\x07\nroot"
+    decided = promote("reject", number, "--note", "no", cwd=lab, user=who)
+    assert decided.returncode == 0, decided.stderr
+    shown_lines = promote("show", number, cwd=lab).stdout
+    assert "\x1b" not in shown_lines and "dana\\x1b]0;owned\\x07\\nroot: reject" in shown_lines

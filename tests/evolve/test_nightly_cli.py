@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders.cli import DEADLINE_SECONDS, EVOLVE, evolve, lab_environment, lab_folder
+from tests.builders.cli import (
+    DEADLINE_SECONDS,
+    EVOLVE,
+    evolve,
+    init_lab,
+    lab_environment,
+    lab_folder,
+)
 from tests.builders.nights import SMALL, populations
 
 
@@ -128,7 +135,7 @@ def test_a_run_killed_with_sigkill_resumes_where_it_was_committed(tmp_path: Path
 
 
 def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
-    folder = lab_folder(tmp_path, "lab")
+    folder = init_lab(lab_folder(tmp_path, "lab"))
     holder = subprocess.Popen(
         [
             EVOLVE.replace("evolve", "python"),
@@ -143,14 +150,29 @@ def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        result = evolve("nightly", "--config", "lab.toml", cwd=folder)
-        assert result.returncode == 2
-        assert f"evolve nightly is already running (pid {holder.pid}" in result.stderr
+        for command in ("nightly", "prune"):  # the refused command, then the running one
+            result = evolve(command, "--config", "lab.toml", cwd=folder)
+            assert result.returncode == 2
+            running = (
+                f"evolve {command} cannot run now: evolve nightly is running (pid {holder.pid}"
+            )
+            assert running in result.stderr
     finally:
         holder.kill()
         holder.wait()
         assert holder.stdout is not None
         holder.stdout.close()
+
+
+def test_a_lock_file_that_is_not_a_regular_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    folder = lab_folder(tmp_path, "lab")
+    toml = folder / "lab.toml"
+    toml.write_text(toml.read_text().replace('"evolve-nightly.lock"', '"/dev/null"'))
+    result = evolve("nightly", "--config", "lab.toml", cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert "cannot use the lock file /dev/null of evolve nightly: it is not a regular file" in (
+        result.stderr
+    )
 
 
 def test_without_alpaca_keys_the_night_falls_back_to_the_bundled_data(tmp_path: Path) -> None:
