@@ -36,7 +36,13 @@ from typing_extensions import override
 
 from configs.alerts import alert, install_alert_handler
 from configs.errors import ConfigurationError, InputError, ServiceError
-from configs.lab_folder import LAB_MARK, database_file_problem, is_lab, restore_advice
+from configs.lab_folder import (
+    LAB_MARK,
+    database_file_problem,
+    full_disk,
+    is_lab,
+    restore_advice,
+)
 from configs.loader import load_config
 from configs.output import shown
 from configs.schema import LabConfig
@@ -374,7 +380,11 @@ def _storage_problem(error: Exception, database: tuple[str, str] | None) -> tupl
             "research.db and its folder, and that its disk is not mounted read-only"
         )
     if "disk is full" in reason or "disk I/O error" in reason:
-        return 1, f"the research database's disk failed ({reason}); nothing was half-written"
+        full = full_disk(Path(database[0]) if database else None, reason)
+        return (
+            1,
+            full or f"the research database's disk failed ({reason}); nothing was half-written",
+        )
     return None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import stat
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "LAB_MARK",
     "backups",
     "database_file_problem",
+    "full_disk",
     "is_lab",
     "mark_lab",
     "restore_advice",
@@ -30,6 +32,7 @@ __all__ = [
 LAB_MARK = ".gplab"  # written once the lab's database exists (a PostgreSQL lab has no research.db)
 _SQLITE = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 _GZIP = b"\x1f\x8b"
+_NEARLY_FULL = 2**20  # bytes free under which SQLite's "disk I/O error" is a full disk
 
 
 def is_lab(home: Path) -> bool:
@@ -110,6 +113,26 @@ def database_file_problem(home: Path, database: Path, backup_dir: Path, create: 
         else f"not a SQLite database (it starts with {shown(repr(head[:8]))})"
     )
     return f"the research database {where} is {what}; {restore_advice(database, backup_dir)}"
+
+
+def full_disk(database: Path | None, reason: str) -> str | None:
+    """One line naming the full disk of `database` when SQLite's `reason` ("database or disk is
+    full", or the "disk I/O error" it reports when its write-ahead log cannot grow) comes from
+    a disk with almost no free space; None when the disk is not full."""
+    if "disk is full" not in reason and "disk I/O error" not in reason:
+        return None
+    free = None
+    if database is not None:
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(database.parent).free
+    if "disk is full" not in reason and (free is None or free >= _NEARLY_FULL):
+        return None
+    where = shown(str(database)) if database is not None else "research.db"
+    left = "unknown" if free is None else f"{free:,} bytes"
+    return (
+        f"the disk of the research database {where} is full ({left} free; SQLite said: "
+        f"{reason}): make room on it and run the command again; nothing was half-written"
+    )
 
 
 def _first_bytes(path: Path, count: int) -> bytes:

@@ -134,9 +134,8 @@ def gate_candidates(
             _gate_note(verdict),
             gate_report_id=report.id,
         )
-        log.info(
-            "candidate %d %s: %s", candidate.id, candidate.status, "; ".join(verdict.reasons) or "-"
-        )
+        # One short line (the summary and `promote show` give each criterion's value).
+        log.info("candidate %d %s: %s", candidate.id, candidate.status, _gate_note(verdict))
         out.append(GateOutcome(candidate.id, text, report.id, verdict))
     return out
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
-from configs.lab_folder import LAB_MARK, mark_lab
+from configs.lab_folder import LAB_MARK, full_disk, mark_lab
 from store.models import Base
 from store.repointed import install as leave_out_repointed
 from store.unreadable import install
@@ -152,7 +152,10 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
                 log.info("research database %s migrated from %s to %s", _shown(url), before, head)
         except OperationalError as e:
             engine.dispose()
-            raise ServiceError(f"cannot open the research database {_shown(url)}: {e.orig}") from e
+            full = full_disk(path, str(e.orig))
+            raise ServiceError(
+                full or f"cannot open the research database {_shown(url)}: {e.orig}"
+            ) from e
     return database
 
 

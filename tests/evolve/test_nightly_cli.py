@@ -87,6 +87,9 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
     assert "unreadable" not in listed.stdout
     # Not a terminal: one plain log line per generation.
     assert result.stderr.count("generation ") >= 3
+    # A short line per gated candidate (each criterion's value is the summary's and show's).
+    gated = [line for line in result.stderr.splitlines() if "promotion.gating" in line]
+    assert gated and all(len(line) < 240 for line in gated), gated
     again = evolve("nightly", "--config", "lab.toml", cwd=folder)
     assert again.returncode == 0, again.stderr
     assert "generations: 0" in again.stdout and "re-scored living genomes:" in again.stdout

@@ -91,3 +91,19 @@ def test_a_huge_halt_is_read_in_part_and_recorded_briefly(lab: Path) -> None:
         longest = session.scalar(select(func.max(func.length(LiveEvent.message))))
         assert longest is not None and longest < 1000
     database.close()
+
+
+def test_status_and_run_on_a_full_disk_name_the_full_disk(tmp_path: Path) -> None:
+    # They said "disk I/O error" (what SQLite reports when its write-ahead log cannot grow).
+    with full_disk(tmp_path / "disk", "32m") as disk:
+        home = disk / "lab"
+        home.mkdir()
+        approve(f"sqlite:///{home / 'research.db'}", load_config(), STRATEGIES)
+        fill(disk)
+        for args in (("status",), ("run", "--days", "3")):
+            done = live(*args, cwd=home)
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            assert f"the disk of the research database {home / 'research.db'} is full" in (
+                done.stderr
+            ), (args, done.stderr)
+            assert "Traceback" not in done.stderr
