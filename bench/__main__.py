@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--live", action="store_true", help="only the live cycle benchmark")
     parser.add_argument(
+        "--genome",
+        action="store_true",
+        help="only the genome evaluation benchmark (engine, copy floor, primitives, memory)",
+    )
+    parser.add_argument(
         "--commands",
         action="store_true",
         help="only how quickly commands answer (evolve --help, evolve backtest)",
@@ -186,6 +191,8 @@ def main() -> int:
         return _evolution(report, sources[0][1], config, args.smoke)
     if args.live:
         return _live(report, sources[0][1], args.smoke)
+    if args.genome:
+        return _genome(report, sources, config, args.smoke)
     if args.commands:
         return _commands(report, sources, args.smoke)
     if args.power:
@@ -233,17 +240,37 @@ def _speed(
         print(f"backtest [{label}] " + " ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
         if args.smoke:
             break
-    report["genome"] = {}
-    for label, path in sources[-1:] if args.smoke else sources:  # smoke: the embedded data
-        panel, _ = load_panel(config.data, config.alpaca, source=str(path))
-        figures = genome_speed.measure(panel, config, args.smoke)
-        if label == sources[0][0] or args.smoke:
-            figures.update(genome_speed.measure_population(panel, config, args.smoke))
-        report["genome"][label] = figures
-        print(f"genome [{label}] " + " ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
+    _genome_figures(report, sources, config, args.smoke, population=True)
     load_path = BUNDLED_BARS if args.smoke else sources[0][1]
     report["load"] = load_speed.measure(load_path, repeats=1 if args.smoke else 3)
     print("load " + " ".join(f"{k}={_fmt(v)}" for k, v in report["load"].items()))
+
+
+def _genome(
+    report: dict[str, Any], sources: list[tuple[str, Path]], config: Any, smoke: bool
+) -> int:
+    _genome_figures(report, sources, config, smoke, population=False)
+    _save(report, "genome-", smoke)
+    return 0
+
+
+def _genome_figures(
+    report: dict[str, Any],
+    sources: list[tuple[str, Path]],
+    config: Any,
+    smoke: bool,
+    population: bool,
+) -> None:
+    # Genome evaluation on each data set; the population figures (subtree cache, joblib) on
+    # the first, when asked for.
+    report["genome"] = {}
+    for label, path in sources[-1:] if smoke else sources:  # smoke: the embedded data
+        panel, _ = load_panel(config.data, config.alpaca, source=str(path))
+        figures = genome_speed.measure(panel, config, smoke)
+        if population and (label == sources[0][0] or smoke):
+            figures.update(genome_speed.measure_population(panel, config, smoke))
+        report["genome"][label] = figures
+        print(f"genome [{label}] " + " ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
 
 
 def _evolution(report: dict[str, Any], data: Path, config: Any, smoke: bool) -> int:

@@ -38,7 +38,7 @@ from fitness.score import WindowScorer, score_texts
 from fitness.windows import build_windows
 from genome.generate import bounded, generate, half_and_half
 from genome.grammar import PSET
-from genome.text import to_text
+from genome.text import parse, to_text
 
 
 def population(seed: int, size: int) -> list[gp.PrimitiveTree]:
@@ -253,11 +253,73 @@ def parallel(
     }
 
 
+# One call of each costly primitive (and of a few elementwise ones), each in `gt(P, c)`: its time
+# is that tree's less the time of `gt(close, c)`.
+PRIMITIVE_TREES = {
+    "sma": "gt(sma(close, 20), 10.0)",
+    "ema": "gt(ema(close, 20), 10.0)",
+    "std": "gt(std(close, 20), 10.0)",
+    "zscore": "gt(zscore(close, 20), 0.5)",
+    "rsi": "gt(rsi(close, 14), 50.0)",
+    "min": "gt(min(close, 20), 10.0)",
+    "max": "gt(max(close, 20), 10.0)",
+    "rank": "gt(rank(close), 0.5)",
+    "log": "gt(log(close), 1.0)",
+    "change": "gt(change(close, 20), 0.1)",
+    "div": "gt(div(close, open), 1.0)",
+}
+
+# The primitives whose call costs a rolling pass, a sort or a logarithm (0.5-2.5 ms on the full
+# panel; an elementwise one costs 0.03-0.1 ms).
+COSTLY = ("sma", "ema", "std", "zscore", "rsi", "min", "max", "rank", "log")
+
+
+def primitives(scorer: WindowScorer, repeats: int) -> dict[str, float]:
+    """Milliseconds one call of each primitive of `PRIMITIVE_TREES` takes (median of
+    `repeats` rounds of 20 calls), and of the comparison they sit in ("ms_gt")."""
+
+    def seconds(text: str) -> float:
+        tree = parse(text)
+        scorer.evaluator.signal(tree)
+        rounds = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            for _ in range(20):
+                scorer.evaluator.signal(tree)
+            rounds.append((time.perf_counter() - began) / 20)
+        return statistics.median(rounds)
+
+    base = seconds("gt(close, 10.0)")
+    found = {"ms_gt": 1000 * base}
+    for name, text in PRIMITIVE_TREES.items():
+        found[f"ms_{name}"] = 1000 * max(seconds(text) - base, 0.0)
+    return found
+
+
+def node_mix(trees: list[gp.PrimitiveTree], engine_figures: dict[str, Any]) -> dict[str, Any]:
+    """Where a genome's time goes: its signal per function node and its backtest, and the
+    share of costly (rolling, rank, log) nodes among the function nodes."""
+    names = [n.name for t in trees for n in t if isinstance(n, gp.Primitive)]
+    costly = sum(n.split("_")[0] in COSTLY for n in names)
+    count = len(trees)
+    return {
+        "signal_ms_each": 1000 * engine_figures["engine_signal_s"] / count,
+        "backtest_ms_each": 1000
+        * (engine_figures["engine_s"] - engine_figures["engine_signal_s"])
+        / count,
+        "signal_ms_per_function_node": 1000 * engine_figures["engine_signal_s"] / len(names),
+        "function_nodes_each": len(names) / count,
+        "costly_node_share": costly / len(names),
+    }
+
+
 def measure(panel: Panel, config: LabConfig, smoke: bool) -> dict[str, Any]:
     window = build_windows(panel, config.windows, config.backtest)["train"]
     scorer = WindowScorer(panel, window, config.backtest)
     trees = population(2026, 20 if smoke else 200)
     figures = engine(scorer, trees, repeats=1 if smoke else 3)
+    figures.update(node_mix(trees, figures))
+    figures.update(primitives(scorer, 2 if smoke else 7))
     figures.update(baseline(scorer, trees[: 2 if smoke else 10]))
     figures["x_baseline"] = figures["engine_per_second"] / figures["baseline_per_second"]
     baseline_signal = figures["baseline_signal_s_each"]

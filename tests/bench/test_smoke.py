@@ -23,6 +23,8 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert genome["baseline_signal_agreement"] > 0.9  # same grammar, pandas conventions
     assert genome["same_results"] is True  # 1 and 2 workers score alike
     assert 0 <= genome["hit_rate"] <= 1 and genome["x_floor"] > 0
+    assert genome["ms_zscore"] >= 0 and genome["signal_ms_per_function_node"] > 0
+    assert 0 < genome["costly_node_share"] < 1
     evolution = figures["evolution"]
     assert evolution["generations"] == 2 and evolution["engine_evaluations"] > 0
     assert evolution["easimple_evaluations"] > 0 and evolution["engine_peak_mb_all"] > 0
