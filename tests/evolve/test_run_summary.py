@@ -70,47 +70,39 @@ _VALUES = {
 _STORED = [f for f in dataclasses.fields(RunSummary) if f.name != "unreadable"]
 
 
+def _finished_run(database: Database, summary: dict[str, Any]) -> int:
+    """A finished run whose stored summary is `summary`; its id."""
+    with database.transaction() as session:
+        run = Run(
+            discovery=True,
+            config_id="c" * 16,
+            config={},
+            seed=1,
+            code_version="test",
+            status="finished",
+            pid=1,
+            summary=summary,
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.fixed_dictionaries({f.name: _VALUES[str(f.type)] for f in _STORED}))
 def test_every_field_survives_a_write_to_research_db_and_a_read_back(
     database: Database, values: dict[str, Any]
 ) -> None:
     written = RunSummary(**values)
-    with database.transaction() as session:
-        run = Run(
-            discovery=True,
-            config_id="c" * 16,
-            config={},
-            seed=1,
-            code_version="test",
-            status="finished",
-            pid=1,
-            summary=written.as_record(),
-        )
-        session.add(run)
-        session.flush()
-        run_id = run.id
+    run_id = _finished_run(database, written.as_record())
     with database.transaction() as session:
         stored = session.get_one(Run, run_id)
         assert stored_summary(session, stored) == written
 
 
 def test_a_summary_field_that_cannot_be_read_is_a_row_left_out(database: Database) -> None:
-    with database.transaction() as session:
-        run = Run(
-            discovery=True,
-            config_id="c" * 16,
-            config={},
-            seed=1,
-            code_version="test",
-            status="finished",
-            pid=1,
-            # What an earlier night stored: genome ids where candidate numbers belong.
-            summary={"generations": 3, "candidates": ["7e5b3fe3"], "refined": []},
-        )
-        session.add(run)
-        session.flush()
-        run_id = run.id
+    # What an earlier night stored: genome ids where candidate numbers belong.
+    run_id = _finished_run(database, {"generations": 3, "candidates": ["7e5b3fe3"], "refined": []})
     with database.transaction() as session:
         found = stored_summary(session, session.get_one(Run, run_id))
         assert found.unreadable == ("candidates",) and found.generations == 3

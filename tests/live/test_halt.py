@@ -4,7 +4,9 @@ tmpfs where this machine lets a test mount one)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,9 @@ def lab(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_halt_on_a_full_disk_leaves_an_empty_halt_that_halts_and_exits_0(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _lab_on_a_full_disk(tmp_path: Path) -> Iterator[Path]:
+    # A lab with approved strategies on a disk then filled to its last byte; its home.
     with full_disk(tmp_path / "disk", "32m") as disk:
         home = disk / "lab"
         home.mkdir()
@@ -32,6 +36,12 @@ def test_halt_on_a_full_disk_leaves_an_empty_halt_that_halts_and_exits_0(tmp_pat
         fill(disk)
         with pytest.raises(OSError):
             (disk / "one-more-byte").write_bytes(b"x")
+        yield home
+
+
+def test_halt_on_a_full_disk_leaves_an_empty_halt_that_halts_and_exits_0(tmp_path: Path) -> None:
+    with _lab_on_a_full_disk(tmp_path) as home:
+        disk = home.parent
         halted = live("halt", "--reason", "the disk is full", cwd=home)
         assert halted.returncode == 0, halted.stderr
         assert "Traceback" not in halted.stderr
@@ -95,11 +105,7 @@ def test_a_huge_halt_is_read_in_part_and_recorded_briefly(lab: Path) -> None:
 
 def test_status_and_run_on_a_full_disk_name_the_full_disk(tmp_path: Path) -> None:
     # They said "disk I/O error" (what SQLite reports when its write-ahead log cannot grow).
-    with full_disk(tmp_path / "disk", "32m") as disk:
-        home = disk / "lab"
-        home.mkdir()
-        approve(f"sqlite:///{home / 'research.db'}", load_config(), STRATEGIES)
-        fill(disk)
+    with _lab_on_a_full_disk(tmp_path) as home:
         for args in (("status",), ("run", "--days", "3")):
             done = live(*args, cwd=home)
             assert done.returncode == 1, (args, done.stdout, done.stderr)

@@ -32,6 +32,17 @@ def _edit(folder: Path, genome_id: str) -> None:
     db.close()
 
 
+def _traded(url: str) -> set[str]:
+    """The genome ids that the planned sessions of a replay gave weight to (in every plan)."""
+    database = open_database(url)
+    with database.transaction() as session:
+        plans = session.scalars(select(LivePlan)).all()
+        found = [set(p.strategy_weights()) for p in plans]
+    database.close()
+    assert found and all(f == found[0] for f in found)
+    return found[0]
+
+
 def test_an_approved_strategy_whose_text_was_changed_never_trades(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'research.db'}"
     changed, kept = approve(url, load_config(), STRATEGIES)
@@ -39,11 +50,7 @@ def test_an_approved_strategy_whose_text_was_changed_never_trades(tmp_path: Path
     run = live("run", "--days", "10", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert f"genomes row {changed} cannot be read and is left out: {CHANGED}" in run.stderr
-    database = open_database(url)
-    with database.transaction() as session:
-        plans = session.scalars(select(LivePlan)).all()
-        assert plans and all(set(p.strategy_weights()) == {kept} for p in plans)
-    database.close()
+    assert _traded(url) == {kept}
     (entry,) = rows(url, QuarantineEntry)
     assert (entry.table_name, entry.row_id, entry.reason) == ("genomes", changed, CHANGED)
     listed = promote("list", cwd=tmp_path)
@@ -136,11 +143,7 @@ def test_an_approval_cannot_be_moved_to_a_rule_nobody_reviewed(tmp_path: Path) -
     run = live("run", "--days", "10", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert f"candidates row 1 cannot be read and is left out: {REPOINTED}" in run.stderr
-    database = open_database(url)
-    with database.transaction() as session:
-        plans = session.scalars(select(LivePlan)).all()
-        assert plans and all(set(p.strategy_weights()) == {kept} for p in plans)
-    database.close()
+    assert _traded(url) == {kept}
     listed = promote("list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert EDITED not in listed.stdout
