@@ -196,7 +196,8 @@ def lab_command_options(
             config = _cache_outside(folder, config)
         meta = click.get_current_context().meta
         meta["lab.log_dir"] = config.log.dir
-        meta["lab.database"] = _damage_advice(url, Path(config.store.backup_dir))
+        if needs != "any":  # the data tools open no database (nor import SQLAlchemy)
+            meta["lab.database"] = _damage_advice(url, Path(config.store.backup_dir))
         logging.basicConfig(
             level=config.log.level,
             stream=sys.stderr,
