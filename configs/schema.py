@@ -245,12 +245,6 @@ class EvolveConfig:
         _require(self.min_free_memory_mb >= 0, "evolve.min_free_memory_mb", "must not be negative")
         _require(self.seed >= 0, "evolve.seed", f"must not be negative, got {self.seed}")
         _require(self.population >= 4, "evolve.population", "must be at least 4")
-        _at_most(
-            self.population,
-            MOST["population"],
-            "evolve.population",
-            "genomes: each is scored every generation and kept in memory and in research.db",
-        )
         _require(
             0 <= self.elite < self.population,
             "evolve.elite",
@@ -309,19 +303,23 @@ class EvolveConfig:
             f'must be "joblib" or "dask://HOST:PORT", got {self.executor!r}',
         )
         _require(self.subtree_cache_mb >= 0, "evolve.subtree_cache_mb", "must not be negative")
-        _at_most(
-            self.workers,
-            MOST["workers"],
-            "evolve.workers",
-            "processes: each holds the "
-            "panel and the compiled kernels (about 300 MB), and more than the cores only wait",
-        )
-        _at_most(
-            self.subtree_cache_mb,
-            MOST["subtree_cache_mb"],
-            "evolve.subtree_cache_mb",
-            "MB of memory (a Raspberry Pi has 4-8 GB; 128 to 512 MB serve a night)",
-        )
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        # What sizes the work is bounded by what a machine can hold.
+        for key, what in (
+            ("population", "genomes: each is scored every generation and kept in memory"),
+            (
+                "workers",
+                "processes: each holds the panel and the compiled kernels (about 300 "
+                "MB), and more than the cores only wait",
+            ),
+            (
+                "subtree_cache_mb",
+                "MB of memory (a Raspberry Pi has 4-8 GB; 128 to 512 MB serve a night)",
+            ),
+        ):
+            _at_most(getattr(self, key), MOST[key], f"evolve.{key}", what)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ class RunLock:
             os.close(fd)
             raise LockBusy(
                 f"{self.job} cannot run now: {holder.get('job', 'another job of the lab')} is "
-                f"running (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, lock "
+                f"already running (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, lock "
                 f"{self.path}); try again once it has finished"
             ) from None
         previous = _read(fd)

@@ -156,9 +156,7 @@ def test_a_second_nightly_run_is_refused_while_one_holds_the_lock(tmp_path: Path
         for command in ("nightly", "prune"):  # the refused command, then the running one
             result = evolve(command, "--config", "lab.toml", cwd=folder)
             assert result.returncode == 2
-            running = (
-                f"evolve {command} cannot run now: evolve nightly is running (pid {holder.pid}"
-            )
+            running = f"evolve {command} cannot run now: evolve nightly is already running (pid {holder.pid}"
             assert running in result.stderr
     finally:
         holder.kill()
