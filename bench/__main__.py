@@ -22,6 +22,7 @@ from bench import (
     command_speed,
     dashboard,
     evolution,
+    folds,
     genome_speed,
     live_cycle,
     load_speed,
@@ -104,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
         "--lottery",
         action="store_true",
         help="only the lottery benchmark (bred candidates against random genomes, real data)",
+    )
+    parser.add_argument(
+        "--folds",
+        action="store_true",
+        help="lottery: on every fold (both universes x four periods with their own holdouts)",
     )
     parser.add_argument(
         "--nights", type=int, default=5, help="lottery: nights per universe (default 5)"
@@ -304,6 +310,8 @@ def _commands(report: dict[str, Any], sources: list[tuple[str, Path]], smoke: bo
 
 
 def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.folds:
+        return _folds(report, args)
     if args.smoke:
         figures = lottery.measure(FULL_DATA, 1, NightSize(16, 2), 100)
     else:
@@ -313,6 +321,20 @@ def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
     for line in lottery.table(figures):
         print(line)
     _save(report, "lottery-", args.smoke)
+    return 0
+
+
+def _folds(report: dict[str, Any], args: argparse.Namespace) -> int:
+    # Smoke: two folds of one tiny night each (the bundled universe is always there).
+    if args.smoke:
+        figures = folds.measure(None, 1, NightSize(16, 2), 100, folds.PERIODS[::3])
+    else:
+        size = NightSize(200, args.generations, 2, "\n".join(args.evolve))
+        figures = folds.measure(FULL_DATA, args.nights, size, args.crowd)
+    report["folds"] = figures
+    for line in folds.table(figures):
+        print(line)
+    _save(report, "folds-", args.smoke)
     return 0
 
 

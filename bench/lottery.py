@@ -57,7 +57,15 @@ from fitness.windows import Window, build_windows
 from genome.text import parse
 from genome.units import scale_problem
 
-__all__ = ["Universe", "measure", "table", "universes"]
+__all__ = [
+    "Universe",
+    "UniverseFigures",
+    "measure",
+    "measure_universe",
+    "summarise",
+    "table",
+    "universes",
+]
 
 WINDOWS = ("train", "validation", "holdout")
 
@@ -107,6 +115,7 @@ class UniverseFigures:
     candidates: list[CandidateFigures] = field(default_factory=list)
     crowd_alpha: list[float] = field(default_factory=list)
     random_search_alpha: list[float] = field(default_factory=list)
+    kept_per_night: list[int] = field(default_factory=list)  # by the random search
     seconds: float = 0.0
 
 
@@ -181,8 +190,10 @@ def measure_universe(
     size: NightSize,
     crowd: int,
     progress: Callable[[str], None] = print,
+    windows: str = "",
 ) -> UniverseFigures:
-    """The lottery on one universe (see the module docstring)."""
+    """The lottery on one universe (see the module docstring); `windows`: a `[windows]`
+    section for its labs (default: the lab's default windows)."""
     started = time.perf_counter()
     figures = UniverseFigures(universe.name, int(universe.bars["symbol"].nunique()))
     with tempfile.TemporaryDirectory() as scratch:
@@ -190,7 +201,7 @@ def measure_universe(
         for night in range(1, nights + 1):
             folder = Path(scratch) / f"night-{night}"
             config, db, summary = night_in_fresh_lab(
-                folder, universe.bars, universe.benchmark, size, seed=night
+                folder, universe.bars, universe.benchmark, size, seed=night, extra=windows
             )
             judge = judge or _Judge(config)
             figures.nights += 1
@@ -212,6 +223,7 @@ def measure_universe(
             figures.candidates += bred
             found = _random_search(judge, config, night, summary.evaluations, max(len(bred), 1))
             figures.random_search_alpha += found
+            figures.kept_per_night.append(len(found))
             progress(
                 f"lottery {universe.name} night {night}: {len(bred)} candidates, "
                 f"{summary.evaluations} evaluations; random search kept {len(found)}"

@@ -39,11 +39,16 @@ class NightSize:
 
 
 def night_in_fresh_lab(
-    folder: Path, bars: pd.DataFrame, benchmark: str, size: NightSize, seed: int
+    folder: Path,
+    bars: pd.DataFrame,
+    benchmark: str,
+    size: NightSize,
+    seed: int,
+    extra: str = "",
 ) -> tuple[LabConfig, str, NightSummary]:
     """Write `bars` (long format) and a lab.toml into the new `folder`, run a discovery night
     of `size` with `seed` and the gate after it; the lab's configuration, database URL and the
-    night's summary."""
+    night's summary. `extra`: more sections of the lab.toml (its `[windows]`, say)."""
     folder.mkdir(parents=True)
     bars.to_csv(folder / "bars.csv", index=False)
     (folder / "lab.toml").write_text(
@@ -53,6 +58,7 @@ def night_in_fresh_lab(
             benchmark=benchmark,
             evolve_extra=size.evolve_extra,
         )
+        + extra
     )
     config = load_config(folder / "lab.toml")
     db = f"sqlite:///{folder / 'research.db'}"

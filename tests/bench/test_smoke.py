@@ -66,3 +66,22 @@ def test_lottery_smoke_run(tmp_path: Path) -> None:
             assert set(candidate["sharpe"]) == {"train", "validation", "holdout"}
             assert 0 <= candidate["holdout_rank"] <= 100
     assert "| universe | symbols | nights |" in result.stdout
+
+
+def test_fold_lottery_smoke_run(tmp_path: Path) -> None:
+    result = bench("--lottery", "--folds", "--smoke", "--results", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (saved,) = tmp_path.glob("smoke-folds-*.json")
+    report = json.loads(saved.read_text())["folds"]
+    periods = [f["period"] for f in report["folds"]]
+    assert periods == ["holdout 2005-06", "default (holdout 2014-07..2017-04)"]
+    # Each fold's labs ran on its own windows: the crowds' holdouts differ.
+    crowds = {f["crowd_median_holdout_alpha"] for f in report["folds"]}
+    assert len(crowds) == 2
+    for fold in report["folds"]:
+        assert fold["nights"] == 1 and fold["candidates"] > 0
+        low, high = fold["median_rank_90"]
+        assert low <= fold["median_rank"] <= high
+    medians = [f["median_rank"] for f in report["folds"]]
+    assert report["worst_fold_median"] == min(medians)
+    assert "median of the fold medians:" in result.stdout
