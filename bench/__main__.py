@@ -310,31 +310,23 @@ def _commands(report: dict[str, Any], sources: list[tuple[str, Path]], smoke: bo
 
 
 def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
-    if args.folds:
-        return _folds(report, args)
-    if args.smoke:
-        figures = lottery.measure(FULL_DATA, 1, NightSize(16, 2), 100)
+    size = (
+        NightSize(16, 2)
+        if args.smoke
+        else NightSize(200, args.generations, 2, "\n".join(args.evolve))
+    )
+    nights, crowd = (1, 100) if args.smoke else (args.nights, args.crowd)
+    if args.folds:  # smoke: two folds on the bundled universe (always there)
+        periods = folds.PERIODS[::3] if args.smoke else folds.PERIODS
+        figures = folds.measure(None if args.smoke else FULL_DATA, nights, size, crowd, periods)
+        lines, kind = folds.table(figures), "folds"
     else:
-        size = NightSize(200, args.generations, 2, "\n".join(args.evolve))
-        figures = lottery.measure(FULL_DATA, args.nights, size, args.crowd)
-    report["lottery"] = figures
-    for line in lottery.table(figures):
+        figures = lottery.measure(FULL_DATA, nights, size, crowd)
+        lines, kind = lottery.table(figures), "lottery"
+    report[kind] = figures
+    for line in lines:
         print(line)
-    _save(report, "lottery-", args.smoke)
-    return 0
-
-
-def _folds(report: dict[str, Any], args: argparse.Namespace) -> int:
-    # Smoke: two folds of one tiny night each (the bundled universe is always there).
-    if args.smoke:
-        figures = folds.measure(None, 1, NightSize(16, 2), 100, folds.PERIODS[::3])
-    else:
-        size = NightSize(200, args.generations, 2, "\n".join(args.evolve))
-        figures = folds.measure(FULL_DATA, args.nights, size, args.crowd)
-    report["folds"] = figures
-    for line in folds.table(figures):
-        print(line)
-    _save(report, "folds-", args.smoke)
+    _save(report, f"{kind}-", args.smoke)
     return 0
 
 
