@@ -196,8 +196,8 @@ def lab_command_options(
             config = _cache_outside(folder, config)
         meta = click.get_current_context().meta
         meta["lab.log_dir"] = config.log.dir
-        if needs != "any":  # the data tools open no database (nor import SQLAlchemy)
-            meta["lab.database"] = _damage_advice(url, Path(config.store.backup_dir))
+        if needs != "any":  # for an error met once the database is open (damaged pages)
+            meta["lab.database"] = (url, Path(config.store.backup_dir))
         logging.basicConfig(
             level=config.log.level,
             stream=sys.stderr,
@@ -262,12 +262,6 @@ def _database_problem(home: Path, url: str, backup_dir: Path, create: bool) -> s
     database); None when it can, or is no SQLite file."""
     path = sqlite_path(url)
     return None if path is None else database_file_problem(home, path, backup_dir, create)
-
-
-def _damage_advice(url: str, backup_dir: Path) -> tuple[str, str] | None:
-    # For an error met once the database is open (damaged pages): the file, and the way out.
-    path = sqlite_path(url)
-    return None if path is None else (str(path), restore_advice(path, backup_dir))
 
 
 def _make_folder(folder: Path) -> None:
@@ -361,17 +355,19 @@ class LabGroup(click.Group):
             ctx.exit(1)
 
 
-def _storage_problem(error: Exception, database: tuple[str, str] | None) -> tuple[int, str] | None:
+def _storage_problem(error: Exception, database: tuple[str, Path] | None) -> tuple[int, str] | None:
     """The exit code and one line for a database that cannot be written (a read-only file or
-    disk: 2, the user's to fix), that is damaged (2, with the way out: `database` names the
-    file and how to restore its newest backup) or whose disk is full or failing (1); None for
-    other errors."""
+    disk: 2, the user's to fix), that is damaged (2, with the way out: `database` is its URL
+    and the backups' folder) or whose disk is full or failing (1); None for other errors."""
     database_errors = sys.modules.get("sqlalchemy.exc")  # not imported: not a database error
     if database_errors is None or not isinstance(error, database_errors.DatabaseError):
         return None
     reason = str(error.orig)
+    path = sqlite_path(database[0]) if database else None
     if any(damage in reason for damage in _DAMAGED):
-        where, advice = database or ("the research database", "restore its newest backup")
+        where, advice = "research.db", "restore its newest backup"
+        if path is not None and database is not None:
+            where, advice = str(path), restore_advice(path, database[1])
         return 2, f"the research database {shown(where)} is damaged ({reason}); {advice}"
     if not isinstance(error, database_errors.OperationalError):
         return None
@@ -381,7 +377,7 @@ def _storage_problem(error: Exception, database: tuple[str, str] | None) -> tupl
             "research.db and its folder, and that its disk is not mounted read-only"
         )
     if "disk is full" in reason or "disk I/O error" in reason:
-        full = full_disk(Path(database[0]) if database else None, reason)
+        full = full_disk(path, reason)
         return (
             1,
             full or f"the research database's disk failed ({reason}); nothing was half-written",

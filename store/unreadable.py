@@ -179,9 +179,6 @@ class Flag(_Checked):
 
         return read
 
-    def _kinds(self) -> tuple[type, ...]:
-        return (bool,)
-
     def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
         return or_(func.typeof(column).not_in(("integer", "null")), column.not_in((0, 1)))
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
+from configs import load_config
 from configs.output import shown
+from tests.builders.browser import serve
 from tests.builders.cli import (
     DEADLINE_SECONDS,
     EVOLVE,
@@ -16,6 +21,7 @@ from tests.builders.cli import (
     promote,
 )
 from tests.builders.labs import add_candidate, review_lab
+from tests.builders.live_lab import STRATEGIES, approve
 
 
 def test_control_characters_are_escaped_and_long_texts_cut() -> None:
@@ -58,3 +64,21 @@ def test_a_lab_home_and_a_reviewer_name_with_control_characters_are_printed_esca
     assert decided.returncode == 0, decided.stderr
     shown_lines = promote("show", number, cwd=lab).stdout
     assert "\x1b" not in shown_lines and "dana\\x1b]0;owned\\x07\\nroot: reject" in shown_lines
+
+
+def test_an_account_name_with_an_escape_sequence_is_shown_escaped_on_the_live_page(
+    tmp_path: Path,
+) -> None:
+    lab = lab_folder(tmp_path, "lab")
+    approve(f"sqlite:///{lab / 'research.db'}", load_config(), STRATEGIES[:1])
+    assert live("run", "--days", "2", "--config", "lab.toml", cwd=lab).returncode == 0
+    with sqlite3.connect(lab / "research.db") as db:  # a hand edit
+        db.execute("UPDATE live_accounts SET name = ?", ("sim\x1b]0;owned\x07-1",))
+    db.close()
+    with (
+        contextmanager(serve)(lab) as site,
+        urllib.request.urlopen(f"{site}/live", timeout=60) as answer,
+    ):
+        page = answer.read().decode()
+    assert "\x1b" not in page and "\x07" not in page
+    assert "sim\\x1b]0;owned\\x07-1" in page
