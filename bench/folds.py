@@ -176,8 +176,9 @@ def table(report: dict[str, Any]) -> list[str]:
 
     lines = [
         "| universe | period | nights | candidates | median rank (90 % over nights) | bred mean "
-        "holdout alpha | random search | bred - random (90 %) | crowd median |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "holdout alpha | random search | bred - random (90 %) | crowd median | always-on "
+        "largest alpha |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in report["folds"]:
         lines.append(
@@ -186,7 +187,8 @@ def table(report: dict[str, Any]) -> list[str]:
             f"{number(f['bred_mean_holdout_alpha'])} | "
             f"{number(f['random_search_mean_holdout_alpha'])} | "
             f"{interval(f['bred_minus_random_90'], 2)} | "
-            f"{number(f['crowd_median_holdout_alpha'])} |"
+            f"{number(f['crowd_median_holdout_alpha'])} | "
+            f"{number(f.get('always_on_largest_alpha'), 3)} |"
         )
     lines += [
         "",

@@ -10,8 +10,9 @@ default, with the same windows), `nights` discovery nights run in fresh labs, ea
 seed and the gate after it. Then, for every candidate:
 
 - its Sharpe ratio after costs and its **alpha** (the annualised Sharpe ratio of its daily
-  returns beyond beta x equal-weight buy-and-hold, `fitness.buy_and_hold.beyond`) on train,
-  validation and the holdout;
+  returns beyond what the account holds anyway: equal-weight buy-and-hold of the universe and
+  buy-and-hold in the account's slots, `fitness.buy_and_hold.beyond`) on train, validation and
+  the holdout;
 - its **rank** on holdout alpha in a crowd of `crowd` random genomes from the lab's own
   generator (the percentage of the crowd it beats);
 - beside each night, an **equal-intensity random search**: as many random genomes as the night
@@ -45,9 +46,9 @@ from configs import LabConfig
 from evolve.evaluations import Record
 from evolve.hall_of_fame import Fame, distinct
 from evolve.variation import Breeder
-from fitness.assess import assess_texts
+from fitness.assess import assess_texts, stored_precision
 from fitness.bars import read_bars_file
-from fitness.buy_and_hold import beyond, buy_and_hold
+from fitness.buy_and_hold import beyond, held_anyway
 from fitness.exchange import TRADING_DAYS
 from fitness.market_data import BUNDLED_BARS, load_panel
 from fitness.panel import Panel
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 WINDOWS = ("train", "validation", "holdout")
+# Rules that are on (almost) always: they hold what the account holds anyway, so their alpha
+# must be 0 on every window (exactly for `true`, up to its few off days for the other).
+ALWAYS_ON = ("true", "gt(ret, -0.5)")
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class UniverseFigures:
     crowd_alpha: list[float] = field(default_factory=list)
     random_search_alpha: list[float] = field(default_factory=list)
     kept_per_night: list[int] = field(default_factory=list)  # by the random search
+    always_on: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> window alpha
     seconds: float = 0.0
 
 
@@ -129,9 +134,7 @@ class _Judge:
         self.windows: dict[str, Window] = build_windows(panel, config.windows, config.backtest)
         rules = config.backtest
         self.scorers = {n: WindowScorer(panel, self.windows[n], rules) for n in WINDOWS}
-        self.market = {
-            n: buy_and_hold(panel, self.windows[n], rules).result.returns for n in WINDOWS
-        }
+        self.held = {n: held_anyway(panel, self.windows[n], rules) for n in WINDOWS}
 
     def figures(self, text: str, names: tuple[str, ...] = WINDOWS) -> tuple[dict, dict]:
         sharpe, alpha = {}, {}
@@ -139,7 +142,7 @@ class _Judge:
         for name in names:
             scored = self.scorers[name].score(tree)
             sharpe[name] = float(scored.metrics.sharpe)
-            alpha[name] = _alpha(scored.result.returns, self.market[name])
+            alpha[name] = _alpha(scored.result.returns, self.held[name])
         return sharpe, alpha
 
     def train_scores(self, texts: list[str]) -> list[tuple[str, float, np.ndarray | None]]:
@@ -157,15 +160,15 @@ class _Judge:
                 a.returns,
                 a.descriptor,
                 a.reason,
-                self.market["train"],
+                stored_precision(self.held["train"]),
             )
             out.append((a.text, record.score(len(parse(a.text)), self.config.evolve), a.returns))
         return out
 
 
-def _alpha(returns: np.ndarray, market: np.ndarray) -> float:
-    # Annualised Sharpe ratio of the returns beyond beta x buy-and-hold (0 when flat).
-    _, excess = beyond(returns, market)
+def _alpha(returns: np.ndarray, held: np.ndarray) -> float:
+    # Annualised Sharpe ratio of the returns beyond what is held anyway (0 when flat).
+    _, excess = beyond(returns, held)
     spread = float(np.std(excess, ddof=1)) if len(excess) > 1 else 0.0
     return float(np.mean(excess) / spread * np.sqrt(TRADING_DAYS)) if spread > 0 else 0.0
 
@@ -231,6 +234,7 @@ def measure_universe(
         assert judge is not None
         crowd_texts = random_texts(judge.config, 10**6, crowd)
         figures.crowd_alpha = [judge.figures(t, ("holdout",))[1]["holdout"] for t in crowd_texts]
+        figures.always_on = {rule: judge.figures(rule)[1] for rule in ALWAYS_ON}
     ordered = np.sort(figures.crowd_alpha)
     for c in figures.candidates:
         below = np.searchsorted(ordered, c.alpha["holdout"], side="left")
@@ -280,6 +284,10 @@ def summarise(figures: UniverseFigures) -> dict[str, Any]:
         ),
         "crowd_median_holdout_alpha": statistics.median(figures.crowd_alpha),
         "not_scale_free_share": sum(not c.scale_free for c in cands) / len(cands) if cands else 0.0,
+        "always_on_alpha": figures.always_on,
+        "always_on_largest_alpha": max(
+            (abs(a) for alphas in figures.always_on.values() for a in alphas.values()), default=None
+        ),
         "groups": groups,
         "seconds": figures.seconds,
     }

@@ -219,6 +219,7 @@ class EvolveConfig:
     min_trades: int
     fitness_blocks: int
     fitness_beyond_buy_and_hold: bool
+    fitness_beyond_slots: bool
     correlation_penalty: float
     novelty_k: int
     novelty_weight: float

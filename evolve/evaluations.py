@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from configs import BacktestConfig, EvolveConfig
 from evolve.executor import Executor
 from evolve.variation import Child
-from fitness.assess import Assessment
-from fitness.buy_and_hold import buy_and_hold
+from fitness.assess import Assessment, stored_precision
+from fitness.buy_and_hold import held_anyway
 from fitness.panel import Panel
 from fitness.portfolio import genome_score
 from fitness.windows import Window
@@ -47,8 +47,9 @@ class Record:
     returns: np.ndarray | None
     descriptor: np.ndarray | None
     reason: str | None
-    # Buy-and-hold's daily returns on the same window (fitness.buy_and_hold).
-    market: np.ndarray | None = None
+    # What the account holds anyway, daily on the same window: buy-and-hold of the universe
+    # and in the account's slots (fitness.buy_and_hold.held_anyway), at stored precision.
+    held: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,8 +67,15 @@ class Record:
             config.min_trades,
             self.returns,
             config.fitness_blocks,
-            self.market if config.fitness_beyond_buy_and_hold else None,
+            _beyond(self.held, config),
         )
+
+
+def _beyond(held: np.ndarray | None, config: EvolveConfig) -> np.ndarray | None:
+    # The portfolios the score is taken beyond: none, the universe's, or both.
+    if held is None or not config.fitness_beyond_buy_and_hold:
+        return None
+    return held if config.fitness_beyond_slots else held[:, :1]
 
 
 @dataclass
@@ -103,7 +111,7 @@ class EvaluationCache:
 
     def __post_init__(self) -> None:
         self.data = self.window.panel(self.panel)
-        self.market = buy_and_hold(self.panel, self.window, self.rules).result.returns
+        self.held = stored_precision(held_anyway(self.panel, self.window, self.rules))
 
     def records(self, session: Session, genomes: Sequence[Child]) -> dict[str, Record]:
         """The evaluation of every genome (by id), assessing only those never seen on this
@@ -137,7 +145,7 @@ class EvaluationCache:
                 )
             )
             for row in rows:
-                out[row.genome_id] = _record(row, self.market)
+                out[row.genome_id] = _record(row, self.held)
         return out
 
     def _unreadable(self, session: Session, ids: list[str]) -> set[str]:
@@ -176,7 +184,7 @@ class EvaluationCache:
         unreadable = self._unreadable(session, [c.id for c in children])
         for child, assessment in zip(children, found, strict=True):
             row = _row(child.id, self.window.id, assessment, self.run_id)
-            self.memory[child.id] = _record(row, self.market)
+            self.memory[child.id] = _record(row, self.held)
             self.counts.fresh += 1
             if child.id in unreadable:  # assessed again, and stored and counted once only
                 continue
@@ -248,7 +256,7 @@ def _row(genome_id: str, window_id: str, a: Assessment, run_id: int | None) -> E
     )
 
 
-def _record(row: Evaluation, market: np.ndarray) -> Record:
+def _record(row: Evaluation, held: np.ndarray) -> Record:
     return Record(
         genome_id=row.genome_id,
         window_id=row.window_id,
@@ -258,5 +266,5 @@ def _record(row: Evaluation, market: np.ndarray) -> Record:
         returns=None if row.returns is None else unpack(row.returns),
         descriptor=None if row.descriptor is None else np.frombuffer(row.descriptor, "<f8").copy(),
         reason=row.reason,
-        market=market,
+        held=held,
     )

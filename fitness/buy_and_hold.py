@@ -1,10 +1,14 @@
-"""Equal-weight buy-and-hold of the whole universe: what a strategy must beat to be more than
-the market's drift.
+"""What the account holds anyway: the passive portfolios a strategy must beat to be more than
+the market's drift or its own slot rule's tilt.
 
-It is the genome `true` (hold everything that has a price) in an account with one slot per
-symbol: each symbol is bought with an equal share of equity when it first has a bar in the
-window (at the next open, with the same costs and settlement as any strategy) and never sold or
-rebalanced.
+- **Equal-weight buy-and-hold of the universe**: the genome `true` (hold everything that has a
+  price) in an account with one slot per symbol: each symbol is bought with an equal share of
+  equity when it first has a bar in the window (at the next open, with the same costs and
+  settlement as any strategy) and never sold or rebalanced.
+- **Buy-and-hold in the account's slots**: the same always-on genome with the account's own
+  `max_positions`, priority and costs. A rule that is on almost always holds what this holds
+  (the most liquid names first), so alpha beyond the universe alone would pay it for that size
+  tilt; alpha beyond both pays only for what the rule chooses.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 
-__all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold"]
+__all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold", "held_anyway", "in_slots"]
 
 BUY_AND_HOLD = "true"
 
@@ -30,13 +34,33 @@ def buy_and_hold(panel: Panel, window: Window, rules: BacktestConfig) -> Scored:
     return WindowScorer(panel, window, everyone).score(parse(BUY_AND_HOLD))
 
 
-def beyond(returns: np.ndarray, market: np.ndarray) -> tuple[float, np.ndarray]:
-    """(beta, excess): the least-squares beta of daily `returns` on buy-and-hold's daily
-    `market` returns (same days), and what is left beyond it, `returns - beta x market` (exact
-    zeros when that is only rounding: `returns` a multiple of `market`)."""
-    spread = float(np.var(market, ddof=1)) if len(market) > 1 else 0.0
-    beta = float(np.cov(returns, market, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
-    excess = returns - beta * market
-    if np.max(np.abs(excess), initial=0.0) <= 1e-12 * np.max(np.abs(returns), initial=0.0):
-        return beta, np.zeros_like(excess)
-    return beta, excess
+def in_slots(panel: Panel, window: Window, rules: BacktestConfig) -> Scored:
+    """The always-on rule in the account's own slots, priority and costs (`rules`)."""
+    return WindowScorer(panel, window, rules).score(parse(BUY_AND_HOLD))
+
+
+def held_anyway(panel: Panel, window: Window, rules: BacktestConfig) -> np.ndarray:
+    """Daily returns (days x 2) on `window`'s days of buy-and-hold of the universe and of
+    buy-and-hold in the account's slots."""
+    universe = buy_and_hold(panel, window, rules).result.returns
+    slots = in_slots(panel, window, rules).result.returns
+    return np.column_stack([universe, slots])
+
+
+def beyond(returns: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(betas, excess): the least-squares betas (with an intercept) of daily `returns` on the
+    daily returns of what is held anyway (`held`: days, or days x portfolios, same days), and
+    what is left beyond them, `returns - held @ betas`: the intercept (alpha) plus noise. Exact
+    zeros when that is only rounding (`returns` a combination of the held portfolios)."""
+    x = np.asarray(held, dtype=np.float64)
+    x = x.reshape(len(x), -1)
+    r = np.asarray(returns, dtype=np.float64)
+    betas = np.zeros(x.shape[1])
+    if len(r) > 1:
+        centred = x - x.mean(axis=0)
+        if np.any(centred):
+            betas = np.linalg.lstsq(centred, r - r.mean(), rcond=None)[0]
+    excess = r - x @ betas
+    if np.max(np.abs(excess), initial=0.0) <= 1e-12 * np.max(np.abs(r), initial=0.0):
+        return betas, np.zeros_like(excess)
+    return betas, excess

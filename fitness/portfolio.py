@@ -50,17 +50,17 @@ def genome_score(
     min_trades: int,
     returns: np.ndarray | None = None,
     blocks: int = 1,
-    market: np.ndarray | None = None,
+    held: np.ndarray | None = None,
 ) -> float:
     """The window-bound score of a genome (see the module docstring); `sharpe` None = failed.
     With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`; with
-    `market` (buy-and-hold's daily returns on the same days) it is that of the returns beyond
-    beta x market."""
+    `held` (the daily returns of what the account holds anyway on the same days, one column a
+    portfolio: fitness.buy_and_hold.held_anyway) it is that of the returns beyond them."""
     if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
         return WORST_FITNESS
-    if returns is not None and (blocks > 1 or market is not None):
-        if market is not None:
-            returns = beyond(returns, market)[1]
+    if returns is not None and (blocks > 1 or held is not None):
+        if held is not None:
+            returns = beyond(returns, held)[1]
         sharpe = consistent_sharpe(returns, blocks)
     return max(WORST_FITNESS, sharpe - parsimony * size)
 

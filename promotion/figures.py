@@ -131,6 +131,8 @@ class GateFigures:
     statistics: dict[str, Any]  # sharpe_per_day, n_obs, skew, kurtosis, psr, dsr, min_trl_days...
     pbo: dict[str, Any]  # pbo, n_strategies, slope, prob_oos_loss
     buy_and_hold: dict[str, Any]
+    in_slots: dict[str, Any]  # buy-and-hold in the account's slots ({} in reports before it)
+    slots: int | None  # the account's max_positions
     years: list[tuple[int, float]]  # Sharpe per calendar year
     weakest: list[tuple[str, float]]  # the 3 nearby variants with the lowest Sharpe
     correlations: dict[str, float]  # with each live strategy at the report
@@ -153,6 +155,8 @@ def gate_figures(session: Session, report: GateReport) -> GateFigures:
         statistics=dict(details.get("statistics", {})),
         pbo=dict(details.get("pbo", {})),
         buy_and_hold=dict(details.get("buy_and_hold", {})),
+        in_slots=dict(details.get("in_slots", {})),
+        slots=details.get("costs", {}).get("max_positions"),
         years=[(int(y["year"]), y["sharpe"]) for y in details.get("years", [])],
         weakest=[(str(v["change"]), v["sharpe"]) for v in variants[:3]],
         correlations=dict(details.get("live_correlations", {})),

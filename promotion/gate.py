@@ -8,13 +8,16 @@ costs, unless said otherwise):
                         is positive, given that N candidates were tested on the validation
                         window (promotion.trials)
     sharpe              annualised Sharpe >= min_sharpe
-    beats_buy_and_hold  Sharpe > that of equal-weight buy-and-hold of the universe
+    beats_buy_and_hold  Sharpe > that of equal-weight buy-and-hold of the universe and that
+                        of buy-and-hold in the account's own slots (the always-on rule)
     edge_over_buy_and_hold
-                        the same deflated test on the returns left after removing
-                        beta x buy-and-hold's (the edge that holding the market does not
-                        explain; Jensen's alpha as a Sharpe ratio) >= buy_and_hold_confidence:
-                        on a drifting market, a strategy that holds a slice of it looks good
-                        by its beta alone; this asks for an edge beyond it
+                        the same deflated test on the returns left after removing their least-
+                        squares betas on both buy-and-holds (the edge that holding the market,
+                        or holding the names the slot rule fills first, does not explain;
+                        Jensen's alpha as a Sharpe ratio) >= buy_and_hold_confidence: on a
+                        drifting market, a strategy that holds a slice of it looks good by its
+                        beta alone, and one that is almost always on by the slot rule's size
+                        tilt; this asks for an edge beyond both
     trades              trades >= min_trades
     max_drawdown        largest drawdown <= max_drawdown
     cost_stress         Sharpe with costs x cost_multiplier > min_stressed_sharpe
@@ -137,6 +140,7 @@ def judge(
         "validation": json_numbers(m.validation.metrics.as_dict()),
         "stressed": json_numbers(m.stressed.as_dict()),
         "buy_and_hold": json_numbers(m.buy_and_hold.as_dict()),
+        "in_slots": json_numbers(m.in_slots.as_dict()),
         "costs": dataclasses.asdict(rules),
         "stressed_costs": dataclasses.asdict(stressed_rules(rules, gate.cost_multiplier)),
         "variants": [dataclasses.asdict(v) for v in m.variants],
@@ -162,7 +166,7 @@ def _return_criteria(
     sharpe = metrics.sharpe
     dsr_value, dsr_note = dsr
     edge, edge_note = _edge_over(m, stats)
-    bh = m.buy_and_hold.sharpe
+    bh = max(m.buy_and_hold.sharpe, m.in_slots.sharpe)
     return (
         _at_least(
             "dsr",
@@ -174,7 +178,7 @@ def _return_criteria(
         _at_least("sharpe", "annualised Sharpe after costs", sharpe, gate.min_sharpe),
         Criterion(
             "beats_buy_and_hold",
-            "Sharpe above equal-weight buy-and-hold of the universe",
+            "Sharpe above buy-and-hold of the universe and in the account's slots",
             sharpe,
             ">",
             bh,
@@ -183,7 +187,7 @@ def _return_criteria(
         ),
         Criterion(
             "edge_over_buy_and_hold",
-            "deflated Sharpe of the returns beyond beta x buy-and-hold (alpha)",
+            "deflated Sharpe of the returns beyond both buy-and-holds (alpha)",
             edge,
             ">=",
             gate.buy_and_hold_confidence,
@@ -330,21 +334,22 @@ def _deflation(m: Measurement, trials: Trials) -> tuple[dict[str, Any], float | 
 
 
 def _edge_over(m: Measurement, stats: dict[str, Any]) -> tuple[float | None, str]:
-    # The excess returns x = r - beta r_bh (beta by least squares on the validation days) and
-    # their PSR against the same SR0 as the DSR; written into `stats`.
+    # The excess returns x = r - beta r_bh - beta_slots r_slots (betas by least squares on the
+    # validation days) and their PSR against the same SR0 as the DSR; written into `stats`.
     r = m.validation.result.returns
     sr0 = stats.get("expected_max_sharpe_per_day")
     if sr0 is None:
         return None, "no deflation benchmark (see dsr)"
-    beta, excess = beyond(r, m.buy_and_hold_returns)
+    (beta, beta_slots), excess = beyond(r, m.held)
     sd = float(np.std(excess, ddof=1)) if len(excess) > 1 else 0.0
-    # Nothing left beyond beta x buy-and-hold (up to rounding): there is no edge to test.
+    # Nothing left beyond both buy-and-holds (up to rounding): there is no edge to test.
     if sd <= 1e-9 * float(np.std(r)):
-        return None, "the returns beyond buy-and-hold do not vary"
+        return None, "the returns beyond buy-and-hold (universe and slots) do not vary"
     sr_x = float(np.mean(excess)) / sd
     skew, kurtosis = moments(excess)
     stats.update(
         beta=json_number(beta),
+        beta_slots=json_number(beta_slots),
         excess_sharpe_per_day=json_number(sr_x),
         excess_skew=json_number(skew),
         excess_kurtosis=json_number(kurtosis),

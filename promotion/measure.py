@@ -21,7 +21,7 @@ import numpy as np
 from deap import gp
 
 from configs import BacktestConfig, GateConfig
-from fitness.buy_and_hold import buy_and_hold
+from fitness.buy_and_hold import buy_and_hold, in_slots
 from fitness.exchange import TRADING_DAYS
 from fitness.metrics import Metrics
 from fitness.panel import Panel
@@ -75,8 +75,9 @@ class Measurement:
 
     validation: Scored
     stressed: Metrics
-    buy_and_hold: Metrics
-    buy_and_hold_returns: np.ndarray  # daily, the same days as validation's
+    buy_and_hold: Metrics  # of the universe
+    in_slots: Metrics  # buy-and-hold in the account's slots (fitness.buy_and_hold.in_slots)
+    held: np.ndarray  # daily returns of both, days x 2, the same days as validation's
     variants: tuple[Variant, ...]
     years: tuple[YearSharpe, ...]
     lookahead: tuple[LookaheadCut, ...]
@@ -112,9 +113,9 @@ class Measurer:
         self.on_validation = WindowScorer(panel, validation, rules)
         self.on_train = WindowScorer(panel, train, rules)
         self.stressed = WindowScorer(panel, validation, stressed_rules(rules, gate.cost_multiplier))
-        market = buy_and_hold(panel, validation, rules)
-        self.buy_and_hold = market.metrics
-        self.buy_and_hold_returns = market.result.returns
+        universe, slots = buy_and_hold(panel, validation, rules), in_slots(panel, validation, rules)
+        self.buy_and_hold, self.in_slots = universe.metrics, slots.metrics
+        self.held = np.column_stack([universe.result.returns, slots.result.returns])
         self.data = validation.panel(panel)
         self.start = validation.warmup_days
 
@@ -143,7 +144,8 @@ class Measurer:
             validation=scored,
             stressed=self.stressed.score(tree).metrics,
             buy_and_hold=self.buy_and_hold,
-            buy_and_hold_returns=self.buy_and_hold_returns,
+            in_slots=self.in_slots,
+            held=self.held,
             variants=variants,
             years=tuple(years),
             lookahead=tuple(cuts),

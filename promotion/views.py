@@ -192,10 +192,13 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         f"{_number(pbo.get('prob_oos_loss'), 2)}"
     )
     lines.append(
-        f"  buy-and-hold of the universe (validation, same costs): Sharpe "
-        f"{_number(bh.get('sharpe'), 2)}, CAGR {_percent(bh.get('cagr'))}, max drawdown "
-        f"{_percent(bh.get('max_drawdown'))}"
+        f"  buy-and-hold of the universe (validation, same costs): {_held_text(bh)}"
     )
+    if g.in_slots:
+        lines.append(
+            f"  buy-and-hold in the account's {g.slots} slots (validation, same costs): "
+            + _held_text(g.in_slots)
+        )
     if g.years:
         lines.append("  Sharpe per year: " + ", ".join(f"{y} {_number(v, 2)}" for y, v in g.years))
     if g.weakest:
@@ -211,6 +214,13 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         )
     )
     return lines
+
+
+def _held_text(held: dict[str, Any]) -> str:
+    return (
+        f"Sharpe {_number(held.get('sharpe'), 2)}, CAGR {_percent(held.get('cagr'))}, "
+        f"max drawdown {_percent(held.get('max_drawdown'))}"
+    )
 
 
 def holdout_lines(session: Session, holdout: HoldoutResult) -> list[str]:

@@ -82,6 +82,8 @@ def test_fold_lottery_smoke_run(tmp_path: Path) -> None:
         assert fold["nights"] == 1 and fold["candidates"] > 0
         low, high = fold["median_rank_90"]
         assert low <= fold["median_rank"] <= high
+        # The always-on rule holds what the account holds anyway: no alpha on any window.
+        assert set(fold["always_on_alpha"]["true"].values()) == {0.0}
     medians = [f["median_rank"] for f in report["folds"]]
     assert report["worst_fold_median"] == min(medians)
     assert "median of the fold medians:" in result.stdout

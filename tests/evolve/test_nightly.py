@@ -16,8 +16,8 @@ from evolve.evaluations import EvaluationCache
 from evolve.executor import DaskExecutor, LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
-from fitness.assess import assess_texts
-from fitness.buy_and_hold import buy_and_hold
+from fitness.assess import assess_texts, stored_precision
+from fitness.buy_and_hold import held_anyway
 from fitness.market_data import load_panel
 from fitness.portfolio import WORST_FITNESS, genome_score
 from fitness.windows import build_windows
@@ -274,7 +274,7 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
     sizes = {g.id: g.size for g in rows(url, Genome) if g.origin == "random"}
     panel, _ = load_panel(config.data, config.alpaca)
     train = build_windows(panel, config.windows, config.backtest)["train"]
-    market = buy_and_hold(panel, train, config.backtest).result.returns
+    held = stored_precision(held_anyway(panel, train, config.backtest))
     drawn = {
         e.genome_id: genome_score(
             e.sharpe,
@@ -284,7 +284,7 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
             evolve.min_trades,
             None if e.returns is None else unpack(e.returns),
             evolve.fitness_blocks,
-            market,
+            held,
         )
         for e in rows(url, Evaluation)
         if e.genome_id in sizes  # not the refinement's trials after the generation

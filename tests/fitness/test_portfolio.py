@@ -104,3 +104,31 @@ def test_beyond_buy_and_hold_a_market_slice_scores_nothing_and_an_edge_keeps_its
     beta = np.cov(edge, market, ddof=1)[0, 1] / np.var(market, ddof=1)
     assert beyond[1] == pytest.approx(consistent_sharpe(edge - beta * market, 6))
     assert genome_score(_sharpe(edge), 10, 10, 0.0, 20, edge, 6, market) == WORST_FITNESS
+
+
+def test_beyond_both_buy_and_holds_a_slot_tilt_scores_nothing_and_an_edge_keeps_its_own() -> None:
+    rng = np.random.default_rng(9)
+    universe = rng.normal(0.0004, 0.01, 5000)
+    slots = 0.8 * universe + rng.normal(0.0004, 0.006, 5000)  # the most liquid names' tilt
+    held = np.column_stack([universe, slots])
+    always_on = slots.copy()  # the always-on rule holds exactly the slots
+    tilted = 0.2 * universe + 0.7 * slots + rng.normal(0.0, 0.001, 5000)
+    edge = 0.5 * slots + rng.normal(0.0004, 0.004, 5000)
+
+    def score(r: np.ndarray, against: np.ndarray) -> float:
+        return genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6, against)
+
+    assert score(always_on, held) == 0.0  # zero by construction, not by luck
+    assert score(always_on, universe) > 0.5  # beyond the universe alone, the tilt was paid
+    assert score(tilted, held) < 0.3 < score(tilted, universe)  # noise is all that is left
+    assert score(edge, held) > 1.0
+    # By hand: the consistent Sharpe of what is left after the two least-squares betas.
+    design = np.column_stack([np.ones(5000), held])
+    _, b1, b2 = np.linalg.lstsq(design, edge, rcond=None)[0]
+    assert score(edge, held) == pytest.approx(
+        consistent_sharpe(edge - b1 * universe - b2 * slots, 6)
+    )
+    # A universe the slots cover whole: the two portfolios are one, and nothing breaks.
+    same = np.column_stack([universe, universe])
+    assert score(0.5 * universe, same) == 0.0
+    assert score(edge, same) == pytest.approx(score(edge, universe))

@@ -130,7 +130,7 @@ def test_every_criterion_has_its_value_threshold_and_verdict(sma: Measurement) -
     metrics = m.validation.metrics
     assert by_name["sharpe"].value == metrics.sharpe and by_name["sharpe"].threshold == 0.5
     assert by_name["trades"].value == metrics.n_trades
-    assert by_name["beats_buy_and_hold"].threshold == m.buy_and_hold.sharpe
+    assert by_name["beats_buy_and_hold"].threshold == max(m.buy_and_hold.sharpe, m.in_slots.sharpe)
     assert by_name["cost_stress"].value == m.stressed.sharpe < metrics.sharpe
     assert by_name["lookahead"].passed and by_name["live_correlation"].passed
     # One trial: the DSR is the PSR against 0.
@@ -361,16 +361,18 @@ def test_a_genome_that_reads_price_levels_fails_the_gate_by_name_in_review_and_o
     assert "rank(close) ranks a price across symbols" in shown.stdout
 
 
-def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(sma: Measurement) -> None:
+def test_the_edge_is_the_deflated_alpha_beyond_both_buy_and_holds(sma: Measurement) -> None:
     config = load_config()
     m = sma
     trials = Trials(6, 6.0, "all", None, 0, 5000, ("w",))
     verdict = judge(m, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
     edge = {c.name: c for c in verdict.criteria}["edge_over_buy_and_hold"]
-    # By hand: the returns less beta x buy-and-hold's, their PSR against the DSR's SR0.
-    r, market = m.validation.result.returns, m.buy_and_hold_returns
-    beta = np.cov(r, market, ddof=1)[0, 1] / np.var(market, ddof=1)
-    x = r - beta * market
+    # By hand: the returns less the least-squares fit on buy-and-hold of the universe and in
+    # the account's slots (with an intercept), their PSR against the DSR's SR0.
+    r, held = m.validation.result.returns, m.held
+    design = np.column_stack([np.ones(len(r)), held])
+    _, beta, beta_slots = np.linalg.lstsq(design, r, rcond=None)[0]
+    x = r - beta * held[:, 0] - beta_slots * held[:, 1]
     c = x - x.mean()
     skew, kurtosis = np.mean(c**3) / np.mean(c**2) ** 1.5, np.mean(c**4) / np.mean(c**2) ** 2
     n = len(x)
@@ -378,9 +380,20 @@ def test_the_edge_is_the_deflated_alpha_over_buy_and_hold(sma: Measurement) -> N
     expected = psr(x.mean() / x.std(ddof=1), n, skew, kurtosis, sr0)
     assert edge.value == pytest.approx(expected)
     assert verdict.details["statistics"]["beta"] == pytest.approx(beta)
+    assert verdict.details["statistics"]["beta_slots"] == pytest.approx(beta_slots)
     assert verdict.details["statistics"]["expected_max_sharpe_per_day"] == pytest.approx(sr0)
-    # Holding the market is no edge, however good the market was.
-    market_only = dataclasses.replace(m, buy_and_hold_returns=r)
-    again = judge(market_only, trials, {}, CohortPBO(0.1, 10, 16), config.gate, config.backtest)
-    edge = {c.name: c for c in again.criteria}["edge_over_buy_and_hold"]
-    assert not edge.passed and edge.value is None and "do not vary" in edge.note
+    assert verdict.details["in_slots"]["sharpe"] == pytest.approx(m.in_slots.sharpe)
+    # Holding the market is no edge, however good the market was; nor is holding the slots.
+    for column in (0, 1):
+        held_only = held.copy()
+        held_only[:, column] = r
+        again = judge(
+            dataclasses.replace(m, held=held_only),
+            trials,
+            {},
+            CohortPBO(0.1, 10, 16),
+            config.gate,
+            config.backtest,
+        )
+        edge = {c.name: c for c in again.criteria}["edge_over_buy_and_hold"]
+        assert not edge.passed and edge.value is None and "do not vary" in edge.note
