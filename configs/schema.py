@@ -347,6 +347,7 @@ class GateConfig:
     min_positive_years: float
     min_year_days: int
     lookahead_cuts: int
+    exposures: bool
 
     def check(self) -> None:
         """Raise ConfigurationError naming the first key whose value is not allowed."""

@@ -133,6 +133,7 @@ class GateFigures:
     buy_and_hold: dict[str, Any]
     in_slots: dict[str, Any]  # buy-and-hold in the account's slots ({} in reports before it)
     slots: int | None  # the account's max_positions
+    exposures: dict[str, Any] | None  # betas on the market and factors (fitness.factors)
     years: list[tuple[int, float]]  # Sharpe per calendar year
     weakest: list[tuple[str, float]]  # the 3 nearby variants with the lowest Sharpe
     correlations: dict[str, float]  # with each live strategy at the report
@@ -157,6 +158,7 @@ def gate_figures(session: Session, report: GateReport) -> GateFigures:
         buy_and_hold=dict(details.get("buy_and_hold", {})),
         in_slots=dict(details.get("in_slots", {})),
         slots=details.get("costs", {}).get("max_positions"),
+        exposures=details.get("exposures"),
         years=[(int(y["year"]), y["sharpe"]) for y in details.get("years", [])],
         weakest=[(str(v["change"]), v["sharpe"]) for v in variants[:3]],
         correlations=dict(details.get("live_correlations", {})),

@@ -148,6 +148,7 @@ def judge(
         "lookahead": [dataclasses.asdict(c) for c in m.lookahead],
         "pbo": cohort.as_dict(),
         "live_correlations": {k: json_number(v) for k, v in live.items()},
+        "exposures": None if m.exposures is None else m.exposures.as_dict(),
     }
     passed = all(c.passed for c in criteria if c.required)
     return Verdict(passed, criteria, details)

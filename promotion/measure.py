@@ -23,6 +23,7 @@ from deap import gp
 from configs import BacktestConfig, GateConfig
 from fitness.buy_and_hold import buy_and_hold, in_slots
 from fitness.exchange import TRADING_DAYS
+from fitness.factors import Exposures, exposures, factor_returns
 from fitness.metrics import Metrics
 from fitness.panel import Panel
 from fitness.score import Scored, WindowScorer
@@ -83,6 +84,8 @@ class Measurement:
     lookahead: tuple[LookaheadCut, ...]
     # Why the genome's signals read price or volume levels (genome.units); None: scale-free.
     scale_problem: str | None
+    # Betas on the market and simple factors (fitness.factors); None: not measured.
+    exposures: Exposures | None = None
 
 
 def stressed_rules(rules: BacktestConfig, multiplier: float) -> BacktestConfig:
@@ -116,6 +119,7 @@ class Measurer:
         universe, slots = buy_and_hold(panel, validation, rules), in_slots(panel, validation, rules)
         self.buy_and_hold, self.in_slots = universe.metrics, slots.metrics
         self.held = np.column_stack([universe.result.returns, slots.result.returns])
+        self.factors = factor_returns(panel, validation) if gate.exposures else None
         self.data = validation.panel(panel)
         self.start = validation.warmup_days
 
@@ -150,6 +154,11 @@ class Measurer:
             years=tuple(years),
             lookahead=tuple(cuts),
             scale_problem=scale_problem(tree),
+            exposures=(
+                None
+                if self.factors is None
+                else exposures(scored.result.returns, self.held[:, 0], self.factors)
+            ),
         )
 
 

@@ -191,14 +191,14 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         f"degradation slope {_number(pbo.get('slope'), 2)}, P(out-of-sample loss) "
         f"{_number(pbo.get('prob_oos_loss'), 2)}"
     )
-    lines.append(
-        f"  buy-and-hold of the universe (validation, same costs): {_held_text(bh)}"
-    )
+    lines.append(f"  buy-and-hold of the universe (validation, same costs): {_held_text(bh)}")
     if g.in_slots:
         lines.append(
             f"  buy-and-hold in the account's {g.slots} slots (validation, same costs): "
             + _held_text(g.in_slots)
         )
+    if g.exposures:
+        lines.append("  " + exposures_text(g.exposures))
     if g.years:
         lines.append("  Sharpe per year: " + ", ".join(f"{y} {_number(v, 2)}" for y, v in g.years))
     if g.weakest:
@@ -214,6 +214,18 @@ def report_lines(session: Session, report: GateReport) -> list[str]:
         )
     )
     return lines
+
+
+def exposures_text(found: dict[str, Any]) -> str:
+    """A report's exposures (fitness.factors) as one line: what the rule is a bet on."""
+    betas = ", ".join(
+        f"{name} {_number(e.get('beta'), 2)} (t {_number(e.get('t'), 1)})"
+        for name, e in found.get("betas", {}).items()
+    )
+    return (
+        f"exposures (validation, after costs; beta and t): {betas}; R squared "
+        f"{_number(found.get('r_squared'), 2)}"
+    )
 
 
 def _held_text(held: dict[str, Any]) -> str:

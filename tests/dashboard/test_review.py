@@ -209,6 +209,16 @@ def test_the_page_shows_everything_promote_show_shows(
         years = cli.split("Sharpe per year: ")[1].split("\n")[0].split(", ")
         table = on_page("years")
         assert years and all(y.split()[0] in table and y.split()[1] in table for y in years)
+        # What it is a bet on: each beta and t the command line shows, on the page.
+        bets = cli.split("beta and t): ")[1].split("; R squared")[0].split("), ")
+        for bet in bets:
+            name, beta, _, t = bet.rstrip(")").rsplit(" ", 3)
+            row = chrome.find_element(By.CSS_SELECTOR, f'#exposures tr[data-exposure="{name}"]')
+            cells = [c.get_attribute("textContent") for c in row.find_elements(By.TAG_NAME, "td")]
+            assert cells == [name, beta, t]
+        assert len(bets) == 4
+        slots = cli.split("in the account's 10 slots (validation, same costs): Sharpe ")[1]
+        assert slots.split(",")[0] in on_page("statistics")
         weakest = cli.split("weakest variants: ")[1].split("\n")[0].split("; ")
         assert weakest and all(w in on_page("weakest") for w in weakest)
         # The lineage, every ancestor the command line names.
