@@ -218,6 +218,7 @@ class EvolveConfig:
     parsimony: float
     min_trades: int
     fitness_blocks: int
+    fitness_spread: float
     fitness_beyond_buy_and_hold: bool
     fitness_beyond_slots: bool
     correlation_penalty: float
@@ -279,6 +280,11 @@ class EvolveConfig:
             1 <= self.fitness_blocks <= 50,
             "evolve.fitness_blocks",
             f"must be from 1 to 50, got {self.fitness_blocks}",
+        )
+        _require(
+            0 <= self.fitness_spread <= 10,
+            "evolve.fitness_spread",
+            f"must be from 0 to 10, got {self.fitness_spread}",
         )
         _require(self.novelty_k >= 1, "evolve.novelty_k", "must be at least 1")
         _require(self.archive_size >= 1, "evolve.archive_size", "must be at least 1")

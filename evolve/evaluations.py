@@ -68,6 +68,7 @@ class Record:
             self.returns,
             config.fitness_blocks,
             _beyond(self.held, config),
+            config.fitness_spread,
         )
 
 

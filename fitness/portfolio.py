@@ -3,8 +3,9 @@ owns.
 
     score   = consistent Sharpe - parsimony x size           (WORST_FITNESS if it trades fewer
                                                                than min_trades times, or failed)
-    consistent Sharpe = mean - standard error of the annualised Sharpe ratios of `blocks`
-              equal, consecutive blocks of the window's days (blocks = 1: the Sharpe ratio)
+    consistent Sharpe = mean - spread x standard error of the annualised Sharpe ratios of
+              `blocks` equal, consecutive blocks of the window's days (blocks = 1: the Sharpe
+              ratio; spread = 1 by default, sqrt(blocks): mean less their standard deviation)
     rho     = max(0, highest Pearson correlation of the genome's daily returns with each
               reference strategy's daily returns over the same window)
     fitness = score - penalty x rho                          (WORST_FITNESS stays as it is)
@@ -51,31 +52,33 @@ def genome_score(
     returns: np.ndarray | None = None,
     blocks: int = 1,
     held: np.ndarray | None = None,
+    spread: float = 1.0,
 ) -> float:
     """The window-bound score of a genome (see the module docstring); `sharpe` None = failed.
     With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`; with
     `held` (the daily returns of what the account holds anyway on the same days, one column a
-    portfolio: fitness.buy_and_hold.held_anyway) it is that of the returns beyond them."""
+    portfolio: fitness.buy_and_hold.held_anyway) it is that of the returns beyond them;
+    `spread`: how many standard errors of the block Sharpe ratios it gives up."""
     if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
         return WORST_FITNESS
     if returns is not None and (blocks > 1 or held is not None):
         if held is not None:
             returns = beyond(returns, held)[1]
-        sharpe = consistent_sharpe(returns, blocks)
+        sharpe = consistent_sharpe(returns, blocks, spread)
     return max(WORST_FITNESS, sharpe - parsimony * size)
 
 
-def consistent_sharpe(returns: np.ndarray, blocks: int) -> float:
-    """Mean less standard error of the annualised Sharpe ratios of `returns` (daily) cut into
-    `blocks` equal consecutive blocks; a block whose returns do not vary counts as 0."""
+def consistent_sharpe(returns: np.ndarray, blocks: int, spread: float = 1.0) -> float:
+    """Mean less `spread` standard errors of the annualised Sharpe ratios of `returns` (daily)
+    cut into `blocks` equal consecutive blocks; a block whose returns do not vary counts as 0."""
     parts = np.array_split(np.asarray(returns, dtype=np.float64), blocks)
     sharpes = np.zeros(len(parts))
     for k, part in enumerate(parts):
         std = float(np.std(part, ddof=1)) if len(part) > 1 else 0.0
         if std > 0:
             sharpes[k] = float(np.mean(part)) / std * math.sqrt(TRADING_DAYS)
-    spread = float(np.std(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
-    return float(np.mean(sharpes)) - spread / math.sqrt(len(sharpes))
+    deviation = float(np.std(sharpes, ddof=1)) if len(sharpes) > 1 else 0.0
+    return float(np.mean(sharpes)) - spread * deviation / math.sqrt(len(sharpes))
 
 
 def highest_correlation(returns: np.ndarray, references: Sequence[np.ndarray]) -> float:

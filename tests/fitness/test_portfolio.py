@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from configs import load_config
 from fitness.assess import assess_texts
+from fitness.buy_and_hold import held_anyway
 from fitness.exchange import TRADING_DAYS
 from fitness.market_data import load_panel
 from fitness.portfolio import (
@@ -132,3 +135,50 @@ def test_beyond_both_buy_and_holds_a_slot_tilt_scores_nothing_and_an_edge_keeps_
     same = np.column_stack([universe, universe])
     assert score(0.5 * universe, same) == 0.0
     assert score(edge, same) == pytest.approx(score(edge, universe))
+
+
+@pytest.fixture(scope="module")
+def held_on_train() -> np.ndarray:
+    config = load_config(None)
+    panel, _ = load_panel(config.data, config.alpaca)
+    train = build_windows(panel, config.windows, config.backtest)["train"]
+    return held_anyway(panel, train, config.backtest)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    blocks=st.integers(4, 12),
+    where=st.floats(0.0, 0.999),
+    strength=st.floats(0.5, 3.0),
+    spread=st.sampled_from([1.0, 2.0]),
+)
+def test_an_edge_that_lives_in_one_block_is_not_preferred_to_a_persistent_one(
+    held_on_train: np.ndarray, seed: int, blocks: int, where: float, strength: float, spread: float
+) -> None:
+    # A market planted on the real train window: each strategy holds the market and the slots
+    # with the same betas and the same noise, and earns the same total alpha (annualised Sharpe
+    # `strength` over train); one earns it every day, the other in one block of train only.
+    # The noise repeats block by block, so that where the alpha lives is all that differs.
+    held = held_on_train
+    days = len(held) - len(held) % blocks
+    held = held[:days]
+    rng = np.random.default_rng(seed)
+    noise = np.tile(rng.normal(0.0, 0.01, days // blocks), blocks)
+    daily = strength * 0.01 / np.sqrt(TRADING_DAYS)
+    persistent = np.full(days, daily)
+    lucky = np.zeros(days)
+    block = int(where * blocks) * (days // blocks)
+    lucky[block : block + days // blocks] = daily * blocks
+    base = held @ np.array([0.3, 0.6]) + noise
+    scores = [
+        genome_score(1.0, 100, 10, 0.0, 20, base + alpha, blocks, held, spread)
+        for alpha in (persistent, lucky)
+    ]
+    # The persistent edge keeps its alpha; the lucky one gives up `spread` times its own (the
+    # plain Sharpe ratio of the whole window could barely tell them apart).
+    assert scores[0] - scores[1] > 0.5 * strength * spread
+    whole = [genome_score(1.0, 100, 10, 0.0, 20, base + a, 1, held) for a in (persistent, lucky)]
+    assert abs(whole[0] - whole[1]) < 0.25 * (scores[0] - scores[1])
