@@ -233,6 +233,7 @@ class EvolveConfig:
     distinct_correlation: float
     candidates: int
     candidate_correlation: float
+    selection_share: float
     refine_candidates: int
     refine_trials: int
     budget_minutes: float
@@ -280,6 +281,11 @@ class EvolveConfig:
             1 <= self.fitness_blocks <= 50,
             "evolve.fitness_blocks",
             f"must be from 1 to 50, got {self.fitness_blocks}",
+        )
+        _require(
+            0 <= self.selection_share <= 0.8,
+            "evolve.selection_share",
+            f"must be from 0 to 0.8, got {self.selection_share}",
         )
         _require(
             0 <= self.fitness_spread <= 10,

@@ -41,7 +41,7 @@ from evolve.variation import Breeder, Child
 from fitness.behaviour import distances
 from fitness.portfolio import portfolio_fitness
 
-__all__ = ["Engine", "GenerationReport", "Individual", "OutOfOrder"]
+__all__ = ["Engine", "GenerationReport", "Individual", "OutOfOrder", "judge"]
 
 
 class OutOfOrder(RuntimeError):
@@ -113,15 +113,7 @@ class Engine:
 
     def judge(self, children: Sequence[Child], records: Mapping[str, Record]) -> list[Individual]:
         """Score and fitness of each child from its evaluation on the train window."""
-        out = []
-        for child in children:
-            record = records[child.id]
-            score = record.score(len(child.tree), self.config)
-            fitness, rho = portfolio_fitness(
-                score, record.returns, self.references, self.config.correlation_penalty
-            )
-            out.append(Individual(child, record, score, fitness, rho))
-        return out
+        return judge(children, records, self.references, self.config)
 
     def ask(self) -> list[Child]:
         """The genomes of the next generation, to be evaluated and given to `tell`.
@@ -268,3 +260,22 @@ def average_rank(values: np.ndarray) -> np.ndarray:
     bounds = np.r_[np.flatnonzero(starts), len(values)]
     ranks: np.ndarray = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
     return ranks
+
+
+def judge(
+    children: Sequence[Child],
+    records: Mapping[str, Record],
+    references: Sequence[np.ndarray],
+    config: EvolveConfig,
+) -> list[Individual]:
+    """Score and fitness of each child from its evaluation (`records`, all on one window), the
+    correlation penalty taken against `references`' returns on the same window."""
+    out = []
+    for child in children:
+        record = records[child.id]
+        score = record.score(len(child.tree), config)
+        fitness, rho = portfolio_fitness(
+            score, record.returns, references, config.correlation_penalty
+        )
+        out.append(Individual(child, record, score, fitness, rho))
+    return out

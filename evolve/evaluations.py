@@ -23,7 +23,7 @@ from evolve.variation import Child
 from fitness.assess import Assessment, stored_precision
 from fitness.buy_and_hold import held_anyway
 from fitness.panel import Panel
-from fitness.portfolio import genome_score
+from fitness.portfolio import Blocks, genome_score
 from fitness.windows import Window
 from store import pack, unpack
 from store.json_values import json_numbers
@@ -66,9 +66,8 @@ class Record:
             config.parsimony,
             config.min_trades,
             self.returns,
-            config.fitness_blocks,
+            Blocks(config.fitness_blocks, config.fitness_spread),
             _beyond(self.held, config),
-            config.fitness_spread,
         )
 
 

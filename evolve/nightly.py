@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from configs import LabConfig
 from configs.version import code_version
 from evolve.candidates import add_candidate, choose_candidates
-from evolve.engine import Engine, GenerationReport
+from evolve.engine import Engine, GenerationReport, Individual, judge
 from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
 from evolve.lineage import children_of, load_lineage, save_generation
@@ -52,7 +52,7 @@ from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS
 from fitness.problems import DataReport
 from fitness.warm import warm_kernels
-from fitness.windows import Window, build_windows
+from fitness.windows import Window, build_windows, split_train
 from store import (
     BackupSkipped,
     Database,
@@ -224,6 +224,11 @@ class _NightRun:
     def run(self, panel: Panel, report: DataReport, warning: str | None) -> NightSummary:
         self.summary.data_warning = warning
         windows = build_windows(panel, self.config.windows, self.config.backtest)
+        share = self.config.evolve.selection_share
+        if share > 0:  # the selection period: breeding and selection, two parts of train
+            windows |= split_train(
+                panel, windows["train"], share, self.config.windows, self.config.backtest
+            )
         self.panel, self.source, self.windows = panel, report.source, windows
         self.summary.windows = {name: w.describe() for name, w in windows.items()}
         with self.db.transaction() as session:
@@ -295,22 +300,28 @@ class _NightRun:
     def _work(self, run_id: int, panel: Panel, windows: dict[str, Window]) -> None:
         train = self._cache(panel, windows["train"], run_id)
         validation = self._cache(panel, windows["validation"], run_id)
+        # The search breeds on `breeding` and chooses on `selection`: both train without the
+        # selection period, two parts of it with one.
+        breeding, selection = train, train
+        if "selection" in windows:
+            breeding = self._cache(panel, windows["breeding"], run_id)
+            selection = self._cache(panel, windows["selection"], run_id)
         with self.db.transaction() as session:
             living = children_of(session, _living_ids(session))
             for cache in (train, validation):
                 cache.records(session, list(living.values()))
             self.summary.rescored = len(living)
         if self.options.discovery:
-            self._evolve(run_id, train)
-        self._refine(run_id, train)
+            self._evolve(run_id, breeding, selection)
+        self._refine(run_id, breeding, selection)
         with self.db.transaction() as session:
             if self.config.store.prune_every:
                 self._prune(session)
-            counts = train.counts
-            self.summary.evaluations = counts.fresh + validation.counts.fresh
-            self.summary.cache_hits = counts.hits + validation.counts.hits
-            self.summary.failures = counts.failures + validation.counts.failures
-            trials = session.get(TrialCount, train.window.id)
+            caches = {id(c): c for c in (train, validation, breeding, selection)}.values()
+            self.summary.evaluations = sum(c.counts.fresh for c in caches)
+            self.summary.cache_hits = sum(c.counts.hits for c in caches)
+            self.summary.failures = sum(c.counts.failures for c in caches)
+            trials = session.get(TrialCount, breeding.window.id)
             self.summary.trials = trials.trials if trials else 0
 
     def _prune(self, session: Session) -> None:
@@ -318,7 +329,7 @@ class _NightRun:
         self.summary.pruned_evaluations += pruned.evaluations
         log.debug("%s", pruned.describe())
 
-    def _evolve(self, run_id: int, train: EvaluationCache) -> None:
+    def _evolve(self, run_id: int, train: EvaluationCache, selection: EvaluationCache) -> None:
         engine = self._engine(run_id, train)
         last_seconds = 0.0
         loop_started = time.monotonic()
@@ -329,7 +340,9 @@ class _NightRun:
         self.summary.stopped_by = stop
         self.summary.evolve_seconds = time.monotonic() - loop_started
         with self.db.transaction() as session:
-            self.summary.candidates = self._write_candidates(session, run_id, train, engine)
+            self.summary.candidates = self._write_candidates(
+                session, run_id, train, engine, selection
+            )
 
     def _engine(self, run_id: int, train: EvaluationCache) -> Engine:
         # The lineage's engine, restored from the newest committed generation.
@@ -407,18 +420,25 @@ class _NightRun:
             self.progress(report, time.monotonic() - self.started)
 
     def _write_candidates(
-        self, session: Session, run_id: int, train: EvaluationCache, engine: Engine
+        self,
+        session: Session,
+        run_id: int,
+        train: EvaluationCache,
+        engine: Engine,
+        selection: EvaluationCache,
     ) -> list[dict[str, Any]]:
         existing = session.scalars(select(Candidate.genome_id)).all()
-        old = train.records(session, list(children_of(session, existing).values()))
+        old = selection.records(session, list(children_of(session, existing).values()))
         pool = {i.child.id: i for i in engine.population if i.fitness > WORST_FITNESS}
         ids = [f.genome_id for f in engine.hall.members if f.genome_id not in pool]
         famous = list(children_of(session, ids).values())
         pool.update((i.child.id, i) for i in engine.judge(famous, train.records(session, famous)))
+        if selection is not train:  # judged again, on the selection period
+            pool = self._on_selection(session, run_id, selection, [i.child for i in pool.values()])
         old_returns = [o.returns for o in old.values() if o.returns is not None]
         chosen = choose_candidates(list(pool.values()), set(old), old_returns, self.config.evolve)
         rows = [
-            add_candidate(session, i.child, run_id, train.window.id, i.score, i.fitness)
+            add_candidate(session, i.child, run_id, selection.window.id, i.score, i.fitness)
             for i in chosen
         ]
         session.flush()  # their numbers
@@ -427,7 +447,17 @@ class _NightRun:
             for row, i in zip(rows, chosen, strict=True)
         ]
 
-    def _refine(self, run_id: int, train: EvaluationCache) -> None:
+    def _on_selection(
+        self, session: Session, run_id: int, selection: EvaluationCache, children: list[Child]
+    ) -> dict[str, Individual]:
+        # The pool's score and fitness on the selection period, the correlation penalty against
+        # the run's references there; the feasible ones.
+        references = _returns(selection, session, list(session.get_one(Run, run_id).reference))
+        records = selection.records(session, children)
+        found = judge(children, records, references, self.config.evolve)
+        return {i.child.id: i for i in found if i.fitness > WORST_FITNESS}
+
+    def _refine(self, run_id: int, train: EvaluationCache, selection: EvaluationCache) -> None:
         cfg = self.config.evolve
         if cfg.refine_candidates == 0 or cfg.refine_trials == 0:
             return
@@ -445,20 +475,24 @@ class _NightRun:
             ]
             for k, original in enumerate(originals[: cfg.refine_candidates]):
 
-                def score(child: Child, s: Session = session) -> float:
-                    record = train.records(s, [child])[child.id]
+                def score(child: Child, s: Session = session, on: EvaluationCache = train) -> float:
+                    record = on.records(s, [child])[child.id]
                     return record.score(len(child.tree), cfg)
 
                 found = refine(original, score, cfg.refine_trials, self.seed + k)
                 if found is None:
                     continue
                 child, value = found
+                if selection is not train:  # kept only if it is better on the selection period too
+                    value = score(child, session, selection)
+                    if value <= score(original, session, selection):
+                        continue
                 if session.scalars(
                     select(Candidate).where(Candidate.genome_id == child.id)
                 ).first():
                     continue
-                record = train.records(session, [child])[child.id]
-                row = add_candidate(session, child, run_id, train.window.id, value, value)
+                record = selection.records(session, [child])[child.id]
+                row = add_candidate(session, child, run_id, selection.window.id, value, value)
                 session.flush()  # its number
                 self.summary.refined.append(
                     {**_described(row.id, child, record, value, value), "parent": original.text}

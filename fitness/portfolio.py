@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,7 +33,9 @@ from fitness.buy_and_hold import beyond
 from fitness.exchange import TRADING_DAYS
 
 __all__ = [
+    "ONE_BLOCK",
     "WORST_FITNESS",
+    "Blocks",
     "consistent_sharpe",
     "genome_score",
     "highest_correlation",
@@ -43,6 +46,18 @@ __all__ = [
 WORST_FITNESS = -100.0
 
 
+@dataclass(frozen=True)
+class Blocks:
+    """How the consistent Sharpe cuts a window: `count` equal consecutive blocks, and how many
+    standard errors of their Sharpe ratios it gives up (`spread`)."""
+
+    count: int = 1
+    spread: float = 1.0
+
+
+ONE_BLOCK = Blocks()  # the plain Sharpe ratio
+
+
 def genome_score(
     sharpe: float | None,
     n_trades: int,
@@ -50,21 +65,20 @@ def genome_score(
     parsimony: float,
     min_trades: int,
     returns: np.ndarray | None = None,
-    blocks: int = 1,
+    blocks: Blocks = ONE_BLOCK,
     held: np.ndarray | None = None,
-    spread: float = 1.0,
 ) -> float:
     """The window-bound score of a genome (see the module docstring); `sharpe` None = failed.
-    With `blocks` > 1 the daily `returns` give the consistent Sharpe instead of `sharpe`; with
+    With more than one of `blocks` the daily `returns` give the consistent Sharpe instead of
+    `sharpe`; with
     `held` (the daily returns of what the account holds anyway on the same days, one column a
-    portfolio: fitness.buy_and_hold.held_anyway) it is that of the returns beyond them;
-    `spread`: how many standard errors of the block Sharpe ratios it gives up."""
+    portfolio: fitness.buy_and_hold.held_anyway) it is that of the returns beyond them."""
     if sharpe is None or not np.isfinite(sharpe) or n_trades < min_trades:
         return WORST_FITNESS
-    if returns is not None and (blocks > 1 or held is not None):
+    if returns is not None and (blocks.count > 1 or held is not None):
         if held is not None:
             returns = beyond(returns, held)[1]
-        sharpe = consistent_sharpe(returns, blocks, spread)
+        sharpe = consistent_sharpe(returns, blocks.count, blocks.spread)
     return max(WORST_FITNESS, sharpe - parsimony * size)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from configs import BacktestConfig, ConfigurationError, WindowsConfig
 from fitness.panel import Panel
 
-__all__ = ["Window", "build_window", "build_windows"]
+__all__ = ["Window", "build_window", "build_windows", "split_train"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,38 @@ def build_window(
     return Window(
         name, dates[start], dates[stop - 1], warmup_start, start, stop, digest.hexdigest()
     )
+
+
+def split_train(
+    panel: Panel, train: Window, share: float, windows: WindowsConfig, rules: BacktestConfig
+) -> dict[str, Window]:
+    """`train` cut in two for the selection period: "breeding" (its first sessions: what the
+    search optimises) and "selection" (its last `share` of sessions: where the night chooses
+    its candidates). Each has its warm-up; the selection's lies in the breeding part and
+    train's own warm-up, so neither sees a day after train's last.
+
+    Raises:
+        ConfigurationError: either part would be shorter than `windows.min_days`.
+    """
+    days = train.stop - train.start
+    cut = train.start + round(days * (1.0 - share))
+    parts = {"breeding": (train.start, cut), "selection": (cut, train.stop)}
+    for name, (start, stop) in parts.items():
+        if stop - start < windows.min_days:
+            raise ConfigurationError(
+                f"evolve.selection_share: {share:g} of train's {days} sessions leaves the "
+                f"{name} part {stop - start} sessions, windows.min_days is {windows.min_days}"
+            )
+    dates = panel.dates
+    return {
+        name: build_window(
+            panel,
+            name,
+            dates[start].item(),
+            dates[stop - 1].item(),
+            windows.warmup_days,
+            windows.min_days,
+            rules,
+        )
+        for name, (start, stop) in parts.items()
+    }

@@ -19,7 +19,7 @@ from evolve.variation import child_of
 from fitness.assess import assess_texts, stored_precision
 from fitness.buy_and_hold import held_anyway
 from fitness.market_data import load_panel
-from fitness.portfolio import WORST_FITNESS, genome_score
+from fitness.portfolio import WORST_FITNESS, Blocks, genome_score
 from fitness.windows import build_windows
 from genome import parse
 from store import open_database, unpack
@@ -283,7 +283,7 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
             evolve.parsimony,
             evolve.min_trades,
             None if e.returns is None else unpack(e.returns),
-            evolve.fitness_blocks,
+            Blocks(evolve.fitness_blocks, evolve.fitness_spread),
             held,
         )
         for e in rows(url, Evaluation)

@@ -14,6 +14,7 @@ from fitness.exchange import TRADING_DAYS
 from fitness.market_data import load_panel
 from fitness.portfolio import (
     WORST_FITNESS,
+    Blocks,
     consistent_sharpe,
     genome_score,
     highest_correlation,
@@ -85,9 +86,9 @@ def test_the_consistent_sharpe_prefers_a_steady_edge_to_one_lucky_stretch() -> N
     expected = np.mean(blocks) - np.std(blocks, ddof=1) / np.sqrt(6)
     assert consistent_sharpe(lucky, 6) == pytest.approx(expected)
     assert consistent_sharpe(steady, 1) == pytest.approx(_sharpe(steady))
-    score = genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, 6)
+    score = genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, Blocks(6))
     assert score == pytest.approx(consistent_sharpe(lucky, 6) - 0.02)
-    assert genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, 1) == pytest.approx(
+    assert genome_score(_sharpe(lucky), 100, 10, 0.002, 20, lucky, Blocks(1)) == pytest.approx(
         _sharpe(lucky) - 0.02
     )
 
@@ -98,15 +99,20 @@ def test_beyond_buy_and_hold_a_market_slice_scores_nothing_and_an_edge_keeps_its
     exact_slice = 0.5 * market  # holds half the market: its beta and nothing else
     noisy_slice = 0.5 * market + rng.normal(0.0, 0.001, 5000)
     edge = 0.1 * market + rng.normal(0.00008, 0.003, 5000)  # a small beta and an edge of its own
-    plain = [genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6) for r in (noisy_slice, edge)]
+    plain = [genome_score(_sharpe(r), 100, 10, 0.0, 20, r, Blocks(6)) for r in (noisy_slice, edge)]
     assert plain[0] > plain[1]  # on raw returns the market's drift wins
-    beyond = [genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6, market) for r in (noisy_slice, edge)]
+    beyond = [
+        genome_score(_sharpe(r), 100, 10, 0.0, 20, r, Blocks(6), market)
+        for r in (noisy_slice, edge)
+    ]
     assert beyond[0] < 0.3 < beyond[1]
-    assert genome_score(_sharpe(exact_slice), 100, 10, 0.0, 20, exact_slice, 6, market) == 0.0
+    assert (
+        genome_score(_sharpe(exact_slice), 100, 10, 0.0, 20, exact_slice, Blocks(6), market) == 0.0
+    )
     # By hand: the consistent Sharpe of what is left after the least-squares beta.
     beta = np.cov(edge, market, ddof=1)[0, 1] / np.var(market, ddof=1)
     assert beyond[1] == pytest.approx(consistent_sharpe(edge - beta * market, 6))
-    assert genome_score(_sharpe(edge), 10, 10, 0.0, 20, edge, 6, market) == WORST_FITNESS
+    assert genome_score(_sharpe(edge), 10, 10, 0.0, 20, edge, Blocks(6), market) == WORST_FITNESS
 
 
 def test_beyond_both_buy_and_holds_a_slot_tilt_scores_nothing_and_an_edge_keeps_its_own() -> None:
@@ -119,7 +125,7 @@ def test_beyond_both_buy_and_holds_a_slot_tilt_scores_nothing_and_an_edge_keeps_
     edge = 0.5 * slots + rng.normal(0.0004, 0.004, 5000)
 
     def score(r: np.ndarray, against: np.ndarray) -> float:
-        return genome_score(_sharpe(r), 100, 10, 0.0, 20, r, 6, against)
+        return genome_score(_sharpe(r), 100, 10, 0.0, 20, r, Blocks(6), against)
 
     assert score(always_on, held) == 0.0  # zero by construction, not by luck
     assert score(always_on, universe) > 0.5  # beyond the universe alone, the tilt was paid
@@ -174,11 +180,13 @@ def test_an_edge_that_lives_in_one_block_is_not_preferred_to_a_persistent_one(
     lucky[block : block + days // blocks] = daily * blocks
     base = held @ np.array([0.3, 0.6]) + noise
     scores = [
-        genome_score(1.0, 100, 10, 0.0, 20, base + alpha, blocks, held, spread)
+        genome_score(1.0, 100, 10, 0.0, 20, base + alpha, Blocks(blocks, spread), held)
         for alpha in (persistent, lucky)
     ]
     # The persistent edge keeps its alpha; the lucky one gives up `spread` times its own (the
     # plain Sharpe ratio of the whole window could barely tell them apart).
     assert scores[0] - scores[1] > 0.5 * strength * spread
-    whole = [genome_score(1.0, 100, 10, 0.0, 20, base + a, 1, held) for a in (persistent, lucky)]
+    whole = [
+        genome_score(1.0, 100, 10, 0.0, 20, base + a, Blocks(1), held) for a in (persistent, lucky)
+    ]
     assert abs(whole[0] - whole[1]) < 0.25 * (scores[0] - scores[1])
