@@ -146,6 +146,7 @@ def measure(
             figures = measure_universe(universe, nights, size, crowd, progress, period.toml())
             summary = summarise(figures) | noise(figures)
             summary["period"] = period.name
+            summary["bred"] = [asdict(c) for c in figures.candidates]
             folds.append(summary)
     medians = [f["median_rank"] for f in folds if f["median_rank"] is not None]
     beats = [
