@@ -233,6 +233,7 @@ class EvolveConfig:
     distinct_correlation: float
     candidates: int
     candidate_correlation: float
+    candidates_per_idea: int
     selection_share: float
     refine_candidates: int
     refine_trials: int
@@ -281,6 +282,11 @@ class EvolveConfig:
             1 <= self.fitness_blocks <= 50,
             "evolve.fitness_blocks",
             f"must be from 1 to 50, got {self.fitness_blocks}",
+        )
+        _require(
+            self.candidates_per_idea >= 0,
+            "evolve.candidates_per_idea",
+            f"must not be negative, got {self.candidates_per_idea}",
         )
         _require(
             0 <= self.selection_share <= 0.8,

@@ -4,6 +4,7 @@ puts forward."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from evolve.variation import Child, child_of
 from fitness.panel import Panel
 from fitness.portfolio import highest_correlation
 from fitness.windows import Window
+from genome.leaves import structure
 from genome.text import parse
 from store.data_records import record_data
 from store.models import Candidate, Run
@@ -34,7 +36,9 @@ def choose_candidates(
     """The night's new candidates, best first: of the `pool` (the feasible population, then the
     hall of fame), those that are not candidates yet (`known` ids) and whose train returns
     correlate at most `candidate_correlation` with every known candidate's (`known_returns`);
-    the best `candidates` of them, as distinct from each other (`evolve.hall_of_fame.distinct`)."""
+    the best `candidates` of them, as distinct from each other (`evolve.hall_of_fame.distinct`)
+    and, with `candidates_per_idea`, at most that many of one structure (`genome.leaves.structure`:
+    the same tree with other constants and lookbacks), the fittest of it."""
     fresh = [
         i
         for i in pool
@@ -42,6 +46,8 @@ def choose_candidates(
         and i.record.returns is not None
         and highest_correlation(i.record.returns, known_returns) <= config.candidate_correlation
     ]
+    if config.candidates_per_idea:
+        fresh = _per_idea(fresh, config.candidates_per_idea)
     chosen = distinct(
         (
             Fame(i.child.id, i.fitness, i.record.returns, 0)
@@ -53,6 +59,19 @@ def choose_candidates(
     )
     by_id = {i.child.id: i for i in fresh}
     return [by_id[fame.genome_id] for fame in chosen]
+
+
+def _per_idea(pool: list[Individual], most: int) -> list[Individual]:
+    # The fittest `most` of each structure (ties: the genome id), best first.
+    ordered = sorted(pool, key=lambda i: (-i.fitness, i.child.id))
+    seen: Counter[tuple[str, ...]] = Counter()
+    kept = []
+    for individual in ordered:
+        idea = structure(individual.child.tree)
+        if seen[idea] < most:
+            seen[idea] += 1
+            kept.append(individual)
+    return kept
 
 
 def add_candidate(

@@ -13,7 +13,7 @@ from deap import gp
 
 from genome.grammar import CONST_LIMIT, PSET, WINDOWS, Const, Constant, Lookback, window_of
 
-__all__ = ["neighbours", "tunable_leaves", "with_leaves"]
+__all__ = ["neighbours", "structure", "tunable_leaves", "with_leaves"]
 
 _WINDOW_LEAF = {window_of(t): t for t in PSET.terminals[Lookback]}
 
@@ -25,6 +25,17 @@ def tunable_leaves(tree: gp.PrimitiveTree) -> list[float | int]:
         for node in tree
         if node.arity == 0 and node.ret in (Const, Lookback)
     ]
+
+
+def structure(tree: gp.PrimitiveTree) -> tuple[str, ...]:
+    """`tree`'s nodes in prefix order with its constants and lookbacks left out (each a mark
+    of its kind): two genomes of one structure are one idea with other numbers."""
+    return tuple(
+        ("#const" if node.ret is Const else "#lookback")
+        if node.arity == 0 and node.ret in (Const, Lookback)
+        else node.name
+        for node in tree
+    )
 
 
 def with_leaves(tree: gp.PrimitiveTree, values: Sequence[float | int]) -> gp.PrimitiveTree:

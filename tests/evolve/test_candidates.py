@@ -53,3 +53,22 @@ def test_the_choice_does_not_depend_on_the_order_of_the_pool() -> None:
     first = [i.child.id for i in choose_candidates(pool, set(), [], CONFIG)]
     again = [i.child.id for i in choose_candidates(pool[::-1], set(), [], CONFIG)]
     assert first == again and len(first) == 3
+
+
+def test_at_most_one_candidate_an_idea_the_fittest_of_it() -> None:
+    def other(text: str, fitness: float, returns: np.ndarray) -> Individual:
+        child = child_of(parse(text), "random")
+        record = Record(child.id, "train", 1.0, 40, {}, returns, None, None)
+        return Individual(child, record, fitness, fitness, 0.0)
+
+    # Four variants of one idea (other lookbacks), unrelated in their returns, and a second idea.
+    pool = [member(w, f, BASES[k]) for k, (w, f) in enumerate([(5, 0.9), (10, 0.8), (20, 0.7)])]
+    pool.append(member(50, 0.95, BASES[3]))
+    pool.append(other("lt(rsi(close, 14), 30.0)", 0.5, BASES[4]))
+    pool.append(other("lt(rsi(close, 2), 10.0)", 0.6, BASES[5]))
+    copies = choose_candidates(pool, set(), [], CONFIG)
+    assert [i.fitness for i in copies] == [0.95, 0.9, 0.8]  # today: one idea, three copies
+    ideas = choose_candidates(pool, set(), [], dataclasses.replace(CONFIG, candidates_per_idea=1))
+    assert [i.child.text for i in ideas] == ["gt(close, sma(close, 50))", "lt(rsi(close, 2), 10)"]
+    two = choose_candidates(pool, set(), [], dataclasses.replace(CONFIG, candidates_per_idea=2))
+    assert [i.fitness for i in two] == [0.95, 0.9, 0.6]
