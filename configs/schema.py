@@ -210,6 +210,7 @@ class EvolveConfig:
     tournament: int
     crossover: float
     mutation: float
+    conjunction: float
     init_min_height: int
     init_max_height: int
     initial_draws: int
@@ -259,7 +260,7 @@ class EvolveConfig:
             "evolve.tournament",
             f"must be in [1, population], got {self.tournament}",
         )
-        for key in ("crossover", "mutation", "novelty_weight", "inject_share"):
+        for key in ("crossover", "mutation", "conjunction", "novelty_weight", "inject_share"):
             value = getattr(self, key)
             _require(0 <= value <= 1, f"evolve.{key}", f"must be in [0, 1], got {value}")
         _require(

@@ -6,6 +6,10 @@ children in every process):
 
 - `crossover`: one-point subtree crossover; a node type both parents have is drawn (sorted by
   name), then a node of that type in each (never the root), and the subtrees are swapped.
+- `conjoin`: each parent gains a condition: `and(first, part of second)` and
+  `and(second, part of first)`, a part being a random signal subtree (the root included); with
+  `evolve.conjunction`, that share of the crossovers (a rule whose halves lose alone, such as a
+  breakout on volume, has no path of small improvements leading to it).
 - `mutate_uniform`: a random node's subtree is replaced by a fresh random subtree of its type
   (grow method, height 0..2).
 - `mutate_node`: a random node is replaced by another of the same signature (a function with
@@ -25,6 +29,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from deap import gp
 
@@ -40,6 +45,7 @@ __all__ = [
     "Breeder",
     "Child",
     "child_of",
+    "conjoin",
     "crossover",
     "mutate_constant",
     "mutate_node",
@@ -75,6 +81,22 @@ def crossover(
     sa, sb = a.searchSubtree(i), b.searchSubtree(j)
     a[sa], b[sb] = b[sb], a[sa]
     return a, b
+
+
+def conjoin(
+    first: gp.PrimitiveTree, second: gp.PrimitiveTree, *, rng: random.Random
+) -> tuple[gp.PrimitiveTree, gp.PrimitiveTree]:
+    """`and(first, a signal subtree of second)` and `and(second, a signal subtree of first)`."""
+    both = PSET.mapping["and"]
+
+    def part(tree: gp.PrimitiveTree) -> list[Any]:
+        spots = [i for i, node in enumerate(tree) if node.ret is Signal]
+        return list(tree[tree.searchSubtree(rng.choice(spots))])
+
+    return (
+        gp.PrimitiveTree([both, *first, *part(second)]),
+        gp.PrimitiveTree([both, *second, *part(first)]),
+    )
 
 
 def mutate_uniform(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.PrimitiveTree]:
@@ -173,12 +195,15 @@ class Breeder:
         init_heights: tuple[int, int],
         max_height: int,
         max_size: int,
+        conjunction: float = 0.0,
     ) -> None:
         self.crossover_rate = crossover_rate
         self.mutation_rate = mutation_rate
+        self.conjunction = conjunction
         self.init_heights = init_heights
         limit = bounded(max_height, max_size)
         self._crossover = limit(crossover)
+        self._conjoin = limit(conjoin)
         self._mutations = [(name, limit(op)) for name, op in MUTATIONS.items()]
         self.max_size = max_size
 
@@ -191,6 +216,7 @@ class Breeder:
             (config.init_min_height, config.init_max_height),
             config.max_height,
             config.max_size,
+            config.conjunction,
         )
 
     def fresh(self, rng: random.Random, origin: str = "random") -> Child:
@@ -207,7 +233,11 @@ class Breeder:
         with the mutation rate."""
         parents = (first.id, second.id)
         if rng.random() < self.crossover_rate:
-            trees = self._crossover(first.tree, second.tree, rng=rng)
+            # Drawn only when asked for, so a night without conjunctions keeps its seeded path.
+            if self.conjunction and rng.random() < self.conjunction:
+                trees = self._conjoin(first.tree, second.tree, rng=rng)
+            else:
+                trees = self._crossover(first.tree, second.tree, rng=rng)
             origins = ["crossover", "crossover"]
         else:
             trees = (gp.PrimitiveTree(first.tree), gp.PrimitiveTree(second.tree))

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from evolve.variation import MUTATIONS, Breeder, child_of, crossover
+from evolve.variation import MUTATIONS, Breeder, child_of, conjoin, crossover
 from genome import parse
 from genome.text import genome_id
 
@@ -76,3 +76,32 @@ def test_children_record_their_parents_and_origin() -> None:
     kids = breeder.children(rng, mother, father)
     assert [k.parents for k in kids] == [(mother.id,), (father.id,)]
     assert all(k.origin.startswith("mutation:") for k in kids)
+
+
+def test_conjoin_adds_a_part_of_the_other_parent_as_a_condition() -> None:
+    rng = random.Random(7)
+    close = parse("gt(close, lag(max(close, 20), 1))")
+    volume = parse("gt(volume, mul(sma(volume, 20), 2))")
+    seen = set()
+    for _ in range(50):
+        a, b = conjoin(close, volume, rng=rng)
+        for tree, own, other in ((a, close, volume), (b, volume, close)):
+            assert tree[0].name == "and" and list(tree[1 : 1 + len(own)]) == list(own)
+            part = [node.name for node in tree[1 + len(own) :]]
+            names = [node.name for node in other]
+            assert any(names[k : k + len(part)] == part for k in range(len(names)))
+            seen.add(child_of(tree, "crossover").text)
+    # The breakout rule itself is among the conjunctions of its two halves.
+    assert "and(gt(close, lag(max(close, 20), 1)), gt(volume, mul(sma(volume, 20), 2)))" in seen
+
+
+def test_a_breeder_conjoins_the_asked_share_of_crossovers_and_nothing_else_changes() -> None:
+    parents = [child_of(parse(t), "random") for t in ("gt(close, sma(close, 50))", "gt(ret, 0)")]
+    made = {}
+    for share in (0.0, 1.0):
+        breeder = Breeder(1.0, 0.0, (2, 4), 8, 40, share)
+        made[share] = breeder.children(random.Random(3), *parents)
+    before = Breeder(1.0, 0.0, (2, 4), 8, 40).children(random.Random(3), *parents)
+    assert [c.text for c in made[0.0]] == [c.text for c in before]  # a seeded night as before
+    assert all(c.text.startswith("and(") for c in made[1.0])
+    assert made[1.0][0].text.startswith("and(gt(close, sma(close, 50)), ")
