@@ -221,7 +221,7 @@ class EvolveConfig:
     fitness_blocks: int
     fitness_spread: float
     fitness_beyond_buy_and_hold: bool
-    fitness_beyond_slots: bool
+    fitness_slot_tilt: Literal["removed", "unpaid", "paid"]
     correlation_penalty: float
     novelty_k: int
     novelty_weight: float

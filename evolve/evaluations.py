@@ -21,7 +21,7 @@ from configs import BacktestConfig, EvolveConfig
 from evolve.executor import Executor
 from evolve.variation import Child
 from fitness.assess import Assessment, stored_precision
-from fitness.buy_and_hold import held_anyway
+from fitness.buy_and_hold import held_anyway, tilt_unpaid
 from fitness.panel import Panel
 from fitness.portfolio import Blocks, genome_score
 from fitness.windows import Window
@@ -59,23 +59,23 @@ class Record:
     def score(self, size: int, config: EvolveConfig) -> float:
         """The genome's score (fitness.portfolio.genome_score) under `config`, for a tree of
         `size` nodes."""
+        returns, held = self.returns, self.held
+        if held is None or not config.fitness_beyond_buy_and_hold:
+            held = None
+        elif config.fitness_slot_tilt == "paid":  # beyond the universe alone
+            held = held[:, :1]
+        elif config.fitness_slot_tilt == "unpaid" and returns is not None:
+            returns, held = tilt_unpaid(returns, held, config.fitness_blocks), None
         return genome_score(
             self.sharpe,
             self.n_trades,
             size,
             config.parsimony,
             config.min_trades,
-            self.returns,
+            returns,
             Blocks(config.fitness_blocks, config.fitness_spread),
-            _beyond(self.held, config),
+            held,
         )
-
-
-def _beyond(held: np.ndarray | None, config: EvolveConfig) -> np.ndarray | None:
-    # The portfolios the score is taken beyond: none, the universe's, or both.
-    if held is None or not config.fitness_beyond_buy_and_hold:
-        return None
-    return held if config.fitness_beyond_slots else held[:, :1]
 
 
 @dataclass

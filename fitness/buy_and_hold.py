@@ -23,7 +23,7 @@ from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.text import parse
 
-__all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold", "held_anyway", "in_slots"]
+__all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold", "held_anyway", "in_slots", "tilt_unpaid"]
 
 BUY_AND_HOLD = "true"
 
@@ -64,3 +64,19 @@ def beyond(returns: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if np.max(np.abs(excess), initial=0.0) <= 1e-12 * np.max(np.abs(r), initial=0.0):
         return betas, np.zeros_like(excess)
     return betas, excess
+
+
+def tilt_unpaid(returns: np.ndarray, held: np.ndarray, blocks: int) -> np.ndarray:
+    """Daily `returns` beyond buy-and-hold of the universe (`held[:, 0]`), less what their
+    loading on the slot rule's tilt (buy-and-hold in the slots, `held[:, 1]`, beyond the
+    universe) earned on average in each of `blocks` equal blocks: the tilt's payoff is not paid
+    for, but its day-to-day moves stay in the returns (regressing them out as well makes every
+    rule that holds the slots' names look steadier than it is). The always-on rule is left with
+    a mean of 0 in every block."""
+    _, own = beyond(returns, held[:, 0])
+    _, tilt = beyond(held[:, 1], held[:, 0])
+    spread = float(np.var(tilt, ddof=1)) if len(tilt) > 1 else 0.0
+    loading = float(np.cov(own, tilt, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
+    payoff = np.concatenate([np.full(len(p), p.mean()) for p in np.array_split(tilt, blocks)])
+    return own - loading * payoff
+

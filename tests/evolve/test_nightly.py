@@ -274,7 +274,9 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
     sizes = {g.id: g.size for g in rows(url, Genome) if g.origin == "random"}
     panel, _ = load_panel(config.data, config.alpaca)
     train = build_windows(panel, config.windows, config.backtest)["train"]
-    held = stored_precision(held_anyway(panel, train, config.backtest))
+    # By hand, with the default fitness_slot_tilt = "paid": beyond the universe alone.
+    assert evolve.fitness_slot_tilt == "paid"
+    universe = stored_precision(held_anyway(panel, train, config.backtest))[:, :1]
     drawn = {
         e.genome_id: genome_score(
             e.sharpe,
@@ -284,7 +286,7 @@ def test_a_fresh_population_is_the_fittest_of_the_genomes_drawn(tmp_path: Path) 
             evolve.min_trades,
             None if e.returns is None else unpack(e.returns),
             Blocks(evolve.fitness_blocks, evolve.fitness_spread),
-            held,
+            universe,
         )
         for e in rows(url, Evaluation)
         if e.genome_id in sizes  # not the refinement's trials after the generation

@@ -1,5 +1,5 @@
-"""An always-on rule holds what the account holds anyway, so the fitness and the gate give it
-no alpha on any window: by construction, on real data (the bundled universe, and the whole
+"""An always-on rule holds what the account holds anyway, so the gate gives it no alpha on any
+window, nor does the fitness unless it is told to pay for the slot rule's tilt: by construction, on real data (the bundled universe, and the whole
 200-symbol file where it is present), on two-year windows from 2002 to 2017. The lottery's
 alpha of it is checked on its folds by the fold lottery's smoke run (test_smoke.py)."""
 
@@ -60,9 +60,12 @@ def test_an_always_on_rule_has_no_alpha_on_any_window(config: LabConfig) -> None
         assert a.metrics is not None
         record = Record("g", window.id, a.metrics.sharpe, a.metrics.n_trades, {}, a.returns,
                         None, None, stored_precision(held))  # fmt: skip
-        assert record.score(1, evolve) == 0.0, window.describe()
-        beyond_universe = dataclasses.replace(evolve, fitness_beyond_slots=False)
-        assert record.score(1, beyond_universe) != 0.0  # the slot rule's tilt, paid or charged
+        removed = dataclasses.replace(evolve, fitness_slot_tilt="removed")
+        assert record.score(1, removed) == 0.0, window.describe()
+        unpaid = dataclasses.replace(evolve, fitness_slot_tilt="unpaid")
+        assert record.score(1, unpaid) == pytest.approx(0.0, abs=1e-9), window.describe()
+        paid = dataclasses.replace(evolve, fitness_slot_tilt="paid")
+        assert record.score(1, paid) != 0.0  # the slot rule's tilt, paid or charged
         # The gate: nothing beyond both buy-and-holds to test, so no edge.
         m = Measurer(panel, before, window, rules, config.gate)
         verdict = judge(

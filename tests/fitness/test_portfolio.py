@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from configs import load_config
 from fitness.assess import assess_texts
-from fitness.buy_and_hold import held_anyway
+from fitness.buy_and_hold import beyond, held_anyway, tilt_unpaid
 from fitness.exchange import TRADING_DAYS
 from fitness.market_data import load_panel
 from fitness.portfolio import (
@@ -190,3 +190,25 @@ def test_an_edge_that_lives_in_one_block_is_not_preferred_to_a_persistent_one(
         genome_score(1.0, 100, 10, 0.0, 20, base + a, Blocks(1), held) for a in (persistent, lucky)
     ]
     assert abs(whole[0] - whole[1]) < 0.25 * (scores[0] - scores[1])
+
+
+def test_an_unpaid_tilt_keeps_its_moves_and_loses_only_its_average_payoff() -> None:
+    rng = np.random.default_rng(12)
+    universe = rng.normal(0.0004, 0.01, 3000)
+    slots = universe + rng.normal(-0.0004, 0.004, 3000)  # a tilt that lost money on average
+    held = np.column_stack([universe, slots])
+    rule = universe + 0.8 * (slots - universe) + rng.normal(0.0002, 0.002, 3000)
+    unpaid = tilt_unpaid(rule, held, 6)
+    # By hand: beyond the universe, less the loading times the tilt's mean in each block.
+    _, own = beyond(rule, universe)
+    _, tilt = beyond(slots, universe)
+    loading = np.cov(own, tilt, ddof=1)[0, 1] / np.var(tilt, ddof=1)
+    means = np.concatenate([np.full(len(p), p.mean()) for p in np.array_split(tilt, 6)])
+    np.testing.assert_allclose(unpaid, own - loading * means)
+    assert loading == pytest.approx(0.8, abs=0.05)
+    # Paid, the lost tilt sinks the rule; unpaid it does not; removed, its moves go too, and
+    # the same alpha looks steadier than it is.
+    paid = consistent_sharpe(own, 6)
+    kept = consistent_sharpe(unpaid, 6)
+    removed = consistent_sharpe(beyond(rule, held)[1], 6)
+    assert paid < 0 < kept < removed
