@@ -79,4 +79,3 @@ def tilt_unpaid(returns: np.ndarray, held: np.ndarray, blocks: int) -> np.ndarra
     loading = float(np.cov(own, tilt, ddof=1)[0, 1]) / spread if spread > 0 else 0.0
     payoff = np.concatenate([np.full(len(p), p.mean()) for p in np.array_split(tilt, blocks)])
     return own - loading * payoff
-
