@@ -117,8 +117,20 @@ def count_trials(
 
 def search_trials(session: Session, train_window_id: str) -> int:
     """Genomes evaluated on the train window `train_window_id` and every stored window with the
-    same name and dates (failed ones included)."""
+    same name and dates, and on the parts of it a selection period cuts it into (failed ones
+    included)."""
     ids = _same_dates(session, train_window_id)
+    train = session.get(WindowRecord, train_window_id)
+    if train is not None:
+        ids += tuple(
+            session.scalars(
+                select(WindowRecord.id).where(
+                    WindowRecord.name.in_(("breeding", "selection")),
+                    WindowRecord.first_day >= train.first_day,
+                    WindowRecord.last_day <= train.last_day,
+                )
+            ).all()
+        )
     counts = session.scalars(select(TrialCount.trials).where(TrialCount.window_id.in_(ids)))
     return int(sum(counts))
 

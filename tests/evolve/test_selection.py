@@ -18,8 +18,9 @@ from fitness.assess import stored_precision
 from fitness.buy_and_hold import held_anyway
 from fitness.market_data import load_panel
 from fitness.windows import build_windows, split_train
-from store import unpack
-from store.models import Candidate, Evaluation, Generation, Genome, WindowRecord
+from promotion.trials import search_trials
+from store import open_database, unpack
+from store.models import Candidate, Evaluation, Generation, Genome, TrialCount, WindowRecord
 from tests.builders.nights import SMALL, rows, small_config
 
 
@@ -91,6 +92,15 @@ def test_candidates_are_chosen_on_the_selection_period_and_never_on_validation(
         candidates = rows(url, Candidate)
         assert candidates and {c.window_id for c in candidates} == {windows["selection"].id}
         found[name] = sorted(c.genome_id for c in candidates)
+        # The search's trials reported with a verdict count both parts of train.
+        counts = {t.window_id: t.trials for t in rows(url, TrialCount)}
+        bred = counts[windows["breeding"].id] + counts[windows["selection"].id]
+        database = open_database(url)
+        with database.transaction() as session:
+            assert search_trials(session, windows["train"].id) == bred + counts.get(
+                windows["train"].id, 0
+            )
+        database.close()
     # Prices after train moved: the validation and holdout differ, the choice does not.
     assert found["plain"] == found["moved"]
     # Each candidate's score is its fitness recomputed on the selection period.
