@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import platform
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,20 @@ def _power_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _settings(pairs: list[str]) -> str:
+    """`--evolve KEY=VALUE` settings as TOML lines; a value that is not a TOML value (a bare
+    word such as unpaid) is taken as a string."""
+    lines = []
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            tomllib.loads(f"x = {value}")
+        except tomllib.TOMLDecodeError:
+            value = json.dumps(value.strip())
+        lines.append(f"{key.strip()} = {value.strip()}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     args = _parser().parse_args()
     _folder[0] = args.results
@@ -313,7 +328,7 @@ def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
     size = (
         NightSize(16, 2)
         if args.smoke
-        else NightSize(200, args.generations, 2, "\n".join(args.evolve))
+        else NightSize(200, args.generations, 2, _settings(args.evolve))
     )
     nights, crowd = (1, 100) if args.smoke else (args.nights, args.crowd)
     if args.folds:  # smoke: two folds on the bundled universe (always there)
@@ -341,7 +356,7 @@ def _power(report: dict[str, Any], args: argparse.Namespace) -> int:
             [float(s) for s in args.strengths.split(",")],
             list(range(1, args.seeds + 1)),
             list(range(1, args.null_seeds + 1)),
-            NightSize(200, args.generations, 2, "\n".join(args.evolve)),
+            NightSize(200, args.generations, 2, _settings(args.evolve)),
             FULL_DATA,
         )
     report["power"] = figures
