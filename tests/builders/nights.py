@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from configs import LabConfig, load_config
 from fitness.market_data import load_panel
+from fitness.panel import Panel
 from promotion.lifecycle import ACTIONS
 from store import open_database
 from store.models import Decision, Generation, PopulationMember
@@ -94,24 +95,24 @@ def reviewer_decisions(db_url: str) -> list[Decision]:
     return [d for d in rows(db_url, Decision) if d.action in ACTIONS]
 
 
+def bars_frame(panel: Panel) -> pd.DataFrame:
+    """`panel`'s bars in the long format of a lab's CSV (date, symbol, open ... volume), the
+    days a symbol has no bar left out."""
+    columns = ("open", "high", "low", "close", "volume")
+    return pd.DataFrame(
+        {
+            "date": np.repeat(panel.dates, panel.n_symbols).astype("datetime64[ns]"),
+            "symbol": np.tile(panel.symbols, panel.n_days),
+            **{name: getattr(panel, name).ravel() for name in columns},
+        }
+    ).dropna()
+
+
 def two_histories(folder: Path, config: LabConfig) -> tuple[Path, Path]:
     """Two CSV files of 12 bundled symbols in `folder`: a.csv, and b.csv, the same history
     re-adjusted (one symbol's prices in 2005 scaled by 1 %), so its windows are new ones."""
     panel, _ = load_panel(config.data, config.alpaca)
-    columns = {
-        "open": panel.open,
-        "high": panel.high,
-        "low": panel.low,
-        "close": panel.close,
-        "volume": panel.volume,
-    }
-    frame = pd.DataFrame(
-        {
-            "date": np.repeat(panel.dates, panel.n_symbols).astype("datetime64[ns]"),
-            "symbol": np.tile(panel.symbols, panel.n_days),
-            **{k: v.ravel() for k, v in columns.items()},
-        }
-    ).dropna()
+    frame = bars_frame(panel)
     frame = frame[frame["symbol"].isin(panel.symbols[:12])]
     first, second = folder / "a.csv", folder / "b.csv"
     frame.to_csv(first, index=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,7 +20,7 @@ from fitness.windows import build_windows, split_train
 from promotion.trials import search_trials
 from store import open_database, unpack
 from store.models import Candidate, Evaluation, Generation, Genome, TrialCount, WindowRecord
-from tests.builders.nights import SMALL, rows, small_config
+from tests.builders.nights import SMALL, bars_frame, rows, small_config
 
 
 def test_train_is_cut_into_breeding_then_selection_with_nothing_after_train() -> None:
@@ -52,7 +51,7 @@ def _lab(folder: Path, later: float) -> str:
     config, _ = small_config(folder)
     panel, _ = load_panel(config.data, config.alpaca)
     last = build_windows(panel, config.windows, config.backtest)["train"].last
-    bars = _bars(panel)
+    bars = bars_frame(panel)
     after = bars["date"] > pd.Timestamp(last)
     for column in ("open", "high", "low", "close"):
         bars.loc[after, column] *= later
@@ -60,19 +59,6 @@ def _lab(folder: Path, later: float) -> str:
     lab = textwrap.dedent(SMALL).replace("[evolve]\n", "[evolve]\nselection_share = 0.3\n")
     (folder / "lab.toml").write_text(lab + '[data]\nsource = "bars.csv"\n')
     return f"sqlite:///{folder / 'research.db'}"
-
-
-def _bars(panel) -> pd.DataFrame:
-    values = {
-        name: getattr(panel, name).ravel() for name in ("open", "high", "low", "close", "volume")
-    }
-    return pd.DataFrame(
-        {
-            "date": np.repeat(panel.dates, panel.n_symbols).astype("datetime64[ns]"),
-            "symbol": np.tile(panel.symbols, panel.n_days),
-            **values,
-        }
-    ).dropna()
 
 
 def test_candidates_are_chosen_on_the_selection_period_and_never_on_validation(
