@@ -156,7 +156,7 @@ class _Judge:
                 window.id,
                 None if a.metrics is None else a.metrics.sharpe,
                 0 if a.metrics is None else a.metrics.n_trades,
-                {},
+                a.stored_metrics(),
                 a.returns,
                 a.descriptor,
                 a.reason,

@@ -222,6 +222,7 @@ class EvolveConfig:
     fitness_spread: float
     fitness_beyond_buy_and_hold: bool
     fitness_slot_tilt: Literal["removed", "unpaid", "paid"]
+    fitness_score: Literal["sharpe", "rank_ic"]
     correlation_penalty: float
     novelty_k: int
     novelty_weight: float

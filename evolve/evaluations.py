@@ -59,6 +59,9 @@ class Record:
     def score(self, size: int, config: EvolveConfig) -> float:
         """The genome's score (fitness.portfolio.genome_score) under `config`, for a tree of
         `size` nodes."""
+        if config.fitness_score == "rank_ic":  # choosing symbols only (fitness.rank_ic)
+            ir = self.metrics.get("rank_ic_ir") if self.ok else None
+            return genome_score(ir, self.n_trades, size, config.parsimony, config.min_trades)
         returns, held = self.returns, self.held
         if held is None or not config.fitness_beyond_buy_and_hold:
             held = None
@@ -249,7 +252,7 @@ def _row(genome_id: str, window_id: str, a: Assessment, run_id: int | None) -> E
         reason=None,
         sharpe=a.metrics.sharpe,
         n_trades=a.metrics.n_trades,
-        metrics=json_numbers(a.metrics.as_dict()),
+        metrics=json_numbers(a.stored_metrics()),
         returns=pack(a.returns),
         descriptor=a.descriptor.astype("<f8").tobytes(),
         run_id=run_id,

@@ -15,6 +15,7 @@ from configs import BacktestConfig
 from fitness.behaviour import descriptor
 from fitness.metrics import Metrics
 from fitness.panel import Panel
+from fitness.rank_ic import RankIC
 from fitness.score import WindowScorer
 from fitness.windows import Window
 
@@ -31,6 +32,7 @@ class Assessment:
             stores them (float16, see store.arrays), so a fresh and a stored evaluation give
             the same numbers.
         descriptor: the behaviour descriptor (fitness.behaviour), float64.
+        rank_ic: the signal's rank IC (fitness.rank_ic); None when the evaluation failed.
     """
 
     text: str
@@ -38,11 +40,20 @@ class Assessment:
     returns: np.ndarray | None
     descriptor: np.ndarray | None
     reason: str | None = None
+    rank_ic: RankIC | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the genome could be backtested (it has metrics)."""
         return self.metrics is not None
+
+    def stored_metrics(self) -> dict[str, float | int]:
+        """The figures research.db keeps beside the returns: the backtest's metrics and the
+        rank IC ({} when the evaluation failed)."""
+        if self.metrics is None:
+            return {}
+        rank_ic = {} if self.rank_ic is None else self.rank_ic.as_dict()
+        return {**self.metrics.as_dict(), **rank_ic}
 
 
 def stored_precision(values: np.ndarray) -> np.ndarray:
@@ -68,6 +79,7 @@ def assess_texts(
                     scored.metrics,
                     stored_precision(scored.result.returns),
                     descriptor(scored.result),
+                    rank_ic=scored.rank_ic,
                 )
             )
         except Exception as e:  # any failure of one genome is its own verdict

@@ -11,6 +11,7 @@ from configs import BacktestConfig
 from fitness.backtest import BacktestResult, backtest
 from fitness.metrics import Metrics, compute_metrics
 from fitness.panel import Panel
+from fitness.rank_ic import ForwardRanks, RankIC
 from fitness.windows import Window
 from genome.evaluate import Evaluator
 
@@ -19,11 +20,12 @@ __all__ = ["Scored", "WindowScorer"]
 
 @dataclass(frozen=True)
 class Scored:
-    """A genome's backtest on a window and its metrics."""
+    """A genome's backtest on a window, its metrics and its rank IC (fitness.rank_ic)."""
 
     window: Window
     result: BacktestResult
     metrics: Metrics
+    rank_ic: RankIC
 
 
 class WindowScorer:
@@ -37,6 +39,7 @@ class WindowScorer:
         self.rules = rules
         self.data = window.panel(panel)
         self.evaluator = Evaluator(self.data, cache_bytes=cache_bytes)
+        self.forward = ForwardRanks(self.data, window.warmup_days)
 
     @classmethod
     def on_window_data(
@@ -59,7 +62,7 @@ class WindowScorer:
         """Backtest `tree` on the window (signals from the warm-up on) and measure it."""
         signal = self.evaluator.signal(tree)
         result = backtest(self.data, signal, self.rules, start=self.window.warmup_days)
-        return Scored(self.window, result, compute_metrics(result))
+        return Scored(self.window, result, compute_metrics(result), self.forward.of(signal))
 
 
 def score_texts(
