@@ -193,6 +193,23 @@ def table(report: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
+        "What the bred candidates bet on (medians): their train alpha, and the annualised "
+        "information ratio of their rank IC (choosing among symbols; 0 for market timing) in "
+        "train and in the holdout:",
+        "",
+        "| universe | period | train alpha | train rank-IC IR | holdout rank-IC IR |",
+        "|---|---|---|---|---|",
+    ]
+    for f in report["folds"]:
+        ic = f.get("bred_rank_ic_ir") or {}
+        train_alpha = [c["alpha"]["train"] for c in f.get("bred", [])]
+        lines.append(
+            f"| {f['universe']} | {f['period']} | "
+            f"{number(statistics.median(train_alpha) if train_alpha else None)} | "
+            f"{number(ic.get('train'))} | {number(ic.get('holdout'))} |"
+        )
+    lines += [
+        "",
         f"median of the fold medians: {number(report['median_of_fold_medians'], 0)}; worst fold: "
         f"{number(report['worst_fold_median'], 0)}; bred above its random search on "
         f"{report['folds_bred_above_random_search']} of {len(report['folds'])} folds",

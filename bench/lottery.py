@@ -106,6 +106,9 @@ class CandidateFigures:
     alpha: dict[str, float]
     holdout_rank: float  # % of the random crowd with a lower holdout alpha
     scale_free: bool
+    # The annualised information ratio of its daily rank IC (fitness.rank_ic) per window: 0 for
+    # a rule that never tells symbols apart (market timing).
+    rank_ic: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,14 +139,16 @@ class _Judge:
         self.scorers = {n: WindowScorer(panel, self.windows[n], rules) for n in WINDOWS}
         self.held = {n: held_anyway(panel, self.windows[n], rules) for n in WINDOWS}
 
-    def figures(self, text: str, names: tuple[str, ...] = WINDOWS) -> tuple[dict, dict]:
-        sharpe, alpha = {}, {}
+    def figures(self, text: str, names: tuple[str, ...] = WINDOWS) -> tuple[dict, dict, dict]:
+        """Sharpe ratio, alpha beyond both buy-and-holds and rank-IC IR on each window."""
+        sharpe, alpha, rank_ic = {}, {}, {}
         tree = parse(text)
         for name in names:
             scored = self.scorers[name].score(tree)
             sharpe[name] = float(scored.metrics.sharpe)
             alpha[name] = _alpha(scored.result.returns, self.held[name])
-        return sharpe, alpha
+            rank_ic[name] = scored.rank_ic.ir
+        return sharpe, alpha, rank_ic
 
     def train_scores(self, texts: list[str]) -> list[tuple[str, float, np.ndarray | None]]:
         """(text, the night's train score, daily train returns) of each text."""
@@ -211,7 +216,7 @@ def measure_universe(
             figures.evaluations.append(summary.evaluations)
             bred = []
             for _, report, text in verdicts(db):
-                sharpe, alpha = judge.figures(text)
+                sharpe, alpha, rank_ic = judge.figures(text)
                 bred.append(
                     CandidateFigures(
                         night,
@@ -221,6 +226,7 @@ def measure_universe(
                         alpha,
                         0.0,
                         scale_problem(parse(text)) is None,
+                        rank_ic,
                     )
                 )
             figures.candidates += bred
@@ -283,6 +289,10 @@ def summarise(figures: UniverseFigures) -> dict[str, Any]:
             statistics.fmean(figures.random_search_alpha) if figures.random_search_alpha else None
         ),
         "crowd_median_holdout_alpha": statistics.median(figures.crowd_alpha),
+        "bred_rank_ic_ir": {
+            name: statistics.median(c.rank_ic[name] for c in cands) if cands else None
+            for name in WINDOWS
+        },
         "not_scale_free_share": sum(not c.scale_free for c in cands) / len(cands) if cands else 0.0,
         "always_on_alpha": figures.always_on,
         "always_on_largest_alpha": max(

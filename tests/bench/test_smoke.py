@@ -84,6 +84,10 @@ def test_fold_lottery_smoke_run(tmp_path: Path) -> None:
         assert low <= fold["median_rank"] <= high
         # The always-on rule holds what the account holds anyway: no alpha on any window.
         assert set(fold["always_on_alpha"]["true"].values()) == {0.0}
+        # Each candidate's rank-IC IR on every window, and the fold's medians of them.
+        assert all(set(c["rank_ic"]) == {"train", "validation", "holdout"} for c in fold["bred"])
+        assert set(fold["bred_rank_ic_ir"]) == {"train", "validation", "holdout"}
     medians = [f["median_rank"] for f in report["folds"]]
     assert report["worst_fold_median"] == min(medians)
     assert "median of the fold medians:" in result.stdout
+    assert "| train alpha | train rank-IC IR | holdout rank-IC IR |" in result.stdout
