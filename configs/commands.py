@@ -71,6 +71,8 @@ class CommandContext:
     # Why the lab's database cannot be used (missing, not a database), for a command that can
     # do without it (`live halt`); every other command is refused before it starts.
     database_problem: str | None = None
+    # The command as typed, without its options ("evolve nightly", "live run").
+    command: str = ""
 
 
 def lab_home(home: str | None, config_path: str | None, db_url: str | None = None) -> Path:
@@ -206,7 +208,9 @@ def lab_command_options(
         install_alert_handler()
         for chatty in ("alembic", "matplotlib"):  # store logs its own migrations
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        return command(*args, lab=CommandContext(folder, config, url, problem), **kwargs)
+        typed = click.get_current_context().command_path
+        context = CommandContext(folder, config, url, problem, typed)
+        return command(*args, lab=context, **kwargs)
 
     return wrapper
 

@@ -189,7 +189,7 @@ def _backed_up_and_opened(
             log.warning("%s", e)
             skipped = str(e)
     try:
-        database = open_database(db_url, store.busy_timeout_ms)
+        database = open_database(db_url, store.busy_timeout_ms, command="evolve nightly")
     except BaseException:
         if copy is not None:
             copy.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from configs import ConfigurationError, ServiceError
 from configs.commands import CommandContext, sqlite_path
 from configs.lab_folder import LAB_MARK, full_disk, mark_lab
 from store.models import Base
+from store.quarantine import COMMAND, quarantine
 from store.repointed import install as leave_out_repointed
 from store.unreadable import install
 
@@ -82,7 +83,7 @@ def lab_database(lab: CommandContext) -> Database:
     """
     if lab.database_problem is not None:
         raise ConfigurationError(lab.database_problem)
-    return open_database(lab.db_url, lab.config.store.busy_timeout_ms)
+    return open_database(lab.db_url, lab.config.store.busy_timeout_ms, command=lab.command)
 
 
 def make_lab(lab: CommandContext) -> None:
@@ -100,8 +101,12 @@ def make_lab(lab: CommandContext) -> None:
     mark_lab(lab.home)
 
 
-def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) -> Database:
+def open_database(
+    url: str, busy_timeout_ms: int = 30000, upgrade: bool = True, command: str = ""
+) -> Database:
     """Connect to `url` and (unless `upgrade` is False) migrate it to the newest revision.
+    `command` names the command that works with it (a quarantine record says who found a
+    damaged row).
 
     Raises:
         ConfigurationError: the URL cannot be understood.
@@ -134,9 +139,9 @@ def open_database(url: str, busy_timeout_ms: int = 30000, upgrade: bool = True) 
         ) from e
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, read_only))
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False, info={COMMAND: command})
     leave_out_repointed(sessions)
-    install(sessions)
+    install(sessions, quarantine)
     database = Database(url, engine, sessions)
     if upgrade:
         try:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.unreadable import Day, Flag, Moment, Number, checked_types
+from store.checked import Day, Flag, Moment, Number, checked_types
 
 __all__ = [
     "APPEND_ONLY",

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from deap import gp
@@ -28,12 +26,15 @@ from configs.alerts import ALERT
 from genome.errors import GenomeError
 from genome.text import FORMAT_VERSION, parse
 from genome.text import genome_id as compute_id
+from store.checked import Unreadable
 from store.models import Base, Genome, QuarantineEntry
-from store.unreadable import Unreadable, pending_rows
+from store.unreadable import pending_rows
 
 __all__ = [
     "CHANGED",
+    "COMMAND",
     "RowsLeftOut",
+    "command_of",
     "every_row",
     "is_stored",
     "left_out",
@@ -181,7 +182,9 @@ def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:
         return False
     _told.add((table, row_id))
     session.add(
-        QuarantineEntry(table_name=table, row_id=row_id, reason=reason, found_by=_command())
+        QuarantineEntry(
+            table_name=table, row_id=row_id, reason=reason, found_by=command_of(session)
+        )
     )
     session.flush()
     # ERROR, the highest log.level, so that no setting silences the alert.
@@ -189,7 +192,11 @@ def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:
     return True
 
 
-def _command() -> str:
-    # "evolve nightly", "promote gate", "live run", ...: the program and its subcommand.
-    words = [Path(sys.argv[0]).name, *(a for a in sys.argv[1:2] if not a.startswith("-"))]
-    return " ".join(words)[:32]
+# session.info key: the command whose sessions these are ("evolve nightly", "live run", ...),
+# given to store.open_database; a quarantine record names it as the finder.
+COMMAND = "command"
+
+
+def command_of(session: Session) -> str:
+    """The command `session` works for, as a quarantine record names its finder."""
+    return str(session.info.get(COMMAND) or "(not named)")[:32]

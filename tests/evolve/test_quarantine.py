@@ -66,7 +66,7 @@ def test_a_night_goes_on_past_a_genome_that_does_not_parse(
     _night(tmp_path, 2)
     (entry,) = rows(url, QuarantineEntry)
     assert (entry.table_name, entry.row_id) == ("genomes", victim)
-    assert "genome error" in entry.reason and entry.found_by
+    assert "genome error" in entry.reason and entry.found_by == "evolve nightly"
     # The night bred its two generations and gated its new candidates.
     assert max(g.number for g in rows(url, Generation)) == 5
     assert len(rows(url, GateReport)) > before

@@ -53,6 +53,7 @@ def test_an_approved_strategy_whose_text_was_changed_never_trades(tmp_path: Path
     assert _traded(url) == {kept}
     (entry,) = rows(url, QuarantineEntry)
     assert (entry.table_name, entry.row_id, entry.reason) == ("genomes", changed, CHANGED)
+    assert entry.found_by == "live run"  # the command that met it, as typed
     listed = promote("list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert EDITED not in listed.stdout and "(quarantined" in listed.stdout

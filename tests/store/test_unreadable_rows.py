@@ -23,7 +23,7 @@ from sqlalchemy import Integer
 from configs import load_config
 from configs.alerts import ALERT_URLS
 from store.models import Base, StagnationEvent
-from store.unreadable import JSONValue, Number, WholeNumber, _Checked
+from store.checked import JSONValue, Number, WholeNumber, _Checked
 from tests.builders.alerts import Receiver
 from tests.builders.browser import serve
 from tests.builders.cli import evolve, lab_folder, live, promote
