@@ -42,7 +42,8 @@ from promotion.review import (
 )
 from promotion.views import tree_lines
 from store.models import Candidate, Decision, GateReport, Genome
-from store.quarantine import parse_stored, quarantine_reason
+from store.quarantine import parse_stored
+from store.rows import LeftOut, get
 
 __all__ = [
     "CandidateDetail",
@@ -192,10 +193,11 @@ def routes(board: Board) -> list[Route]:
 
 def _missing(session: Session, candidate_id: int) -> Response:
     """The answer for a candidate that is not there, or that cannot be read (named)."""
-    why = quarantine_reason(session, "candidates", str(candidate_id))
-    if why is None:
-        return text("no such candidate", 404)
-    return text(f"candidate {candidate_id} cannot be read and is left out: {why}", 404)
+    try:
+        get(session, Candidate, candidate_id)
+    except LeftOut as e:
+        return text(f"candidate {candidate_id} cannot be read and is left out: {e.why}", 404)
+    return text("no such candidate", 404)
 
 
 def candidate_page(
@@ -215,7 +217,7 @@ def candidate_page(
                 warnings = sitting_warnings(session, candidate, curve, panel, board.config)
             except Exception as e:  # the page shows the rest, and why this part is missing
                 data_problem = f"{type(e).__name__}: {e}"
-        waiting = [c.id for c in in_status(session, "gate_passed") if c.id != candidate_id]
+        waiting = [c.id for c in in_status(session, "gate_passed").rows if c.id != candidate_id]
     context = {
         "c": detail,
         "page": "candidates",

@@ -18,7 +18,6 @@ from promotion.lifecycle import (
     decide,
     in_status,
     reviewer_name,
-    unreadable_in_status,
 )
 from store.models import Candidate
 
@@ -86,8 +85,9 @@ def routes(board: Board) -> list[Route]:
         asked = request.query_params.get("after", "")
         after = int(asked) if asked.isdigit() else 0
         with board.database.transaction() as session:
-            waiting = [c.id for c in in_status(session, "gate_passed")]
-            left_out = unreadable_in_status(session, "gate_passed")
+            found = in_status(session, "gate_passed")
+        waiting = [c.id for c in found.rows]
+        left_out = {int(k): why for k, why in found.left_out.items()}
         later = [n for n in waiting if n > after]
         if not later:
             context = {"page": "candidates", "waiting": waiting, "left_out": left_out}

@@ -28,7 +28,7 @@ from fitness.windows import Window
 from store import pack, unpack
 from store.json_values import json_numbers
 from store.models import Evaluation, Genome, TrialCount
-from store.quarantine import is_stored
+from store.rows import is_stored
 
 __all__ = ["EvaluationCache", "Record"]
 

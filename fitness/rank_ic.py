@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from fitness.exchange import TRADING_DAYS
 from fitness.panel import Panel
+from fitness.rank_ic_nb import daily_rank_ic_nb
 
 __all__ = ["MIN_SYMBOLS", "ForwardRanks", "RankIC"]
 
@@ -82,7 +82,7 @@ class ForwardRanks:
 
     def daily(self, signal: np.ndarray) -> np.ndarray:
         """IC_t of each decision day for a (days x symbols) bool `signal` of the same data."""
-        return _daily_nb(
+        return daily_rank_ic_nb(
             np.ascontiguousarray(signal[self.decisions]),
             self.valid,
             self.centred,
@@ -99,30 +99,3 @@ class ForwardRanks:
         mean = float(np.mean(ic))
         ir = mean / spread * math.sqrt(TRADING_DAYS) if spread > 1e-12 else 0.0
         return RankIC(mean, ir)
-
-
-@njit(cache=True)
-def _daily_nb(
-    chosen: np.ndarray,
-    valid: np.ndarray,
-    centred: np.ndarray,
-    count: np.ndarray,
-    spread: np.ndarray,
-) -> np.ndarray:
-    # Pearson's correlation of a 0/1 vector with centred ranks: sum(chosen x centred) over
-    # sqrt(n_on (n - n_on) / n) x the ranks' root sum of squares; 0 where it is undefined.
-    n_days, n_symbols = chosen.shape
-    out = np.zeros(n_days)
-    for t in range(n_days):
-        n = count[t]
-        if n == 0 or spread[t] == 0.0:
-            continue
-        n_on = 0
-        total = 0.0
-        for j in range(n_symbols):
-            if chosen[t, j] and valid[t, j]:
-                n_on += 1
-                total += centred[t, j]
-        if 0 < n_on < n:
-            out[t] = total / (math.sqrt(n_on * (n - n_on) / n) * spread[t])
-    return out

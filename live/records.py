@@ -26,7 +26,8 @@ from store.models import (
     LiveFill,
     LiveOrder,
 )
-from store.quarantine import every_row, left_out, readable_texts
+from store.quarantine import readable_texts
+from store.rows import LeftOut, every_row, first
 
 __all__ = [
     "account_cash",
@@ -94,14 +95,13 @@ def account_named(
         LiveInputError: the account is stored but its row cannot be read (quarantined): its
             orders and ledger are never traded on under a second row of the same name.
     """
-    found = session.scalars(select(LiveAccount).where(LiveAccount.name == name)).first()
-    stored = session.scalar(select(LiveAccount.id).where(LiveAccount.name == name))
-    if found is None and stored is not None:
-        why = left_out(session, LiveAccount, stored)
+    try:
+        found = first(session, select(LiveAccount).where(LiveAccount.name == name))
+    except LeftOut as e:
         raise LiveInputError(
-            f"live account {name!r} (row {stored}) cannot be read and is left out: {why}; it "
-            "trades again once the row is repaired (the Health page lists it)"
-        )
+            f"live account {name!r} (row {e.row_id}) cannot be read and is left out: {e.why}; "
+            "it trades again once the row is repaired (the Health page lists it)"
+        ) from e
     if found is None:
         found = LiveAccount(name=name, broker=broker, settings=settings)
         session.add(found)

@@ -14,7 +14,7 @@ from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from live.statement import account_statement, average_costs
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
-from store.quarantine import RowsLeftOut, every_row, left_out, quarantined_rows
+from store.rows import LeftOut, RowsLeftOut, every_row, first, readable
 
 __all__ = [
     "AccountHistory",
@@ -168,7 +168,7 @@ def status_lines(
     view = account_view(session, name)
     account, plan = view.account, view.plan
     lines = [f"account {account.name} ({account.broker}), since {account.created_at:%Y-%m-%d}"]
-    left = quarantined_rows(session, "live_accounts")
+    left = readable(session, select(LiveAccount)).left_out
     if left and name is None:
         rows = ", ".join(sorted(left))
         lines.append(
@@ -257,11 +257,12 @@ def _account(session: Session, name: str | None) -> LiveAccount:
     query = select(LiveAccount).order_by(LiveAccount.id.desc())
     if name is not None:
         query = query.where(LiveAccount.name == name)
-    found = session.scalars(query).first()
-    stored = None if found is not None else session.scalar(query.with_only_columns(LiveAccount.id))
-    if stored is not None:
-        why = left_out(session, LiveAccount, stored)
-        raise LiveInputError(f"live account row {stored} cannot be read and is left out: {why}")
+    try:
+        found = first(session, query)
+    except LeftOut as e:
+        raise LiveInputError(
+            f"live account row {e.row_id} cannot be read and is left out: {e.why}"
+        ) from e
     if found is None:
         known = ", ".join(session.scalars(select(LiveAccount.name))) or "none yet"
         raise LiveInputError(

@@ -61,7 +61,7 @@ from live.session_plan import SessionPlan, Strategies, plan_session
 from store import Database
 from store.lifecycle import MAYBE_SENT, TO_SEND, OrderStatus, move_order
 from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan
-from store.quarantine import left_out
+from store.rows import LeftOut, first, get
 
 __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
@@ -448,9 +448,12 @@ class Trader:
 
     def _session_of(self, session: Session, plan_id: int) -> dt.date:
         if plan_id not in self._plan_session:
-            plan = session.get(LivePlan, plan_id)
+            try:
+                plan = get(session, LivePlan, plan_id)
+            except LeftOut as e:
+                raise self._unreadable_plan(e) from e
             if plan is None:
-                raise self._unreadable_plan(session, plan_id)
+                raise LiveInputError(f"{self.account_name}: plan {plan_id} is not stored")
             self._plan_session[plan_id] = plan.session
         return self._plan_session[plan_id]
 
@@ -468,15 +471,14 @@ class Trader:
                 neither planned again (its orders could double) nor traded without it.
         """
         mine = (LivePlan.account_id == self.account_id, LivePlan.session == day)
-        found = session.scalars(select(LivePlan).where(*mine)).first()
-        stored = None if found is not None else session.scalar(select(LivePlan.id).where(*mine))
-        if stored is not None:
-            raise self._unreadable_plan(session, stored)
-        return found
+        try:
+            return first(session, select(LivePlan).where(*mine))
+        except LeftOut as e:
+            raise self._unreadable_plan(e) from e
 
-    def _unreadable_plan(self, session: Session, plan_id: int) -> LiveInputError:
-        why = left_out(session, LivePlan, plan_id) or "it is not stored"
+    def _unreadable_plan(self, left_out: LeftOut) -> LiveInputError:
         return LiveInputError(
-            f"{self.account_name}: plan {plan_id} cannot be read and is left out ({why}); its "
-            "session is neither planned again nor traded until the row is repaired"
+            f"{self.account_name}: plan {left_out.row_id} cannot be read and is left out "
+            f"({left_out.why}); its session is neither planned again nor traded until the row "
+            "is repaired"
         )

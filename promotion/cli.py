@@ -53,7 +53,7 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
             chosen = (
                 [find_candidate(session, key) for key in candidates]
                 if candidates
-                else in_status(session, "candidate")
+                else in_status(session, "candidate").rows
             )
             outcomes = gate_candidates(session, panel, source, windows, lab.config, chosen)
             lines = gate_lines(outcomes, windows["validation"], lab.config.backtest)
@@ -65,13 +65,10 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
 @lab_command_options
 def list_candidates(lab: CommandContext, status: str | None) -> None:
     """The candidates, newest first."""
-    from sqlalchemy import select
-
-    from promotion.lifecycle import unreadable_in_status
+    from promotion.lifecycle import in_status
     from promotion.views import candidate_table
     from store import lab_database
     from store.lifecycle import CandidateStatus
-    from store.models import Candidate
 
     statuses = [s.value for s in CandidateStatus]
     if status is not None and status not in statuses:
@@ -80,13 +77,10 @@ def list_candidates(lab: CommandContext, status: str | None) -> None:
         )
 
     with lab_database(lab).transaction() as session:
-        query = select(Candidate).order_by(Candidate.id.desc())
-        if status:
-            query = query.where(Candidate.status == status)
-        click.echo("\n".join(candidate_table(session, session.scalars(query).all())))
-        left_out = unreadable_in_status(session, status)
-    if left_out:
-        numbers = ", ".join(str(n) for n in sorted(left_out))
+        found = in_status(session, status or None)
+        click.echo("\n".join(candidate_table(session, found.rows[::-1])))
+    if found.left_out:
+        numbers = ", ".join(str(n) for n in sorted(int(k) for k in found.left_out))
         click.echo(f"left out (cannot be read, see `promote show N`): candidate(s) {numbers}")
 
 
@@ -112,7 +106,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     """Go through the candidates that passed the gate, one by one: the report, the equity (a
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
     approve, reject or skip, with a note."""
-    from promotion.lifecycle import decide, in_status, unreadable_in_status
+    from promotion.lifecycle import decide, in_status
     from promotion.review import NotReviewable, review_lines
     from store import lab_database
     from store.models import Candidate
@@ -120,11 +114,11 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     who = _reviewer(reviewer)
     database = lab_database(lab)
     with database.transaction() as session:
-        waiting = [c.id for c in in_status(session, "gate_passed")]
-        unreadable = unreadable_in_status(session, "gate_passed")
-    for candidate_id, why in unreadable.items():
-        click.echo(f"candidate {candidate_id} is left out of the review: {shown(why)}")
-    left_out = list(unreadable)
+        found = in_status(session, "gate_passed")
+    waiting = [c.id for c in found.rows]
+    for row, why in found.left_out.items():
+        click.echo(f"candidate {row} is left out of the review: {shown(why)}")
+    left_out = [int(k) for k in found.left_out]
     if not waiting:
         click.echo("nothing to review: no candidate has passed the gate since the last review")
         _name_left_out(left_out)

@@ -183,7 +183,7 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
     ) -> list[str]:
-        candidates = in_status(session, "candidate")
+        candidates = in_status(session, "candidate").rows
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         lines = gate_lines(outcomes, windows["validation"], config.backtest)
         watched = watch_strategies(session, panel, windows, config)

@@ -22,7 +22,7 @@ from promotion.lifecycle import PromotionError, genome_texts
 from store import pack
 from store.json_values import json_numbers
 from store.models import Candidate, HoldoutResult
-from store.quarantine import left_out
+from store.rows import LeftOut, get
 
 __all__ = ["open_holdout"]
 
@@ -42,15 +42,15 @@ def open_holdout(
         PromotionError: the holdout was never opened and the candidate is not waiting for the
             review (only a candidate that passed the gate has its holdout opened).
     """
-    stored = session.get(HoldoutResult, candidate.id)
-    if stored is not None:
-        return stored, False
-    why = left_out(session, HoldoutResult, candidate.id)
-    if why is not None:
+    try:
+        stored = get(session, HoldoutResult, candidate.id)
+    except LeftOut as e:
         raise PromotionError(
             f"candidate {candidate.id}'s holdout was opened before and its result cannot be read "
-            f"now ({why}): a holdout is never opened twice"
-        )
+            f"now ({e.why}): a holdout is never opened twice"
+        ) from e
+    if stored is not None:
+        return stored, False
     if candidate.status != "gate_passed":
         raise PromotionError(
             f"candidate {candidate.id} is {candidate.status}, not waiting for the review: the "

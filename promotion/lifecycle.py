@@ -18,7 +18,8 @@ from configs import InputError
 from configs.output import shown
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
 from store.models import Candidate, Decision, GateReport, HoldoutResult
-from store.quarantine import left_out, quarantine_reason, quarantined_rows, readable_texts
+from store.quarantine import readable_texts
+from store.rows import LeftOut, Readable, get, readable
 
 __all__ = [
     "ACTIONS",
@@ -35,7 +36,6 @@ __all__ = [
     "latest_report",
     "latest_reports",
     "reviewer_name",
-    "unreadable_in_status",
 ]
 
 
@@ -53,7 +53,10 @@ def find_candidate(session: Session, key: str) -> Candidate:
     key = key.strip()
     found: Candidate | None = None
     if key.isdigit() and int(key) < 2**63:  # larger numbers are no row id (and overflow)
-        found = session.get(Candidate, int(key))
+        try:
+            found = get(session, Candidate, int(key))
+        except LeftOut as e:
+            raise PromotionError(f"candidate {key} cannot be read and is left out: {e.why}") from e
     elif len(key) >= 6 and all(c in "0123456789abcdef" for c in key.lower()):
         matches = session.scalars(
             select(Candidate).where(Candidate.genome_id.startswith(key.lower()))
@@ -61,10 +64,6 @@ def find_candidate(session: Session, key: str) -> Candidate:
         if len(matches) > 1:
             raise PromotionError(f"genome id prefix {key!r} matches {len(matches)} candidates")
         found = matches[0] if matches else None
-    if found is None and key.isdigit():
-        left_out = quarantine_reason(session, "candidates", key)
-        if left_out is not None:
-            raise PromotionError(f"candidate {key} cannot be read and is left out: {left_out}")
     if found is None:
         raise PromotionError(
             f"no candidate {key!r}: give a candidate number (see `promote list`) or at least 6 "
@@ -73,28 +72,16 @@ def find_candidate(session: Session, key: str) -> Candidate:
     return found
 
 
-def in_status(session: Session, status: str) -> list[Candidate]:
-    """The candidates whose status is `status`, oldest first."""
-    return list(
-        session.scalars(
-            select(Candidate).where(Candidate.status == status).order_by(Candidate.id)
-        ).all()
-    )
+def in_status(session: Session, status: str | None) -> Readable[Candidate]:
+    """The candidates in `status` (None: any) that can be read, oldest first, and those that
+    cannot be read or name another genome than the one judged (id -> why)."""
+    query = select(Candidate).order_by(Candidate.id)
+    if status is not None:
+        query = query.where(Candidate.status == status)
+    return readable(session, query)
 
 
 QUARANTINED = "(quarantined: its stored text cannot be trusted; see the Health page)"
-
-
-def unreadable_in_status(session: Session, status: str | None) -> dict[int, str]:
-    """Candidate id -> why, of the candidates in `status` (None: any) whose row cannot be read
-    or names another genome than the one judged (left out of `in_status`; one repaired since
-    it was quarantined is not among them)."""
-    rows = quarantined_rows(session, "candidates")
-    query = select(Candidate.id).where(Candidate.id.in_([int(k) for k in rows if k.isdigit()]))
-    if status is not None:
-        query = query.where(Candidate.status == status)
-    found = session.connection().execute(query).scalars()  # Core: nothing is left out
-    return {n: rows[str(n)] for n in found if left_out(session, Candidate, n) is not None}
 
 
 def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
@@ -106,7 +93,7 @@ def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
 
 def awaiting_review(session: Session) -> list[str]:
     """A line for each candidate that passed the gate and awaits the review."""
-    waiting = in_status(session, "gate_passed")
+    waiting = in_status(session, "gate_passed").rows
     texts = genome_texts(session, [c.genome_id for c in waiting])
     return [f"candidate {c.id}: {shown(texts.get(c.genome_id, QUARANTINED))}" for c in waiting]
 
@@ -127,11 +114,10 @@ def latest_report(session: Session, candidate_id: int) -> GateReport | None:
     )
     if newest is None:
         return None
-    report = session.get(GateReport, newest)
-    if report is None:
-        why = left_out(session, GateReport, newest)
-        raise ReportLeftOut(f"its newest gate report ({newest}) cannot be read: {why}")
-    return report
+    try:
+        return get(session, GateReport, newest)
+    except LeftOut as e:
+        raise ReportLeftOut(f"its newest gate report ({newest}) cannot be read: {e.why}") from e
 
 
 def latest_reports(session: Session, candidate_ids: Sequence[int]) -> dict[int, GateReport]:
@@ -216,12 +202,14 @@ def decide(
         if action == "approve":  # nobody approves what they could not see
             raise PromotionError(f"candidate {candidate.id} cannot be approved: {e}") from e
         report = None
-    holdout = left_out(session, HoldoutResult, candidate.id)
-    if action == "approve" and holdout is not None:
-        raise PromotionError(
-            f"candidate {candidate.id} cannot be approved: its opened holdout cannot be read "
-            f"({holdout})"
-        )
+    if action == "approve":
+        try:
+            get(session, HoldoutResult, candidate.id)
+        except LeftOut as e:
+            raise PromotionError(
+                f"candidate {candidate.id} cannot be approved: its opened holdout cannot be "
+                f"read ({e.why})"
+            ) from e
     try:
         decision = move_candidate(
             session,

@@ -25,7 +25,7 @@ from promotion.views import candidate_lines, holdout_lines, sparkline
 from store import unpack
 from store.lifecycle import TRADING
 from store.models import Candidate, Decision, HoldoutResult
-from store.quarantine import left_out
+from store.rows import LeftOut, get
 
 __all__ = [
     "ValidationEquity",
@@ -144,8 +144,11 @@ def unreadable_part(session: Session, candidate: Candidate) -> str:
         latest_report(session, candidate.id)
     except ReportLeftOut as e:
         return str(e)
-    why = left_out(session, HoldoutResult, candidate.id)
-    return f"its opened holdout cannot be read: {why}" if why else ""
+    try:
+        get(session, HoldoutResult, candidate.id)
+    except LeftOut as e:
+        return f"its opened holdout cannot be read: {e.why}"
+    return ""
 
 
 class NotReviewable(PromotionError):

@@ -35,7 +35,8 @@ from store.models import (
     Genome,
     HoldoutResult,
 )
-from store.quarantine import left_out, parse_stored, quarantine_reason
+from store.quarantine import parse_stored, quarantine_reason
+from store.rows import LeftOut, get
 
 __all__ = [
     "candidate_lines",
@@ -146,12 +147,14 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
     for found in figures:
         lines += window_lines(found)
     if not any(f.name == "holdout" for f in figures):
-        why = left_out(session, HoldoutResult, candidate.id)
-        lines.append(
-            f"  holdout: opened, but its stored result cannot be read and is left out: {why}"
-            if why is not None
-            else "  holdout: sealed (opened once, at `promote review`)"
-        )
+        try:
+            get(session, HoldoutResult, candidate.id)
+            lines.append("  holdout: sealed (opened once, at `promote review`)")
+        except LeftOut as e:
+            lines.append(
+                f"  holdout: opened, but its stored result cannot be read and is left out: "
+                f"{e.why}"
+            )
     lines.append("")
     report = None if unreadable else latest_report(session, candidate.id)
     if report is not None:

@@ -10,7 +10,7 @@ from configs import BacktestConfig
 from fitness.panel import Panel
 from fitness.windows import Window
 from store.models import PanelRecord, WindowRecord
-from store.quarantine import is_stored
+from store.rows import is_stored
 
 __all__ = ["record_data"]
 

@@ -15,33 +15,25 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from deap import gp
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from configs import InputError
 from configs.alerts import ALERT
 from genome.errors import GenomeError
 from genome.text import FORMAT_VERSION, parse
 from genome.text import genome_id as compute_id
-from store.checked import Unreadable
-from store.models import Base, Genome, QuarantineEntry
+from store.models import Genome, QuarantineEntry
 from store.unreadable import pending_rows
 
 __all__ = [
     "CHANGED",
     "COMMAND",
-    "RowsLeftOut",
     "command_of",
-    "every_row",
-    "is_stored",
-    "left_out",
     "parse_stored",
     "quarantine",
     "quarantine_reason",
-    "quarantined_rows",
     "readable_texts",
 ]
 
@@ -100,69 +92,6 @@ def quarantine_reason(session: Session, table: str, row_id: str) -> str | None:
             QuarantineEntry.table_name == table, QuarantineEntry.row_id == row_id
         )
     ).first()
-
-
-def is_stored(session: Session, model: type[Base], key: Any) -> bool:
-    """Whether a row of `model` has primary key `key`, readable or not (`session.get` leaves
-    out one that cannot be read or is repointed: a row added in its place would clash with
-    it). Read with Core, which leaves out nothing."""
-    (column,) = inspect(model).primary_key
-    found = session.connection().execute(select(column).where(column == key)).first()
-    return found is not None
-
-
-def left_out(session: Session, model: type[Base], key: Any) -> str | None:
-    """Why the row of `model` whose primary key is `key` is left out: it is stored but cannot
-    be read (`store.unreadable`). None when it can be read or is not stored: a caller that met
-    no row tells "never written" from "cannot be read" with this."""
-    if session.get(model, key) is not None or not is_stored(session, model, key):
-        return None
-    table = str(model.__tablename__)
-    return quarantine_reason(session, table, str(key)) or f"{table} row {key} cannot be read"
-
-
-class RowsLeftOut(InputError):
-    """A figure would be built from rows some of which cannot be read: it is not shown, and
-    the rows are named."""
-
-    def __init__(self, what: str, table: str, rows: dict[str, str]) -> None:
-        named = "; ".join(f"row {row}: {why}" for row, why in sorted(rows.items())[:3])
-        super().__init__(
-            f"{what} cannot be shown: {table} rows are left out because they cannot be read "
-            f"({named or 'see the Health page'})"
-        )
-        self.table = table
-        self.rows = rows
-
-
-def every_row(
-    session: Session, statement: Select[*tuple[Any, ...]], table: str, what: str
-) -> list[Any]:
-    """The rows `statement` reads from `table`, all of them: a sum, a balance or a position
-    built from the readable ones alone would be shown as fact, so none is returned when one
-    was left out.
-
-    Raises:
-        RowsLeftOut: some of its rows cannot be read (`what` says what cannot be shown).
-    """
-    before = Unreadable.made
-    found = list(session.execute(statement).all())
-    if Unreadable.made == before:  # nothing unreadable met: nothing was left out
-        return found
-    total = session.scalar(select(func.count()).select_from(statement.subquery()))
-    if total is not None and total > len(found):
-        raise RowsLeftOut(what, table, pending_rows(session, table))
-    return found
-
-
-def quarantined_rows(session: Session, table: str) -> dict[str, str]:
-    """Row id -> why, of every quarantined row of `table` (and those `session` left out)."""
-    rows = session.execute(
-        select(QuarantineEntry.row_id, QuarantineEntry.reason).where(
-            QuarantineEntry.table_name == table
-        )
-    )
-    return {row_id: why for row_id, why in rows} | pending_rows(session, table)
 
 
 def quarantine(session: Session, table: str, row_id: str, reason: str) -> bool:

@@ -59,7 +59,7 @@ def small_lab_lines(folder: Path) -> list[str]:
                 for k in r.criteria
             )
             lines.append(f"gate candidate={r.candidate_id} passed={r.passed} {criteria}")
-        for candidate in in_status(session, "gate_passed")[:2]:
+        for candidate in in_status(session, "gate_passed").rows[:2]:
             open_holdout(session, candidate, panel, windows["holdout"], config.backtest, "golden")
             decide(session, candidate, "approve", "golden", "the golden lab")
     run_sim(database, config, panel, source, days=20)

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from evolve.run_summary import RunSummary, stored_summary
 from store import Database, open_database
-from store.models import Run
-from store.quarantine import quarantined_rows
+from store.models import QuarantineEntry, Run
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +107,7 @@ def test_a_summary_field_that_cannot_be_read_is_a_row_left_out(database: Databas
         found = stored_summary(session, session.get_one(Run, run_id))
         assert found.unreadable == ("candidates",) and found.generations == 3
     with database.transaction() as session:
-        assert quarantined_rows(session, "runs") == {
-            str(run_id): "summary: candidates cannot be read"
-        }
+        entries = session.scalars(select(QuarantineEntry)).all()
+        assert [(e.table_name, e.row_id, e.reason) for e in entries] == [
+            ("runs", str(run_id), "summary: candidates cannot be read")
+        ]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from configs.alerts import ALERT
 from store import open_database
 from store.models import Candidate, QuarantineEntry, Run
-from store.quarantine import is_stored, left_out
+from store.rows import LeftOut, first, get, is_stored, readable
 from tests.builders.disk import full_disk, remount_read_only
 from tests.builders.labs import add_candidate, review_lab
 
@@ -54,8 +54,22 @@ def test_a_row_is_left_out_of_every_kind_of_query_and_recorded_once(
         assert session.scalars(select(Candidate.score).where(Candidate.id == 2)).all() == []
         assert session.scalar(select(func.count()).select_from(Candidate)) == 3  # counted
         assert is_stored(session, Candidate, 2) and not is_stored(session, Candidate, 4)
-        assert left_out(session, Candidate, 2) == ("column score: 'high' is not a number (a str)")
-        assert left_out(session, Candidate, 1) is None and left_out(session, Candidate, 4) is None
+        why = "column score: 'high' is not a number (a str)"
+        with pytest.raises(LeftOut, match="candidates row 2 cannot be read") as left:
+            get(session, Candidate, 2)
+        assert (left.value.table, left.value.row_id, left.value.why) == ("candidates", "2", why)
+        one = get(session, Candidate, 1)
+        assert one is not None and one.id == 1 and get(session, Candidate, 4) is None
+        # A query: the first readable row, None when nothing is stored, LeftOut when every
+        # row it matches cannot be read.
+        newest_first = select(Candidate).order_by(Candidate.id.desc())
+        assert [c.id for c in [first(session, newest_first)] if c] == [3]
+        assert first(session, select(Candidate).where(Candidate.id == 4)) is None
+        with pytest.raises(LeftOut, match=r"row 2 .*'high'"):
+            first(session, select(Candidate).where(Candidate.id == 2))
+        found = readable(session, select(Candidate).order_by(Candidate.id))
+        assert [c.id for c in found.rows] == [1, 3] and found.left_out == {"2": why}
+        assert readable(session, select(Candidate).where(Candidate.id < 2)).left_out == {}
     with database.transaction() as session:  # another command's session: known, not new
         assert session.get(Candidate, 2) is None
     database.close()

@@ -22,8 +22,8 @@ from sqlalchemy import Integer
 
 from configs import load_config
 from configs.alerts import ALERT_URLS
-from store.models import Base, StagnationEvent
 from store.checked import JSONValue, Number, WholeNumber, _Checked
+from store.models import Base, StagnationEvent
 from tests.builders.alerts import Receiver
 from tests.builders.browser import serve
 from tests.builders.cli import evolve, lab_folder, live, promote
