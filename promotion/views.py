@@ -152,8 +152,7 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
             lines.append("  holdout: sealed (opened once, at `promote review`)")
         except LeftOut as e:
             lines.append(
-                f"  holdout: opened, but its stored result cannot be read and is left out: "
-                f"{e.why}"
+                f"  holdout: opened, but its stored result cannot be read and is left out: {e.why}"
             )
     lines.append("")
     report = None if unreadable else latest_report(session, candidate.id)
