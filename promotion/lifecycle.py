@@ -180,36 +180,13 @@ def decide(
         raise PromotionError(f"a note is required to {action} a candidate: say why")
     reviewer = reviewer_name(reviewer)
     status = candidate.status
-    if action == "approve" and candidate.genome_id not in genome_texts(
-        session, [candidate.genome_id]
-    ):
-        raise PromotionError(
-            f"candidate {candidate.id} cannot be approved: its stored genome text is "
-            "quarantined (`promote show` says why)"
-        )
-    if (
-        action == "approve"
-        and status == CandidateStatus.GATE_PASSED
-        and not holdout_opened(session, candidate)
-    ):
-        raise PromotionError(
-            f"open the holdout of candidate {candidate.id} first: the review shows it before "
-            "an approval (`promote review`, or the candidate's page)"
-        )
-    try:
-        report = latest_report(session, candidate.id)
-    except ReportLeftOut as e:
-        if action == "approve":  # nobody approves what they could not see
-            raise PromotionError(f"candidate {candidate.id} cannot be approved: {e}") from e
-        report = None
     if action == "approve":
+        report = _approvable_report(session, candidate)
+    else:
         try:
-            get(session, HoldoutResult, candidate.id)
-        except LeftOut as e:
-            raise PromotionError(
-                f"candidate {candidate.id} cannot be approved: its opened holdout cannot be "
-                f"read ({e.why})"
-            ) from e
+            report = latest_report(session, candidate.id)
+        except ReportLeftOut:
+            report = None
     try:
         decision = move_candidate(
             session,
@@ -229,3 +206,34 @@ def decide(
         )
         raise PromotionError(f"{e}{hint}") from None
     return decision
+
+
+def _approvable_report(session: Session, candidate: Candidate) -> GateReport | None:
+    """The newest gate report of `candidate`, which a person may approve: nobody approves
+    what they could not see.
+
+    Raises:
+        PromotionError: its genome text is quarantined, its holdout was not opened although it
+            passed the gate, or its newest report or opened holdout cannot be read.
+    """
+    number = candidate.id
+    if candidate.genome_id not in genome_texts(session, [candidate.genome_id]):
+        raise PromotionError(
+            f"candidate {number} cannot be approved: its stored genome text is quarantined "
+            "(`promote show` says why)"
+        )
+    if candidate.status == CandidateStatus.GATE_PASSED and not holdout_opened(session, candidate):
+        raise PromotionError(
+            f"open the holdout of candidate {number} first: the review shows it before an "
+            "approval (`promote review`, or the candidate's page)"
+        )
+    try:
+        report = latest_report(session, number)
+        get(session, HoldoutResult, number)
+    except ReportLeftOut as e:
+        raise PromotionError(f"candidate {number} cannot be approved: {e}") from e
+    except LeftOut as e:
+        raise PromotionError(
+            f"candidate {number} cannot be approved: its opened holdout cannot be read ({e.why})"
+        ) from e
+    return report
