@@ -33,8 +33,8 @@ from bench import (
 )
 from bench.night_lab import NightSize
 from configs import load_config
-from fitness.market_data import BUNDLED_BARS, load_panel
-from fitness.panel import Panel
+from market.panel import Panel
+from market.sources import BUNDLED_BARS, load_panel
 
 FULL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "daily_bars.csv.gz"
 RESULTS = Path(__file__).resolve().parent / "results"

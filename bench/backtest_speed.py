@@ -21,8 +21,8 @@ from bench.signals import random_hold_signal
 from configs import BacktestConfig
 from fitness.backtest import backtest
 from fitness.costs import slippage_fraction
-from fitness.panel import Panel
 from fitness.reference_backtest import reference_backtest
+from market.panel import Panel
 
 
 def timed(run: Callable[[], Any], repeats: int) -> float:

@@ -28,7 +28,7 @@ import json, sys, time
 began = time.perf_counter()
 from configs import load_config
 from evolve.reports import metrics_table
-from fitness.market_data import load_panel
+from market.sources import load_panel
 from fitness.score import WindowScorer
 from fitness.windows import build_windows
 from genome.text import parse

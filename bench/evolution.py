@@ -28,9 +28,9 @@ from evolve.executor import LocalExecutor
 from evolve.memory import MemoryPeak
 from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import Breeder, child_of
-from fitness.market_data import load_panel
 from fitness.portfolio import genome_score
 from fitness.windows import build_windows
+from market.sources import load_panel
 
 # Assumed, not measured here: a Pi 5 core (Cortex-A76, 2.4 GHz) runs this numba/numpy work at
 # about half the speed of one core of the benchmark machine; the Pi runs 4 workers.

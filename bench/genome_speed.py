@@ -32,13 +32,13 @@ from joblib import Parallel, delayed
 
 from bench.pandas_genome import frames, pandas_signal
 from configs import LabConfig
-from fitness.panel import Panel
 from fitness.reference_backtest import reference_backtest
 from fitness.score import WindowScorer, score_texts
 from fitness.windows import build_windows
 from genome.generate import bounded, generate, half_and_half
 from genome.grammar import PSET
 from genome.text import parse, to_text
+from market.panel import Panel
 
 
 def population(seed: int, size: int) -> list[gp.PrimitiveTree]:

@@ -27,10 +27,10 @@ import numpy as np
 
 from configs import load_config
 from fitness.backtest import backtest
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from genome.evaluate import Evaluator
 from genome.text import parse
+from market.panel import Panel
+from market.sources import load_panel
 
 _FIRST_SESSION = dt.date(2017, 4, 17)  # after the data (Good Friday closed the 14th)
 STRATEGIES = [
@@ -86,7 +86,7 @@ def measure(source: Path, strategies: int, repeats: int) -> dict[str, Any]:
 def _cycles(
     url: str, config: Any, panel: Panel, folder: Path
 ) -> tuple[float, float, tuple[float, float], int]:
-    from fitness.alpaca_client import Credentials
+    from configs.credentials import Credentials
     from live.alpaca_broker import AlpacaBroker
     from live.alpaca_emulator import trading_emulator
     from live.halt import HaltSwitch
@@ -141,8 +141,8 @@ def _empty_account(panel: Panel) -> Any:
 
     import pandas as pd
 
-    from fitness.validation import exchange_sessions
     from live.alpaca_emulator import TradingState
+    from market.validation import exchange_sessions
 
     sessions = exchange_sessions(pd.Timestamp(panel.dates[-300]), pd.Timestamp("2017-08-01"))
     last = panel.close[-1]

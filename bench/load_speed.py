@@ -17,7 +17,7 @@ _SCRIPT = """
 import json, resource, sys, time
 import pandas as pd
 from configs import load_config
-from fitness.market_data import load_panel
+from market.sources import load_panel
 path, what = sys.argv[1], sys.argv[2]
 config = load_config()
 began = time.perf_counter()

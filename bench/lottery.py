@@ -47,16 +47,16 @@ from evolve.evaluations import Record
 from evolve.hall_of_fame import Fame, distinct
 from evolve.variation import Breeder
 from fitness.assess import assess_texts, stored_precision
-from fitness.bars import read_bars_file
 from fitness.buy_and_hold import beyond, held_anyway
-from fitness.exchange import TRADING_DAYS
-from fitness.market_data import BUNDLED_BARS, load_panel
-from fitness.panel import Panel
-from fitness.problems import DataReport
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
 from genome.units import scale_problem
+from market.bars import read_bars_file
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
+from market.problems import DataReport
+from market.sources import BUNDLED_BARS, load_panel
 
 __all__ = [
     "Universe",

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from deap import gp
 
-from fitness.panel import Panel
 from genome.grammar import FUNCTIONS, Const, Constant, Lookback, Series, Signal, window_of
+from market.panel import Panel
 
 SERIES_ARGS = (
     "open",

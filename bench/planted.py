@@ -30,9 +30,10 @@ import numpy as np
 from configs import BacktestConfig
 from fitness.backtest import backtest
 from fitness.metrics import compute_metrics
-from fitness.panel import Panel
 from genome.evaluate import Evaluator
 from genome.text import parse
+from market.index_nb import market_nb
+from market.panel import Panel
 
 __all__ = ["EDGES", "Edge", "calibrate", "planted_market"]
 
@@ -100,6 +101,7 @@ class _Bars:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    market: np.ndarray
 
 
 def planted_market(
@@ -147,7 +149,9 @@ def planted_market(
         volume[t] = np.round(level * np.exp(chatter[t] + 8.0 * move))
         if drift and t + 1 >= edge.lookback:
             rows = slice(t + 1 - edge.lookback, t + 1)
-            bars = _Bars(open_[rows], close[rows], close[rows], close[rows], volume[rows])
+            index = np.empty(edge.lookback)
+            market_nb(close[rows], index)  # the index of the rows read, as it always was
+            bars = _Bars(open_[rows], close[rows], close[rows], close[rows], volume[rows], index)
             held = Evaluator(bars).signal(tree)[-1].astype(float)
             share = 0.5 if edge.market_wide else held.mean()
             tilt = drift * (held - share)

@@ -39,11 +39,11 @@ from configs import LabConfig, load_config
 from evolve.candidates import put_forward
 from evolve.variation import child_of
 from fitness.buy_and_hold import beyond, buy_and_hold
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
+from market.panel import Panel
+from market.sources import load_panel
 from promotion.gating import gate_candidates
 from promotion.lifecycle import GATEABLE
 from store import open_database
@@ -162,8 +162,8 @@ def measure(
             market = planted_market(dates, EDGES["trend"], 0.0, NULL_SEED_OFFSET + seed)
             one(f"null-{seed}", market, None, "null generated", seed)
         if full_data is not None and full_data.exists():
-            from fitness.bars import read_bars_file
-            from fitness.problems import DataReport
+            from market.bars import read_bars_file
+            from market.problems import DataReport
 
             real = read_bars_file(full_data, DataReport(source=str(full_data)))
             for seed in null_seeds:
@@ -183,9 +183,9 @@ def protection(population: int = 32, generations: int = 6) -> dict[str, Any]:
     """The gate's protection, small enough for every test run: two generated null markets and
     the bundled bars with their days shuffled (every pass a false promotion), and a market
     with a planted momentum edge (drift 0.0025 a day) that a night should find and promote."""
-    from fitness.bars import read_bars_file
-    from fitness.market_data import BUNDLED_BARS
-    from fitness.problems import DataReport
+    from market.bars import read_bars_file
+    from market.problems import DataReport
+    from market.sources import BUNDLED_BARS
 
     bundled = read_bars_file(BUNDLED_BARS, DataReport(source="bundled"))
     dates = np.sort(bundled["date"].unique()).astype("datetime64[D]")

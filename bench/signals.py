@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fitness.panel import Panel
+from market.panel import Panel
 
 
 def random_hold_signal(panel: Panel, seed: int, flip_probability: float = 0.05) -> np.ndarray:

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from dashboard.board import Board, text
 from dashboard.charts import WIDE, svg, thin
-from fitness.panel import Panel
+from market.panel import Panel
 from promotion.chart import MARKET, review_chart
 from promotion.figures import (
     Ancestor,

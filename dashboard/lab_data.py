@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
 from configs import LabConfig
-from fitness.market_data import BUNDLED_BARS, offline_source
-from fitness.panel import Panel
 from fitness.windows import Window
+from market.panel import Panel
+from market.sources import BUNDLED_BARS, offline_source
 from promotion.review import review_data
 
 __all__ = ["LabData"]
@@ -33,7 +34,7 @@ class LabData:
         with self._lock:
             stamp = self._file_stamp()
             if self._loaded is None or stamp != self._stamp:
-                panel, _, windows = review_data(self.config)
+                panel, _, windows = review_data(self.config, dt.datetime.now(dt.UTC))
                 self._loaded, self._stamp = (panel, windows), stamp
             return self._loaded
 

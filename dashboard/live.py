@@ -18,7 +18,6 @@ from configs.alerts import alert
 from configs.output import shown
 from dashboard.board import Board, text
 from dashboard.charts import WIDE, svg, thin
-from fitness.panel import Panel
 from live.errors import LiveInputError
 from live.halt import HaltFailed, HaltSwitch, halt_trading
 from live.statement import Statement, account_statement
@@ -29,6 +28,7 @@ from live.status import (
     account_view,
     accounts,
 )
+from market.panel import Panel
 from promotion.chart import review_chart
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies

@@ -9,10 +9,10 @@ from __future__ import annotations
 from configs import BacktestConfig
 from fitness.buy_and_hold import BUY_AND_HOLD, buy_and_hold
 from fitness.metrics import Metrics
-from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
+from market.panel import Panel
 
 __all__ = ["BUY_AND_HOLD", "SMA_RULE", "baseline_report"]
 

@@ -16,11 +16,11 @@ from evolve.engine import Individual
 from evolve.evaluations import add_genomes
 from evolve.hall_of_fame import Fame, distinct
 from evolve.variation import Child, child_of
-from fitness.panel import Panel
 from fitness.portfolio import highest_correlation
 from fitness.windows import Window
 from genome.leaves import structure
 from genome.text import parse
+from market.panel import Panel
 from store.data_records import record_data
 from store.models import Candidate, Run
 

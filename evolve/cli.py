@@ -13,8 +13,8 @@ from configs.commands import CommandContext, LabGroup, lab_command_options
 from configs.output import shown
 
 if TYPE_CHECKING:
-    from fitness.panel import Panel
-    from fitness.problems import DataReport
+    from market.panel import Panel
+    from market.problems import DataReport
 
 __all__ = ["main"]
 
@@ -47,8 +47,8 @@ def _load(
 ) -> tuple[Panel, DataReport]:
     """The panel of `source` (default: data.source). A rejected file gives a one-line reason;
     with `list_errors` (the data commands) every error goes to stderr before it."""
-    from fitness.market_data import load_panel
-    from fitness.problems import DataError
+    from market.problems import DataError
+    from market.sources import load_panel
 
     try:
         return load_panel(lab.config.data, lab.config.alpaca, source=source)

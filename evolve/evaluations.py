@@ -22,9 +22,9 @@ from evolve.executor import Executor
 from evolve.variation import Child
 from fitness.assess import Assessment, stored_precision
 from fitness.buy_and_hold import held_anyway, tilt_unpaid
-from fitness.panel import Panel
 from fitness.portfolio import Blocks, genome_score
 from fitness.windows import Window
+from market.panel import Panel
 from store import pack, unpack
 from store.json_values import json_numbers
 from store.models import Evaluation, Genome, TrialCount

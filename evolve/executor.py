@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from configs import BacktestConfig, ServiceError
 from fitness.assess import Assessment, assess_texts
-from fitness.panel import Panel
 from fitness.windows import Window
+from market.panel import Panel
 
 __all__ = ["Executor", "open_executor"]
 

@@ -1,7 +1,7 @@
 """`evolve nightly`: the job the timer starts every night.
 
     take the lock (one run at a time; a lock left by a dead process is taken over)
-    tonight's data (evolve.night_data) -> panel, windows; recorded with their ids
+    tonight's data (market.lab_panel, "night") -> panel, windows; recorded with their ids
     back up research.db (SQLite, compressed; the newest keep_backups copies stay; a night
     refused for its data or a read-only database makes none)
     runs still marked "running" died: mark them "interrupted"
@@ -43,16 +43,16 @@ from evolve.evaluations import EvaluationCache, Record
 from evolve.executor import Executor, open_executor
 from evolve.lineage import children_of, load_lineage, save_generation
 from evolve.memory import MemoryPeak
-from evolve.night_data import night_panel
 from evolve.refine import refine
 from evolve.retention import prune
 from evolve.run_summary import RunSummary
 from evolve.variation import Child
-from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS
-from fitness.problems import DataReport
 from fitness.warm import warm_kernels
 from fitness.windows import Window, build_windows, split_train
+from market.lab_panel import lab_panel
+from market.panel import Panel
+from market.problems import DataReport
 from store import (
     BackupSkipped,
     Database,
@@ -146,7 +146,7 @@ def run_nightly(
             log.warning("a previous run (pid %s) died holding the lock", lock.stale.get("pid"))
         # The data and a writable database first: a refused night makes no backup (seven
         # refused nights would otherwise push every good copy out of the rotation).
-        data = night_panel(config, now)
+        data = lab_panel(config, now, "night")
         check_writable(db_url)
         # numba compiles what the code needs now, and the budget's clock does not count it.
         warmed = warm_kernels()
@@ -158,7 +158,7 @@ def run_nightly(
         try:
             with MemoryPeak() as peak:
                 night = _NightRun(config, database, options, executor, started, progress, peak)
-                summary = night.run(*data)
+                summary = night.run(data.panel, data.report, data.warning)
                 summary.backup_skipped = skipped
                 if after is not None:
                     with database.transaction() as session:

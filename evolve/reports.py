@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 from configs import BacktestConfig
-from fitness.exchange import TRADING_DAYS
 from fitness.metrics import Metrics
-from fitness.panel import Panel
-from fitness.problems import DataReport
 from fitness.windows import Window
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
+from market.problems import DataReport
 
 __all__ = ["costs_line", "data_summary", "metrics_table"]
 

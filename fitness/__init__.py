@@ -1,2 +1,3 @@
-"""How good a strategy is: market data panels, evaluation windows, the cash-account backtest and
-its metrics. Pure apart from the data loaders: arrays and values in, arrays and values out."""
+"""How good a strategy is: evaluation windows, the cash-account backtest, its metrics, what the
+account holds anyway and the scores the search breeds on. Pure: arrays and values in, arrays and
+values out (market data comes from `market`)."""

@@ -14,10 +14,10 @@ import numpy as np
 from configs import BacktestConfig
 from fitness.behaviour import descriptor
 from fitness.metrics import Metrics
-from fitness.panel import Panel
 from fitness.rank_ic import RankIC
 from fitness.score import WindowScorer
 from fitness.windows import Window
+from market.panel import Panel
 
 __all__ = ["Assessment", "assess_texts", "stored_precision"]
 

@@ -31,8 +31,8 @@ import pandas as pd
 
 from configs import BacktestConfig
 from fitness.costs import slippage_fraction
-from fitness.panel import Panel
 from fitness.simulate_nb import simulate_nb
+from market.panel import Panel
 
 __all__ = ["BacktestResult", "Trades", "backtest"]
 

@@ -18,10 +18,10 @@ import dataclasses
 import numpy as np
 
 from configs import BacktestConfig
-from fitness.panel import Panel
 from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.text import parse
+from market.panel import Panel
 
 __all__ = ["BUY_AND_HOLD", "beyond", "buy_and_hold", "held_anyway", "in_slots", "tilt_unpaid"]
 

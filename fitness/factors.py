@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fitness.panel import Panel
 from fitness.windows import Window
+from market.panel import Panel
 
 __all__ = ["FACTORS", "Exposure", "Exposures", "exposures", "factor_returns"]
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fitness.backtest import BacktestResult
-from fitness.exchange import TRADING_DAYS
+from market.exchange import TRADING_DAYS
 
 __all__ = ["Metrics", "compute_metrics", "moments"]
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fitness.buy_and_hold import beyond
-from fitness.exchange import TRADING_DAYS
+from market.exchange import TRADING_DAYS
 
 __all__ = [
     "ONE_BLOCK",

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fitness.exchange import TRADING_DAYS
-from fitness.panel import Panel
 from fitness.rank_ic_nb import daily_rank_ic_nb
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
 
 __all__ = ["MIN_SYMBOLS", "ForwardRanks", "RankIC"]
 

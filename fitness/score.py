@@ -10,10 +10,10 @@ from deap import gp
 from configs import BacktestConfig
 from fitness.backtest import BacktestResult, backtest
 from fitness.metrics import Metrics, compute_metrics
-from fitness.panel import Panel
 from fitness.rank_ic import ForwardRanks, RankIC
 from fitness.windows import Window
 from genome.evaluate import Evaluator
+from market.panel import Panel
 
 __all__ = ["Scored", "WindowScorer"]
 

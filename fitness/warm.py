@@ -22,9 +22,9 @@ import numpy as np
 
 from configs import load_config
 from fitness.assess import assess_texts
-from fitness.panel import Panel
 from fitness.windows import Window
 from genome.grammar import FUNCTIONS, SERIES, Const, Lookback, Series, Signal
+from market.panel import Panel
 
 __all__ = ["warm_kernels", "warm_texts"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from configs import BacktestConfig, ConfigurationError, WindowsConfig
-from fitness.panel import Panel
+from market.panel import Panel
 
 __all__ = ["Window", "build_window", "build_windows", "split_train"]
 

@@ -33,9 +33,9 @@ __all__ = ["Bars", "CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
 
 class Bars(Protocol):
     """Daily bars as (days x symbols) float64 arrays, NaN where there is no bar (a
-    `fitness.Panel` is one). A `market` attribute ((days,) float64), when there is one, is the
-    equal-weight market index of the whole data set the bars were cut from (so its level does
-    not depend on where a window starts); without it, the index is computed from these bars.
+    `market.panel.Panel` is one). The `market` attribute ((days,) float64), which a genome
+    reading `market` needs, is the equal-weight market index of the whole data set the bars
+    were cut from (so its level does not depend on where a window starts).
     With `symbols` and `benchmark_symbol`, the series `benchmark` is that symbol's close (NaN
     without them)."""
 
@@ -252,8 +252,9 @@ class Evaluator:
         if name == "market":
             level: np.ndarray | None = getattr(bars, "market", None)
             if level is None:
-                level = np.empty(self._shape[0])
-                k.market_nb(bars.close, level)
+                raise ValueError(
+                    "these bars have no market index (`market`): a market.panel.Panel has one"
+                )
             return np.repeat(level[:, None], self._shape[1], axis=1)
         if name == "benchmark":
             symbols = tuple(getattr(bars, "symbols", ()))

@@ -29,8 +29,7 @@ from typing import Any, TypeVar
 
 from typing_extensions import override
 
-from fitness.alpaca_client import Credentials, impose_timeout
-from fitness.exchange import NEW_YORK
+from configs.credentials import Credentials
 from live.broker import (
     Account,
     Broker,
@@ -41,6 +40,8 @@ from live.broker import (
     TradingSession,
 )
 from live.errors import BrokerError, BrokerUnavailable, DuplicateOrder, OrderRejected
+from market.alpaca_client import impose_timeout
+from market.exchange import NEW_YORK
 
 __all__ = ["PAPER_KEYS", "REAL_KEYS", "AlpacaBroker", "RateLimit"]
 

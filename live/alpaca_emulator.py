@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import override
 
-from fitness.exchange import NEW_YORK
+from market.exchange import NEW_YORK
 
 OPEN_STATUSES = ("new", "accepted", "partially_filled", "pending_new")
 

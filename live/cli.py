@@ -3,6 +3,8 @@ and the kill switch (`halt`, `resume`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from configs.commands import CommandContext, LabGroup, lab_command_options
@@ -68,18 +70,16 @@ def status(lab: CommandContext, account: str | None) -> None:
     the last reconciliation."""
     from pathlib import Path
 
-    from fitness.market_data import load_panel, offline_source
-    from fitness.problems import DataError
     from live.halt import HaltSwitch
     from live.status import status_lines
+    from market.lab_panel import lab_panel
+    from market.problems import DataError
     from store import lab_database
 
     halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
     click.echo(f"lab home: {shown(str(lab.home))} (HALT file: {shown(lab.config.live.halt_file)})")
-    data = lab.config.data
     try:  # to mark the positions at the last close (research.db alone cannot)
-        source = offline_source(data, lab.config.alpaca)
-        panel, problem = load_panel(data, lab.config.alpaca, source=source)[0], ""
+        panel, problem = lab_panel(lab.config, dt.datetime.now(dt.UTC), "offline").panel, ""
     except DataError as e:
         panel, problem = None, f"the market data cannot be read ({e})"
     with lab_database(lab).transaction() as session:

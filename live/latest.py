@@ -15,13 +15,13 @@ import numpy as np
 from typing_extensions import override
 
 from configs import LabConfig
-from fitness.exchange import NEW_YORK
-from fitness.panel import Panel
 from live.books import Market
 from live.broker import Broker, Clock
 from live.errors import LiveInputError
 from live.signals import market_at, signals_at_close, validation_volatility
 from live.trader import MarketFeed
+from market.exchange import NEW_YORK
+from market.panel import Panel
 
 __all__ = ["LatestFeed", "trading_moment"]
 

@@ -12,7 +12,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from configs.commands import CommandContext
-from fitness.panel import Panel
+from market.panel import Panel
 from store import Database, RunLock
 
 if TYPE_CHECKING:
@@ -53,15 +53,15 @@ def run_replay(
     lab: CommandContext, database: Database, days: int | None, resume: bool
 ) -> list[str]:
     """`live run --broker sim`: replay the last `days` sessions (or resume a replay)."""
-    from fitness.market_data import load_panel, offline_source
     from live.sim import run_sim
+    from market.lab_panel import lab_panel
 
     config = lab.config
     stop = StopFlag()
     stop.install()
     with account_lock(lab, "sim"):
-        source = offline_source(config.data, config.alpaca)
-        panel, report = load_panel(config.data, config.alpaca, source=source)
+        found = lab_panel(config, dt.datetime.now(dt.UTC), "offline")
+        panel, report = found.panel, found.report
 
         def progress(done: int, total: int) -> None:
             if done % 50 == 0 or done == total:
@@ -79,14 +79,14 @@ def run_alpaca(lab: CommandContext, database: Database, real_money: bool, once: 
     live.poll_seconds until SIGTERM or SIGINT (`once`: a single cycle). Orders are planned and
     sent inside live.trade_window on a session's day; in between, open orders are followed and
     the account reconciled."""
-    from fitness.alpaca_client import Credentials
-    from fitness.market_data import load_panel
+    from configs.credentials import Credentials
     from live.alpaca_broker import PAPER_KEYS, REAL_KEYS, AlpacaBroker
     from live.errors import BrokerUnavailable, LiveInputError
     from live.halt import HaltSwitch
     from live.latest import LatestFeed, trading_moment
     from live.records import account_named
     from live.trader import Trader
+    from market.lab_panel import lab_panel
 
     config, live = lab.config, lab.config.live
     names = REAL_KEYS if real_money else PAPER_KEYS
@@ -104,7 +104,7 @@ def run_alpaca(lab: CommandContext, database: Database, real_money: bool, once: 
     stop.install()
 
     def load() -> Panel:
-        return load_panel(config.data, config.alpaca, now=dt.datetime.now(dt.UTC))[0]
+        return lab_panel(config, dt.datetime.now(dt.UTC), "live").panel
 
     lines: list[str] = []
     with account_lock(lab, name):

@@ -16,11 +16,11 @@ from collections.abc import Callable
 import numpy as np
 
 from configs import BacktestConfig, WindowsConfig
-from fitness.panel import Panel
 from genome.errors import GenomeError
 from genome.evaluate import Evaluator
 from genome.text import parse
 from live.books import Market
+from market.panel import Panel
 
 __all__ = ["ReplaySignals", "market_at", "signals_at_close", "validation_volatility"]
 

@@ -27,8 +27,6 @@ from typing_extensions import override
 
 from configs import LabConfig
 from fitness.backtest import backtest
-from fitness.exchange import TRADING_DAYS
-from fitness.panel import Panel
 from live.books import Market
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
@@ -37,6 +35,8 @@ from live.signals import ReplaySignals, market_at, validation_volatility
 from live.sim_broker import SimBroker, new_sim_state
 from live.statement import equity_curve
 from live.trader import MarketFeed, Trader
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
 from store import Database
 from store.models import (
     LiveAccount,

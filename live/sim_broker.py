@@ -27,8 +27,6 @@ from typing_extensions import override
 
 from configs import BacktestConfig
 from fitness.costs import buy_price, order_fees, sell_fees, sell_price, slippage_fraction
-from fitness.exchange import NEW_YORK
-from fitness.panel import Panel
 from live.broker import (
     OPEN,
     Account,
@@ -40,6 +38,8 @@ from live.broker import (
     TradingSession,
 )
 from live.errors import DuplicateOrder, OrderRejected
+from market.exchange import NEW_YORK
+from market.panel import Panel
 
 __all__ = ["SimBroker", "new_sim_state"]
 

@@ -16,8 +16,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fitness.panel import Panel
 from live.records import account_cash, account_fills, books, cash_ledger, ledger_positions
+from market.panel import Panel
 from store.models import LiveAccount, LivePlan
 
 __all__ = ["Holding", "Statement", "account_statement", "average_costs", "equity_curve"]

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fitness.panel import Panel
 from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from live.statement import account_statement, average_costs
+from market.panel import Panel
 from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
 from store.rows import LeftOut, RowsLeftOut, every_row, first, readable
 

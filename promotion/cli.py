@@ -3,6 +3,7 @@ decisions (approve, reject, retire) with their audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import click
@@ -11,8 +12,8 @@ from configs.commands import CommandContext, LabGroup, lab_command_options
 from configs.output import shown
 
 if TYPE_CHECKING:
-    from fitness.panel import Panel
     from fitness.windows import Window
+    from market.panel import Panel
 
 __all__ = ["main"]
 
@@ -25,7 +26,7 @@ def main() -> None:
 def _data(lab: CommandContext) -> tuple[Panel, str, dict[str, Window]]:
     from promotion.review import review_data
 
-    return review_data(lab.config)
+    return review_data(lab.config, dt.datetime.now(dt.UTC))
 
 
 def _reviewer(name: str | None) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fitness.exchange import TRADING_DAYS
+from market.exchange import TRADING_DAYS
 from promotion.statistics import StatisticsError, psr
 
 __all__ = ["DecayWatch", "cusum_threshold", "decay_watch"]

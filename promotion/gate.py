@@ -45,8 +45,8 @@ import numpy as np
 
 from configs import BacktestConfig, GateConfig
 from fitness.buy_and_hold import beyond
-from fitness.exchange import TRADING_DAYS
 from fitness.metrics import moments
+from market.exchange import TRADING_DAYS
 from promotion.measure import Measurement, stressed_rules
 from promotion.statistics import StatisticsError, dsr, expected_max_sharpe, min_trl, psr
 from promotion.trials import Trials

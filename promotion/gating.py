@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from configs import BacktestConfig, GateConfig, LabConfig
 from configs.version import code_version
-from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window
 from genome.errors import GenomeError
 from genome.text import parse
+from market.panel import Panel
 from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
 from promotion.measure import Measurer

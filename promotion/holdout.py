@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from configs import BacktestConfig
 from fitness.buy_and_hold import buy_and_hold
-from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
+from market.panel import Panel
 from promotion.lifecycle import PromotionError, genome_texts
 from store import pack
 from store.json_values import json_numbers

@@ -22,15 +22,15 @@ from deap import gp
 
 from configs import BacktestConfig, GateConfig
 from fitness.buy_and_hold import buy_and_hold, in_slots
-from fitness.exchange import TRADING_DAYS
 from fitness.factors import Exposures, exposures, factor_returns
 from fitness.metrics import Metrics
-from fitness.panel import Panel
 from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.evaluate import evaluate
 from genome.leaves import neighbours
 from genome.units import scale_problem
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
 
 __all__ = [
     "LookaheadCut",

@@ -4,6 +4,7 @@ approved after the gate report that moves with it, then the holdout, opened once
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from configs import BacktestConfig, LabConfig
 from fitness.buy_and_hold import buy_and_hold
-from fitness.panel import Panel
 from fitness.portfolio import highest_correlation
 from fitness.score import WindowScorer
 from fitness.windows import Window
 from genome.text import parse
+from market.panel import Panel
 from promotion.chart import MARKET, review_chart
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, ReportLeftOut, genome_texts, latest_report
@@ -53,15 +54,15 @@ class ValidationEquity:
         return f"{self.window.name} {self.window.first}..{self.window.last}"
 
 
-def review_data(config: LabConfig) -> tuple[Panel, str, dict[str, Window]]:
-    """The configured data and its windows, read without a network (for Alpaca: its last
-    cache)."""
-    from fitness.market_data import load_panel, offline_source
+def review_data(config: LabConfig, now: dt.datetime) -> tuple[Panel, str, dict[str, Window]]:
+    """The configured data at `now` and its windows, read without a network (for Alpaca: its
+    last cache)."""
     from fitness.windows import build_windows
+    from market.lab_panel import lab_panel
 
-    source = offline_source(config.data, config.alpaca)
-    panel, report = load_panel(config.data, config.alpaca, source=source)
-    return panel, report.source, build_windows(panel, config.windows, config.backtest)
+    found = lab_panel(config, now, "offline")
+    windows = build_windows(found.panel, config.windows, config.backtest)
+    return found.panel, found.report.source, windows
 
 
 def validation_equity(

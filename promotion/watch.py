@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from configs import ConfigurationError, LabConfig
-from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_window
 from genome.text import parse
+from market.panel import Panel
 from promotion.decay import DecayWatch, decay_watch
 from promotion.figures import costs_text
 from promotion.statistics import StatisticsError

@@ -1,4 +1,4 @@
-"""Rebuild fitness/data/bundled_bars.csv.xz from the developers' full dataset.
+"""Rebuild market/data/bundled_bars.csv.xz from the developers' full dataset.
 
     python scripts/make_bundled_data.py ../shared/data/daily_bars.csv.gz
 

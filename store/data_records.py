@@ -7,8 +7,8 @@ import dataclasses
 from sqlalchemy.orm import Session
 
 from configs import BacktestConfig
-from fitness.panel import Panel
 from fitness.windows import Window
+from market.panel import Panel
 from store.models import PanelRecord, WindowRecord
 from store.rows import is_stored
 

@@ -9,6 +9,7 @@ commit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 from pathlib import Path
@@ -46,7 +47,7 @@ def small_lab_lines(folder: Path) -> list[str]:
         for number, members in populations(url).items()
     ]
     database = open_database(url)
-    panel, source, windows = review_data(config)
+    panel, source, windows = review_data(config, dt.datetime.now(dt.UTC))
     with database.transaction() as session:
         for c in session.scalars(select(Candidate).order_by(Candidate.id)):
             lines.append(

@@ -11,19 +11,30 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = {"genome", "fitness", "evolve", "promotion", "live", "store", "configs", "dashboard"}
+PRODUCT = {
+    "genome",
+    "market",
+    "fitness",
+    "evolve",
+    "promotion",
+    "live",
+    "store",
+    "configs",
+    "dashboard",
+}
 LAB = PRODUCT | {"bench", "tests"}
 
 # What each folder may import besides itself and `configs` (the leaf everyone may import).
 ALLOWED: dict[str, set[str]] = {
     "configs": set(),
     "genome": set(),
-    "fitness": {"genome"},
-    "store": {"genome", "fitness"},  # fitness for its types only (checked below)
-    "evolve": {"genome", "fitness", "store"},
-    "promotion": {"genome", "fitness", "store"},
-    "live": {"genome", "fitness", "store"},
-    "dashboard": {"genome", "fitness", "evolve", "promotion", "live", "store"},
+    "market": set(),
+    "fitness": {"genome", "market"},
+    "store": {"genome", "market", "fitness"},  # market and fitness for their types only
+    "evolve": {"genome", "market", "fitness", "store"},
+    "promotion": {"genome", "market", "fitness", "store"},
+    "live": {"genome", "market", "fitness", "store"},
+    "dashboard": {"genome", "market", "fitness", "evolve", "promotion", "live", "store"},
     "bench": PRODUCT,
     "tests": PRODUCT,
 }
@@ -86,9 +97,9 @@ def test_tests_share_helpers_through_builders_only() -> None:
     assert not faults, "\n".join(faults)
 
 
-def test_store_imports_only_types_from_fitness() -> None:
+def test_store_imports_only_types_from_fitness_and_market() -> None:
     for file, line, module, names in lab_imports():
-        if file.startswith("store/") and module.startswith("fitness"):
+        if file.startswith("store/") and module.startswith(("fitness", "market")):
             source = importlib.import_module(module)
             for name in names:
                 assert isinstance(getattr(source, name), type), f"{file}:{line}: {name}"
@@ -98,7 +109,10 @@ def test_store_imports_only_types_from_fitness() -> None:
     ("file", "module", "allowed"),
     [
         ("fitness/backtest.py", "genome.text", True),
-        ("genome/text.py", "fitness.panel", False),
+        ("fitness/score.py", "market.panel", True),
+        ("market/panel.py", "fitness.windows", False),
+        ("market/panel.py", "genome.kernels_nb", False),
+        ("genome/text.py", "market.panel", False),
         ("configs/commands.py", "store.database", False),
         ("evolve/reports.py", "promotion.lifecycle", False),
         ("evolve/cli.py", "promotion.gating", True),

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from configs import load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from live.alpaca_emulator import NEW_YORK, JsonHandler, Request, serve
+from market.panel import Panel
+from market.sources import load_panel
 
 Bar = tuple[float, float, float, float, float]  # open, high, low, close, volume
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fitness.validation import exchange_sessions
+from market.validation import exchange_sessions
 
 
 def sessions(start: str, periods: int | None = None, end: str | None = None) -> pd.DatetimeIndex:

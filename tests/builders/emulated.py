@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fitness.alpaca_client import Credentials
-from fitness.panel import Panel
+from configs.credentials import Credentials
 from live.alpaca_broker import AlpacaBroker
 from live.alpaca_emulator import TradingState, trading_emulator
+from market.panel import Panel
 
 KEY, SECRET = "PKEMULATORKEY7QX2", "emulator-secret-3k9v8w7u6t5s4r3q2p1o"
 FIRST_SESSION = dt.date(2017, 4, 17)

@@ -10,11 +10,11 @@ import pandas as pd
 
 from configs import LabConfig, load_config
 from evolve.candidates import put_forward, user_run
-from fitness.bars import read_bars_file
-from fitness.market_data import BUNDLED_BARS, load_panel
-from fitness.panel import Panel
-from fitness.problems import DataReport
 from fitness.windows import Window, build_windows
+from market.bars import read_bars_file
+from market.panel import Panel
+from market.problems import DataReport
+from market.sources import BUNDLED_BARS, load_panel
 from store import Database, open_database
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from configs import LabConfig
 from evolve.candidates import put_forward, user_run
-from fitness.market_data import load_panel
 from fitness.windows import build_windows
+from market.sources import load_panel
 from store import open_database
 
 # Two strategies that trade often on the bundled data: trend following and a dip buyer.

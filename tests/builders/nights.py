@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
+from market.panel import Panel
+from market.sources import load_panel
 from promotion.lifecycle import ACTIONS
 from store import open_database
 from store.models import Decision, Generation, PopulationMember

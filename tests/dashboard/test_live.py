@@ -6,6 +6,7 @@ edge has gone, which a human then retires from the page."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +15,12 @@ from typing import Any
 import pytest
 
 from configs import load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from live.alpaca_emulator import trading_emulator
 from live.records import ledger_positions
 from live.statement import account_statement
 from live.status import account_view
+from market.panel import Panel
+from market.sources import load_panel
 from promotion.review import review_data
 from promotion.watch import watch_strategies
 from store import open_database
@@ -159,7 +160,7 @@ def test_the_decay_watch_proposes_and_the_page_retires(tmp_path: Path, chrome: A
         assert verdicts == {holding: "holding up", gone: "ALARM: propose retirement"}
         # Each strategy's paper P&L is the watch's, computed here on the same data.
         config = load_config(tmp_path / "lab.toml")
-        panel, _, windows = review_data(config)
+        panel, _, windows = review_data(config, dt.datetime.now(dt.UTC))
         database = open_database(db)
         with database.transaction() as session:
             expected = {

@@ -160,7 +160,7 @@ def test_an_unexpected_failure_exits_1_and_logs_the_traceback(tmp_path: Path) ->
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[tuple[str, EmulatorState]]:
     from configs import load_config
-    from fitness.market_data import load_panel
+    from market.sources import load_panel
 
     config_ = load_config()
     panel = load_panel(config_.data, config_.alpaca)[0]

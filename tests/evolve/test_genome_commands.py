@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from configs import load_config
-from fitness.market_data import load_panel
 from genome.evaluate import evaluate
 from genome.text import genome_id, parse
+from market.sources import load_panel
 from tests.builders.calendar import sessions
 from tests.builders.cli import evolve
 

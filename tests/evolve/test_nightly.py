@@ -18,10 +18,10 @@ from evolve.nightly import NightOptions, run_nightly
 from evolve.variation import child_of
 from fitness.assess import assess_texts, stored_precision
 from fitness.buy_and_hold import held_anyway
-from fitness.market_data import load_panel
 from fitness.portfolio import WORST_FITNESS, Blocks, genome_score
 from fitness.windows import build_windows
 from genome import parse
+from market.sources import load_panel
 from store import open_database, unpack
 from store.data_records import record_data
 from store.models import (

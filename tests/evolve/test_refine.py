@@ -11,10 +11,10 @@ from evolve.executor import LocalExecutor
 from evolve.night_report import progress_printer
 from evolve.refine import refine
 from evolve.variation import Child, child_of, tunable_leaves
-from fitness.market_data import load_panel
 from fitness.portfolio import genome_score
 from fitness.windows import build_windows
 from genome import parse
+from market.sources import load_panel
 from store import open_database
 from store.data_records import record_data
 from store.models import Evaluation

@@ -15,8 +15,8 @@ from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
 from fitness.assess import stored_precision
 from fitness.buy_and_hold import held_anyway
-from fitness.market_data import load_panel
 from fitness.windows import build_windows, split_train
+from market.sources import load_panel
 from promotion.trials import search_trials
 from store import open_database, unpack
 from store.models import Candidate, Evaluation, Generation, Genome, TrialCount, WindowRecord

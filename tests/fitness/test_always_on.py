@@ -16,9 +16,9 @@ from configs import LabConfig, load_config
 from evolve.evaluations import Record
 from fitness.assess import assess_texts, stored_precision
 from fitness.buy_and_hold import held_anyway
-from fitness.market_data import load_panel
 from fitness.windows import build_window
 from genome.text import parse
+from market.sources import load_panel
 from promotion.gate import CohortPBO, judge
 from promotion.measure import Measurer
 from promotion.trials import Trials

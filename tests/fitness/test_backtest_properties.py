@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 
 from configs import BacktestConfig, load_config
 from fitness.backtest import BacktestResult, backtest
-from fitness.market_data import load_panel
 from fitness.metrics import compute_metrics
-from fitness.panel import Panel
 from fitness.reference_backtest import reference_backtest
 from fitness.score import WindowScorer
 from fitness.windows import build_windows
 from genome.evaluate import evaluate
 from genome.generate import half_and_half
 from genome.text import parse
+from market.panel import Panel
+from market.sources import load_panel
 from tests.builders.panels import rescaled
 
 

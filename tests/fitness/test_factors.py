@@ -11,11 +11,11 @@ import pytest
 from configs import load_config
 from fitness.buy_and_hold import buy_and_hold, in_slots
 from fitness.factors import FACTORS, exposures, factor_returns
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
+from market.panel import Panel
+from market.sources import load_panel
 
 
 @pytest.fixture(scope="module")

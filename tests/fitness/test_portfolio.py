@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 from configs import load_config
 from fitness.assess import assess_texts
 from fitness.buy_and_hold import beyond, held_anyway, tilt_unpaid
-from fitness.exchange import TRADING_DAYS
-from fitness.market_data import load_panel
 from fitness.portfolio import (
     WORST_FITNESS,
     Blocks,
@@ -21,6 +19,8 @@ from fitness.portfolio import (
     portfolio_fitness,
 )
 from fitness.windows import build_windows
+from market.exchange import TRADING_DAYS
+from market.sources import load_panel
 
 
 def _sharpe(r: np.ndarray) -> float:

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from configs import load_config
 from evolve.evaluations import Record
 from fitness.assess import assess_texts
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from fitness.portfolio import WORST_FITNESS
 from fitness.rank_ic import MIN_SYMBOLS, ForwardRanks
 from fitness.windows import build_windows
+from market.panel import Panel
+from market.sources import load_panel
 from tests.builders.panels import make_panel
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from configs import ConfigurationError, WindowsConfig, load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from fitness.windows import build_windows
+from market.panel import Panel
+from market.sources import load_panel
 
 CONFIG = load_config()
 

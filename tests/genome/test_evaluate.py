@@ -14,13 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configs import load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from genome import kernels_nb as k
 from genome.evaluate import Evaluator, SubtreeCache, evaluate
 from genome.generate import half_and_half
 from genome.grammar import FUNCTIONS, WINDOWS
 from genome.text import parse
+from market.index_nb import market_nb
+from market.panel import Panel
+from market.sources import load_panel
 from tests.builders.panels import sample
 
 Array = np.ndarray
@@ -234,7 +235,7 @@ def test_the_market_is_the_equal_weight_index_the_same_for_every_symbol() -> Non
     close = sample(7, 60, 4)
     close[close <= 0] = np.nan
     out = np.empty(60)
-    k.market_nb(close, out)
+    market_nb(close, out)
     returns = pd.DataFrame(close).pct_change(fill_method=None).to_numpy()
     seen = np.isfinite(returns)
     daily = np.where(seen, returns, 0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
@@ -242,7 +243,7 @@ def test_the_market_is_the_equal_weight_index_the_same_for_every_symbol() -> Non
     # no look-ahead: the index on data cut after day t is the same up to t
     for t in (0, 1, 17, 59):
         part = np.empty(t + 1)
-        k.market_nb(close[: t + 1].copy(), part)
+        market_nb(close[: t + 1].copy(), part)
         np.testing.assert_array_equal(part, out[: t + 1])
 
 

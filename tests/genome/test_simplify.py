@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configs import load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from genome.evaluate import Evaluator
 from genome.generate import half_and_half
 from genome.simplify import simplify
 from genome.text import genome_id, parse, to_text
+from market.panel import Panel
+from market.sources import load_panel
 
 RULES = [
     ("not(not(gt(close, open)))", "gt(close, open)"),

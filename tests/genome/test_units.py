@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 
 from configs import load_config
 from evolve.variation import Breeder, child_of
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from genome.evaluate import evaluate
 from genome.generate import half_and_half
 from genome.grammar import FUNCTIONS, SERIES, Function
-from genome.kernels_nb import market_nb
 from genome.text import parse
 from genome.units import scale_problem
+from market.index_nb import market_nb
+from market.panel import Panel
+from market.sources import load_panel
 from tests.builders.panels import rescaled, sample
 
 REFUSED = {

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from configs import load_config
-from fitness.market_data import load_panel
-from fitness.panel import Panel
+from market.panel import Panel
+from market.sources import load_panel
 
 
 @pytest.fixture(scope="session")

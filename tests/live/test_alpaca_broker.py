@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from fitness.panel import Panel
 from live.alpaca_broker import RateLimit
 from live.alpaca_emulator import Fault, TradingState
 from live.broker import OrderRequest
 from live.errors import BrokerUnavailable, DuplicateOrder, OrderRejected
 from live.latest import trading_moment
+from market.panel import Panel
 from tests.builders.emulated import broker, emulated, new_york
 
 WINDOW = (dt.time(8, 0), dt.time(9, 25))

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from configs import load_config
-from fitness.panel import Panel
 from live.alpaca_emulator import Fault, TradingState, trading_emulator
+from market.panel import Panel
 from store import open_database
 from store.models import LiveOrder
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, init_lab, lab_environment
@@ -134,7 +134,7 @@ def test_keys_come_from_the_environment_and_never_show(tmp_path: Path, panel: Pa
 
 
 def repr_of_broker() -> str:
-    from fitness.alpaca_client import Credentials
+    from configs.credentials import Credentials
     from live.alpaca_broker import AlpacaBroker
 
     return repr(AlpacaBroker(Credentials(KEY, SECRET), True, "http://127.0.0.1:9", 1.0, 10))

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
-from fitness.panel import Panel
 from live.alpaca_emulator import Fault, TradingState
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
 from live.latest import LatestFeed
 from live.records import account_named, ledger_positions
 from live.trader import Trader
+from market.panel import Panel
 from store import Database, open_database
 from store.models import Candidate, LiveBookEntry, LiveFill, LiveOrder, LivePlan
 from tests.builders.emulated import FIRST_SESSION, broker, emulated

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 
 from configs import load_config
-from fitness.panel import Panel
 from live.alpaca_emulator import Kill, TradingState, trading_emulator
 from live.records import cash_ledger, ledger_positions
+from market.panel import Panel
 from store import open_database
 from store.models import LiveFill, LiveOrder, LivePlan
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from configs import load_config
 from configs.alerts import ALERT_URLS
-from fitness.panel import Panel
 from live.errors import LiveInputError, ReconciliationFailed
 from live.halt import HaltSwitch
 from live.records import cash_ledger, ledger_positions
 from live.sim import run_sim
+from market.panel import Panel
 from store import open_database
 from store.models import LiveEvent, LiveFill, LiveOrder, SimBrokerState
 from tests.builders.alerts import Receiver

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fitness.panel import Panel
 from live.signals import ReplaySignals, market_at, signals_at_close
+from market.panel import Panel
 
 GENOMES = {
     "trend": "gt(ema(close, 20), sma(close, 100))",  # ema: memory of the whole history

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
-from fitness.panel import Panel
 from live.records import cash_ledger, ledger_positions
 from live.sim import SimReport, run_sim
+from market.panel import Panel
 from store import open_database
 from store.models import (
     LiveCashEntry,

@@ -15,12 +15,12 @@ from sqlalchemy.exc import DatabaseError
 
 from configs import LabConfig, load_config
 from evolve.candidates import put_forward
-from fitness.market_data import load_panel
-from fitness.panel import Panel
 from fitness.windows import Window, build_windows
 from genome.evaluate import evaluate
 from genome.leaves import neighbours, tunable_leaves
 from genome.text import parse, to_text
+from market.panel import Panel
+from market.sources import load_panel
 from promotion.gate import CohortPBO, judge
 from promotion.gating import gate_candidates
 from promotion.lifecycle import PromotionError, decide

@@ -16,28 +16,31 @@ Warnings (reported, never rejected), with the deliberate handling of each:
 - flat bar (open = high = low = close): kept; with zero volume nothing traded, so the bar is not
   tradable;
 - repeated bar (the previous bar's prices again): kept.
-Missing sessions are found when the panel is built (`fitness.panel`).
+Missing sessions are found when the panel is built (`market.panel`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from configs import DataConfig
-from fitness.bars import PRICE_COLUMNS
-from fitness.problems import DataError, DataProblem, DataReport, Severity
+from market.bars import PRICE_COLUMNS
+from market.problems import DataError, DataProblem, DataReport, Severity
 
 __all__ = ["check_bars", "exchange_sessions"]
 
-_NEW_YORK = "America/New_York"  # exchange dates are New York dates
 
-
-def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd.DataFrame:
+def check_bars(
+    frame: pd.DataFrame, rules: DataConfig, report: DataReport, today: dt.date
+) -> pd.DataFrame:
     """Check `frame` (as from `read_bars_file`), apply `rules.policy`, and return the accepted
     bars sorted by symbol and date with a `tradable` column and the documented repairs applied.
+    `today` is the exchange's date now (`market.exchange.new_york_day`): a later date is in the
+    future.
 
     Raises:
         DataError: on a file-level error, on any symbol-level error under policy "reject", or
@@ -50,7 +53,7 @@ def check_bars(frame: pd.DataFrame, rules: DataConfig, report: DataReport) -> pd
         report.problems.extend(file_errors)
         raise DataError.rejected(report, by_policy=False)
 
-    bad_rows = _row_errors(frame, report)
+    bad_rows = _row_errors(frame, report, pd.Timestamp(today))
     order = frame.sort_values(["symbol", "date"], kind="stable").index
     frame = frame.loc[order].reset_index(drop=True)
     _series_errors(frame, bad_rows.loc[order].reset_index(drop=True), rules, report)
@@ -99,7 +102,7 @@ def _file_errors(frame: pd.DataFrame) -> list[DataProblem]:
     return problems
 
 
-def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
+def _row_errors(frame: pd.DataFrame, report: DataReport, today: pd.Timestamp) -> pd.Series:
     """Report row-level errors; return the mask of rows that have any."""
     bad = pd.Series(False, index=frame.index)
 
@@ -117,7 +120,6 @@ def _row_errors(frame: pd.DataFrame, report: DataReport) -> pd.Series:
         "weekend date",
         lambda r: f"{r['date']:%Y-%m-%d} is a {r['date']:%A}: exchanges do not trade then",
     )
-    today = pd.Timestamp.now(tz=_NEW_YORK).normalize().tz_localize(None)
     flag(
         dates > today,
         "future date",

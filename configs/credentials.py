@@ -1,17 +1,14 @@
-"""What every alpaca-py client of the lab shares: keys from the environment only, never shown;
-a timeout on every HTTP call (alpaca-py sets none, so an unanswered socket would hang forever);
-and a hook run before every request (the trading client's rate limit)."""
+"""Alpaca API keys: from the environment only, never shown (the data client's and the trading
+client's; `live.alpaca_broker` names the trading keys)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from configs import ConfigurationError
+from configs.errors import ConfigurationError
 
-__all__ = ["DATA_KEYS", "Credentials", "impose_timeout"]
+__all__ = ["DATA_KEYS", "Credentials"]
 
 DATA_KEYS = ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY")
 
@@ -40,18 +37,3 @@ class Credentials:
         for secret in (self.key_id, self.secret_key):
             text = text.replace(secret, "***")
         return text
-
-
-def impose_timeout(client: Any, seconds: float, before: Callable[[], None] | None = None) -> None:
-    """Give every HTTP call of an alpaca-py client a timeout of `seconds` (connect and read);
-    call `before` ahead of each one."""
-    session = client._session
-    send = session.request
-
-    def request_with_timeout(method: str, url: str, **options: Any) -> Any:
-        if before is not None:
-            before()
-        options.setdefault("timeout", seconds)
-        return send(method, url, **options)
-
-    session.request = request_with_timeout

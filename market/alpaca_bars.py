@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from configs import AlpacaConfig, ConfigurationError, ServiceError
-from fitness.alpaca_client import Credentials, impose_timeout
-from fitness.exchange import NEW_YORK
-from fitness.market_data import alpaca_cache
-from fitness.problems import DataProblem, DataReport
+from configs.credentials import Credentials
+from market.alpaca_client import impose_timeout
+from market.exchange import NEW_YORK
+from market.problems import DataProblem, DataReport
+from market.sources import alpaca_cache
 
 __all__ = ["exchange_date", "last_complete_session", "load_alpaca_bars"]
 
@@ -57,7 +58,7 @@ def load_alpaca_bars(
     credentials: Credentials | None = None,
 ) -> pd.DataFrame:
     """Refresh the cache from Alpaca and return the configured symbols' bars in the long format
-    of `fitness.bars.read_bars_file` (line is None: the rows come from no file)."""
+    of `market.bars.read_bars_file` (line is None: the rows come from no file)."""
     now = now or dt.datetime.now(dt.UTC)
     fetch = _fetcher(config, credentials or Credentials.from_environment(), now)
     cache_path = alpaca_cache(config)

@@ -9,8 +9,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from fitness.problems import DataProblem, DataReport
-from genome.kernels_nb import market_nb
+from market.index_nb import market_nb
+from market.problems import DataProblem, DataReport
 
 __all__ = ["Panel", "build_panel"]
 
@@ -26,7 +26,7 @@ class Panel:
         symbols: N symbol names, in column order (sorted).
         open, high, low, close, volume: (T, N) float64; NaN where the symbol has no bar.
         tradable: (T, N) bool; True where the day has a real bar that can be traded at its open.
-        market: (T,) float64, the equal-weight market index (`genome.kernels_nb.market_nb`),
+        market: (T,) float64, the equal-weight market index (`market.index_nb.market_nb`),
             1 on the first day of the data the panel was built from; computed when not given.
             A panel cut from another (`days`) keeps its levels, so a genome that reads them
             sees the same values in every window and in live trading.

@@ -2,7 +2,7 @@
 
 A file is CSV (optionally .gz/.xz/.bz2/.zip compressed) or Parquet. The result is a long
 DataFrame with parsed dates, float prices and volumes, and each row's file `line`; nothing is
-checked here beyond the columns (see `fitness.validation`).
+checked here beyond the columns (see `market.validation`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from fitness.problems import DataError, DataReport
+from market.problems import DataError, DataReport
 
 # The longest line a bars CSV may have (characters, the line end included).
 MAX_LINE = 1000

@@ -30,14 +30,13 @@ import zipfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.lib import format as np_format
 
 from configs import DataConfig
-from fitness.panel import Panel
-from fitness.problems import DataProblem, DataReport
+from market.panel import Panel
+from market.problems import DataProblem, DataReport
 
 __all__ = ["KEEP", "MAX_ENTRY_BYTES", "cache_key", "read_entry", "write_entry"]
 
@@ -52,15 +51,14 @@ _ARRAYS = ("open", "high", "low", "close", "volume", "tradable", "market")
 _AXES = ("dates", "symbols")
 _HEADERS = {(1, 0): np_format.read_array_header_1_0, (2, 0): np_format.read_array_header_2_0}
 # The modules whose code decides what a file's panel is (their source is part of the key).
-_LOADERS = ("bars.py", "validation.py", "panel.py", "problems.py", "market_data.py")
+_LOADERS = ("bars.py", "validation.py", "panel.py", "index_nb.py", "problems.py", "sources.py")
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "exchange_calendars")
 
 
-def cache_key(path: Path, data: DataConfig, today: dt.date | None = None) -> str:
+def cache_key(path: Path, data: DataConfig, today: dt.date) -> str:
     """The key of `path`'s panel under `data` (its source and cache folder aside) on `today`
-    (default: today in New York: the checks refuse a date after it, so their verdict is the
-    day's), with the versions of the libraries that parse and check it."""
-    today = today or dt.datetime.now(ZoneInfo("America/New_York")).date()
+    (the exchange's date: the checks refuse a date after it, so their verdict is the day's),
+    with the versions of the libraries that parse and check it."""
     digest = hashlib.sha256(f"panel cache {_FORMAT}\n{today}\n".encode())
     for package in _LIBRARIES:
         digest.update(f"{package} {version(package)}\n".encode())

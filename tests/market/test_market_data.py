@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from configs import load_config
-from fitness.market_data import BUNDLED_BARS, load_panel
-from fitness.panel import Panel
-from fitness.problems import DataError, DataReport
+from market.panel import Panel
+from market.problems import DataError, DataReport
+from market.sources import BUNDLED_BARS, load_panel
 from tests.builders.calendar import sessions
 
 CONFIG = load_config()
@@ -394,9 +394,9 @@ def test_a_file_sorted_by_date_is_checked_row_for_row(tmp_path: Path) -> None:
 def test_a_file_with_too_many_bars_is_refused_before_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
-    import fitness.bars
+    import market.bars
 
-    monkeypatch.setattr(fitness.bars, "MAX_ROWS", 10)
+    monkeypatch.setattr(market.bars, "MAX_ROWS", 10)
     path = bars_csv(tmp_path, [], n_good=10)
     if suffix == ".parquet":
         frame = pd.read_csv(path)

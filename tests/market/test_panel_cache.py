@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from configs import DataConfig, load_config
-from fitness.market_data import BUNDLED_BARS, load_panel
-from fitness.panel import Panel
-from fitness.panel_cache import KEEP, cache_key
-from fitness.problems import DataReport
+from market.panel import Panel
+from market.panel_cache import KEEP, cache_key
+from market.problems import DataReport
+from market.sources import BUNDLED_BARS, load_panel
 from tests.builders.cli import evolve, lab_folder, live
 
 CONFIG = load_config()
@@ -50,7 +50,7 @@ def test_the_bundled_panel_is_read_back_equal_with_its_report(
     fresh = load_panel(data, CONFIG.alpaca)
     [entry] = entries(tmp_path / "cache")
     modified = entry.stat().st_mtime_ns
-    with caplog.at_level(logging.INFO, logger="fitness.panel_cache"):
+    with caplog.at_level(logging.INFO, logger="market.panel_cache"):
         again = load_panel(data, CONFIG.alpaca)
     assert not caplog.records  # read, not found damaged and made again
     assert entry.stat().st_mtime_ns >= modified
@@ -105,7 +105,7 @@ def test_a_damaged_entry_is_said_and_made_again(
     else:
         content = bytearray()
     entry.write_bytes(bytes(content))
-    with caplog.at_level(logging.WARNING, logger="fitness.panel_cache"):
+    with caplog.at_level(logging.WARNING, logger="market.panel_cache"):
         again = load_panel(cached(folder), CONFIG.alpaca, source=str(path))
     assert same(fresh, again)
     assert f"panel cache {entry} cannot be used" in caplog.text
@@ -192,7 +192,7 @@ def test_an_entry_whose_header_claims_a_huge_shape_is_rebuilt_without_allocating
     fresh = load_panel(cached(folder), CONFIG.alpaca, source=str(path))
     [entry] = entries(folder)
     entry.write_bytes(_claiming(entry, "close", shape))
-    with caplog.at_level(logging.WARNING, logger="fitness.panel_cache"):
+    with caplog.at_level(logging.WARNING, logger="market.panel_cache"):
         again = load_panel(cached(folder), CONFIG.alpaca, source=str(path))  # no MemoryError
     assert same(fresh, again)
     assert "header claims" in caplog.text and caplog.text.count("cannot be used") == 1

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from configs import ConfigurationError, ServiceError, load_config
-from fitness.alpaca_bars import exchange_date, last_complete_session
-from fitness.market_data import load_panel
-from fitness.panel import Panel
-from fitness.problems import DataError, DataReport
+from market.alpaca_bars import exchange_date, last_complete_session
+from market.panel import Panel
+from market.problems import DataError, DataReport
+from market.sources import load_panel
 from tests.builders.alpaca_data_emulator import (
     KEY,
     SECRET,
