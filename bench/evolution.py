@@ -58,7 +58,7 @@ def measure(
         )
         url = f"sqlite:///{Path(folder) / 'research.db'}"
         summary = run_nightly(lab, url, NightOptions(discovery=True, generations=generations))
-        engine_seconds = summary.evolve_seconds
+        engine_seconds = summary.evolve_seconds or float("nan")
         db_mb = (Path(folder) / "research.db").stat().st_size / 2**20
     simple = ea_simple(lab, population, generations, workers)
     per_worker = summary.evaluations / engine_seconds / workers

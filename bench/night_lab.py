@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from configs import LabConfig, load_config
-from evolve.nightly import NightOptions, NightSummary, run_nightly
+from evolve.nightly import NightOptions, run_nightly
+from evolve.run_summary import RunSummary
 from promotion.gating import gate_pending
 
 __all__ = ["NightSize", "night_in_fresh_lab"]
@@ -45,7 +46,7 @@ def night_in_fresh_lab(
     size: NightSize,
     seed: int,
     extra: str = "",
-) -> tuple[LabConfig, str, NightSummary]:
+) -> tuple[LabConfig, str, RunSummary]:
     """Write `bars` (long format) and a lab.toml into the new `folder`, run a discovery night
     of `size` with `seed` and the gate after it; the lab's configuration, database URL and the
     night's summary. `extra`: more sections of the lab.toml (its `[windows]`, say)."""

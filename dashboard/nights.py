@@ -55,7 +55,7 @@ def nights(session: Session, limit: int = 60) -> list[NightRow]:
                 generations=summary.generations,
                 evaluations=summary.evaluations,
                 best_fitness=summary.best_fitness,
-                stagnation_events=summary.stagnation_events,
+                stagnation_events=len(summary.stagnation_events),
                 candidates=summary.found,
                 stopped_by=summary.stopped_by,
             )

@@ -14,8 +14,9 @@ import click
 
 from configs import LabConfig
 from evolve.engine import GenerationReport
-from evolve.nightly import NightSummary, Progress
+from evolve.nightly import Progress
 from evolve.reports import costs_line
+from evolve.run_summary import NewCandidate, RunSummary
 from store import sqlite_path
 
 __all__ = [
@@ -66,7 +67,7 @@ def _generation_line(report: GenerationReport) -> str:
     )
 
 
-def night_summary(summary: NightSummary, config: LabConfig) -> str:
+def night_summary(summary: RunSummary, config: LabConfig) -> str:
     """The night as the command prints it: windows, costs, generations, evaluations, candidates and
     the gate."""
     lines = [f"run {summary.run_id}"]
@@ -97,17 +98,17 @@ def night_summary(summary: NightSummary, config: LabConfig) -> str:
     lines += [_candidate_line(c) for c in summary.candidates]
     if summary.refined:
         lines.append(f"refined candidates: {len(summary.refined)}")
-        lines += [_candidate_line(c) + f" <- {c['parent']}" for c in summary.refined]
+        lines += [_candidate_line(c) + f" <- {c.parent}" for c in summary.refined]
     lines += summary.gate
     memory = summary.peak_memory_mb
     lines.append(
-        f"time: {summary.seconds:.0f}s  peak memory: {memory.get('all_processes', 0):.0f} MB "
+        f"time: {summary.seconds or 0:.0f}s  peak memory: {memory.get('all_processes', 0):.0f} MB "
         f"all processes ({memory.get('main', 0):.0f} MB main)"
     )
     return "\n".join(lines)
 
 
-def night_verdict(summary: NightSummary, waiting: int) -> str:
+def night_verdict(summary: RunSummary, waiting: int) -> str:
     """The night in one line, its verdict first (an alert's title and first line)."""
     found = len(summary.candidates) + len(summary.refined)
     verdict = (
@@ -117,11 +118,11 @@ def night_verdict(summary: NightSummary, waiting: int) -> str:
     )
     return (
         f"night {summary.run_id}: {verdict} ({found} new, {summary.generations} generations "
-        f"in {summary.seconds / 60:.0f} min)"
+        f"in {summary.minutes or 0:.0f} min)"
     )
 
 
-def next_step(summary: NightSummary, waiting: int) -> str:
+def next_step(summary: RunSummary, waiting: int) -> str:
     """What to do after the night, in one or two lines: review what awaits it, else where to
     look (nothing passing is the usual night on real data)."""
     if waiting:
@@ -141,11 +142,12 @@ def next_step(summary: NightSummary, waiting: int) -> str:
     )
 
 
-def _candidate_line(c: dict[str, object]) -> str:
+def _candidate_line(c: NewCandidate) -> str:
+    fitness = "-" if c.fitness is None else f"{c.fitness:.3f}"
+    sharpe = "-" if c.sharpe is None else f"{c.sharpe:.2f}"
     return (
-        f"  candidate {c['number']} {str(c['id'])[:12]} fitness {c['fitness']:.3f} "
-        f"sharpe {c['sharpe']:.2f} "
-        f"trades {c['n_trades']}  {c['text']}"
+        f"  candidate {c.number} {c.genome_id[:12]} fitness {fitness} sharpe {sharpe} "
+        f"trades {c.n_trades}  {c.text}"
     )
 
 

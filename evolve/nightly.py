@@ -23,12 +23,13 @@ interrupted run's reference, so the resumed lineage is the one the first run wou
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from evolve.lineage import children_of, load_lineage, save_generation
 from evolve.memory import MemoryPeak
 from evolve.refine import refine
 from evolve.retention import prune
-from evolve.run_summary import RunSummary
+from evolve.run_summary import NewCandidate, RunSummary
 from evolve.variation import Child
 from fitness.portfolio import WORST_FITNESS
 from fitness.warm import warm_kernels
@@ -69,11 +70,10 @@ from store.models import (
     Candidate,
     HallOfFameEntry,
     Run,
-    StagnationEvent,
     TrialCount,
 )
 
-__all__ = ["NightOptions", "NightSummary", "run_nightly"]
+__all__ = ["NightOptions", "run_nightly"]
 
 log = logging.getLogger(__name__)
 
@@ -86,39 +86,6 @@ class NightOptions:
     budget_minutes: float | None = None
     generations: int | None = None
     seed: int | None = None
-
-
-@dataclass
-class NightSummary:
-    """What a night did, as the command prints it and as its run row keeps it."""
-
-    run_id: int = 0
-    data_warning: str | None = None
-    windows: dict[str, str] = field(default_factory=dict)
-    generations: int = 0
-    last_generation: int = 0
-    evaluations: int = 0
-    cache_hits: int = 0
-    failures: int = 0
-    trials: int = 0
-    best_fitness: float | None = None
-    stagnation_events: list[str] = field(default_factory=list)
-    candidates: list[dict[str, Any]] = field(default_factory=list)
-    refined: list[dict[str, Any]] = field(default_factory=list)
-    rescored: int = 0
-    pruned_evaluations: int = 0
-    backup_skipped: str | None = None  # why no backup was made, when none was
-    seconds: float = 0.0
-    evolve_seconds: float = 0.0  # the generation loop alone (breeding, scoring, commits)
-    peak_memory_mb: dict[str, float] = field(default_factory=dict)
-    stopped_by: str = ""
-    gate: list[str] = field(default_factory=list)  # what the after-run step reported
-
-    @property
-    def hit_rate(self) -> float:
-        """The share of evaluations the cache answered."""
-        total = self.evaluations + self.cache_hits
-        return self.cache_hits / total if total else 0.0
 
 
 Progress = Callable[[GenerationReport, float], None]
@@ -135,7 +102,7 @@ def run_nightly(
     progress: Progress | None = None,
     executor: Executor | None = None,
     after: AfterRun | None = None,
-) -> NightSummary:
+) -> RunSummary:
     """One nightly run (see the module docstring). `executor` overrides the configured one;
     `after` runs once the night's work is committed and the run marked finished (its failure
     leaves that work in place)."""
@@ -219,9 +186,9 @@ class _NightRun:
         self.started = started
         self.progress = progress
         self.seed = options.seed if options.seed is not None else config.evolve.seed
-        self.summary = NightSummary()
+        self.summary = RunSummary()
 
-    def run(self, panel: Panel, report: DataReport, warning: str | None) -> NightSummary:
+    def run(self, panel: Panel, report: DataReport, warning: str | None) -> RunSummary:
         self.summary.data_warning = warning
         windows = build_windows(panel, self.config.windows, self.config.backtest)
         share = self.config.evolve.selection_share
@@ -426,7 +393,7 @@ class _NightRun:
         train: EvaluationCache,
         engine: Engine,
         selection: EvaluationCache,
-    ) -> list[dict[str, Any]]:
+    ) -> list[NewCandidate]:
         existing = session.scalars(select(Candidate.genome_id)).all()
         old = selection.records(session, list(children_of(session, existing).values()))
         pool = {i.child.id: i for i in engine.population if i.fitness > WORST_FITNESS}
@@ -494,26 +461,25 @@ class _NightRun:
                 record = selection.records(session, [child])[child.id]
                 row = add_candidate(session, child, run_id, selection.window.id, value, value)
                 session.flush()  # its number
-                self.summary.refined.append(
-                    {**_described(row.id, child, record, value, value), "parent": original.text}
-                )
+                described = _described(row.id, child, record, value, value)
+                self.summary.refined.append(dataclasses.replace(described, parent=original.text))
 
 
 def _described(
     number: int, child: Child, record: Record, score: float, fitness: float
-) -> dict[str, Any]:
+) -> NewCandidate:
     metrics = record.metrics
-    return {
-        "number": number,
-        "id": child.id,
-        "text": child.text,
-        "score": score,
-        "fitness": fitness,
-        "sharpe": record.sharpe,
-        "cagr": metrics.get("cagr"),
-        "max_drawdown": metrics.get("max_drawdown"),
-        "n_trades": record.n_trades,
-    }
+    return NewCandidate(
+        number=number,
+        genome_id=child.id,
+        text=child.text,
+        score=score,
+        fitness=fitness,
+        sharpe=record.sharpe,
+        cagr=metrics.get("cagr"),
+        max_drawdown=metrics.get("max_drawdown"),
+        n_trades=record.n_trades,
+    )
 
 
 def _interrupted(session: Session) -> Run | None:
@@ -546,34 +512,15 @@ def _returns(cache: EvaluationCache, session: Session, ids: list[str]) -> list[A
 
 
 def _finish(
-    session: Session, run_id: int, status: str, summary: NightSummary, started: float
+    session: Session, run_id: int, status: str, summary: RunSummary, started: float
 ) -> None:
     summary.seconds = time.monotonic() - started
-    events = session.scalars(
-        select(StagnationEvent.id).where(StagnationEvent.run_id == run_id)
-    ).all()
     session.execute(
         update(Run)
         .where(Run.id == run_id)
         .values(
             status=status,
             finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            summary=RunSummary(
-                generations=summary.generations,
-                last_generation=summary.last_generation,
-                evaluations=summary.evaluations,
-                cache_hits=summary.cache_hits,
-                failures=summary.failures,
-                trials=summary.trials,
-                best_fitness=summary.best_fitness,
-                stagnation_events=len(events),
-                candidates=tuple(c["number"] for c in summary.candidates),
-                refined=tuple(c["number"] for c in summary.refined),
-                pruned_evaluations=summary.pruned_evaluations,
-                seconds=summary.seconds,
-                evolve_seconds=summary.evolve_seconds,
-                peak_memory_mb=summary.peak_memory_mb,
-                stopped_by=summary.stopped_by,
-            ).as_record(),
+            summary=summary.as_record(),
         )
     )

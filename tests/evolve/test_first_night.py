@@ -14,7 +14,7 @@ import numpy as np
 
 from evolve.charts import lineage_chart
 from evolve.night_report import next_step
-from evolve.nightly import NightSummary
+from evolve.run_summary import NewCandidate, RunSummary
 from evolve.status import History
 from tests.builders.cli import DEADLINE_SECONDS, ROOT, evolve, lab_environment, lab_folder
 
@@ -69,12 +69,12 @@ def test_a_cold_night_compiles_before_its_budget_clock_starts(tmp_path: Path) ->
 
 
 def test_the_next_step_is_the_review_when_something_waits_else_where_to_look() -> None:
-    found = NightSummary(candidates=[{"id": "a"}])
+    found = RunSummary(candidates=[NewCandidate(1, "a")])
     assert next_step(found, waiting=2).startswith("next: 2 candidate(s) passed the gate")
     assert "`promote review`" in next_step(found, waiting=2)
     nothing = next_step(found, waiting=0)
     assert "nothing passed the gate" in nothing and "`promote show N`" in nothing
-    assert "no new candidate" in next_step(NightSummary(), waiting=0)
+    assert "no new candidate" in next_step(RunSummary(), waiting=0)
     assert all(len(text.splitlines()) <= 2 for text in (nothing, next_step(found, 2)))
 
 

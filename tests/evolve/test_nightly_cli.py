@@ -74,12 +74,16 @@ def test_nightly_discovery_end_to_end_then_status_and_report(tmp_path: Path) -> 
         assert expected in out, expected
     assert "fitness" in out.split("new candidates:")[1]
     assert (folder / "research.db").exists()
-    # The night's record names the candidates it wrote, as their rows and its output do.
+    # The night's record names the candidates it wrote (number and rule), as their rows and its
+    # output do.
     with sqlite3.connect(folder / "research.db") as db:
         written = [n for (n,) in db.execute("SELECT id FROM candidates WHERE run_id = 1")]
         stored = json.loads(db.execute("SELECT summary FROM runs WHERE id = 1").fetchone()[0])
     db.close()
-    assert written and stored["candidates"] + stored["refined"] == written
+    found = [c["number"] for c in stored["candidates"] + stored["refined"]]
+    assert written and found == written
+    texts = dict(db_texts(folder))
+    assert all(c["text"] == texts[c["number"]] for c in stored["candidates"])
     printed = [int(line.split()[1]) for line in out.splitlines() if line.startswith("  candidate ")]
     assert printed[: len(written)] == written  # then the gate's lines, by the same numbers
     listed = evolve("status", "--config", "lab.toml", cwd=folder)
@@ -355,3 +359,14 @@ def test_a_night_whose_database_cannot_be_opened_adds_no_backup_and_rotates_none
         "research-20260101T030000.db.gz",
         "research-20260102T030000.db.gz",
     ]
+
+
+def db_texts(folder: Path) -> list[tuple[int, str]]:
+    """(candidate number, its genome's text) of every candidate in the folder's research.db."""
+    with sqlite3.connect(folder / "research.db") as db:
+        found = db.execute(
+            "SELECT candidates.id, genomes.text FROM candidates JOIN genomes "
+            "ON genomes.id = candidates.genome_id"
+        ).fetchall()
+    db.close()
+    return [(int(n), str(t)) for n, t in found]

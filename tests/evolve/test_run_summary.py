@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from evolve.run_summary import RunSummary, stored_summary
+from evolve.run_summary import NewCandidate, RunSummary, stored_summary
 from store import Database, open_database
 from store.models import QuarantineEntry, Run
 
@@ -35,12 +35,14 @@ def test_a_summary_reads_back_as_it_was_written() -> None:
         evaluations=900,
         cache_hits=30,
         best_fitness=1.25,
-        stagnation_events=1,
-        candidates=(3, 4),
-        refined=(5,),
+        stagnation_events=["generation 7: inject (best fitness 1.000, improvement +0.002)"],
+        candidates=[NewCandidate(3, "ab" * 32, "gt(close, sma(close, 50))", 1.1, 1.0, 1.2, 0.1)],
+        refined=[NewCandidate(5, parent="gt(close, sma(close, 20))")],
         seconds=125.0,
         peak_memory_mb={"main": 310.5},
         stopped_by="budget",
+        windows={"train": "train 2003-01-02..2011-12-30"},
+        gate=["gate: 1 passed"],
     )
     stored = json.loads(json.dumps(written.as_record()))  # as the JSON column keeps it
     assert "unreadable" not in stored
@@ -54,14 +56,38 @@ def test_a_run_that_did_not_end_and_a_damaged_summary_read_without_failing() -> 
         {"generations": "many", "candidates": [1, "x"], "seconds": 60, "stopped_by": None}
     )
     assert found.unreadable == ("generations", "candidates", "stopped_by")
-    assert (found.generations, found.candidates, found.minutes) == (0, (), 1.0)
+    assert (found.generations, found.candidates, found.minutes) == (0, [], 1.0)
+
+
+def test_a_summary_an_earlier_night_stored_reads_its_numbers() -> None:
+    # Candidate numbers alone and a count of stagnation events, as nights stored them before.
+    found = RunSummary.read({"candidates": [3, 4], "refined": [5], "stagnation_events": 2})
+    assert found.unreadable == () and found.found == (3, 4, 5)
+    assert len(found.stagnation_events) == 2
 
 
 # A strategy for each type a RunSummary field has (a new field of another type fails here).
+_NUMBER = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+_CANDIDATE = st.builds(
+    NewCandidate,
+    number=st.integers(1, 2**31),
+    genome_id=st.text(max_size=64),
+    text=st.text(max_size=40),
+    score=_NUMBER,
+    fitness=_NUMBER,
+    sharpe=_NUMBER,
+    cagr=_NUMBER,
+    max_drawdown=_NUMBER,
+    n_trades=st.none() | st.integers(0, 10_000),
+    parent=st.none() | st.text(max_size=40),
+)
 _VALUES = {
     "int": st.integers(0, 2**53),
-    "float | None": st.none() | st.floats(allow_nan=False, allow_infinity=False),
-    "tuple[int, ...]": st.lists(st.integers(1, 2**31), max_size=8).map(tuple),
+    "float | None": _NUMBER,
+    "str | None": st.none() | st.text(max_size=40),
+    "list[str]": st.lists(st.text(max_size=40), max_size=4),
+    "list[NewCandidate]": st.lists(_CANDIDATE, max_size=4),
+    "dict[str, str]": st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=3),
     "dict[str, float]": st.dictionaries(
         st.text(max_size=12), st.floats(allow_nan=False, allow_infinity=False), max_size=3
     ),
