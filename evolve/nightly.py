@@ -51,9 +51,8 @@ from evolve.variation import Child
 from fitness.portfolio import WORST_FITNESS
 from fitness.warm import warm_kernels
 from fitness.windows import Window, build_windows, split_train
-from market.lab_panel import lab_panel
+from market.lab_panel import LabPanel, lab_panel
 from market.panel import Panel
-from market.problems import DataReport
 from store import (
     BackupSkipped,
     Database,
@@ -94,19 +93,25 @@ Progress = Callable[[GenerationReport, float], None]
 AfterRun = Callable[[Session, Panel, str, dict[str, Window], int], list[str]]
 
 
+def utc_now() -> dt.datetime:
+    """The wall clock, in UTC (the night's default clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def run_nightly(
     config: LabConfig,
     db_url: str,
     options: NightOptions,
-    now: dt.datetime | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
     progress: Progress | None = None,
     executor: Executor | None = None,
     after: AfterRun | None = None,
 ) -> RunSummary:
-    """One nightly run (see the module docstring). `executor` overrides the configured one;
-    `after` runs once the night's work is committed and the run marked finished (its failure
-    leaves that work in place)."""
-    now = now or dt.datetime.now(dt.UTC)
+    """One nightly run (see the module docstring). `clock` tells the time (aware): the data's
+    moment, the backup's name and the end stored with the run. `executor` overrides the
+    configured one; `after` runs once the night's work is committed and the run marked finished
+    (its failure leaves that work in place)."""
+    now = clock()
     started = time.monotonic()
     with RunLock(Path(config.evolve.lock_file), "evolve nightly") as lock:
         if lock.stale:
@@ -114,6 +119,7 @@ def run_nightly(
         # The data and a writable database first: a refused night makes no backup (seven
         # refused nights would otherwise push every good copy out of the rotation).
         data = lab_panel(config, now, "night")
+        windows = night_windows(data.panel, config)
         check_writable(db_url)
         # numba compiles what the code needs now, and the budget's clock does not count it.
         warmed = warm_kernels()
@@ -125,13 +131,12 @@ def run_nightly(
         try:
             with MemoryPeak() as peak:
                 night = _NightRun(config, database, options, executor, started, progress, peak)
-                summary = night.run(data.panel, data.report, data.warning)
+                summary = night.run(data, windows, clock)
                 summary.backup_skipped = skipped
                 if after is not None:
                     with database.transaction() as session:
-                        summary.gate = after(
-                            session, night.panel, night.source, night.windows, summary.run_id
-                        )
+                        source = data.report.source
+                        summary.gate = after(session, data.panel, source, windows, summary.run_id)
                 return summary
         finally:
             if own_executor:
@@ -178,28 +183,29 @@ class _NightRun:
         progress: Progress | None,
         peak: MemoryPeak,
     ) -> None:
+        """A night begun at `started` (time.monotonic: the budget's clock)."""
         self.peak = peak
         self.config = config
         self.db = database
         self.options = options
         self.executor = executor
-        self.started = started
         self.progress = progress
         self.seed = options.seed if options.seed is not None else config.evolve.seed
         self.summary = RunSummary()
+        self.started = started
 
-    def run(self, panel: Panel, report: DataReport, warning: str | None) -> RunSummary:
-        self.summary.data_warning = warning
-        windows = build_windows(panel, self.config.windows, self.config.backtest)
-        share = self.config.evolve.selection_share
-        if share > 0:  # the selection period: breeding and selection, two parts of train
-            windows |= split_train(
-                panel, windows["train"], share, self.config.windows, self.config.backtest
-            )
-        self.panel, self.source, self.windows = panel, report.source, windows
+    def run(
+        self,
+        data: LabPanel,
+        windows: dict[str, Window],
+        clock: Callable[[], dt.datetime],
+    ) -> RunSummary:
+        """The night on `data` and its `windows`; its record (`clock` dates its end)."""
+        panel, source = data.panel, data.report.source
+        self.summary.data_warning = data.warning
         self.summary.windows = {name: w.describe() for name, w in windows.items()}
         with self.db.transaction() as session:
-            record_data(session, panel, report.source, windows, self.config.backtest)
+            record_data(session, panel, source, windows, self.config.backtest)
             resumed = _interrupted(session)
             run = self._start_run(session, panel, windows["train"], resumed)
             run_id = run.id
@@ -208,19 +214,20 @@ class _NightRun:
             self._work(run_id, panel, windows)
         except BaseException as e:
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
-            self._finish(run_id, status)
+            self._finish(run_id, status, clock)
             raise
-        self._finish(run_id, "finished")
+        self._finish(run_id, "finished", clock)
         return self.summary
 
-    def _finish(self, run_id: int, status: str) -> None:
+    def _finish(self, run_id: int, status: str, clock: Callable[[], dt.datetime]) -> None:
         self.peak.sample()
         self.summary.peak_memory_mb = {
             "main": round(self.peak.main_mb, 1),
             "all_processes": round(self.peak.total_mb, 1),
         }
+        self.summary.seconds = time.monotonic() - self.started
         with self.db.transaction() as session:
-            _finish(session, run_id, status, self.summary, self.started)
+            _finish(session, run_id, status, self.summary, clock())
 
     def _start_run(self, session: Session, panel: Panel, train: Window, resumed: Run | None) -> Run:
         resumes = (
@@ -425,6 +432,7 @@ class _NightRun:
         return {i.child.id: i for i in found if i.fitness > WORST_FITNESS}
 
     def _refine(self, run_id: int, train: EvaluationCache, selection: EvaluationCache) -> None:
+        # Refine the constants of the best candidates; the better rules found become candidates.
         cfg = self.config.evolve
         if cfg.refine_candidates == 0 or cfg.refine_trials == 0:
             return
@@ -435,34 +443,52 @@ class _NightRun:
                 .order_by(Candidate.score.desc(), Candidate.genome_id)
             ).all()
             trees = children_of(session, [r.genome_id for r in rows])
-            originals = [
-                trees[r.genome_id]
-                for r in rows
-                if r.genome_id in trees and trees[r.genome_id].origin != "refined"
-            ]
-            for k, original in enumerate(originals[: cfg.refine_candidates]):
-
-                def score(child: Child, s: Session = session, on: EvaluationCache = train) -> float:
-                    record = on.records(s, [child])[child.id]
-                    return record.score(len(child.tree), cfg)
-
-                found = refine(original, score, cfg.refine_trials, self.seed + k)
-                if found is None:
-                    continue
-                child, value = found
-                if selection is not train:  # kept only if it is better on the selection period too
-                    value = score(child, session, selection)
-                    if value <= score(original, session, selection):
-                        continue
-                if session.scalars(
-                    select(Candidate).where(Candidate.genome_id == child.id)
-                ).first():
-                    continue
+            originals = to_refine([r.genome_id for r in rows], trees, cfg.refine_candidates)
+            found = self._refined(session, originals, train, selection)
+            for child, value, original in found:
                 record = selection.records(session, [child])[child.id]
                 row = add_candidate(session, child, run_id, selection.window.id, value, value)
                 session.flush()  # its number
                 described = _described(row.id, child, record, value, value)
                 self.summary.refined.append(dataclasses.replace(described, parent=original.text))
+
+    def _refined(
+        self,
+        session: Session,
+        originals: list[Child],
+        train: EvaluationCache,
+        selection: EvaluationCache,
+    ) -> list[tuple[Child, float, Child]]:
+        # (refined rule, its score, the original) for each original whose refinement is better,
+        # also on the selection period when there is one, and not a candidate already.
+        cfg = self.config.evolve
+
+        def score(child: Child, on: EvaluationCache = train) -> float:
+            record = on.records(session, [child])[child.id]
+            return record.score(len(child.tree), cfg)
+
+        out = []
+        for k, original in enumerate(originals):
+            found = refine(original, score, cfg.refine_trials, self.seed + k)
+            if found is None:
+                continue
+            child, value = found
+            if selection is not train:  # kept only if it is better on the selection period too
+                value = score(child, selection)
+                if value <= score(original, selection):
+                    continue
+            known = select(Candidate.id).where(Candidate.genome_id == child.id)
+            chosen = {c.id for c, _, _ in out}
+            if child.id not in chosen and session.scalars(known).first() is None:
+                out.append((child, value, original))
+        return out
+
+
+def to_refine(candidates: list[str], trees: dict[str, Child], most: int) -> list[Child]:
+    """The first `most` of `candidates` (genome ids, best first) whose tree is known and that
+    are not themselves refinements: the rules whose constants the night refines."""
+    found = [trees[g] for g in candidates if g in trees and trees[g].origin != "refined"]
+    return found[:most]
 
 
 def _described(
@@ -511,16 +537,29 @@ def _returns(cache: EvaluationCache, session: Session, ids: list[str]) -> list[A
     return [r.returns for r in records.values() if r.returns is not None]
 
 
+def night_windows(panel: Panel, config: LabConfig) -> dict[str, Window]:
+    """The night's windows of `panel`: train, validation and holdout, and with a selection
+    period (`evolve.selection_share`) breeding and selection, two parts of train.
+
+    Raises:
+        ConfigurationError: the data does not fit the configured windows.
+    """
+    windows = build_windows(panel, config.windows, config.backtest)
+    share = config.evolve.selection_share
+    if share > 0:
+        windows |= split_train(panel, windows["train"], share, config.windows, config.backtest)
+    return windows
+
+
 def _finish(
-    session: Session, run_id: int, status: str, summary: RunSummary, started: float
+    session: Session, run_id: int, status: str, summary: RunSummary, ended: dt.datetime
 ) -> None:
-    summary.seconds = time.monotonic() - started
     session.execute(
         update(Run)
         .where(Run.id == run_id)
         .values(
             status=status,
-            finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            finished_at=ended.astimezone(dt.UTC).replace(tzinfo=None),
             summary=summary.as_record(),
         )
     )
