@@ -5,7 +5,7 @@
     back up research.db (SQLite, compressed; the newest keep_backups copies stay; a night
     refused for its data or a read-only database makes none)
     runs still marked "running" died: mark them "interrupted"
-    re-score the living genomes (hall of fame, candidates, live book) on train and validation
+    re-score the living genomes (evolve.retention.living_ids) on train and validation
     with --discovery:
         continue the lineage (evolve.lineage) generation after generation until --generations
         or the --budget would be exceeded; commit after each one, and prune what died
@@ -45,7 +45,7 @@ from evolve.executor import Executor, open_executor
 from evolve.lineage import children_of, load_lineage, save_generation
 from evolve.memory import MemoryPeak
 from evolve.refine import refine
-from evolve.retention import prune
+from evolve.retention import living_ids, prune
 from evolve.run_summary import NewCandidate, RunSummary
 from evolve.variation import Child
 from fitness.portfolio import WORST_FITNESS
@@ -281,7 +281,7 @@ class _NightRun:
             breeding = self._cache(panel, windows["breeding"], run_id)
             selection = self._cache(panel, windows["selection"], run_id)
         with self.db.transaction() as session:
-            living = children_of(session, _living_ids(session))
+            living = children_of(session, living_ids(session))
             for cache in (train, validation):
                 cache.records(session, list(living.values()))
             self.summary.rescored = len(living)
@@ -467,7 +467,7 @@ class _NightRun:
             record = on.records(session, [child])[child.id]
             return record.score(len(child.tree), cfg)
 
-        out = []
+        out: list[tuple[Child, float, Child]] = []
         for k, original in enumerate(originals):
             found = refine(original, score, cfg.refine_trials, self.seed + k)
             if found is None:
@@ -516,12 +516,6 @@ def _interrupted(session: Session) -> Run | None:
         run.status = "interrupted"
         log.warning("run %d was interrupted (its process died); its committed work is kept", run.id)
     return dead[-1] if dead else None
-
-
-def _living_ids(session: Session) -> list[str]:
-    hall = session.scalars(select(HallOfFameEntry.genome_id)).all()
-    candidates = session.scalars(select(Candidate.genome_id)).all()
-    return list(dict.fromkeys([*hall, *candidates]))
 
 
 def _reference_ids(session: Session) -> list[str]:

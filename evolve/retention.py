@@ -44,7 +44,7 @@ from store.models import (
     WindowRecord,
 )
 
-__all__ = ["Pruned", "prune", "vacuum_sqlite"]
+__all__ = ["Pruned", "living_ids", "prune", "vacuum_sqlite"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ class Pruned:
         )
 
 
+# The living genomes every night scores again on its windows: the hall of fame and every
+# candidate (the live book's strategies are approved candidates).
+_RESCORED = (HallOfFameEntry.genome_id, Candidate.genome_id)
+
+
+def living_ids(session: Session) -> list[str]:
+    """The genomes a night scores again on its windows (hall of fame first, then candidates)."""
+    found = (g for column in _RESCORED for g in session.scalars(select(column)))
+    return list(dict.fromkeys(found))
+
+
 def prune(session: Session) -> Pruned:
     """Delete what no longer lives (see the module docstring); the caller commits."""
     newest = session.scalars(
@@ -75,8 +86,7 @@ def prune(session: Session) -> Pruned:
     alive = union(
         select(PopulationMember.genome_id),
         select(ArchiveEntry.genome_id),
-        select(HallOfFameEntry.genome_id),
-        select(Candidate.genome_id),
+        *(select(column) for column in _RESCORED),
         select(LiveBookEntry.genome_id),
     ).scalar_subquery()
     references = _references(session)
