@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from configs import LENIENT_GATE_PATH
+from labkit import LENIENT_GATE_PATH
 
 BIN = Path(sys.executable).parent
 # Thresholds every candidate clears (the look-ahead re-check stays), to exercise the review.

@@ -33,11 +33,12 @@ from joblib import Parallel, delayed
 from bench.pandas_genome import frames, pandas_signal
 from configs import LabConfig
 from fitness.reference_backtest import reference_backtest
-from fitness.score import WindowScorer, score_texts
+from fitness.score import WindowScorer
 from fitness.windows import build_windows
 from genome.generate import bounded, generate, half_and_half
 from genome.grammar import PSET
 from genome.text import parse, to_text
+from labkit.lab import score_texts
 from market.panel import Panel
 
 

@@ -87,8 +87,8 @@ def _cycles(
     url: str, config: Any, panel: Panel, folder: Path
 ) -> tuple[float, float, tuple[float, float], int]:
     from configs.credentials import Credentials
+    from labkit.alpaca_trading import trading_emulator
     from live.alpaca_broker import AlpacaBroker
-    from live.alpaca_emulator import trading_emulator
     from live.halt import HaltSwitch
     from live.latest import LatestFeed
     from live.records import account_named
@@ -121,8 +121,8 @@ def _cycles(
 
 def _approve(url: str, config: Any, panel: Panel, texts: list[str]) -> None:
     # The strategies put forward and approved, as `promote approve` leaves them.
-    from evolve.candidates import put_forward, user_run
     from fitness.windows import build_windows
+    from labkit.lab import put_forward, user_run
     from store import open_database
 
     windows = build_windows(panel, config.windows, config.backtest)
@@ -141,7 +141,7 @@ def _empty_account(panel: Panel) -> Any:
 
     import pandas as pd
 
-    from live.alpaca_emulator import TradingState
+    from labkit.alpaca_trading import TradingState
     from market.validation import exchange_sessions
 
     sessions = exchange_sessions(pd.Timestamp(panel.dates[-300]), pd.Timestamp("2017-08-01"))

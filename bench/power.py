@@ -36,12 +36,12 @@ from bench.markets import long_bars, shuffled_bars
 from bench.night_lab import NightSize, night_in_fresh_lab
 from bench.planted import EDGES, Edge, calibrate, planted_market
 from configs import LabConfig, load_config
-from evolve.candidates import put_forward
 from evolve.variation import child_of
 from fitness.buy_and_hold import beyond, buy_and_hold
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
+from labkit.lab import put_forward
 from market.panel import Panel
 from market.sources import load_panel
 from promotion.gating import gate_candidates

@@ -5,7 +5,7 @@ the base error classes live here).
 """
 
 from configs.errors import ConfigurationError, InputError, LabError, ServiceError
-from configs.loader import DEFAULT_CONFIG_PATH, LENIENT_GATE_PATH, load_config
+from configs.loader import DEFAULT_CONFIG_PATH, load_config
 from configs.schema import (
     AlpacaConfig,
     BacktestConfig,
@@ -23,7 +23,6 @@ from configs.schema import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
-    "LENIENT_GATE_PATH",
     "AlpacaConfig",
     "BacktestConfig",
     "ConfigurationError",

@@ -14,11 +14,10 @@ from typing import Any
 from configs.errors import ConfigurationError
 from configs.schema import LabConfig
 
-__all__ = ["DEFAULT_CONFIG_PATH", "LENIENT_GATE_PATH", "load_config"]
+__all__ = ["DEFAULT_CONFIG_PATH", "load_config"]
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
 # A [gate] section that passes everything, for rehearsals (see the file).
-LENIENT_GATE_PATH = Path(__file__).with_name("lenient_gate.toml")
 
 
 def load_config(path: str | Path | None = None, home: Path | None = None) -> LabConfig:

@@ -10,21 +10,15 @@ from collections.abc import Collection, Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
-from configs import EvolveConfig, InputError, LabConfig
-from configs.version import code_version
+from configs import EvolveConfig
 from evolve.engine import Individual
-from evolve.evaluations import add_genomes
 from evolve.hall_of_fame import Fame, distinct
-from evolve.variation import Child, child_of
+from evolve.variation import Child
 from fitness.portfolio import highest_correlation
-from fitness.windows import Window
 from genome.leaves import structure
-from genome.text import parse
-from market.panel import Panel
-from store.data_records import record_data
-from store.models import Candidate, Run
+from store.models import Candidate
 
-__all__ = ["add_candidate", "choose_candidates", "put_forward", "user_run"]
+__all__ = ["add_candidate", "choose_candidates"]
 
 
 def choose_candidates(
@@ -84,42 +78,3 @@ def add_candidate(
     )
     session.add(candidate)
     return candidate
-
-
-def put_forward(session: Session, text: str, run_id: int) -> Candidate:
-    """The genome `text` put forward by its user as a candidate of run `run_id`, unscored
-    (added to `session` and flushed, not committed).
-
-    Raises:
-        GenomeError: `text` is not a genome of the grammar.
-    """
-    child = child_of(parse(text), "user")
-    add_genomes(session, [child], run_id)
-    window_id = session.get_one(Run, run_id).train_window_id
-    if window_id is None:  # runs before windows were recorded
-        raise InputError(f"run {run_id} has no train window to put a genome forward on")
-    candidate = add_candidate(session, child, run_id, window_id, 0.0, 0.0)
-    session.flush()
-    return candidate
-
-
-def user_run(
-    session: Session, config: LabConfig, panel: Panel, source: str, windows: dict[str, Window]
-) -> Run:
-    """A finished run (no breeding) that a user's own genomes are put forward under, on `panel`
-    and its `windows` (recorded too; flushed, not committed)."""
-    record_data(session, panel, source, windows, config.backtest)
-    run = Run(
-        discovery=False,
-        config_id=config.id,
-        config=config.to_dict(),
-        seed=0,
-        code_version=code_version(),
-        status="finished",
-        pid=0,
-        panel_fingerprint=panel.fingerprint,
-        train_window_id=windows["train"].id,
-    )
-    session.add(run)
-    session.flush()
-    return run

@@ -63,14 +63,3 @@ class WindowScorer:
         signal = self.evaluator.signal(tree)
         result = backtest(self.data, signal, self.rules, start=self.window.warmup_days)
         return Scored(self.window, result, compute_metrics(result), self.forward.of(signal))
-
-
-def score_texts(
-    panel: Panel, window: Window, rules: BacktestConfig, texts: list[str], cache_bytes: int = 0
-) -> list[Metrics]:
-    """Metrics of each genome text on `window`: one batch of work for a parallel worker
-    (genomes travel as their text, the only form the lab trusts, and are parsed here)."""
-    from genome.text import parse
-
-    scorer = WindowScorer(panel, window, rules, cache_bytes)
-    return [scorer.score(parse(text)).metrics for text in texts]

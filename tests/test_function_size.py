@@ -15,6 +15,7 @@ FOLDERS = (
     "evolve",
     "fitness",
     "genome",
+    "labkit",
     "live",
     "market",
     "promotion",

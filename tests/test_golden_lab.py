@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from configs import LENIENT_GATE_PATH
 from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
+from labkit import LENIENT_GATE_PATH
 from live.sim import run_sim
 from promotion.gating import gate_pending
 from promotion.holdout import open_holdout

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from configs.credentials import Credentials
+from labkit.alpaca_trading import TradingState, trading_emulator
 from live.alpaca_broker import AlpacaBroker
-from live.alpaca_emulator import TradingState, trading_emulator
 from market.panel import Panel
 
 KEY, SECRET = "PKEMULATORKEY7QX2", "emulator-secret-3k9v8w7u6t5s4r3q2p1o"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from configs import LabConfig, load_config
-from evolve.candidates import put_forward, user_run
 from fitness.windows import Window, build_windows
+from labkit.lab import put_forward, user_run
 from market.bars import read_bars_file
 from market.panel import Panel
 from market.problems import DataReport

@@ -7,8 +7,8 @@ import dataclasses
 from typing import Any
 
 from configs import LabConfig
-from evolve.candidates import put_forward, user_run
 from fitness.windows import build_windows
+from labkit.lab import put_forward, user_run
 from market.sources import load_panel
 from store import open_database
 

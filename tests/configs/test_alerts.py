@@ -169,7 +169,7 @@ def test_a_quarantined_row_is_alerted_once_by_the_command_that_meets_it(
 ) -> None:
     import sqlite3
 
-    from evolve.candidates import put_forward
+    from labkit.lab import put_forward
     from store.models import Run
     from tests.builders.labs import review_lab
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from configs import load_config
-from live.alpaca_emulator import trading_emulator
+from labkit.alpaca_trading import trading_emulator
 from live.records import ledger_positions
 from live.statement import account_statement
 from live.status import account_view

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from configs import LENIENT_GATE_PATH
+from labkit import LENIENT_GATE_PATH
 from store.models import Candidate, HoldoutResult
 from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import evolve, lab_folder, promote

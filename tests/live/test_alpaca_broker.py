@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from labkit.alpaca_trading import Fault, TradingState
 from live.alpaca_broker import RateLimit
-from live.alpaca_emulator import Fault, TradingState
 from live.broker import OrderRequest
 from live.errors import BrokerUnavailable, DuplicateOrder, OrderRejected
 from live.latest import trading_moment

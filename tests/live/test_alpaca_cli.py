@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from configs import load_config
-from live.alpaca_emulator import Fault, TradingState, trading_emulator
+from labkit.alpaca_trading import Fault, TradingState, trading_emulator
 from market.panel import Panel
 from store import open_database
 from store.models import LiveOrder

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from configs import LabConfig, load_config
-from live.alpaca_emulator import Fault, TradingState
+from labkit.alpaca_trading import Fault, TradingState
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
 from live.latest import LatestFeed

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from configs import load_config
-from live.alpaca_emulator import Kill, TradingState, trading_emulator
+from labkit.alpaca_trading import Kill, TradingState, trading_emulator
 from live.records import cash_ledger, ledger_positions
 from market.panel import Panel
 from store import open_database

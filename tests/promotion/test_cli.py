@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from configs import LENIENT_GATE_PATH
+from labkit import LENIENT_GATE_PATH
 from promotion.lifecycle import awaiting_review, latest_report, latest_reports
 from store import open_database
 from store.models import Candidate, Decision, GateReport, Genome, HoldoutResult

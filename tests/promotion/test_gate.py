@@ -14,11 +14,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from configs import LabConfig, load_config
-from evolve.candidates import put_forward
 from fitness.windows import Window, build_windows
 from genome.evaluate import evaluate
 from genome.leaves import neighbours, tunable_leaves
 from genome.text import parse, to_text
+from labkit.lab import put_forward
 from market.panel import Panel
 from market.sources import load_panel
 from promotion.gate import CohortPBO, judge

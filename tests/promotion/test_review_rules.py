@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.candidates import put_forward
+from labkit.lab import put_forward
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, decide, holdout_opened
 from store.models import Run

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from evolve.candidates import put_forward
+from labkit.lab import put_forward
 from store.lifecycle import (
     IN_FLIGHT,
     MOVES,
