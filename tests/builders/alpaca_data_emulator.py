@@ -8,29 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from configs import load_config
-from labkit.alpaca_data import (
-    KEY,
-    SECRET,
-    SYMBOLS,
-    EmulatorState,
-    alpaca_emulator,
-    bar_timestamp,
-    serve_bars,
-)
+from labkit.alpaca_data import KEY, SECRET, EmulatorState, alpaca_emulator, serve_bars
 from market.panel import Panel
 from market.sources import load_panel
 
-__all__ = [
-    "KEY",
-    "SECRET",
-    "SYMBOLS",
-    "EmulatorState",
-    "alpaca_emulator",
-    "bar_timestamp",
-    "bundled",
-    "emulator",
-    "serve_bars",
-]
+__all__ = ["bundled", "emulator"]
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 
 from configs.alerts import ALERT_URLS
+from labkit.alpaca_data import KEY, SECRET, SYMBOLS, EmulatorState, alpaca_emulator, serve_bars
 from tests.builders.alerts import Receiver
-from tests.builders.alpaca_data_emulator import (
-    KEY,
-    SECRET,
-    SYMBOLS,
-    EmulatorState,
-    alpaca_emulator,
-    serve_bars,
-)
 from tests.builders.calendar import sessions
 from tests.builders.cli import DEADLINE_SECONDS, evolve, init_lab
 

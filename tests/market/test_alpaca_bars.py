@@ -10,19 +10,12 @@ from pathlib import Path
 import pytest
 
 from configs import ConfigurationError, ServiceError, load_config
+from labkit.alpaca_data import KEY, SECRET, SYMBOLS, EmulatorState, serve_bars
 from market.alpaca_bars import exchange_date, last_complete_session
 from market.panel import Panel
 from market.problems import DataError, DataReport
 from market.sources import load_panel
-from tests.builders.alpaca_data_emulator import (
-    KEY,
-    SECRET,
-    SYMBOLS,
-    EmulatorState,
-    bundled,
-    emulator,
-    serve_bars,
-)
+from tests.builders.alpaca_data_emulator import bundled, emulator
 
 __all__ = ["bundled", "emulator"]  # fixtures used below
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from configs import ServiceError, load_config
+from labkit.alpaca_data import SYMBOLS, EmulatorState
 from market.lab_panel import lab_panel
-from tests.builders.alpaca_data_emulator import SYMBOLS, EmulatorState, bundled, emulator
+from tests.builders.alpaca_data_emulator import bundled, emulator
 
 __all__ = ["bundled", "emulator"]  # fixtures used below
 
