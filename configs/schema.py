@@ -280,6 +280,21 @@ class EvolveConfig:
             value = getattr(self, key)
             _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
         _require(self.min_trades >= 0, "evolve.min_trades", "must not be negative")
+        self._check_search()
+        for key in ("candidates", "refine_candidates", "refine_trials", "workers"):
+            value = getattr(self, key)
+            _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
+        _require(self.budget_minutes > 0, "evolve.budget_minutes", "must be positive")
+        _require(
+            self.executor == "joblib" or _is_dask_address(self.executor),
+            "evolve.executor",
+            f'must be "joblib" or "dask://HOST:PORT", got {self.executor!r}',
+        )
+        _require(self.subtree_cache_mb >= 0, "evolve.subtree_cache_mb", "must not be negative")
+        self._check_sizes()
+
+    def _check_search(self) -> None:
+        # The fitness, novelty, stagnation and candidate settings.
         _require(
             1 <= self.fitness_blocks <= 50,
             "evolve.fitness_blocks",
@@ -314,17 +329,6 @@ class EvolveConfig:
             "evolve.candidate_correlation",
             f"must be in (0, 1], got {self.candidate_correlation}",
         )
-        for key in ("candidates", "refine_candidates", "refine_trials", "workers"):
-            value = getattr(self, key)
-            _require(value >= 0, f"evolve.{key}", f"must not be negative, got {value}")
-        _require(self.budget_minutes > 0, "evolve.budget_minutes", "must be positive")
-        _require(
-            self.executor == "joblib" or _is_dask_address(self.executor),
-            "evolve.executor",
-            f'must be "joblib" or "dask://HOST:PORT", got {self.executor!r}',
-        )
-        _require(self.subtree_cache_mb >= 0, "evolve.subtree_cache_mb", "must not be negative")
-        self._check_sizes()
 
     def _check_sizes(self) -> None:
         # What sizes the work is bounded by what a machine can hold.
