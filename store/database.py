@@ -21,7 +21,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,24 +112,8 @@ def open_database(
         ConfigurationError: the URL cannot be understood.
         ServiceError: the database cannot be opened or migrated (locked, unreachable, ...).
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as e:
-        raise ConfigurationError(f"--db: {url!r} is not a database URL ({e})") from e
+    parsed, read_only = _connection_url(url)
     path = sqlite_path(url)
-    read_only = path is not None and path.exists() and not _writable(path)
-    if read_only and path is not None:
-        # A read-only disk (or file): SQLite could not make the write-ahead log's index, so
-        # research.db is read as an immutable file. Reads work; a write is refused in one line.
-        parsed = make_url(f"sqlite:///file:{path}?immutable=1&uri=true")
-        if Path(f"{path}-wal").exists():
-            log.warning(
-                "research.db is read-only and its write-ahead log was never checkpointed: the "
-                "newest changes in %s-wal are not shown",
-                path,
-            )
-    elif path is not None and path.parent != Path():
-        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(parsed)
     except (ImportError, NoSuchModuleError) as e:
@@ -162,6 +146,29 @@ def open_database(
                 full or f"cannot open the research database {_shown(url)}: {e.orig}"
             ) from e
     return database
+
+
+def _connection_url(url: str) -> tuple[URL, bool]:
+    """The URL to connect to `url` with, and whether it is a read-only SQLite file (then read
+    as an immutable file: SQLite could not make the write-ahead log's index on a read-only
+    disk; reads work, a write is refused in one line). Makes a new SQLite file's folder."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise ConfigurationError(f"--db: {url!r} is not a database URL ({e})") from e
+    path = sqlite_path(url)
+    read_only = path is not None and path.exists() and not _writable(path)
+    if read_only and path is not None:
+        parsed = make_url(f"sqlite:///file:{path}?immutable=1&uri=true")
+        if Path(f"{path}-wal").exists():
+            log.warning(
+                "research.db is read-only and its write-ahead log was never checkpointed: the "
+                "newest changes in %s-wal are not shown",
+                path,
+            )
+    elif path is not None and path.parent != Path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return parsed, read_only
 
 
 def check_writable(url: str) -> None:
