@@ -41,6 +41,7 @@ from promotion.review import (
     validation_equity,
 )
 from promotion.views import tree_lines
+from store.lifecycle import CandidateStatus
 from store.models import Candidate, Decision, GateReport, Genome
 from store.quarantine import parse_stored
 from store.rows import LeftOut, get
@@ -88,7 +89,7 @@ class CandidateDetail:
     def reviewable(self) -> bool:
         """Waiting for the review, as `promote review` takes them: passed the gate, and all the
         review shows can be read."""
-        return self.row.status == "gate_passed" and not self.left_out
+        return self.row.status == CandidateStatus.GATE_PASSED and not self.left_out
 
     @property
     def holdout(self) -> WindowFigures | None:
@@ -217,7 +218,8 @@ def candidate_page(
                 warnings = sitting_warnings(session, candidate, curve, panel, board.config)
             except Exception as e:  # the page shows the rest, and why this part is missing
                 data_problem = f"{type(e).__name__}: {e}"
-        waiting = [c.id for c in in_status(session, "gate_passed").rows if c.id != candidate_id]
+        passed = in_status(session, CandidateStatus.GATE_PASSED).rows
+        waiting = [c.id for c in passed if c.id != candidate_id]
     context = {
         "c": detail,
         "page": "candidates",

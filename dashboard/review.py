@@ -19,6 +19,7 @@ from promotion.lifecycle import (
     in_status,
     reviewer_name,
 )
+from store.lifecycle import CandidateStatus
 from store.models import Candidate
 
 __all__ = ["routes"]
@@ -85,7 +86,7 @@ def routes(board: Board) -> list[Route]:
         asked = request.query_params.get("after", "")
         after = int(asked) if asked.isdigit() else 0
         with board.database.transaction() as session:
-            found = in_status(session, "gate_passed")
+            found = in_status(session, CandidateStatus.GATE_PASSED)
         waiting = [c.id for c in found.rows]
         left_out = {int(k): why for k, why in found.left_out.items()}
         later = [n for n in waiting if n > after]

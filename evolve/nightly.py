@@ -64,7 +64,7 @@ from store import (
 )
 from store.data_records import record_data
 from store.database import check_writable
-from store.lifecycle import TRADING
+from store.lifecycle import TRADING, CandidateStatus
 from store.models import (
     Candidate,
     HallOfFameEntry,
@@ -439,7 +439,7 @@ class _NightRun:
         with self.db.transaction() as session:
             rows = session.scalars(
                 select(Candidate)
-                .where(Candidate.status == "candidate")
+                .where(Candidate.status == CandidateStatus.CANDIDATE)
                 .order_by(Candidate.score.desc(), Candidate.genome_id)
             ).all()
             trees = children_of(session, [r.genome_id for r in rows])

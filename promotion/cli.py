@@ -46,6 +46,7 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
     from promotion.gating import gate_candidates, gate_lines
     from promotion.lifecycle import find_candidate, in_status
     from store import RunLock, lab_database
+    from store.lifecycle import CandidateStatus
 
     with RunLock(Path(lab.config.evolve.lock_file), "promote gate"):
         panel, source, windows = _data(lab)
@@ -54,7 +55,7 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
             chosen = (
                 [find_candidate(session, key) for key in candidates]
                 if candidates
-                else in_status(session, "candidate").rows
+                else in_status(session, CandidateStatus.CANDIDATE).rows
             )
             outcomes = gate_candidates(session, panel, source, windows, lab.config, chosen)
             lines = gate_lines(outcomes, windows["validation"], lab.config.backtest)
@@ -110,12 +111,13 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     from promotion.lifecycle import decide, in_status
     from promotion.review import NotReviewable, review_lines
     from store import lab_database
+    from store.lifecycle import CandidateStatus
     from store.models import Candidate
 
     who = _reviewer(reviewer)
     database = lab_database(lab)
     with database.transaction() as session:
-        found = in_status(session, "gate_passed")
+        found = in_status(session, CandidateStatus.GATE_PASSED)
     waiting = [c.id for c in found.rows]
     for row, why in found.left_out.items():
         click.echo(f"candidate {row} is left out of the review: {shown(why)}")

@@ -37,7 +37,7 @@ from promotion.statistics import StatisticsError, pbo
 from promotion.trials import Trials, count_trials
 from promotion.watch import record_decays, watch_strategies
 from store.data_records import record_data
-from store.lifecycle import TRADING, move_candidate
+from store.lifecycle import TRADING, CandidateStatus, move_candidate
 from store.models import (
     Candidate,
     GateReport,
@@ -183,7 +183,7 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
     ) -> list[str]:
-        candidates = in_status(session, "candidate").rows
+        candidates = in_status(session, CandidateStatus.CANDIDATE).rows
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         lines = gate_lines(outcomes, windows["validation"], config.backtest)
         watched = watch_strategies(session, panel, windows, config)

@@ -21,6 +21,7 @@ from market.panel import Panel
 from promotion.lifecycle import PromotionError, genome_texts
 from store import pack
 from store.json_values import json_numbers
+from store.lifecycle import CandidateStatus
 from store.models import Candidate, HoldoutResult
 from store.rows import LeftOut, get
 
@@ -51,7 +52,7 @@ def open_holdout(
         ) from e
     if stored is not None:
         return stored, False
-    if candidate.status != "gate_passed":
+    if candidate.status != CandidateStatus.GATE_PASSED:
         raise PromotionError(
             f"candidate {candidate.id} is {candidate.status}, not waiting for the review: the "
             "holdout is opened for candidates that passed the gate"

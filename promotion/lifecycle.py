@@ -93,7 +93,7 @@ def genome_texts(session: Session, ids: Sequence[str]) -> dict[str, str]:
 
 def awaiting_review(session: Session) -> list[str]:
     """A line for each candidate that passed the gate and awaits the review."""
-    waiting = in_status(session, "gate_passed").rows
+    waiting = in_status(session, CandidateStatus.GATE_PASSED).rows
     texts = genome_texts(session, [c.genome_id for c in waiting])
     return [f"candidate {c.id}: {shown(texts.get(c.genome_id, QUARANTINED))}" for c in waiting]
 
