@@ -75,7 +75,7 @@ class ForwardRanks:
         self.valid &= enough[:, None]
         self.count = np.where(enough, self.count, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nansum(np.where(self.valid, ranks, 0.0), axis=1) / self.count
+            mean = np.where(self.valid, ranks, 0.0).sum(axis=1) / self.count
         self.centred = np.where(self.valid, ranks - mean[:, None], 0.0)
         self.spread = np.sqrt((self.centred**2).sum(axis=1))
         self.decisions = decisions
