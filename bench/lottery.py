@@ -50,8 +50,8 @@ from fitness.assess import assess_texts, stored_precision
 from fitness.buy_and_hold import beyond, held_anyway
 from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
+from genome.sense import scale_problem
 from genome.text import parse
-from genome.units import scale_problem
 from market.bars import read_bars_file
 from market.exchange import TRADING_DAYS
 from market.panel import Panel

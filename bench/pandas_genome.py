@@ -62,6 +62,7 @@ IMPLEMENTATIONS: dict[str, Any] = {
     "zscore": lambda x, w: (x - x.rolling(w).mean()) / x.rolling(w).std(),
     "rsi": _rsi,
     "rank": lambda x: x.rank(axis=1, pct=True),
+    "demean": lambda x: x.sub(x.mean(axis=1), axis=0),
     "gt": lambda x, y: x > y,
     "lt": lambda x, y: x < y,
     "gt_const": lambda x, c: x > c,

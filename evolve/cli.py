@@ -139,9 +139,9 @@ def backtest_command(
 
     from evolve.reports import costs_line, data_summary, metrics_table
     from fitness.score import WindowScorer
+    from genome.sense import scale_problem
     from genome.simplify import simplify
     from genome.text import genome_id, parse, to_text
-    from genome.units import scale_problem
 
     tree = parse(genome)
     rules = _rules(lab, cost_bps, settlement_days, max_positions, fractional)

@@ -24,7 +24,7 @@ from evolve.hall_of_fame import Fame, HallOfFame
 from evolve.novelty import ArchiveMember, NoveltyArchive
 from evolve.stagnation import StagnationMonitor
 from evolve.variation import Child
-from genome.units import scale_problem
+from genome.sense import scale_problem
 from store.models import (
     ArchiveEntry,
     Generation,

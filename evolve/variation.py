@@ -35,6 +35,7 @@ from deap import gp
 
 from configs import EvolveConfig
 from genome import PSET, WINDOWS, bounded, generate, half_and_half, simplify
+from genome.generate import DRAWN_PRIMITIVES
 from genome.grammar import CONST_LIMIT, Const, Constant, Lookback, Series, Signal, window_of
 from genome.leaves import tunable_leaves
 from genome.leaves import with_leaves as replace_leaves
@@ -119,7 +120,7 @@ def mutate_node(parent: gp.PrimitiveTree, *, rng: random.Random) -> tuple[gp.Pri
             choice = rng.choice(leaves)
             tree[i] = Constant(choice.value) if node.ret is Const else choice
     else:
-        same = [p for p in PSET.primitives[node.ret] if p.args == node.args]
+        same = [p for p in DRAWN_PRIMITIVES[node.ret] if p.args == node.args]
         tree[i] = rng.choice(sorted(same, key=lambda p: p.name))
     return (tree,)
 

@@ -3,8 +3,9 @@
 `evaluate(tree, panel)` returns a bool (days x symbols) array: True where the genome holds the
 symbol at that close. An `Evaluator` does the same for many trees on one panel, computing the
 derived series once, reusing intermediate arrays, and (with `cache_bytes`) sharing identical
-subtrees across trees through a bounded LRU `SubtreeCache`. Only results that cost far more to
-compute than to keep are cached (rolling functions, rank, log): on a bred population with a
+subtrees across trees through a bounded LRU `SubtreeCache`. Each function's kernel comes from
+its registry row (`genome.primitives`). Only results that cost far more to compute than to keep
+are cached (rows marked `cached`: rolling functions, rank, log): on a bred population with a
 128 MB budget that gives 1.7x against 1.3x for caching every node (BENCHMARKS.md).
 
 NaN rules (the kernels' docstring has the details): a value that cannot be computed is NaN (a
@@ -17,7 +18,6 @@ on data after t.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +25,7 @@ import numpy as np
 from deap import gp
 
 from genome import kernels_nb as k
-from genome.grammar import Const, Lookback, Signal, window_of
+from genome.grammar import Const, Lookback, Signal, function_of, window_of
 from genome.text import node_text
 
 __all__ = ["Bars", "CacheStats", "Evaluator", "SubtreeCache", "evaluate"]
@@ -63,31 +63,6 @@ class Bars(Protocol):
     def volume(self) -> np.ndarray:
         """Volumes, (days, symbols)."""
         ...
-
-
-_BINARY = {"add": k.add_nb, "sub": k.sub_nb, "mul": k.mul_nb, "div": k.div_nb}
-_ROLLING = {
-    "sma": k.sma_nb,
-    "ema": k.ema_nb,
-    "std": k.std_nb,
-    "min": k.min_nb,
-    "max": k.max_nb,
-    "lag": k.lag_nb,
-    "change": k.change_nb,
-    "zscore": k.zscore_nb,
-    "rsi": k.rsi_nb,
-}
-_COMPARE: dict[str, Callable[..., Any]] = {
-    "gt": np.greater,
-    "lt": np.less,
-    "gt_const": np.greater,
-    "lt_const": np.less,
-}
-
-
-# Results worth a place in the cache: those that cost far more to compute than to keep (the
-# elementwise functions run at memory speed; recomputing them is as cheap as a cache lookup).
-_WORTH_CACHING = {*_ROLLING, "rank", "log", "lag_signal"}
 
 
 def evaluate(tree: gp.PrimitiveTree, bars: Bars) -> np.ndarray:
@@ -178,50 +153,21 @@ class Evaluator:
         node = nodes[i]
         if isinstance(node, gp.Terminal):
             return self._terminal(node), False
-        cache = self.cache if node.name in _WORTH_CACHING else None
+        function = function_of(str(node.name))
+        cache = self.cache if function.cached else None
         if cache is not None:
             cached = cache.get(keys[i])
             if cached is not None:
                 return cached, False
         args = [self._value(c, nodes, children, keys) for c in children[i]]
         out = self._take(np.bool_ if node.ret is Signal else np.float64)
-        self._apply(str(node.name), [a for a, _ in args], out)
+        function.kernel(*(a for a, _ in args), out)
         for array, owned in args:
             if owned:
                 self._give(array)
         if cache is not None and cache.put(keys[i], out):
             return out, False
         return out, True
-
-    def _apply(self, name: str, args: list[Any], out: np.ndarray) -> None:
-        if name in _ROLLING:
-            _ROLLING[name](args[0], args[1], out)
-        elif name in _BINARY:
-            _BINARY[name](args[0], args[1], out)
-        elif name in _COMPARE:
-            _COMPARE[name](args[0], args[1], out=out)
-        elif name == "add_const":
-            k.add_const_nb(args[0], args[1], out)
-        elif name == "mul_const":
-            k.mul_const_nb(args[0], args[1], out)
-        elif name == "lag_signal":
-            k.lag_signal_nb(args[0], args[1], out)
-        elif name == "and":
-            np.logical_and(args[0], args[1], out=out)
-        elif name == "or":
-            np.logical_or(args[0], args[1], out=out)
-        elif name == "not":
-            np.logical_not(args[0], out=out)
-        elif name == "neg":
-            np.negative(args[0], out=out)
-        elif name == "abs":
-            np.abs(args[0], out=out)
-        elif name == "log":
-            k.log_nb(args[0], out)
-        elif name == "rank":
-            k.rank(args[0], out)
-        else:
-            raise KeyError(f"no implementation for genome function {name!r}")
 
     def _terminal(self, node: gp.Terminal) -> Any:
         if node.ret is Lookback:

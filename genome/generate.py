@@ -6,16 +6,17 @@ terminal (Signal, here). This generator knows, for every function, the least hei
 complete it (`_MIN_HEIGHT`), and at each depth only picks what can still be finished within the
 height asked for; Lookback and Const are always leaves. So a tree of any requested height >= 1
 exists and is produced for every seed. `true`/`false` are never drawn (they only arise from
-simplification).
+simplification), nor a function whose registry row says `drawn=False`.
 
-Random trees compare like with like. Each series has a unit (`scale_of`: a price, a volume, a
-return, a rank, ...); a drawn tree that compares two series of different units, or a price,
-volume or index level with a constant, or adds a price to a volume, is drawn again
-(`sensible`), and a constant compared with a series of known scale comes from values that
-split it (`SCALES`: 0.2 for a rank, 30 for an RSI, -0.02 for a return), from `CONSTANTS`
-otherwise. Drawn blindly, five of six random genomes made fewer than 20 trades on a train
-window (or never varied), and the search spent its evaluations on them; now half of them
-trade. Users, crossover and mutation may still write anything the grammar allows.
+Random trees compare like with like. Each series has a meaning scale (`genome.scales`: a
+price, a volume, a return, a rank, ...); a drawn tree that compares two series of different
+scales, or a price, volume or index level with a constant, or adds a price to a volume, is
+drawn again (`genome.sense.sensible`), and a constant compared with a series of known scale
+comes from values that split it (`genome.scales.SCALES`: 0.2 for a rank, 30 for an RSI, -0.02
+for a return), from `CONSTANTS` otherwise. Drawn blindly, five of six random genomes made
+fewer than 20 trades on a train window (or never varied), and the search spent its evaluations
+on them; now half of them trade. Users, crossover and mutation may still write anything the
+grammar allows.
 
 Randomness comes from the `random.Random` passed in; nothing global is touched.
 """
@@ -29,13 +30,19 @@ from typing import Any
 
 from deap import gp
 
-from genome.grammar import PSET, Const, Constant, Lookback, Series, Signal
-from genome.units import scale_problem
+from genome.grammar import PSET, Const, Constant, Lookback, Series, Signal, function_of
+from genome.scales import MULTIPLIERS, SCALES
+from genome.sense import scale_of, scale_problem, sensible
 
-__all__ = ["MULTIPLIERS", "SCALES", "bounded", "generate", "half_and_half", "scale_of", "sensible"]
+__all__ = ["DRAWN_PRIMITIVES", "bounded", "generate", "half_and_half"]
 
 _DRAWN_TERMINALS = {
     t: [x for x in PSET.terminals[t] if x.name not in ("true", "false")] for t in PSET.terminals
+}
+# The functions random trees and mutation draw from, by result type: those whose registry row
+# says so (`genome.primitives`).
+DRAWN_PRIMITIVES = {
+    t: [p for p in ps if function_of(p.name).drawn] for t, ps in PSET.primitives.items()
 }
 
 
@@ -47,14 +54,14 @@ _DRAWN_TERMINALS = {
 # are more often not sensible, so drawn again).
 RELATED_SHARE = 0.5
 _RELATIVES = ("sma", "ema", "max", "min", "lag")
-_SERIES = {p.name: p for p in PSET.primitives[Series]}
-_COMPARE = {p.name: p for p in PSET.primitives[Signal]}
+_SERIES = {p.name: p for p in DRAWN_PRIMITIVES[Series]}
+_COMPARE = {p.name: p for p in DRAWN_PRIMITIVES[Signal]}
 
 
 def _least_heights() -> tuple[dict[type, int], dict[str, int]]:
     # Least height of a subtree of each type, and rooted at each primitive (fixed point).
     by_type = {t: (0 if _DRAWN_TERMINALS[t] else 10**6) for t in PSET.terminals}
-    primitives = [p for ps in PSET.primitives.values() for p in ps]
+    primitives = [p for ps in DRAWN_PRIMITIVES.values() for p in ps]
     for _ in range(len(primitives)):
         for p in primitives:
             by_type[p.ret] = min(by_type[p.ret], 1 + max(by_type[a] for a in p.args))
@@ -62,116 +69,6 @@ def _least_heights() -> tuple[dict[type, int], dict[str, int]]:
 
 
 _LEAST_BY_TYPE, _MIN_HEIGHT = _least_heights()
-
-
-# Constants that split a series of each known scale.
-SCALES: dict[str, tuple[float, ...]] = {
-    "unit": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
-    "percent": (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0),
-    "z": (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0),
-    "return": (-0.1, -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.05, 0.1),
-    "volatility": (0.005, 0.01, 0.015, 0.02, 0.03, 0.05),
-    "ratio": (0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05, 1.1, 1.2),
-}
-# Factors of `mul(x, c)`: a series against a multiple of another of its unit (a close 2 %
-# above its average, a volume twice its own).
-MULTIPLIERS = (0.5, 0.8, 0.9, 0.95, 0.98, 1.02, 1.05, 1.1, 1.2, 1.5, 2.0, 3.0)
-# Units of series whose level means nothing on its own: a constant cannot split them for every
-# symbol and every year alike.
-_BASE_LEVELS = {"price", "volume", "dollars", "index"}
-_LEVELS = _BASE_LEVELS | {f"{unit} spread" for unit in _BASE_LEVELS} | {"product"}
-# The bar's own prices: high is never below the others, low never above.
-_BAR = {"open", "high", "low", "close"}
-_UNIT_OF_LEAF = {
-    "open": "price",
-    "high": "price",
-    "low": "price",
-    "close": "price",
-    "benchmark": "price",
-    "volume": "volume",
-    "dollar_volume": "dollars",
-    "market": "index",
-    "ret": "return",
-}
-_UNIT_OF_ROOT = {"rank": "unit", "rsi": "percent", "zscore": "z", "change": "return"}
-_KEEPS_UNIT = {"sma", "ema", "min", "max", "lag", "neg", "add_const", "mul_const"}
-
-
-def scale_of(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> str | None:
-    """The unit of the series rooted at `nodes[i]` (prefix order): "price", "volume",
-    "dollars", "index" (market), "return" (ret, change), "volatility" (std or abs of a
-    return), "unit" (rank), "percent" (rsi), "z" (zscore), "ratio" (a series divided by one
-    of its own unit), or None when arithmetic mixes units (or takes a log)."""
-    node = nodes[i]
-    name = str(node.name)
-    if name in _UNIT_OF_LEAF:
-        return _UNIT_OF_LEAF[name]
-    if name in _UNIT_OF_ROOT:
-        return _UNIT_OF_ROOT[name]
-    if name in _KEEPS_UNIT:
-        return scale_of(nodes, i + 1)
-    if name in ("std", "abs"):
-        inner = scale_of(nodes, i + 1)
-        if inner == "return":
-            return "volatility"
-        if inner in _LEVELS:  # how far a level moves is a level of its own
-            return f"{inner} spread" if name == "std" else inner
-        return inner if name == "abs" else None
-    if name in ("add", "sub", "div", "mul"):
-        first, second = scale_of(nodes, i + 1), scale_of(nodes, _next(nodes, i + 1))
-        if name == "mul":
-            return "product" if first in _LEVELS and second in _LEVELS else None
-        if first is None or first != second:
-            return None
-        if name == "div":
-            return "ratio"
-        return f"{first} spread" if name == "sub" and first in _BASE_LEVELS else first
-    return None
-
-
-def sensible(tree: gp.PrimitiveTree) -> bool:
-    """Whether `tree` is scale-free (`genome.units`) and every comparison in it compares like
-    with like: two different series of one unit (or both of none; never high or low against
-    another price of the same bar), or a series of a unit a constant can split (not a price,
-    volume, dollar amount or index level) with a constant; no constant added to a level, no
-    sum of two different units, no rank of a market-wide series (all ties)."""
-    nodes = list(tree)
-    if scale_problem(nodes) is not None:
-        return False
-    for i, node in enumerate(nodes):
-        name = str(node.name)
-        if name in ("gt", "lt", "add", "sub"):
-            second = _next(nodes, i + 1)
-            if scale_of(nodes, i + 1) != scale_of(nodes, second):
-                return False
-            if name in ("gt", "lt") and _text(nodes, i + 1) == _text(nodes, second):
-                return False
-            pair = {str(nodes[i + 1].name), str(nodes[second].name)}
-            if name in ("gt", "lt") and pair <= _BAR and pair & {"high", "low"}:
-                return False
-        elif name in ("gt_const", "lt_const", "add_const") and scale_of(nodes, i + 1) in _LEVELS:
-            return False
-        elif name == "rank" and _market_wide(nodes, i + 1):
-            return False  # the same value for every symbol: every rank ties
-    return True
-
-
-def _market_wide(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> bool:
-    series = [n for n in nodes[i : _next(nodes, i)] if n.arity == 0 and n.ret is Series]
-    return all(str(n.name) in ("market", "benchmark") for n in series)
-
-
-def _text(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> str:
-    return " ".join(str(n.name) for n in nodes[i : _next(nodes, i)])
-
-
-def _next(nodes: Sequence[gp.Primitive | gp.Terminal], i: int) -> int:
-    # The index just after the subtree rooted at nodes[i].
-    need = 1
-    while need:
-        need += nodes[i].arity - 1
-        i += 1
-    return i
 
 
 def generate(
@@ -253,10 +150,11 @@ def _draw(
     height = rng.randint(max(least, min_height), max_height)
     nodes: list[gp.Primitive | gp.Terminal] = []
     pending: list[tuple[int, type, int]] = [(0, root, -1)]  # depth, type, parent's index
-    terminal_ratio = PSET.terms_count / (PSET.terms_count + PSET.prims_count)
+    drawn = sum(len(ps) for ps in DRAWN_PRIMITIVES.values())
+    terminal_ratio = PSET.terms_count / (PSET.terms_count + drawn)
     while pending:
         depth, wanted, parent = pending.pop()
-        fits = [p for p in PSET.primitives[wanted] if depth + _MIN_HEIGHT[p.name] <= height]
+        fits = [p for p in DRAWN_PRIMITIVES[wanted] if depth + _MIN_HEIGHT[p.name] <= height]
         leaves = _DRAWN_TERMINALS[wanted]
         leaf = not fits or (
             leaves

@@ -1,19 +1,19 @@
-"""The typed grammar of genomes: value types, terminals, functions and the DEAP primitive set.
+"""The typed grammar of genomes: the value types (`genome.types`), the functions and series of
+the registry (`genome.primitives`), lookbacks, constants and the DEAP primitive set.
 
-Types: `Series` (float, days x symbols), `Signal` (bool, days x symbols), `Lookback` (an integer
-lookback from `WINDOWS`) and `Const` (a bounded decimal). A genome's root is a `Signal`: the hold
-decision at each close. The user-facing names (`FUNCTIONS`, `SERIES`, `true`/`false`) are part of
-the interface; `gt` and `lt` are overloaded (series vs series, series vs constant) and resolved
-by argument type when parsing.
+A genome's root is a `Signal`: the hold decision at each close. The user-facing names
+(`FUNCTIONS`, `SERIES`, `true`/`false`) are part of the interface.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from deap import gp
+
+from genome.primitives import FUNCTIONS, SERIES, Function, function_of
+from genome.types import Const, Lookback, Series, Signal
 
 __all__ = [
     "CONSTANTS",
@@ -32,22 +32,6 @@ __all__ = [
     "function_of",
     "window_of",
 ]
-
-
-class Series:
-    """Type marker: a float array (days x symbols); NaN where undefined."""
-
-
-class Signal:
-    """Type marker: a bool array (days x symbols)."""
-
-
-class Lookback:
-    """Type marker: an integer lookback in sessions, one of `WINDOWS`."""
-
-
-class Const:
-    """Type marker: a decimal constant with |value| <= `CONST_LIMIT`."""
 
 
 WINDOWS = (1, 2, 3, 4, 5, 10, 14, 20, 50, 100, 200, 252)
@@ -88,91 +72,7 @@ CONSTANTS = (
     80.0,
 )
 
-SERIES = {
-    "open": "the session's opening price",
-    "high": "the session's high",
-    "low": "the session's low",
-    "close": "the session's closing price",
-    "volume": "shares traded in the session",
-    "ret": "daily close-to-close return: close / previous close - 1",
-    "dollar_volume": "close x volume",
-    "market": "the equal-weight market of the universe: an index that starts at 1 on the first "
-    "day of the data and moves each day by the average return of the symbols with a return that "
-    "day (the same value for every symbol)",
-    "benchmark": "the close of the benchmark symbol (data.benchmark, SPY by default; NaN where "
-    "the data has none), the same value for every symbol",
-}
 SIGNALS = {"true": "hold everything that has a price", "false": "hold nothing"}
-
-
-@dataclass(frozen=True)
-class Function:
-    """A function of the grammar. `key` is its unique name in the DEAP primitive set; `name`
-    is what users write (shared by overloads)."""
-
-    key: str
-    name: str
-    args: tuple[type, ...]
-    ret: type
-    meaning: str
-
-
-S, B, W, C = Series, Signal, Lookback, Const
-FUNCTIONS: tuple[Function, ...] = (
-    Function("add", "add", (S, S), S, "x + y"),
-    Function("sub", "sub", (S, S), S, "x - y"),
-    Function("mul", "mul", (S, S), S, "x * y"),
-    Function("add_const", "add", (S, C), S, "x + c"),
-    Function("mul_const", "mul", (S, C), S, "x * c"),
-    Function("div", "div", (S, S), S, "x / y; NaN where y is 0"),
-    Function("neg", "neg", (S,), S, "-x"),
-    Function("abs", "abs", (S,), S, "|x|"),
-    Function("log", "log", (S,), S, "natural log of x; NaN where x <= 0"),
-    Function("sma", "sma", (S, W), S, "mean of the last w values"),
-    Function(
-        "ema",
-        "ema",
-        (S, W),
-        S,
-        "exponential mean, alpha 2/(w+1), seeded with the mean of the first w values",
-    ),
-    Function("std", "std", (S, W), S, "sample standard deviation of the last w values"),
-    Function("min", "min", (S, W), S, "lowest of the last w values"),
-    Function("max", "max", (S, W), S, "highest of the last w values"),
-    Function("lag", "lag", (S, W), S, "the value w sessions ago"),
-    Function(
-        "lag_signal", "lag", (B, W), B, "the signal w sessions ago (false before the first day)"
-    ),
-    Function("change", "change", (S, W), S, "x / (x w sessions ago) - 1"),
-    Function("zscore", "zscore", (S, W), S, "(x - sma(x, w)) / std(x, w)"),
-    Function(
-        "rsi",
-        "rsi",
-        (S, W),
-        S,
-        "100 x gains / (gains + losses) over the last w changes (50 when flat)",
-    ),
-    Function(
-        "rank",
-        "rank",
-        (S,),
-        S,
-        "percentile of x among the symbols that day, in [0, 1] (ties share a rank)",
-    ),
-    Function("gt", "gt", (S, S), B, "x > y"),
-    Function("lt", "lt", (S, S), B, "x < y"),
-    Function("gt_const", "gt", (S, C), B, "x > c"),
-    Function("lt_const", "lt", (S, C), B, "x < c"),
-    Function("and", "and", (B, B), B, "both"),
-    Function("or", "or", (B, B), B, "either"),
-    Function("not", "not", (B,), B, "the opposite"),
-)
-_BY_KEY = {f.key: f for f in FUNCTIONS}
-
-
-def function_of(key: str) -> Function:
-    """The grammar's function with this key (e.g. `gt_series_const`)."""
-    return _BY_KEY[key]
 
 
 def window_of(node: gp.Terminal) -> int:

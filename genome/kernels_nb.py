@@ -327,6 +327,21 @@ def rsi_nb(x: np.ndarray, w: int, out: np.ndarray) -> None:
             out[t, j] = 100.0 * g / (g + lo) if g + lo > 0.0 else 50.0
 
 
+@njit(cache=True)
+def demean_nb(x: np.ndarray, out: np.ndarray) -> None:
+    """Write into `out`: x minus that day's mean over the symbols with a value; NaN stays NaN
+    (and a day whose mean is not finite is NaN)."""
+    for t in range(x.shape[0]):
+        total, count = 0.0, 0
+        for j in range(x.shape[1]):
+            if not math.isnan(x[t, j]):
+                total += x[t, j]
+                count += 1
+        mean = finite_or_nan(total / count) if count else NAN
+        for j in range(x.shape[1]):
+            out[t, j] = finite_or_nan(x[t, j] - mean)
+
+
 def rank(x: np.ndarray, out: np.ndarray) -> None:
     """Percentile among the symbols with a value that day: (rank - 1) / (n - 1), ties sharing
     their mean rank; 0.5 when only one symbol has a value; NaN stays NaN.

@@ -1,4 +1,5 @@
-"""Units of a genome's series, and whether its signals are scale-free.
+"""Units of a genome's series: the rule of dimensions each function states in its registry row
+(`genome.primitives`).
 
 Back-adjusted prices (every daily-bar source the lab reads) are divided by the splits and
 dividends that came *later*, so an early price level says something about the future: on the
@@ -9,79 +10,119 @@ multiplied by a constant and its volume by another.
 
 Each series has a unit, the powers of the three scales it moves with: the symbol's price `P`
 (open, high, low, close), its volume `V` (volume; dollar_volume is P x V) and the benchmark
-symbol's price `B` (benchmark). ret and market are pure numbers. Then:
+symbol's price `B` (benchmark). ret and market are pure numbers. A function's unit rule is one
+of:
 
-    add, sub, gt, lt    both sides of one unit
-    mul, div            the units multiply or divide (close / sma(close, 50) is a pure number)
-    add_const, log      a pure number only (close + 1 or log(close) mixes scales)
-    gt_const, lt_const  a pure number only (a level against a constant)
-    rank                a pure number only (a level ranked across symbols)
-    change, zscore, rsi any unit in, a pure number out (ratios of a series' own values)
-    the rest            keep the unit (sma, ema, std, min, max, lag, neg, abs, mul_const)
+    SAME         both sides of one unit (add, sub, gt, lt)
+    MULTIPLY     the units multiply (mul)
+    DIVIDE       the units divide (close / sma(close, 50) is a pure number)
+    PURE_ONLY    a pure number only: a constant added or compared, a log, a value ranked or
+                 averaged across symbols
+    TO_PURE      any unit in, a pure number out (ratios of a series' own values: change, zscore)
+    KEEP         the unit of the first argument (sma, ema, std, min, max, lag, neg, abs, ...)
+    SIGNALS      signals in, a signal out (and, or, not, lag of a signal)
 
-A genome is scale-free when every node keeps these rules. With scales that are powers of two the
-evaluator's arithmetic is exact, so the signals are identical bit for bit (tested).
+A genome is scale-free when every node keeps its rule (`genome.sense.scale_problem`). With
+scales that are powers of two the evaluator's arithmetic is exact, so the signals are identical
+bit for bit (tested).
 
-This is the rule of dimensions, not of meaning: `genome.generate.scale_of` names what a series
-is (a return, a rank, an RSI) to pick constants and comparisons that make sense.
+This is the rule of dimensions, not of meaning: `genome.scales` names what a series is (a
+return, a rank, an RSI) to pick constants and comparisons that make sense.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from deap import gp
-
-from genome.grammar import Series
-from genome.text import to_text
-
-__all__ = ["PURE", "Unit", "scale_problem", "unit_name"]
+__all__ = [
+    "BENCHMARK",
+    "DIVIDE",
+    "KEEP",
+    "MULTIPLY",
+    "PRICE",
+    "PURE",
+    "SIGNALS",
+    "TO_PURE",
+    "VOLUME",
+    "Refused",
+    "Unit",
+    "UnitRule",
+    "pure_only",
+    "same",
+    "unit_name",
+]
 
 # Powers of (the symbol's price, its volume, the benchmark's price).
 Unit = tuple[int, int, int]
 PURE: Unit = (0, 0, 0)
-_PRICE, _VOLUME, _BENCHMARK = (1, 0, 0), (0, 1, 0), (0, 0, 1)
-_LEAVES: dict[str, Unit] = {
-    "open": _PRICE,
-    "high": _PRICE,
-    "low": _PRICE,
-    "close": _PRICE,
-    "volume": _VOLUME,
-    "dollar_volume": (1, 1, 0),
-    "benchmark": _BENCHMARK,
-    "ret": PURE,
-    "market": PURE,
-}
-_KEEP = {"sma", "ema", "std", "min", "max", "lag", "neg", "abs", "mul_const"}
-_TO_PURE = {"change", "zscore", "rsi"}
-_PURE_ONLY = {
-    "add_const": "adds a constant to {}",
-    "log": "takes the log of {}",
-    "gt_const": "compares {} with a constant",
-    "lt_const": "compares {} with a constant",
-    "rank": "ranks {} across symbols",
-}
-_SAME = {
-    "add": "adds {} to {}",
-    "sub": "subtracts {1} from {0}",
-    "gt": "compares {} with {}",
-    "lt": "compares {} with {}",
-}
+PRICE: Unit = (1, 0, 0)
+VOLUME: Unit = (0, 1, 0)
+BENCHMARK: Unit = (0, 0, 1)
 
 
-class _Refused(Exception):
-    pass
+class Refused(Exception):
+    """A unit rule broken: what the node does, in words ("ranks a price across symbols")."""
 
 
-def scale_problem(tree: Sequence[gp.Primitive | gp.Terminal]) -> str | None:
-    """Why the signals of `tree` (a genome, prefix order) depend on price or volume levels,
-    naming the first offending node; None when the genome is scale-free."""
-    nodes = gp.PrimitiveTree(tree)
-    try:
-        _unit(nodes, 0)
-    except _Refused as refused:
-        return str(refused)
-    return None
+@dataclass(frozen=True)
+class UnitRule:
+    """The unit of a function's result from its arguments' units (None for a signal, lookback
+    or constant argument); raises `Refused` when the arguments break the rule."""
+
+    name: str
+    result: Callable[[Sequence[Unit | None]], Unit | None]
+
+    def __call__(self, units: Sequence[Unit | None]) -> Unit | None:
+        """The result's unit; raises `Refused`."""
+        return self.result(units)
+
+
+def _first(units: Sequence[Unit | None]) -> Unit:
+    first = units[0]
+    assert first is not None, "a unit rule's first argument is a series"
+    return first
+
+
+def _combine(units: Sequence[Unit | None], sign: int) -> Unit:
+    first, second = _first(units), units[1]
+    assert second is not None
+    p, v, b = (x + sign * y for x, y in zip(first, second, strict=True))
+    return (p, v, b)
+
+
+KEEP = UnitRule("keep", _first)
+TO_PURE = UnitRule("to pure", lambda units: PURE)
+MULTIPLY = UnitRule("multiply", lambda units: _combine(units, 1))
+DIVIDE = UnitRule("divide", lambda units: _combine(units, -1))
+SIGNALS = UnitRule("signals", lambda units: None)
+
+
+def pure_only(what: str) -> UnitRule:
+    """A pure number only; `what` says what the function does with another unit, "{}" standing
+    for that unit ("ranks {} across symbols")."""
+
+    def result(units: Sequence[Unit | None]) -> Unit:
+        first = _first(units)
+        if first != PURE:
+            raise Refused(what.format(unit_name(first)))
+        return PURE
+
+    return UnitRule("pure only", result)
+
+
+def same(what: str) -> UnitRule:
+    """Both arguments of one unit, kept; `what` names the two units when they differ ("compares
+    {} with {}")."""
+
+    def result(units: Sequence[Unit | None]) -> Unit:
+        first, second = _first(units), units[1]
+        assert second is not None
+        if first != second:
+            raise Refused(what.format(unit_name(first), unit_name(second)))
+        return first
+
+    return UnitRule("same", result)
 
 
 def unit_name(unit: Unit) -> str:
@@ -95,47 +136,3 @@ def unit_name(unit: Unit) -> str:
     up = [n if p == 1 else f"{n}^{p}" for n, p in zip(names, unit, strict=True) if p > 0]
     down = [n if p == -1 else f"{n}^{-p}" for n, p in zip(names, unit, strict=True) if p < 0]
     return f"a value in {' x '.join(up) or '1'}" + (f" / {' x '.join(down)}" if down else "")
-
-
-def _unit(nodes: gp.PrimitiveTree, i: int) -> Unit | None:
-    # The unit of the subtree at nodes[i] (None for signals, lookbacks and constants); raises
-    # _Refused at the first node that breaks a rule (children first).
-    node = nodes[i]
-    name = str(node.name)
-    if node.arity == 0:
-        return _LEAVES[name] if node.ret is Series else None
-    units, at = [], i + 1
-    for _ in range(node.arity):
-        units.append(_unit(nodes, at))
-        at = nodes.searchSubtree(at).stop
-    if node.ret is not Series and name not in _SAME and name not in _PURE_ONLY:
-        return None  # and, or, not, lag of a signal
-    first = units[0]
-    assert first is not None
-    if name in _KEEP:
-        return first
-    if name in _TO_PURE:
-        return PURE
-    if name in _PURE_ONLY:
-        if first != PURE:
-            raise _Refused(f"{_text(nodes, i)} {_PURE_ONLY[name].format(unit_name(first))}")
-        return PURE if node.ret is Series else None
-    second = units[1]
-    assert second is not None
-    if name == "mul":
-        return _combine(first, second, 1)
-    if name == "div":
-        return _combine(first, second, -1)
-    if first != second:
-        what = _SAME[name].format(unit_name(first), unit_name(second))
-        raise _Refused(f"{_text(nodes, i)} {what}")
-    return first if node.ret is Series else None
-
-
-def _combine(first: Unit, second: Unit, sign: int) -> Unit:
-    p, v, b = (x + sign * y for x, y in zip(first, second, strict=True))
-    return (p, v, b)
-
-
-def _text(nodes: gp.PrimitiveTree, i: int) -> str:
-    return to_text(gp.PrimitiveTree(nodes[nodes.searchSubtree(i)]))

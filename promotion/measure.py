@@ -28,7 +28,7 @@ from fitness.score import Scored, WindowScorer
 from fitness.windows import Window
 from genome.evaluate import evaluate
 from genome.leaves import neighbours
-from genome.units import scale_problem
+from genome.sense import scale_problem
 from market.exchange import TRADING_DAYS
 from market.panel import Panel
 

@@ -82,7 +82,8 @@ def _node_words(node: gp.Primitive | gp.Terminal) -> tuple[str, str]:
     if node.ret is Const:
         return f"{node.value:g}", "constant"
     name = str(node.name)
-    return name, SERIES.get(name) or SIGNALS.get(name, "")
+    leaf = SERIES.get(name)
+    return name, leaf.meaning if leaf is not None else SIGNALS.get(name, "")
 
 
 def sparkline(values: np.ndarray, width: int = 60) -> str:

@@ -9,8 +9,9 @@ from functools import partial
 import pytest
 from deap import gp
 
-from genome.generate import bounded, generate, half_and_half, scale_of, sensible
+from genome.generate import bounded, generate, half_and_half
 from genome.grammar import FUNCTIONS, PSET, WINDOWS, Lookback, Signal
+from genome.sense import scale_of, sensible
 from genome.text import parse, to_text
 
 
@@ -32,7 +33,8 @@ def test_generation_succeeds_for_thousands_of_seeds_and_every_height(method: str
             assert 1 <= tree.height <= height
             assert tree[0].ret is Signal
             seen.update(str(n.name) for n in tree if isinstance(n, gp.Primitive))
-    assert seen == {f.key for f in FUNCTIONS}  # every function is reachable
+    # every function the registry lets the generator draw is reachable, and no other
+    assert seen == {f.key for f in FUNCTIONS if f.drawn}
 
 
 def test_full_trees_reach_the_height_drawn() -> None:
@@ -131,6 +133,8 @@ def test_window_leaves_come_from_the_fixed_set() -> None:
         ("mul(close, volume)", "product"),
         ("add(close, volume)", None),
         ("log(close)", None),
+        ("demean(change(close, 20))", "return"),
+        ("demean(div(close, open))", None),  # centred on 0: no longer a ratio
     ],
 )
 def test_every_series_has_a_unit_where_it_can_be_known(text: str, unit: str | None) -> None:
@@ -153,6 +157,8 @@ def test_every_series_has_a_unit_where_it_can_be_known(text: str, unit: str | No
         ("gt(add(close, volume), open)", False),
         ("gt(add(close, 0.5), open)", False),
         ("gt(rank(market), 0.5)", False),  # one value for every symbol: all ties
+        ("gt(demean(ret), 0.01)", True),
+        ("gt(demean(change(benchmark, 20)), 0)", False),  # every symbol's value is 0
         ("gt(high, close)", False),  # always true
         ("gt(sma(close, 5), sma(close, 5))", False),  # always false
         ("gt(close, std(close, 20))", False),  # a price against how much it moves

@@ -17,8 +17,8 @@ from evolve.variation import Breeder, child_of
 from genome.evaluate import evaluate
 from genome.generate import half_and_half
 from genome.grammar import FUNCTIONS, SERIES, Function
+from genome.sense import scale_problem
 from genome.text import parse
-from genome.units import scale_problem
 from market.index_nb import market_nb
 from market.panel import Panel
 from market.sources import load_panel
