@@ -31,6 +31,7 @@ from genome.evaluate import Evaluator
 from genome.text import parse
 from market.panel import Panel
 from market.sources import load_panel
+from store.statuses import CandidateStatus
 
 _FIRST_SESSION = dt.date(2017, 4, 17)  # after the data (Good Friday closed the 14th)
 STRATEGIES = [
@@ -130,7 +131,7 @@ def _approve(url: str, config: Any, panel: Panel, texts: list[str]) -> None:
     with database.transaction() as session:
         run = user_run(session, config, panel, "benchmark", windows)
         for text in texts:
-            put_forward(session, text, run.id).status = "approved"
+            put_forward(session, text, run.id).status = CandidateStatus.APPROVED
     database.close()
 
 

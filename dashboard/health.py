@@ -21,6 +21,7 @@ from dashboard.board import Board
 from store import sqlite_path
 from store.backup import backups
 from store.models import PanelRecord, QuarantineEntry, Run
+from store.statuses import RunStatus
 
 __all__ = ["Health", "health", "routes"]
 
@@ -62,7 +63,7 @@ def health(session: Session, home: Path, config: LabConfig, db_url: str) -> Heal
     newest = copies[-1] if copies else None
     panel = session.scalars(select(PanelRecord).order_by(PanelRecord.created_at.desc())).first()
     failed = session.scalars(
-        select(Run.id).where(Run.status == "failed").order_by(Run.id.desc()).limit(5)
+        select(Run.id).where(Run.status == RunStatus.FAILED).order_by(Run.id.desc()).limit(5)
     ).all()
     quarantined = session.scalars(
         select(QuarantineEntry).order_by(QuarantineEntry.id.desc()).limit(20)

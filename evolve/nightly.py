@@ -71,6 +71,7 @@ from store.models import (
     Run,
     TrialCount,
 )
+from store.statuses import RunStatus
 
 __all__ = ["NightOptions", "run_nightly"]
 
@@ -213,10 +214,10 @@ class _NightRun:
         try:
             self._work(run_id, panel, windows)
         except BaseException as e:
-            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            status = RunStatus.INTERRUPTED if isinstance(e, KeyboardInterrupt) else RunStatus.FAILED
             self._finish(run_id, status, clock)
             raise
-        self._finish(run_id, "finished", clock)
+        self._finish(run_id, RunStatus.FINISHED, clock)
         return self.summary
 
     def _finish(self, run_id: int, status: str, clock: Callable[[], dt.datetime]) -> None:
@@ -250,7 +251,7 @@ class _NightRun:
             config=self.config.to_dict(),
             seed=self.seed,
             code_version=code_version(),
-            status="running",
+            status=RunStatus.RUNNING,
             pid=os.getpid(),
             panel_fingerprint=panel.fingerprint,
             train_window_id=train.id,
@@ -511,9 +512,10 @@ def _described(
 def _interrupted(session: Session) -> Run | None:
     """Mark runs left "running" (their process died: this one holds the lock) as interrupted;
     the newest of them, if any."""
-    dead = session.scalars(select(Run).where(Run.status == "running").order_by(Run.id)).all()
+    running = select(Run).where(Run.status == RunStatus.RUNNING).order_by(Run.id)
+    dead = session.scalars(running).all()
     for run in dead:
-        run.status = "interrupted"
+        run.status = RunStatus.INTERRUPTED
         log.warning("run %d was interrupted (its process died); its committed work is kept", run.id)
     return dead[-1] if dead else None
 

@@ -43,6 +43,7 @@ from store.models import (
     Run,
     WindowRecord,
 )
+from store.statuses import RunStatus
 
 __all__ = ["Pruned", "living_ids", "prune", "vacuum_sqlite"]
 
@@ -125,7 +126,9 @@ def _references(session: Session) -> list[str]:
     """The correlation references of the newest run and of any run that may be resumed."""
     newest = session.scalars(select(Run.id).order_by(Run.id.desc()).limit(1)).first()
     runs = session.scalars(
-        select(Run).where(or_(Run.id == newest, Run.status.in_(("running", "interrupted"))))
+        select(Run).where(
+            or_(Run.id == newest, Run.status.in_((RunStatus.RUNNING, RunStatus.INTERRUPTED)))
+        )
     ).all()
     return sorted({str(gid) for run in runs for gid in run.reference})
 

@@ -17,6 +17,7 @@ from genome.text import parse
 from market.panel import Panel
 from store.data_records import record_data
 from store.models import Candidate, Run
+from store.statuses import RunStatus
 
 __all__ = ["put_forward", "score_texts", "user_run"]
 
@@ -50,7 +51,7 @@ def user_run(
         config=config.to_dict(),
         seed=0,
         code_version=code_version(),
-        status="finished",
+        status=RunStatus.FINISHED,
         pid=0,
         panel_fingerprint=panel.fingerprint,
         train_window_id=windows["train"].id,

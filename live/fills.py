@@ -46,7 +46,7 @@ def take_broker_view(
         and found.status != order.status
     ):
         reason = order.reason or f"{found.status} by the broker"
-    move_order(order, found.status, reason)
+    move_order(session, order, found.status, reason)
     delta = round(found.filled_qty - order.filled_qty, 9)
     if delta <= 0:
         return 0

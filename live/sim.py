@@ -46,6 +46,7 @@ from store.models import (
     SimBrokerState,
     utc_now,
 )
+from store.statuses import OrderStatus
 
 __all__ = ["ReplayFeed", "SimReport", "run_sim"]
 
@@ -275,10 +276,10 @@ def _report(
         initial_cash=initial,
         equity=equity,
         reference=reference,
-        orders=sum(o.status not in ("planned", "denied") for o in orders),
+        orders=sum(o.status not in (OrderStatus.PLANNED, OrderStatus.DENIED) for o in orders),
         fills=sum(f.kind == "fill" for f in fills),
-        denied=sum(o.status == "denied" for o in orders),
-        rejected=sum(o.status == "rejected" for o in orders),
+        denied=sum(o.status == OrderStatus.DENIED for o in orders),
+        rejected=sum(o.status == OrderStatus.REJECTED for o in orders),
         strategies=len(capital),
         finished=finished,
     )

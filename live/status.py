@@ -13,7 +13,7 @@ from live.errors import LiveInputError
 from live.records import cash_ledger, ledger_positions
 from live.statement import account_statement, average_costs
 from market.panel import Panel
-from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan
+from store.models import LiveAccount, LiveEvent, LiveFill, LiveOrder, LivePlan, OrderMove
 from store.rows import LeftOut, RowsLeftOut, every_row, first, readable
 
 __all__ = [
@@ -112,6 +112,7 @@ class AccountHistory:
     page: int  # from 1
     pages: int
     orders: list[tuple[LiveOrder, dt.date]]  # each with the session it was planned for
+    moves: dict[int, list[OrderMove]]  # order id -> its moves, oldest first
     fills: list[LiveFill]
     n_orders: int
     n_fills: int
@@ -120,8 +121,8 @@ class AccountHistory:
 def account_history(
     session: Session, account_id: int, page: int = 1, size: int = PAGE_SIZE
 ) -> AccountHistory:
-    """Page `page` (of `size` rows each; past the last: the last) of the account's orders and
-    fills of every session, newest first."""
+    """Page `page` (of `size` rows each; past the last: the last) of the account's orders
+    (with their moves) and fills of every session, newest first."""
     n_orders = session.scalar(
         select(func.count()).select_from(LiveOrder).where(LiveOrder.account_id == account_id)
     )
@@ -148,7 +149,12 @@ def account_history(
         .offset((page - 1) * size)
         .limit(size)
     ).all()
-    return AccountHistory(page, pages, orders, list(fills), n_orders or 0, n_fills or 0)
+    moves: dict[int, list[OrderMove]] = {order.id: [] for order, _ in orders}
+    for move in session.scalars(
+        select(OrderMove).where(OrderMove.order_id.in_(list(moves))).order_by(OrderMove.id)
+    ):
+        moves[move.order_id].append(move)
+    return AccountHistory(page, pages, orders, moves, list(fills), n_orders or 0, n_fills or 0)
 
 
 def accounts(session: Session) -> list[LiveAccount]:

@@ -62,6 +62,7 @@ from store import Database
 from store.lifecycle import MAYBE_SENT, TO_SEND, OrderStatus, move_order
 from store.models import LiveAccount, LiveCashEntry, LiveOrder, LivePlan
 from store.rows import LeftOut, first, get
+from store.statuses import PlanStatus
 
 __all__ = ["CycleReport", "MarketFeed", "Trader"]
 
@@ -247,7 +248,7 @@ class Trader:
             settled_cash=plan.settled_cash,
             weights=plan.allocation.as_record(),
             targets=plan.targets,
-            status="planned" if orders.orders else "closed",
+            status=PlanStatus.PLANNED if orders.orders else PlanStatus.CLOSED,
         )
         session.add(record)
         session.flush()
@@ -271,7 +272,7 @@ class Trader:
     def _send(self, session_day: dt.date, report: CycleReport) -> None:
         with self.database.transaction() as session:
             plan = self._plan_of(session, session_day)
-            if plan is None or plan.status == "closed":
+            if plan is None or plan.status == PlanStatus.CLOSED:
                 return
             orders = list(
                 session.scalars(
@@ -307,7 +308,7 @@ class Trader:
                     LiveOrder.status.in_(sorted(TO_SEND)),
                 )
             ).first():
-                plan.status = "sent"
+                plan.status = PlanStatus.SENT
 
     def _send_one(self, order_id: int, risk: RiskCheck, report: CycleReport) -> None:
         with self.database.transaction() as session:
@@ -328,12 +329,12 @@ class Trader:
                 risk.halted = self.halt.reason()
                 reason = risk.review(planned)
                 if reason is not None:
-                    move_order(order, OrderStatus.DENIED, reason)
+                    move_order(session, order, OrderStatus.DENIED, reason)
                     message = f"{order.client_order_id}: {reason}"
                     add_event(session, self.account_id, "risk_denial", False, message)
                     report.denied += 1
                     return
-            move_order(order, OrderStatus.SUBMITTING)
+            move_order(session, order, OrderStatus.SUBMITTING)
         # Committed: from here on the order may exist at the broker.
         request = OrderRequest(
             planned.client_order_id, planned.symbol, planned.side, planned.qty, planned.limit_price
@@ -346,7 +347,7 @@ class Trader:
             except DuplicateOrder:
                 answer = self._look_up(session, order)
             except OrderRejected as e:
-                move_order(order, OrderStatus.REJECTED, str(e))
+                move_order(session, order, OrderStatus.REJECTED, str(e))
                 detail = {"status": e.status, "code": e.code}
                 message = f"{order.client_order_id}: {e}"
                 add_event(session, self.account_id, "rejected", False, message, detail)
@@ -358,7 +359,7 @@ class Trader:
             if answer is None:
                 if order.status != OrderStatus.REJECTED:
                     reason = "no answer from the broker, and it does not have the order"
-                    move_order(order, OrderStatus.UNKNOWN, reason)
+                    move_order(session, order, OrderStatus.UNKNOWN, reason)
                 return
             risk.sent(planned)
             report.sent += 1
@@ -386,7 +387,7 @@ class Trader:
                 f"the broker's order {found.id} has this client id but is {found.side} "
                 f"{found.qty:g} {found.symbol}: the id was used by another order"
             )
-            move_order(order, OrderStatus.REJECTED, reason)
+            move_order(session, order, OrderStatus.REJECTED, reason)
             add_event(session, self.account_id, "conflict", False, reason)
             return None
         return found
@@ -427,7 +428,9 @@ class Trader:
             if found is not None:
                 fills += self._apply(session, order, found)
             elif order.status in OPEN:
-                move_order(order, OrderStatus.UNKNOWN, "the broker no longer knows this order")
+                move_order(
+                    session, order, OrderStatus.UNKNOWN, "the broker no longer knows this order"
+                )
         return fills
 
     def _apply(self, session: Session, order: LiveOrder, found: BrokerOrder) -> int:

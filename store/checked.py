@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, func, or_
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, func, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -27,6 +28,7 @@ __all__ = [
     "JSONValue",
     "Moment",
     "Number",
+    "Status",
     "Unreadable",
     "WholeNumber",
     "checked_types",
@@ -177,6 +179,41 @@ class Moment(_Checked):
 
     def _kinds(self) -> tuple[type, ...]:
         return (dt.datetime,)
+
+
+class Status(_Checked):
+    """A status column: stored as the value of a member of `kind` (a `store.statuses` enum),
+    read back as that member. Writing anything else raises; a stored value that is no member
+    (a hand edit, a status of a newer program) is unreadable."""
+
+    cache_ok = True
+    impl = String
+    what = "a status"
+
+    def __init__(self, kind: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.kind = kind
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """The member's value; ValueError for what is not one."""
+        return None if value is None else self.kind(value).value
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any]:
+        """Read a member of `kind`, or an `Unreadable` mark."""
+        members = {m.value: m for m in self.kind}
+
+        def read(value: Any) -> Any:
+            if value is None:
+                return None
+            found = members.get(value) if isinstance(value, str) else None
+            if found is None:
+                return self._unreadable(value, f"none of {', '.join(members)}")
+            return found
+
+        return read
+
+    def _suspect(self, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        return or_(func.typeof(column) != "text", column.not_in([m.value for m in self.kind]))
 
 
 def checked_types() -> dict[Any, TypeEngine[Any]]:

@@ -1,4 +1,5 @@
-"""The statuses of candidates and orders, and the one table of each one's moves.
+"""The one table of the moves of candidates and of orders, and the only code that moves them
+(the statuses themselves are `store.statuses`', exported here too).
 
     candidate | gate_passed | gate_failed -> gate_passed      gate_pass   (the gate)
     candidate | gate_passed | gate_failed -> gate_failed      gate_fail   (the gate)
@@ -12,18 +13,19 @@ the table and writes the move's row of `decisions` (who or what moved it, from w
 against which gate report). The gate, live trading and the review all call it; the rules that
 need more than the table (a holdout opened before an approval) live with the review
 (`promotion.lifecycle.decide`). Orders move by `move_order` and `ORDER_MOVES` (the lab's
-statuses, then Alpaca's). Below both `promotion` and `live`, so neither imports the other.
+statuses, then Alpaca's), each move a row of `order_moves`. Below both `promotion` and `live`,
+so neither imports the other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from store.models import Candidate, Decision, LiveOrder, utc_now
+from store.models import Candidate, Decision, LiveOrder, OrderMove, utc_now
+from store.statuses import CandidateStatus, OrderStatus
 
 __all__ = [
     "GATEABLE",
@@ -42,18 +44,6 @@ __all__ = [
     "move_candidate",
     "move_order",
 ]
-
-
-class CandidateStatus(StrEnum):
-    """Where a candidate stands (stored as its value)."""
-
-    CANDIDATE = "candidate"
-    GATE_PASSED = "gate_passed"
-    GATE_FAILED = "gate_failed"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    LIVE = "live"
-    RETIRED = "retired"
 
 
 _C = CandidateStatus
@@ -119,7 +109,7 @@ def move_candidate(
         genome_id=candidate.genome_id,
         action=action,
         from_status=status,
-        to_status=move.to.value,
+        to_status=move.to,
         reviewer=by,
         note=note,
         override=overriding,
@@ -127,36 +117,9 @@ def move_candidate(
         decided_at=now or utc_now(),
     )
     session.add(decision)
-    candidate.status = move.to.value
+    candidate.status = move.to
     session.flush()
     return decision
-
-
-class OrderStatus(StrEnum):
-    """An order's status: the lab's own before the broker has it, then Alpaca's."""
-
-    PLANNED = "planned"  # written, not sent
-    DENIED = "denied"  # refused by the risk check, never sent
-    SUBMITTING = "submitting"  # being sent: the broker may or may not have it
-    UNKNOWN = "unknown"  # no usable answer: looked up by client id next cycle
-    NEW = "new"
-    ACCEPTED = "accepted"
-    PENDING_NEW = "pending_new"
-    PARTIALLY_FILLED = "partially_filled"
-    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
-    PENDING_CANCEL = "pending_cancel"
-    PENDING_REPLACE = "pending_replace"
-    PENDING_REVIEW = "pending_review"
-    HELD = "held"
-    STOPPED = "stopped"
-    SUSPENDED = "suspended"
-    CALCULATED = "calculated"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    REJECTED = "rejected"
-    DONE_FOR_DAY = "done_for_day"
-    REPLACED = "replaced"
 
 
 _O = OrderStatus
@@ -203,9 +166,17 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = (
 )
 
 
-def move_order(order: LiveOrder, status: str, reason: str | None = None) -> None:
+def move_order(
+    session: Session,
+    order: LiveOrder,
+    status: str,
+    reason: str | None = None,
+    *,
+    now: dt.datetime | None = None,  # naive UTC, as stored
+) -> OrderMove | None:
     """Move `order` to `status` (a broker's answer or the lab's verdict), with `reason` if
-    given; staying in its status only refreshes its time.
+    given, and record the move (added to `session`); staying in its status only refreshes its
+    time. The move recorded, or None when it stayed.
 
     Raises:
         IllegalMove: a status that is not an order status, or a move the table forbids.
@@ -216,7 +187,16 @@ def move_order(order: LiveOrder, status: str, reason: str | None = None) -> None
         raise IllegalMove(f"order {order.client_order_id}: {e}") from None
     if new != old and new not in ORDER_MOVES[old]:
         raise IllegalMove(f"order {order.client_order_id} cannot move from {old} to {new}")
-    order.status = new.value
+    order.status = new
     if reason is not None:
         order.reason = reason
-    order.updated_at = utc_now()
+    order.updated_at = now or utc_now()
+    if new == old:
+        return None
+    if order.id is None:
+        session.flush()  # the order's id, for its move
+    move = OrderMove(
+        order_id=order.id, from_status=old, to_status=new, reason=reason, moved_at=order.updated_at
+    )
+    session.add(move)
+    return move

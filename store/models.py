@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.checked import Day, Flag, Moment, Number, checked_types
+from store.checked import Day, Flag, Moment, Number, Status, checked_types
+from store.statuses import CandidateStatus, OrderStatus, PlanStatus, RunStatus
 
 __all__ = [
     "APPEND_ONLY",
@@ -43,6 +44,7 @@ __all__ = [
     "LiveFill",
     "LiveOrder",
     "LivePlan",
+    "OrderMove",
     "PanelRecord",
     "PopulationMember",
     "QuarantineEntry",
@@ -63,6 +65,7 @@ APPEND_ONLY = (
     "live_fills",
     "live_cash",
     "live_events",
+    "order_moves",
 )
 
 # Constraint names are fixed so that migrations can refer to them on every database.
@@ -125,8 +128,7 @@ class Run(Base):
     config: Mapped[dict[str, Any]]
     seed: Mapped[int]
     code_version: Mapped[str] = mapped_column(String(80))
-    # running | finished | failed | interrupted (its process died; the next run resumes it)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RunStatus] = mapped_column(Status(RunStatus, 16))
     pid: Mapped[int]
     started_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Moment())
@@ -277,8 +279,10 @@ class Candidate(Base):
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     score: Mapped[float] = mapped_column(Number())
     fitness: Mapped[float] = mapped_column(Number())
-    # A store.lifecycle.CandidateStatus; its moves are the table there (MOVES).
-    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    # Its moves are the table of store.lifecycle (MOVES).
+    status: Mapped[CandidateStatus] = mapped_column(
+        Status(CandidateStatus, 16), default=CandidateStatus.CANDIDATE
+    )
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
@@ -338,8 +342,8 @@ class Decision(Base):
     # The genome decided on: a candidate that names another is left out (store.repointed).
     genome_id: Mapped[str | None] = mapped_column(ID)
     action: Mapped[str] = mapped_column(String(16))
-    from_status: Mapped[str] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[CandidateStatus] = mapped_column(Status(CandidateStatus, 16))
+    to_status: Mapped[CandidateStatus] = mapped_column(Status(CandidateStatus, 16))
     reviewer: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     # True when a gate_failed candidate was approved against the gate.
@@ -379,8 +383,7 @@ class LivePlan(Base):
     # strategy_weights); symbol -> net target quantity.
     weights: Mapped[dict[str, Any]]
     targets: Mapped[dict[str, Any]]
-    # planned (orders written, not all sent) | sent | closed (every order terminal)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[PlanStatus] = mapped_column(Status(PlanStatus, 16))
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
     def strategy_weights(self) -> dict[str, dict[str, Any]]:
@@ -409,9 +412,9 @@ class LiveOrder(Base):
     # None for a market order.
     limit_price: Mapped[float | None] = mapped_column(Number())
     last_close: Mapped[float] = mapped_column(Number())
-    # A store.lifecycle.OrderStatus: the lab's (planned, denied, submitting, unknown), then the
-    # broker's; its moves are the table there (ORDER_MOVES).
-    status: Mapped[str] = mapped_column(String(24))
+    # The lab's (planned, denied, submitting, unknown), then the broker's; its moves are the
+    # table of store.lifecycle (ORDER_MOVES), each recorded (order_moves).
+    status: Mapped[OrderStatus] = mapped_column(Status(OrderStatus, 24))
     reason: Mapped[str | None] = mapped_column(Text)
     broker_id: Mapped[str | None] = mapped_column(String(64))
     # Cumulative, as the broker reports them; fills are the deltas (live_fills).
@@ -419,6 +422,20 @@ class LiveOrder(Base):
     filled_avg_price: Mapped[float | None] = mapped_column(Number())
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
+
+
+class OrderMove(Base):
+    """A change of an order's status (store.lifecycle.move_order): from which, to which, why
+    and when, as decisions are for candidates. An order's first status (planned) is its
+    created_at. Append-only."""
+
+    __tablename__ = "order_moves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("live_orders.id"), index=True)
+    from_status: Mapped[OrderStatus] = mapped_column(Status(OrderStatus, 24))
+    to_status: Mapped[OrderStatus] = mapped_column(Status(OrderStatus, 24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    moved_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class LiveFill(Base):

@@ -11,6 +11,7 @@ from fitness.windows import build_windows
 from labkit.lab import put_forward, user_run
 from market.sources import load_panel
 from store import open_database
+from store.statuses import CandidateStatus
 
 # Two strategies that trade often on the bundled data: trend following and a dip buyer.
 STRATEGIES = ["gt(close, sma(close, 50))", "lt(rsi(close, 14), 30)"]
@@ -33,7 +34,7 @@ def approve(db_url: str, config: LabConfig, texts: list[str]) -> list[str]:
         run = user_run(session, config, panel, report.source, windows)
         candidates = [put_forward(session, text, run.id) for text in texts]
         for candidate in candidates:
-            candidate.status = "approved"
+            candidate.status = CandidateStatus.APPROVED
         ids = [c.genome_id for c in candidates]
     database.close()
     return ids

@@ -24,7 +24,7 @@ from market.sources import load_panel
 from promotion.review import review_data
 from promotion.watch import watch_strategies
 from store import open_database
-from store.models import Candidate, LiveOrder
+from store.models import Candidate, LiveOrder, OrderMove
 from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.disk import fill, full_disk
@@ -117,6 +117,12 @@ def _halt_and_trade(tmp_path: Path, state: Any, chrome: Any, panel: Panel) -> No
         database.close()
         orders = chrome.find_elements(By.CSS_SELECTOR, "table#orders tbody tr")
         assert len(orders) == len(state.orders) and planned == 2
+        # Each order's moves, as recorded: sent, then the broker's answer.
+        cells = chrome.find_elements(By.CSS_SELECTOR, "table#orders tbody tr td.moves")
+        shown_moves = [cell.text for cell in cells]
+        assert all(m.startswith("planned → submitting ") for m in shown_moves), shown_moves
+        recorded = rows(db, OrderMove)
+        assert sum(m.count("→") for m in shown_moves) == len(recorded) >= 2 * len(orders)
         assert len(chrome.find_elements(By.CSS_SELECTOR, "table#plan tbody tr")) == 2
         shown = chrome.execute_script(
             "return [...document.querySelectorAll('table#positions tbody tr')]"

@@ -20,6 +20,7 @@ from live.trader import Trader
 from market.panel import Panel
 from store import Database, open_database
 from store.models import Candidate, LiveBookEntry, LiveFill, LiveOrder, LivePlan
+from store.statuses import OrderStatus
 from tests.builders.emulated import FIRST_SESSION, broker, emulated
 from tests.builders.live_lab import STRATEGIES, approve, with_live
 
@@ -114,7 +115,7 @@ def test_an_ambiguous_answer_is_resolved_by_the_client_id_never_by_a_second_orde
     if kind == "504_after":  # it landed: found by its id and adopted
         assert len(created) == len(mine) and {o.status for o in mine} == {"accepted"}
     else:  # it did not land: unknown, then sent (once) on the next cycle
-        assert [o.status for o in mine].count("unknown") == 1
+        assert [o.status for o in mine].count(OrderStatus.UNKNOWN) == 1
         assert len(created) == len(mine) - 1
         t.cycle(FIRST_SESSION)
         created = [o["client_order_id"] for o in state.orders]

@@ -19,6 +19,7 @@ from store import open_database
 from store.models import Candidate, GateReport, HoldoutResult, LivePlan, QuarantineEntry
 from store.quarantine import CHANGED
 from store.repointed import REPOINTED
+from store.statuses import CandidateStatus
 from tests.builders.cli import live, promote
 from tests.builders.live_lab import STRATEGIES, approve
 from tests.builders.nights import rows
@@ -65,7 +66,7 @@ def test_a_candidate_whose_text_was_changed_is_not_gated(tmp_path: Path) -> None
     database = open_database(url)
     with database.transaction() as session:  # back to candidates, waiting for the gate
         for candidate in session.scalars(select(Candidate)):
-            candidate.status = "candidate"
+            candidate.status = CandidateStatus.CANDIDATE
     database.close()
     _edit(tmp_path, changed)
     gated = promote("gate", cwd=tmp_path)
@@ -94,7 +95,7 @@ def test_the_review_names_a_changed_candidate_and_shows_the_others(tmp_path: Pat
     database = open_database(url)
     with database.transaction() as session:  # both passed the gate, waiting for the review
         for candidate in session.scalars(select(Candidate)):
-            candidate.status = "gate_passed"
+            candidate.status = CandidateStatus.GATE_PASSED
     database.close()
     _edit(tmp_path, changed)
     reviewed = promote("review", cwd=tmp_path, stdin="s\n")
@@ -123,7 +124,7 @@ def test_an_approval_cannot_be_moved_to_a_rule_nobody_reviewed(tmp_path: Path) -
     database = open_database(url)
     with database.transaction() as session:  # as the gate and `promote approve` leave them
         for candidate in session.scalars(select(Candidate)):
-            candidate.status = "candidate"
+            candidate.status = CandidateStatus.CANDIDATE
     database.close()
     assert promote("gate", cwd=tmp_path).returncode == 0
     for number in ("1", "2"):

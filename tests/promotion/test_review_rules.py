@@ -12,6 +12,7 @@ from labkit.lab import put_forward
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, decide, holdout_opened
 from store.models import Run
+from store.statuses import CandidateStatus
 from tests.builders.labs import review_lab
 
 RULE = "gt(close, sma(close, 50))"
@@ -26,7 +27,7 @@ def test_the_holdout_opens_for_a_passed_candidate_and_comes_before_its_approval(
         holdout = windows["holdout"]
         with pytest.raises(PromotionError, match="not waiting for the review"):
             open_holdout(session, candidate, panel, holdout, config.backtest, "dana")
-        candidate.status = "gate_passed"  # as the gate leaves it
+        candidate.status = CandidateStatus.GATE_PASSED  # as the gate leaves it
         with pytest.raises(PromotionError, match=r"open the holdout of candidate \d+ first"):
             decide(session, candidate, "approve", "dana", "looks fine")
         assert candidate.status == "gate_passed" and not holdout_opened(session, candidate)
@@ -43,6 +44,6 @@ def test_a_rejection_leaves_the_holdout_sealed(tmp_path: Path) -> None:
     *_, database = review_lab(tmp_path)
     with database.transaction() as session:
         candidate = put_forward(session, RULE, session.get_one(Run, 1).id)
-        candidate.status = "gate_passed"
+        candidate.status = CandidateStatus.GATE_PASSED
         assert decide(session, candidate, "reject", "dana", "too simple").to_status == "rejected"
         assert not holdout_opened(session, candidate)
