@@ -60,139 +60,53 @@ class Leaf:
 S, B, W, C = Series, Signal, Lookback, Const
 _COMPARES = u.same("compares {} with {}")
 _WITH_CONSTANT = u.pure_only("compares {} with a constant")
+
+
+def _rolling(
+    key: str, meaning: str, unit: u.UnitRule, scale: sc.ScaleRule, kernel: Callable[..., Any]
+) -> Function:
+    # A function of a series' last w values: far dearer to compute than to keep, so cached.
+    return Function(key, key, (S, W), S, meaning, unit, scale, kernel, cached=True)
+
+
+# One row a function, kept as short as it reads.
+# fmt: off
 FUNCTIONS: tuple[Function, ...] = (
     Function("add", "add", (S, S), S, "x + y", u.same("adds {} to {}"), sc.total, k.add_nb),
-    Function(
-        "sub", "sub", (S, S), S, "x - y", u.same("subtracts {1} from {0}"), sc.difference, k.sub_nb
-    ),
+    Function("sub", "sub", (S, S), S, "x - y", u.same("subtracts {1} from {0}"), sc.difference,
+             k.sub_nb),
     Function("mul", "mul", (S, S), S, "x * y", u.MULTIPLY, sc.product, k.mul_nb),
-    Function(
-        "add_const",
-        "add",
-        (S, C),
-        S,
-        "x + c",
-        u.pure_only("adds a constant to {}"),
-        sc.of_first,
-        k.add_const_nb,
-    ),
+    Function("add_const", "add", (S, C), S, "x + c", u.pure_only("adds a constant to {}"),
+             sc.of_first, k.add_const_nb),
     Function("mul_const", "mul", (S, C), S, "x * c", u.KEEP, sc.of_first, k.mul_const_nb),
     Function("div", "div", (S, S), S, "x / y; NaN where y is 0", u.DIVIDE, sc.ratio, k.div_nb),
     Function("neg", "neg", (S,), S, "-x", u.KEEP, sc.of_first, np.negative),
     Function("abs", "abs", (S,), S, "|x|", u.KEEP, sc.absolute, np.abs),
-    Function(
-        "log",
-        "log",
-        (S,),
-        S,
-        "natural log of x; NaN where x <= 0",
-        u.pure_only("takes the log of {}"),
-        sc.unknown,
-        k.log_nb,
-        cached=True,
-    ),
-    Function(
-        "sma", "sma", (S, W), S, "mean of the last w values", u.KEEP, sc.of_first, k.sma_nb, True
-    ),
-    Function(
-        "ema",
-        "ema",
-        (S, W),
-        S,
-        "exponential mean, alpha 2/(w+1), seeded with the mean of the first w values",
-        u.KEEP,
-        sc.of_first,
-        k.ema_nb,
-        cached=True,
-    ),
-    Function(
-        "std",
-        "std",
-        (S, W),
-        S,
-        "sample standard deviation of the last w values",
-        u.KEEP,
-        sc.spread,
-        k.std_nb,
-        cached=True,
-    ),
-    Function(
-        "min", "min", (S, W), S, "lowest of the last w values", u.KEEP, sc.of_first, k.min_nb, True
-    ),
-    Function(
-        "max", "max", (S, W), S, "highest of the last w values", u.KEEP, sc.of_first, k.max_nb, True
-    ),
-    Function(
-        "lag", "lag", (S, W), S, "the value w sessions ago", u.KEEP, sc.of_first, k.lag_nb, True
-    ),
-    Function(
-        "lag_signal",
-        "lag",
-        (B, W),
-        B,
-        "the signal w sessions ago (false before the first day)",
-        u.SIGNALS,
-        sc.unknown,
-        k.lag_signal_nb,
-        cached=True,
-    ),
-    Function(
-        "change",
-        "change",
-        (S, W),
-        S,
-        "x / (x w sessions ago) - 1",
-        u.TO_PURE,
-        sc.fixed("return"),
-        k.change_nb,
-        cached=True,
-    ),
-    Function(
-        "zscore",
-        "zscore",
-        (S, W),
-        S,
-        "(x - sma(x, w)) / std(x, w)",
-        u.TO_PURE,
-        sc.fixed("z"),
-        k.zscore_nb,
-        cached=True,
-    ),
-    Function(
-        "rsi",
-        "rsi",
-        (S, W),
-        S,
-        "100 x gains / (gains + losses) over the last w changes (50 when flat)",
-        u.TO_PURE,
-        sc.fixed("percent"),
-        k.rsi_nb,
-        cached=True,
-    ),
-    Function(
-        "rank",
-        "rank",
-        (S,),
-        S,
-        "percentile of x among the symbols that day, in [0, 1] (ties share a rank)",
-        u.pure_only("ranks {} across symbols"),
-        sc.fixed("unit"),
-        k.rank,
-        cached=True,
-        across_symbols=True,
-    ),
-    Function(
-        "demean",
-        "demean",
-        (S,),
-        S,
-        "x minus its mean over the symbols with a value that day",
-        u.pure_only("demeans {} across symbols"),
-        lambda scales: scales[0] if scales[0] in ("return", "z") else None,
-        k.demean_nb,
-        across_symbols=True,
-        drawn=False,
-    ),
+    Function("log", "log", (S,), S, "natural log of x; NaN where x <= 0",
+             u.pure_only("takes the log of {}"), sc.unknown, k.log_nb, cached=True),
+    _rolling("sma", "mean of the last w values", u.KEEP, sc.of_first, k.sma_nb),
+    _rolling("ema", "exponential mean, alpha 2/(w+1), seeded with the mean of the first w values",
+             u.KEEP, sc.of_first, k.ema_nb),
+    _rolling("std", "sample standard deviation of the last w values", u.KEEP, sc.spread, k.std_nb),
+    _rolling("min", "lowest of the last w values", u.KEEP, sc.of_first, k.min_nb),
+    _rolling("max", "highest of the last w values", u.KEEP, sc.of_first, k.max_nb),
+    _rolling("lag", "the value w sessions ago", u.KEEP, sc.of_first, k.lag_nb),
+    Function("lag_signal", "lag", (B, W), B,
+             "the signal w sessions ago (false before the first day)", u.SIGNALS, sc.unknown,
+             k.lag_signal_nb, cached=True),
+    _rolling("change", "x / (x w sessions ago) - 1", u.TO_PURE, sc.fixed("return"), k.change_nb),
+    _rolling("zscore", "(x - sma(x, w)) / std(x, w)", u.TO_PURE, sc.fixed("z"), k.zscore_nb),
+    _rolling("rsi", "100 x gains / (gains + losses) over the last w changes (50 when flat)",
+             u.TO_PURE, sc.fixed("percent"), k.rsi_nb),
+    Function("rank", "rank", (S,), S,
+             "percentile of x among the symbols that day, in [0, 1] (ties share a rank)",
+             u.pure_only("ranks {} across symbols"), sc.fixed("unit"), k.rank, cached=True,
+             across_symbols=True),
+    Function("demean", "demean", (S,), S,
+             "x minus its mean over the symbols with a value that day",
+             u.pure_only("demeans {} across symbols"),
+             lambda scales: scales[0] if scales[0] in ("return", "z") else None,
+             k.demean_nb, across_symbols=True, drawn=False),
     Function("gt", "gt", (S, S), B, "x > y", _COMPARES, sc.unknown, np.greater),
     Function("lt", "lt", (S, S), B, "x < y", _COMPARES, sc.unknown, np.less),
     Function("gt_const", "gt", (S, C), B, "x > c", _WITH_CONSTANT, sc.unknown, np.greater),
@@ -201,6 +115,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("or", "or", (B, B), B, "either", u.SIGNALS, sc.unknown, np.logical_or),
     Function("not", "not", (B,), B, "the opposite", u.SIGNALS, sc.unknown, np.logical_not),
 )
+# fmt: on
 _BY_KEY = {f.key: f for f in FUNCTIONS}
 
 SERIES: dict[str, Leaf] = {

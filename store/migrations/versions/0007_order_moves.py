@@ -19,29 +19,24 @@ branch_labels = None
 depends_on = None
 
 MOVES = ("order_moves",)
+STATUSES = ("from_status", "to_status")
 
 
 def upgrade() -> None:
+    moved = sa.ForeignKey("live_orders.id", name="fk_order_moves_order_id_live_orders")
     op.create_table(
         "order_moves",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=False),
-        sa.Column("from_status", sa.String(length=24), nullable=False),
-        sa.Column("to_status", sa.String(length=24), nullable=False),
+        sa.Column("order_id", sa.Integer(), moved, nullable=False, index=True),
+        *(sa.Column(name, sa.String(length=24), nullable=False) for name in STATUSES),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("moved_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["live_orders.id"], name=op.f("fk_order_moves_order_id_live_orders")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_order_moves")),
+        sa.PrimaryKeyConstraint("id", name="pk_order_moves"),
     )
-    with op.batch_alter_table("order_moves", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_order_moves_order_id"), ["order_id"], unique=False)
     forbid_changes(MOVES)
 
 
 def downgrade() -> None:
     allow_changes(MOVES)
-    with op.batch_alter_table("order_moves", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_order_moves_order_id"))
+    op.drop_index("ix_order_moves_order_id", table_name="order_moves")
     op.drop_table("order_moves")
