@@ -112,30 +112,28 @@ def account_named(
 def cash_ledger(session: Session, account_id: int) -> SettledCashLedger:
     """The account's ledger, its entries summed per kind and settlement day (in Python, not
     SQL: SQL would count an amount that cannot be read as 0, where it is to be left out and
-    named)."""
+    named). Whole rows are read: an entry damaged in any column is left out everywhere, so no
+    sum may count it.
+
+    Raises:
+        RowsLeftOut: an entry cannot be read.
+    """
     totals: dict[tuple[str, dt.date], float] = defaultdict(float)
-    entries = (
-        select(LiveCashEntry.kind, LiveCashEntry.amount, LiveCashEntry.settles_on)
-        .where(LiveCashEntry.account_id == account_id)
-        .order_by(LiveCashEntry.id)
-    )
-    for kind, amount, day in every_row(session, entries, "live_cash", _cash_of(account_id)):
-        totals[kind, day] += amount
+    for entry in account_cash(session, account_id):
+        totals[entry.kind, entry.settles_on] += entry.amount
     return SettledCashLedger.of(
         CashEntry(kind, amount, day) for (kind, day), amount in totals.items()
     )
 
 
 def ledger_positions(session: Session, account_id: int) -> dict[str, float]:
-    """The account's positions: the sum of its fills per symbol (summed as `cash_ledger`
-    sums)."""
-    fills = (
-        select(LiveFill.symbol, LiveFill.qty)
-        .where(LiveFill.account_id == account_id)
-        .order_by(LiveFill.id)
-    )
-    rows = every_row(session, fills, "live_fills", _positions_of(account_id))
-    return positions_of((symbol, qty) for symbol, qty in rows)
+    """The account's positions: the sum of its fills per symbol (whole rows, summed as
+    `cash_ledger` sums).
+
+    Raises:
+        RowsLeftOut: a fill cannot be read.
+    """
+    return positions_of((fill.symbol, fill.qty) for fill in account_fills(session, account_id))
 
 
 def account_fills(session: Session, account_id: int) -> list[LiveFill]:
