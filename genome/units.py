@@ -70,7 +70,6 @@ class UnitRule:
     """The unit of a function's result from its arguments' units (None for a signal, lookback
     or constant argument); raises `Refused` when the arguments break the rule."""
 
-    name: str
     result: Callable[[Sequence[Unit | None]], Unit | None]
 
     def __call__(self, units: Sequence[Unit | None]) -> Unit | None:
@@ -91,11 +90,11 @@ def _combine(units: Sequence[Unit | None], sign: int) -> Unit:
     return (p, v, b)
 
 
-KEEP = UnitRule("keep", _first)
-TO_PURE = UnitRule("to pure", lambda units: PURE)
-MULTIPLY = UnitRule("multiply", lambda units: _combine(units, 1))
-DIVIDE = UnitRule("divide", lambda units: _combine(units, -1))
-SIGNALS = UnitRule("signals", lambda units: None)
+KEEP = UnitRule(_first)
+TO_PURE = UnitRule(lambda units: PURE)
+MULTIPLY = UnitRule(lambda units: _combine(units, 1))
+DIVIDE = UnitRule(lambda units: _combine(units, -1))
+SIGNALS = UnitRule(lambda units: None)
 
 
 def pure_only(what: str) -> UnitRule:
@@ -108,7 +107,7 @@ def pure_only(what: str) -> UnitRule:
             raise Refused(what.format(unit_name(first)))
         return PURE
 
-    return UnitRule("pure only", result)
+    return UnitRule(result)
 
 
 def same(what: str) -> UnitRule:
@@ -122,7 +121,7 @@ def same(what: str) -> UnitRule:
             raise Refused(what.format(unit_name(first), unit_name(second)))
         return first
 
-    return UnitRule("same", result)
+    return UnitRule(result)
 
 
 def unit_name(unit: Unit) -> str:
