@@ -37,6 +37,8 @@ def measure(
         (lab / "lab.toml").write_text(
             f'[data]\nsource = "{data}"\n[evolve]\npopulation = {population}\n'
             f"workers = {workers}\nbudget_minutes = 1440.0\n"
+            # Approved strategies trade at once, so the Live page has an account to show.
+            "[incubation]\nsessions = 0\n"
         )
         (lab / "lenient.toml").write_text(
             (lab / "lab.toml").read_text() + LENIENT_GATE_PATH.read_text()

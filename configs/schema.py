@@ -22,7 +22,9 @@ __all__ = [
     "BacktestConfig",
     "DataConfig",
     "EvolveConfig",
+    "ForwardConfig",
     "GateConfig",
+    "IncubationConfig",
     "LabConfig",
     "LiveConfig",
     "LogConfig",
@@ -438,6 +440,35 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class ForwardConfig:
+    """Which candidates are followed on the sessions after their gate report (`[forward]`)."""
+
+    near_miss_dsr: float
+    near_miss_sessions: int
+
+    def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
+        _require(0 <= self.near_miss_dsr <= 1, "forward.near_miss_dsr", "must be 0 to 1")
+        _require(self.near_miss_sessions >= 0, "forward.near_miss_sessions", "must not be negative")
+
+
+@dataclass(frozen=True)
+class IncubationConfig:
+    """How long an approved strategy trades on paper, and the test it passes before real
+    orders (`[incubation]`)."""
+
+    sessions: int
+    confidence: float
+
+    def check(self) -> None:
+        """Raise ConfigurationError naming the first key whose value is not allowed."""
+        _require(0 <= self.sessions <= 10_000, "incubation.sessions", "must be 0 to 10000")
+        _require(
+            0.5 <= self.confidence < 1, "incubation.confidence", "must be at least 0.5, below 1"
+        )
+
+
+@dataclass(frozen=True)
 class LiveConfig:
     """Live trading: broker, allocation, order limits, risk caps and the halt file (`[live]`)."""
 
@@ -564,6 +595,8 @@ class LabConfig:
     evolve: EvolveConfig
     gate: GateConfig
     review: ReviewConfig
+    forward: ForwardConfig
+    incubation: IncubationConfig
     live: LiveConfig
     store: StoreConfig
     log: LogConfig

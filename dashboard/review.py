@@ -1,9 +1,12 @@
 """The review from the page, as `promote review` does it: the holdout opened once
 (`promotion.holdout.open_holdout`), then approve, reject or skip with a note
 (`promotion.lifecycle.decide`); the promotion rules refuse what they refuse for the command line
-too. A retirement from the Live page's decay watch goes through the same decision."""
+too. A retirement from the Live page's decay watch, and the confirmation of an incubating
+strategy whose test passed, go through the same decision."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +29,8 @@ __all__ = ["routes"]
 
 
 def routes(board: Board) -> list[Route]:
-    """The review forms of a candidate page: open the holdout, approve, reject, retire."""
+    """The review forms of a candidate page (open the holdout, approve, reject, retire) and of
+    the Live page (confirm an incubating strategy, retire)."""
 
     def on_page(candidate_id: int) -> Refused:
         def refused(request: Request, why: str) -> Response:
@@ -66,17 +70,8 @@ def routes(board: Board) -> list[Route]:
             request.session["flash"] = f"skipped: candidate {candidate_id} stays gate_passed"
             return RedirectResponse(f"/review?after={candidate_id}", status_code=303)
 
-        def work() -> str:
-            with board.database.transaction() as session:
-                candidate = session.get(Candidate, candidate_id)
-                if candidate is None:
-                    raise PromotionError(f"no candidate {candidate_id}")
-                made = decide(session, candidate, action, form.get("by", ""), form.get("note", ""))
-                return (
-                    f"recorded: candidate {candidate_id} {made.to_status} by {shown(made.reviewer)}"
-                )
-
-        if action == "retire":  # from the Live page's decay watch: back there either way
+        work = _deciding(board, candidate_id, form)
+        if action in ("retire", "confirm"):  # from the Live page: back there either way
             return await board.act(request, work, "/live", flashed("/live"))
         back = f"/candidates/{candidate_id}"
         return await board.act(request, work, back, on_page(candidate_id))
@@ -100,3 +95,23 @@ def routes(board: Board) -> list[Route]:
         Route("/candidates/{candidate_id:row}/decision", decision, methods=["POST"]),
         Route("/review", next_waiting),
     ]
+
+
+def _deciding(board: Board, candidate_id: int, form: dict[str, str]) -> Callable[[], str]:
+    # The work of a decision form: record it, and say what was recorded.
+    def work() -> str:
+        with board.database.transaction() as session:
+            candidate = session.get(Candidate, candidate_id)
+            if candidate is None:
+                raise PromotionError(f"no candidate {candidate_id}")
+            made = decide(
+                session,
+                candidate,
+                form.get("action", ""),
+                form.get("by", ""),
+                form.get("note", ""),
+                incubation=board.config.incubation,
+            )
+            return f"recorded: candidate {candidate_id} {made.to_status} by {shown(made.reviewer)}"
+
+    return work

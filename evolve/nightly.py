@@ -64,7 +64,7 @@ from store import (
 )
 from store.data_records import record_data
 from store.database import check_writable
-from store.lifecycle import TRADING, CandidateStatus
+from store.lifecycle import BOOK, CandidateStatus
 from store.models import (
     Candidate,
     HallOfFameEntry,
@@ -521,8 +521,9 @@ def _interrupted(session: Session) -> Run | None:
 
 
 def _reference_ids(session: Session) -> list[str]:
-    """The live book (approved candidates) and the hall of fame, as the run starts."""
-    book = session.scalars(select(Candidate.genome_id).where(Candidate.status.in_(TRADING))).all()
+    """The book (incubating, approved and live candidates) and the hall of fame, as the run
+    starts."""
+    book = session.scalars(select(Candidate.genome_id).where(Candidate.status.in_(BOOK))).all()
     hall = session.scalars(select(HallOfFameEntry.genome_id)).all()
     return list(dict.fromkeys([*book, *hall]))
 

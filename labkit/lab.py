@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from configs import BacktestConfig, InputError, LabConfig
+from configs import BacktestConfig, IncubationConfig, InputError, LabConfig
 from configs.version import code_version
 from evolve.candidates import add_candidate
 from evolve.evaluations import add_genomes
@@ -19,7 +19,10 @@ from store.data_records import record_data
 from store.models import Candidate, Run
 from store.statuses import RunStatus
 
-__all__ = ["put_forward", "score_texts", "user_run"]
+__all__ = ["NO_INCUBATION", "put_forward", "score_texts", "user_run"]
+
+# No incubation: an approval sends a strategy to real orders at once (incubation.sessions = 0).
+NO_INCUBATION = IncubationConfig(sessions=0, confidence=0.9)
 
 
 def put_forward(session: Session, text: str, run_id: int) -> Candidate:

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from live.broker import Side
@@ -40,6 +40,7 @@ __all__ = [
     "ledger_positions",
     "mark_live",
     "new_account",
+    "nothing_to_trade",
     "order_row",
     "planned_order",
     "replace_books",
@@ -68,6 +69,19 @@ def trading_strategies(session: Session) -> dict[str, str]:
     ids = session.scalars(select(Candidate.genome_id).where(Candidate.status.in_(TRADING))).all()
     readable = readable_texts(session, ids)
     return {gid: readable[gid] for gid in sorted(readable)}
+
+
+def nothing_to_trade(session: Session) -> str:
+    """Why no strategy may trade: none approved, or every approved one still incubating."""
+    waiting = session.scalar(
+        select(func.count()).where(Candidate.status == CandidateStatus.INCUBATING)
+    )
+    if waiting:
+        return (
+            f"no strategy may trade: {waiting} approved one(s) still incubating on paper; "
+            "confirm one once its incubation test passed (`promote confirm`, `promote show`)"
+        )
+    return "no strategy may trade: approve one first (`promote review`)"
 
 
 def mark_live(session: Session, account: LiveAccount, genome_ids: list[str]) -> list[str]:

@@ -30,7 +30,7 @@ from fitness.backtest import backtest
 from live.books import Market
 from live.errors import LiveInputError
 from live.halt import HaltSwitch
-from live.records import new_account, trading_strategies
+from live.records import new_account, nothing_to_trade, trading_strategies
 from live.signals import ReplaySignals, market_at, validation_volatility
 from live.sim_broker import SimBroker, new_sim_state
 from live.statement import equity_curve
@@ -172,7 +172,7 @@ def run_sim(
                     "least one session of history before its first"
                 )
             if not trading_strategies(session):
-                raise LiveInputError("no strategy may trade: approve one first (`promote review`)")
+                raise LiveInputError(nothing_to_trade(session))
             first = panel.n_days - days
             settings = {
                 "source": source,

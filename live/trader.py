@@ -51,6 +51,7 @@ from live.records import (
     in_flight_orders,
     ledger_positions,
     mark_live,
+    nothing_to_trade,
     order_row,
     planned_order,
     replace_books,
@@ -210,7 +211,7 @@ class Trader:
             texts = trading_strategies(session)
             old_books = books(session, self.account_id)
             if not texts and not old_books:
-                raise LiveInputError("no strategy may trade: approve one first (`promote review`)")
+                raise LiveInputError(nothing_to_trade(session))
             market, signals = self.feed.inputs(session_day, texts, self._is_whole)
             ledger = cash_ledger(session, self.account_id)
             live = self.config.live

@@ -153,7 +153,9 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
             note = click.prompt("note (required: why)", default="", show_default=False)
         with database.transaction() as session:
             candidate = session.get_one(Candidate, candidate_id)
-            decision = decide(session, candidate, action, who, note)
+            decision = decide(
+                session, candidate, action, who, note, incubation=lab.config.incubation
+            )
             click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
     _name_left_out(left_out)
 
@@ -172,7 +174,15 @@ def _decide(
 
     who = _reviewer(reviewer)
     with lab_database(lab).transaction() as session:
-        decision = decide(session, find_candidate(session, key), action, who, note, override)
+        decision = decide(
+            session,
+            find_candidate(session, key),
+            action,
+            who,
+            note,
+            override,
+            incubation=lab.config.incubation,
+        )
     flag = " (OVERRIDE of a failed gate, recorded)" if decision.override else ""
     click.echo(
         f"candidate {decision.candidate_id}: {decision.from_status} -> {decision.to_status} "
@@ -193,9 +203,21 @@ REVIEWER = click.option("--reviewer", help="who decides (default: the login name
 def approve(
     lab: CommandContext, candidate: str, note: str, reviewer: str | None, override: bool
 ) -> None:
-    """Approve CANDIDATE for live trading. It must have passed the gate; approving one that
-    failed needs --override and is flagged in the audit trail."""
+    """Approve CANDIDATE. It must have passed the gate; approving one that failed needs
+    --override and is flagged in the audit trail. With incubation.sessions above 0 it first
+    trades on paper (incubating) until `promote confirm`; with 0, real orders at once."""
     _decide(lab, candidate, "approve", note, reviewer, override)
+
+
+@main.command("confirm")
+@click.argument("candidate")
+@NOTE
+@REVIEWER
+@lab_command_options
+def confirm(lab: CommandContext, candidate: str, note: str, reviewer: str | None) -> None:
+    """Confirm an incubating CANDIDATE for real orders, once its incubation test passed
+    (`promote show` and the Live page say whether it has)."""
+    _decide(lab, candidate, "confirm", note, reviewer, False)
 
 
 @main.command("reject")
@@ -214,5 +236,5 @@ def reject(lab: CommandContext, candidate: str, note: str, reviewer: str | None)
 @REVIEWER
 @lab_command_options
 def retire(lab: CommandContext, candidate: str, note: str, reviewer: str | None) -> None:
-    """Retire an approved or live CANDIDATE: it stops trading."""
+    """Retire an incubating, approved or live CANDIDATE: it stops trading."""
     _decide(lab, candidate, "retire", note, reviewer, False)

@@ -30,14 +30,16 @@ from fitness.windows import Window
 from genome.errors import GenomeError
 from genome.text import parse
 from market.panel import Panel
+from promotion.following import record_forward
 from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
+from promotion.incubation import incubation_lines
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
 from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pbo
 from promotion.trials import Trials, count_trials
 from promotion.watch import record_decays, watch_strategies
 from store.data_records import record_data
-from store.lifecycle import TRADING, CandidateStatus, move_candidate
+from store.lifecycle import BOOK, CandidateStatus, move_candidate
 from store.models import (
     Candidate,
     GateReport,
@@ -177,8 +179,10 @@ def _gate_note(verdict: Verdict) -> str:
 
 def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     """The step that ends a nightly run: gate every pending candidate with the night's data,
-    watch the approved and live strategies for decay (promotion.watch), and say how it went
-    (see evolve.nightly.AfterRun)."""
+    record the forward sessions of the candidates followed (promotion.following), say which
+    incubating strategies passed their test (promotion.incubation), watch the incubating,
+    approved and live strategies for decay (promotion.watch), and say how it went (see
+    evolve.nightly.AfterRun)."""
 
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
@@ -186,6 +190,8 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
         candidates = in_status(session, CandidateStatus.CANDIDATE).rows
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         lines = gate_lines(outcomes, windows["validation"], config.backtest)
+        lines.append(record_forward(session, panel, config, run_id))
+        lines += incubation_lines(session, config.incubation)
         watched = watch_strategies(session, panel, windows, config)
         return lines + record_decays(session, watched, run_id)
 
@@ -212,7 +218,7 @@ def gate_lines(
 
 def _live_returns(session: Session, measurer: Measurer) -> dict[str, np.ndarray]:
     ids = session.scalars(
-        select(Candidate.genome_id).where(Candidate.status.in_(TRADING)).order_by(Candidate.id)
+        select(Candidate.genome_id).where(Candidate.status.in_(BOOK)).order_by(Candidate.id)
     ).all()
     texts = genome_texts(session, ids)
     found = {gid: _returns(measurer, text) for gid, text in texts.items()}

@@ -1,9 +1,11 @@
-"""The human decisions that move a candidate: approve, reject, retire.
+"""The human decisions that move a candidate: approve, confirm, reject, retire.
 
 The moves themselves, and the gate's and live trading's, are the one table of
 `store.lifecycle` (`move_candidate` writes every move's row of `decisions`). The review adds what
-the table cannot know: a note and a reviewer are required, and a candidate that passed the gate
-is approved only after its holdout was opened.
+the table cannot know: a note and a reviewer are required, a candidate that passed the gate
+is approved only after its holdout was opened, an approval starts an incubation on paper when
+`incubation.sessions` is above 0 (the `incubate` move), and an incubating strategy is confirmed
+for real orders only once its incubation test passed (promotion.incubation).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from configs import InputError
+from configs import IncubationConfig, InputError
 from configs.output import shown
 from store.lifecycle import GATEABLE, MOVES, CandidateStatus, IllegalMove, move_candidate
 from store.models import Candidate, Decision, GateReport, HoldoutResult
@@ -45,7 +47,7 @@ class PromotionError(InputError):
 
 
 # What a reviewer may do; the other moves belong to the gate and live trading.
-ACTIONS = {action: MOVES[action] for action in ("approve", "reject", "retire")}
+ACTIONS = {action: MOVES[action] for action in ("approve", "confirm", "reject", "retire")}
 
 
 def find_candidate(session: Session, key: str) -> Candidate:
@@ -163,15 +165,19 @@ def decide(
     note: str,
     override: bool = False,
     now: dt.datetime | None = None,  # naive UTC, as stored
+    *,
+    incubation: IncubationConfig,
 ) -> Decision:
     """Record `reviewer`'s `action` on `candidate` with `note` and move its status (added to
-    `session`, not committed).
+    `session`, not committed). An approval is recorded as `incubate` when
+    `incubation.sessions` is above 0.
 
     Raises:
         PromotionError: an unknown action, an empty note or reviewer, a status the action
-            does not apply to (approving a gate_failed candidate needs `override`), or the
+            does not apply to (approving a gate_failed candidate needs `override`), the
             approval of a candidate that passed the gate before its holdout was opened (the
-            review shows the holdout before the approval: `promote review` and the page).
+            review shows the holdout before the approval: `promote review` and the page), or
+            the confirmation of a strategy whose incubation test has not passed.
     """
     if action not in ACTIONS:
         raise PromotionError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
@@ -182,7 +188,11 @@ def decide(
     status = candidate.status
     if action == "approve":
         report = _approvable_report(session, candidate)
+        if incubation.sessions > 0:
+            action = "incubate"
     else:
+        if action == "confirm":
+            _check_confirmable(session, candidate, incubation)
         try:
             report = latest_report(session, candidate.id)
         except ReportLeftOut:
@@ -201,11 +211,25 @@ def decide(
     except IllegalMove as e:
         hint = (
             f"; approving a {status} candidate against the gate needs --override"
-            if status in ACTIONS[action].override_from
+            if status in MOVES[action].override_from
             else ""
         )
         raise PromotionError(f"{e}{hint}") from None
     return decision
+
+
+def _check_confirmable(
+    session: Session, candidate: Candidate, incubation: IncubationConfig
+) -> None:
+    """Raises PromotionError unless `candidate` is incubating and its test passed."""
+    from promotion.incubation import incubating  # it reads forward records, which read reports
+
+    if candidate.status != CandidateStatus.INCUBATING:
+        return  # the move table names what it applies to
+    found = incubating(session, incubation, [candidate.id])
+    if not found or not found[0].test.passed:
+        why = found[0].test.text() if found else "its forward record cannot be read"
+        raise PromotionError(f"candidate {candidate.id} cannot be confirmed yet: {why}")
 
 
 def _approvable_report(session: Session, candidate: Candidate) -> GateReport | None:

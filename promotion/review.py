@@ -24,7 +24,7 @@ from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, ReportLeftOut, genome_texts, latest_report
 from promotion.views import candidate_lines, holdout_lines, sparkline
 from store import unpack
-from store.lifecycle import TRADING
+from store.lifecycle import BOOK
 from store.models import Candidate, Decision, HoldoutResult
 from store.rows import LeftOut, get
 
@@ -102,10 +102,10 @@ def holdout_equity(
 def sitting_warnings(
     session: Session, candidate: Candidate, curve: ValidationEquity, panel: Panel, config: LabConfig
 ) -> list[str]:
-    """A warning for each approved or live strategy that was approved after `candidate`'s newest
-    gate report (so the gate's correlation criterion did not see it: an earlier approval of the
-    same sitting, say) and whose validation returns correlate with the candidate's above the
-    gate's limit."""
+    """A warning for each incubating, approved or live strategy that was approved after
+    `candidate`'s newest gate report (so the gate's correlation criterion did not see it: an
+    earlier approval of the same sitting, say) and whose validation returns correlate with the
+    candidate's above the gate's limit."""
     report = latest_report(session, candidate.id)
     if report is None:
         return []
@@ -113,9 +113,9 @@ def sitting_warnings(
         select(Candidate.id, Candidate.genome_id, Decision.decided_at)
         .join(Decision, Decision.candidate_id == Candidate.id)
         .where(
-            Candidate.status.in_(TRADING),
+            Candidate.status.in_(BOOK),
             Candidate.id != candidate.id,
-            Decision.action == "approve",
+            Decision.action.in_(("approve", "incubate")),
             Decision.decided_at >= report.created_at,
         )
         .order_by(Decision.id)

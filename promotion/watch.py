@@ -1,7 +1,8 @@
-"""The decay watch of every approved or live strategy: its paper returns since it began trading
-(its backtest, same rules and costs, over the sessions from its first plan in any account to
-the data's last day) against its validation window (promotion.decay), a retirement proposal
-when the test alarms, and a `decay` event the first time it does (the night alerts it)."""
+"""The decay watch of every incubating, approved or live strategy: its paper returns since it
+began trading (its backtest, same rules and costs, over the sessions from its first plan in any
+account to the data's last day; an incubating one's forward record) against its validation
+window (promotion.decay), a retirement proposal when the test alarms, and a `decay` event the
+first time it does (the night alerts it)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from genome.text import parse
 from market.panel import Panel
 from promotion.decay import DecayWatch, decay_watch
 from promotion.figures import costs_text
+from promotion.following import forward_records
+from promotion.forward import ForwardRecord
 from promotion.statistics import StatisticsError
-from store.lifecycle import TRADING
+from store.lifecycle import BOOK, CandidateStatus
 from store.models import Candidate, LiveEvent, LivePlan
 from store.quarantine import readable_texts
 
@@ -59,51 +62,79 @@ class Watched:
 def watch_strategies(
     session: Session, panel: Panel, windows: dict[str, Window], config: LabConfig
 ) -> list[Watched]:
-    """Every approved or live strategy, oldest candidate first, watched on `panel`."""
+    """Every incubating, approved or live strategy, oldest candidate first, watched on `panel`:
+    an incubating one on its forward record (promotion.following), the others on their paper
+    returns since their first plan."""
     candidates = session.scalars(
-        select(Candidate).where(Candidate.status.in_(TRADING)).order_by(Candidate.id)
+        select(Candidate).where(Candidate.status.in_(BOOK)).order_by(Candidate.id)
     ).all()
     texts = readable_texts(session, [c.genome_id for c in candidates])
     first_plan = _first_plans(session)
-    rules = config.backtest
+    incubating = [c.id for c in candidates if c.status == CandidateStatus.INCUBATING]
+    forward = forward_records(session, incubating)
     validation = windows["validation"]
-    on_validation = WindowScorer(panel, validation, rules)
+    on_validation = WindowScorer(panel, validation, config.backtest)
     out = []
     for c in candidates:
         since, capital = first_plan.get(c.genome_id, (None, None))
         text = texts.get(c.genome_id)
         base = Watched(c.id, c.genome_id, text or "", c.status, since, "", None, "", capital, None)
-        if text is None or since is None:
-            out.append(replace(base, reason="quarantined" if text is None else "not trading yet"))
+        if text is None:
+            out.append(replace(base, reason="quarantined"))
             continue
-        try:
-            window = build_window(
-                panel, "trading", since, _last_day(panel), config.windows.warmup_days, 2, rules
-            )
-        except ConfigurationError:
-            out.append(replace(base, reason=f"fewer than 2 sessions of data since {since}"))
+        record = forward.get(c.id)
+        if record is not None:
+            found = _on_forward_record(base, record, config)
+        else:
+            found = _since_first_plan(base, panel, config)
+        if isinstance(found, str):
+            out.append(replace(base, reason=found))
             continue
-        tree = parse(text)
-        returns = WindowScorer(panel, window, rules).score(tree).result.returns
-        expected = on_validation.score(tree).result.returns
+        base, returns = found
+        expected = on_validation.score(parse(text)).result.returns
         base = replace(
             base,
-            window=(
-                f"paper returns {window.first}..{window.last} ({window.n_days} sessions) "
-                f"against validation {validation.first}..{validation.last}; costs: "
-                f"{costs_text(vars(rules))}"
-            ),
-            pnl=None if capital is None else capital * float(np.prod(1.0 + returns) - 1.0),
+            window=f"{base.window} against validation {validation.first}.."
+            f"{validation.last}; costs: {costs_text(vars(config.backtest))}",
         )
         try:
-            out.append(
-                replace(
-                    base, watch=decay_watch(returns, expected, config.review.decay_arl_sessions)
-                )
-            )
+            watch = decay_watch(returns, expected, config.review.decay_arl_sessions)
+            out.append(replace(base, watch=watch))
         except StatisticsError as e:
             out.append(replace(base, reason=str(e)))
     return out
+
+
+def _on_forward_record(
+    base: Watched, record: ForwardRecord, config: LabConfig
+) -> tuple[Watched, np.ndarray] | str:
+    # An incubating strategy: its forward record (sessions after its gate report's data).
+    if record.sessions < 2:
+        return f"{record.sessions} forward session(s) so far"
+    span = f"{record.days[0]}..{record.days[-1]} ({record.sessions} sessions)"
+    return replace(
+        base, since=record.days[0], window=f"forward paper returns {span}"
+    ), record.strategy
+
+
+def _since_first_plan(
+    base: Watched, panel: Panel, config: LabConfig
+) -> tuple[Watched, np.ndarray] | str:
+    # An approved or live strategy: its paper returns from its first plan in any account.
+    if base.since is None:
+        return "not trading yet"
+    rules = config.backtest
+    try:
+        window = build_window(
+            panel, "trading", base.since, _last_day(panel), config.windows.warmup_days, 2, rules
+        )
+    except ConfigurationError:
+        return f"fewer than 2 sessions of data since {base.since}"
+    returns = WindowScorer(panel, window, rules).score(parse(base.text)).result.returns
+    capital = base.capital
+    pnl = None if capital is None else capital * float(np.prod(1.0 + returns) - 1.0)
+    span = f"paper returns {window.first}..{window.last} ({window.n_days} sessions)"
+    return replace(base, window=span, pnl=pnl), returns
 
 
 def record_decays(session: Session, watched: list[Watched], run_id: int | None = None) -> list[str]:

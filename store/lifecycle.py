@@ -3,10 +3,15 @@
 
     candidate | gate_passed | gate_failed -> gate_passed      gate_pass   (the gate)
     candidate | gate_passed | gate_failed -> gate_failed      gate_fail   (the gate)
-    gate_passed -> approved                                   approve (gate_failed: override)
+    gate_passed -> incubating                                 incubate (gate_failed: override)
+    gate_passed -> approved                                   approve  (gate_failed: override)
+    incubating -> approved                                    confirm  (its forward record passed)
     candidate | gate_passed | gate_failed -> rejected         reject
-    approved -> live                                          go_live     (a broker account)
-    approved | live -> retired                                retire
+    approved -> live                                          go_live  (a broker account)
+    incubating | approved | live -> retired                   retire
+
+A person approves a candidate by `incubate` (it trades on paper first) or, with no incubation
+configured, by `approve` (real orders at once).
 
 `move_candidate` is the only code that changes a candidate's status: it checks the move against
 the table and writes the move's row of `decisions` (who or what moved it, from which status, why,
@@ -28,6 +33,7 @@ from store.models import Candidate, Decision, LiveOrder, OrderMove, utc_now
 from store.statuses import CandidateStatus, OrderStatus
 
 __all__ = [
+    "BOOK",
     "GATEABLE",
     "IN_FLIGHT",
     "MAYBE_SENT",
@@ -48,8 +54,10 @@ __all__ = [
 
 _C = CandidateStatus
 GATEABLE = (_C.CANDIDATE, _C.GATE_PASSED, _C.GATE_FAILED)
-# Allowed to trade; and the strategies a new one is compared with.
+# Allowed to place real orders.
 TRADING = (_C.APPROVED, _C.LIVE)
+# Approved by a person, on paper or with real orders: the strategies a new one is compared with.
+BOOK = (_C.INCUBATING, *TRADING)
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,12 @@ class Move:
 MOVES = {
     "gate_pass": Move(_C.GATE_PASSED, GATEABLE),
     "gate_fail": Move(_C.GATE_FAILED, GATEABLE),
+    "incubate": Move(_C.INCUBATING, (_C.GATE_PASSED,), (_C.GATE_FAILED,)),
     "approve": Move(_C.APPROVED, (_C.GATE_PASSED,), (_C.GATE_FAILED,)),
+    "confirm": Move(_C.APPROVED, (_C.INCUBATING,)),
     "reject": Move(_C.REJECTED, GATEABLE),
     "go_live": Move(_C.LIVE, (_C.APPROVED,)),
-    "retire": Move(_C.RETIRED, TRADING),
+    "retire": Move(_C.RETIRED, BOOK),
 }
 
 

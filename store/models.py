@@ -32,6 +32,7 @@ __all__ = [
     "Candidate",
     "Decision",
     "Evaluation",
+    "ForwardReturn",
     "GateReport",
     "Generation",
     "Genome",
@@ -66,6 +67,7 @@ APPEND_ONLY = (
     "live_cash",
     "live_events",
     "order_moves",
+    "forward_returns",
 )
 
 # Constraint names are fixed so that migrations can refer to them on every database.
@@ -311,6 +313,26 @@ class GateReport(Base):
     # years, look-ahead cuts, PBO of the cohort, correlations, costs (see promotion.gate).
     details: Mapped[dict[str, Any]]
     created_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
+
+
+class ForwardReturn(Base):
+    """One session of a candidate's forward record (promotion.following): its paper return on a
+    session after the data of the gate report it follows (the lab's backtest rules and costs,
+    started flat on the first such session), and equal-weight buy-and-hold of the universe's on
+    the same session and costs. Written once, the night the session is first seen; never
+    changed (append-only)."""
+
+    __tablename__ = "forward_returns"
+    __table_args__ = (UniqueConstraint("candidate_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    day: Mapped[dt.date] = mapped_column(Day())
+    gate_report_id: Mapped[int] = mapped_column(ForeignKey("gate_reports.id"))
+    strategy: Mapped[float] = mapped_column(Number())
+    market: Mapped[float] = mapped_column(Number())
+    # The nightly run that recorded it; None for a command run by hand.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(Moment(), default=utc_now)
 
 
 class HoldoutResult(Base):

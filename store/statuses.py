@@ -15,6 +15,7 @@ class CandidateStatus(StrEnum):
     CANDIDATE = "candidate"
     GATE_PASSED = "gate_passed"
     GATE_FAILED = "gate_failed"
+    INCUBATING = "incubating"  # approved, trading on paper until a person confirms it
     APPROVED = "approved"
     REJECTED = "rejected"
     LIVE = "live"

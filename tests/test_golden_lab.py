@@ -19,6 +19,7 @@ from sqlalchemy import select
 from evolve.executor import LocalExecutor
 from evolve.nightly import NightOptions, run_nightly
 from labkit import LENIENT_GATE_PATH
+from labkit.lab import NO_INCUBATION
 from live.sim import run_sim
 from promotion.gating import gate_pending
 from promotion.holdout import open_holdout
@@ -62,7 +63,14 @@ def small_lab_lines(folder: Path) -> list[str]:
             lines.append(f"gate candidate={r.candidate_id} passed={r.passed} {criteria}")
         for candidate in in_status(session, "gate_passed").rows[:2]:
             open_holdout(session, candidate, panel, windows["holdout"], config.backtest, "golden")
-            decide(session, candidate, "approve", "golden", "the golden lab")
+            decide(
+                session,
+                candidate,
+                "approve",
+                "golden",
+                "the golden lab",
+                incubation=NO_INCUBATION,
+            )
     run_sim(database, config, panel, source, days=20)
     with database.transaction() as session:
         for plan in session.scalars(select(LivePlan).order_by(LivePlan.id)):

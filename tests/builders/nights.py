@@ -90,9 +90,9 @@ def rows(db_url: str, model: Any) -> list[Any]:
 
 
 def reviewer_decisions(db_url: str) -> list[Decision]:
-    """The reviewers' decisions (approve, reject, retire), without the gate's and live
-    trading's moves."""
-    return [d for d in rows(db_url, Decision) if d.action in ACTIONS]
+    """The reviewers' decisions (approve or incubate, confirm, reject, retire), without the
+    gate's and live trading's moves."""
+    return [d for d in rows(db_url, Decision) if d.action in {*ACTIONS, "incubate"}]
 
 
 def bars_frame(panel: Panel) -> pd.DataFrame:

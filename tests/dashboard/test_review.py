@@ -96,9 +96,10 @@ def test_a_decision_in_the_page_is_the_record_promote_review_makes(
     chrome.find_element(By.ID, "note").send_keys("small size first")
     click(chrome, chrome.find_element(By.ID, "approve"))
     assert (
-        chrome.find_element(By.ID, "flash").text == f"recorded: candidate {first} approved by dana"
+        chrome.find_element(By.ID, "flash").text
+        == f"recorded: candidate {first} incubating by dana"
     )
-    assert chrome.find_element(By.ID, "status").text == "approved"
+    assert chrome.find_element(By.ID, "status").text == "incubating"
     screenshot(chrome, page / "review.png")
     made = {
         folder: (
@@ -157,7 +158,7 @@ def test_a_decision_needs_a_note_and_the_sessions_token(
     regated = promote("gate", str(second), "--config", "lenient.toml", cwd=page)
     assert regated.returncode == 0, regated.stderr
     approved = next(
-        c for c in rows(f"sqlite:///{page / 'research.db'}", Candidate) if c.status == "approved"
+        c for c in rows(f"sqlite:///{page / 'research.db'}", Candidate) if c.status == "incubating"
     )
     chrome.get(f"{site}/candidates/{second}")
     shown = chrome.find_element(By.ID, "correlations").text

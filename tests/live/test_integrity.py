@@ -127,8 +127,18 @@ def test_an_approval_cannot_be_moved_to_a_rule_nobody_reviewed(tmp_path: Path) -
             candidate.status = CandidateStatus.CANDIDATE
     database.close()
     assert promote("gate", cwd=tmp_path).returncode == 0
+    (tmp_path / "at_once.toml").write_text("[incubation]\nsessions = 0\n")  # real orders at once
     for number in ("1", "2"):
-        done = promote("approve", number, "--note", "ok", "--override", cwd=tmp_path)
+        done = promote(
+            "approve",
+            number,
+            "--note",
+            "ok",
+            "--override",
+            "--config",
+            "at_once.toml",
+            cwd=tmp_path,
+        )
         assert done.returncode == 0, done.stderr
     # A correctly hashed genome row, as the lab itself writes it, that nobody reviewed.
     database = open_database(url)

@@ -144,12 +144,12 @@ def test_the_review_opens_the_holdout_once_and_records_decisions(lab: Path) -> N
     decisions = reviewer_decisions(db)
     assert [(d.candidate_id, d.action, d.reviewer, d.note) for d in decisions] == [
         (passed[1], "reject", "dana", "noise"),
-        (passed[0], "approve", "eve", "small size"),
+        (passed[0], "incubate", "eve", "small size"),
     ]
     assert all(d.gate_report_id is not None and not d.override for d in decisions)
     shown = promote("show", str(passed[0]), "--config", "lab.toml", cwd=lab)
     assert "holdout 2014-07-01..2017-04-13" in shown.stdout and "by dana" in shown.stdout
-    assert "eve: approve (gate_passed -> approved): small size" in shown.stdout
+    assert "eve: incubate (gate_passed -> incubating): small size" in shown.stdout
 
 
 def test_decisions_from_scripts_and_their_refusals(tmp_path: Path) -> None:
@@ -185,9 +185,9 @@ def test_decisions_from_scripts_and_their_refusals(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no candidate '999'" in missing.stderr
     decisions = reviewer_decisions(db)
     assert [(d.action, d.from_status, d.to_status, d.override, d.reviewer) for d in decisions] == [
-        ("approve", "gate_failed", "approved", True, "dana"),
+        ("incubate", "gate_failed", "incubating", True, "dana"),
         ("reject", "gate_failed", "rejected", False, "dana"),
-        ("retire", "approved", "retired", False, "dana"),
+        ("retire", "incubating", "retired", False, "dana"),
     ]
     statuses = {c.id: c.status for c in rows(db, Candidate)}
     assert statuses[failed[0]] == "retired" and statuses[failed[1]] == "rejected"

@@ -18,7 +18,7 @@ from fitness.windows import Window, build_windows
 from genome.evaluate import evaluate
 from genome.leaves import neighbours, tunable_leaves
 from genome.text import parse, to_text
-from labkit.lab import put_forward
+from labkit.lab import NO_INCUBATION, put_forward
 from market.panel import Panel
 from market.sources import load_panel
 from promotion.gate import CohortPBO, judge
@@ -292,7 +292,8 @@ def test_a_clone_of_a_live_strategy_fails_on_correlation_and_live_ones_are_not_g
     database = open_database(db)
     with database.transaction() as session:
         gate_candidates(session, panel, source, windows, config, [session.get_one(Candidate, live)])
-        decide(session, session.get_one(Candidate, live), "approve", "tester", "the book", True)
+        approved = session.get_one(Candidate, live)
+        decide(session, approved, "approve", "tester", "the book", True, incubation=NO_INCUBATION)
         (copied,) = gate_candidates(
             session, panel, source, windows, config, [session.get_one(Candidate, clone)]
         )

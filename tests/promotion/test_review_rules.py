@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.lab import put_forward
+from labkit.lab import NO_INCUBATION, put_forward
 from promotion.holdout import open_holdout
 from promotion.lifecycle import PromotionError, decide, holdout_opened
 from store.models import Run
@@ -29,11 +29,16 @@ def test_the_holdout_opens_for_a_passed_candidate_and_comes_before_its_approval(
             open_holdout(session, candidate, panel, holdout, config.backtest, "dana")
         candidate.status = CandidateStatus.GATE_PASSED  # as the gate leaves it
         with pytest.raises(PromotionError, match=r"open the holdout of candidate \d+ first"):
-            decide(session, candidate, "approve", "dana", "looks fine")
+            decide(session, candidate, "approve", "dana", "looks fine", incubation=NO_INCUBATION)
         assert candidate.status == "gate_passed" and not holdout_opened(session, candidate)
         _, now = open_holdout(session, candidate, panel, holdout, config.backtest, "dana")
         assert now and holdout_opened(session, candidate)
-        assert decide(session, candidate, "approve", "dana", "looks fine").to_status == "approved"
+        assert (
+            decide(
+                session, candidate, "approve", "dana", "looks fine", incubation=NO_INCUBATION
+            ).to_status
+            == "approved"
+        )
         # Once opened, the stored holdout is shown whatever the status is now.
         _, again = open_holdout(session, candidate, panel, holdout, config.backtest, "dana")
         assert not again
@@ -45,5 +50,10 @@ def test_a_rejection_leaves_the_holdout_sealed(tmp_path: Path) -> None:
     with database.transaction() as session:
         candidate = put_forward(session, RULE, session.get_one(Run, 1).id)
         candidate.status = CandidateStatus.GATE_PASSED
-        assert decide(session, candidate, "reject", "dana", "too simple").to_status == "rejected"
+        assert (
+            decide(
+                session, candidate, "reject", "dana", "too simple", incubation=NO_INCUBATION
+            ).to_status
+            == "rejected"
+        )
         assert not holdout_opened(session, candidate)

@@ -19,7 +19,6 @@ from store.lifecycle import (
     OPEN,
     ORDER_MOVES,
     TERMINAL,
-    CandidateStatus,
     IllegalMove,
     OrderStatus,
     move_candidate,
@@ -30,19 +29,36 @@ from store.rows import LeftOut, get
 from store.statuses import PlanStatus
 from tests.builders.labs import review_lab
 
+PATHS = {
+    "approved at once": [
+        ("gate_fail", "gate", "candidate", "gate_failed"),
+        ("gate_pass", "gate", "gate_failed", "gate_passed"),
+        ("approve", "dana", "gate_passed", "approved"),
+        ("go_live", "live", "approved", "live"),
+        ("retire", "dana", "live", "retired"),
+    ],
+    "incubated, then confirmed": [
+        ("gate_pass", "gate", "candidate", "gate_passed"),
+        ("incubate", "dana", "gate_passed", "incubating"),
+        ("confirm", "dana", "incubating", "approved"),
+        ("go_live", "live", "approved", "live"),
+    ],
+    "retired while incubating": [
+        ("gate_pass", "gate", "candidate", "gate_passed"),
+        ("incubate", "dana", "gate_passed", "incubating"),
+        ("retire", "dana", "incubating", "retired"),
+    ],
+}
 
-def test_every_move_writes_its_row_and_the_table_refuses_the_rest(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("path", PATHS.values(), ids=PATHS.keys())
+def test_every_move_writes_its_row_and_the_table_refuses_the_rest(
+    tmp_path: Path, path: list[tuple[str, str, str, str]]
+) -> None:
     *_, database = review_lab(tmp_path)
     with database.transaction() as session:
         candidate = put_forward(session, "gt(close, sma(close, 50))", session.get_one(Run, 1).id)
-        path = [
-            ("gate_fail", "gate"),
-            ("gate_pass", "gate"),
-            ("approve", "dana"),
-            ("go_live", "live"),
-            ("retire", "dana"),
-        ]
-        for action, by in path:
+        for action, by, _, _ in path:
             before = candidate.status
             for other, move in MOVES.items():
                 if before not in move.allowed_from and before not in move.override_from:
@@ -51,14 +67,8 @@ def test_every_move_writes_its_row_and_the_table_refuses_the_rest(tmp_path: Path
             move_candidate(session, candidate, action, by, f"{action} note", gate_report_id=None)
             assert candidate.status == MOVES[action].to
         rows = session.scalars(select(Decision).order_by(Decision.id)).all()
-        assert [(d.action, d.from_status, d.to_status, d.reviewer) for d in rows] == [
-            ("gate_fail", "candidate", "gate_failed", "gate"),
-            ("gate_pass", "gate_failed", "gate_passed", "gate"),
-            ("approve", "gate_passed", "approved", "dana"),
-            ("go_live", "approved", "live", "live"),
-            ("retire", "live", "retired", "dana"),
-        ]
-        assert candidate.status == CandidateStatus.RETIRED == "retired"
+        assert [(d.action, d.reviewer, d.from_status, d.to_status) for d in rows] == path
+        assert candidate.status == path[-1][3]
         with pytest.raises(IllegalMove, match="unknown action 'promote'"):
             move_candidate(session, candidate, "promote", "dana", "no such move")
 
