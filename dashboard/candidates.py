@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from configs import LabConfig
 from dashboard.board import Board, text
 from dashboard.charts import WIDE, svg, thin
 from market.panel import Panel
@@ -25,6 +26,7 @@ from promotion.figures import (
     lineage,
     window_figures,
 )
+from promotion.incubation import forward_lines, incubating
 from promotion.lifecycle import (
     QUARANTINED,
     ReportLeftOut,
@@ -84,6 +86,8 @@ class CandidateDetail:
     lineage: list[Ancestor]
     decisions: list[Decision]
     left_out: str  # what the review needs and cannot read (its report, its holdout), or ""
+    forward: list[str]  # its forward record and, while it incubates, its incubation test
+    ready: bool  # incubating, and its incubation test passed: a person may confirm it
 
     @property
     def reviewable(self) -> bool:
@@ -105,7 +109,9 @@ def candidate_rows(session: Session) -> list[CandidateRow]:
     return [_row(c, texts.get(c.genome_id, QUARANTINED), reports.get(c.id)) for c in candidates]
 
 
-def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | None:
+def candidate_detail(
+    session: Session, candidate_id: int, config: LabConfig
+) -> CandidateDetail | None:
     """The candidate page's content; None when no candidate has `candidate_id`."""
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
@@ -136,6 +142,8 @@ def candidate_detail(session: Session, candidate_id: int) -> CandidateDetail | N
         lineage=lineage(session, genome) if genome is not None else [],
         decisions=list(decisions),
         left_out=left_out,
+        forward=forward_lines(session, candidate, config.incubation, config.backtest.costs_text()),
+        ready=any(i.test.passed for i in incubating(session, config.incubation, [candidate.id])),
     )
 
 
@@ -208,7 +216,7 @@ def candidate_page(
     warnings: list[str] = []
     data_problem = ""
     with board.database.transaction() as session:
-        detail = candidate_detail(session, candidate_id)
+        detail = candidate_detail(session, candidate_id, board.config)
         if detail is None:
             return _missing(session, candidate_id)
         if detail.reviewable:
@@ -227,6 +235,7 @@ def candidate_page(
         "data_problem": data_problem,
         "error": error,
         "next_waiting": waiting[0] if waiting else None,
+        "incubation_sessions": board.config.incubation.sessions,
     }
     return board.render(request, "candidate.html", context, status_code)
 

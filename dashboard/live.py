@@ -5,7 +5,7 @@ watch with the paper P&L of every approved or live strategy."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from live.status import (
 )
 from market.panel import Panel
 from promotion.chart import review_chart
+from promotion.incubation import Incubating, incubating
 from promotion.lifecycle import genome_texts
 from promotion.watch import Watched, watch_strategies
 from store.models import Candidate, LiveAccount, LivePlan
@@ -58,6 +59,7 @@ class LivePage:
     statement_problem: str = ""  # why there is no statement (no data, no session yet...)
     history: AccountHistory | None = None
     candidates: dict[str, int] = field(default_factory=dict)  # genome id -> candidate number
+    incubating: list[Incubating] = field(default_factory=list)  # on paper until confirmed
 
     @property
     def paper_pnl(self) -> float:
@@ -131,6 +133,7 @@ def routes(board: Board) -> list[Route]:
                 found = live_page(
                     session, halted, str(board.halt_file), watched, problem, account, number, panel
                 )
+                found = replace(found, incubating=incubating(session, board.config.incubation))
             # Once the transaction has ended, so that the rows it left out are counted.
             return board.render(request, "live.html", {"live": found, "page": "live"})
         except Exception as e:  # whatever the stored account holds, the Halt button is shown

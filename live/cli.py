@@ -66,14 +66,15 @@ def run(
 @click.option("--account", help="account name (default: the newest one).")
 @lab_command_options
 def status(lab: CommandContext, account: str | None) -> None:
-    """Positions, settled and unsettled cash, today's orders and fills, P&L, halted or not, and
-    the last reconciliation."""
+    """Positions, settled and unsettled cash, today's orders and fills, P&L, halted or not, the
+    last reconciliation, and the strategies incubating on paper with their forward record."""
     from pathlib import Path
 
     from live.halt import HaltSwitch
     from live.status import status_lines
     from market.lab_panel import lab_panel
     from market.problems import DataError
+    from promotion.incubation import incubation_status
     from store import lab_database
 
     halted = HaltSwitch(Path(lab.config.live.halt_file)).reason()
@@ -83,6 +84,8 @@ def status(lab: CommandContext, account: str | None) -> None:
     except DataError as e:
         panel, problem = None, f"the market data cannot be read ({e})"
     with lab_database(lab).transaction() as session:
+        # First, so that it is shown also before any account exists.
+        click.echo("\n".join(incubation_status(session, lab.config.incubation)))
         click.echo("\n".join(status_lines(session, account, halted, panel, problem)))
 
 

@@ -98,7 +98,8 @@ def show(lab: CommandContext, candidate: str) -> None:
     from store import lab_database
 
     with lab_database(lab).transaction() as session:
-        click.echo("\n".join(candidate_lines(session, find_candidate(session, candidate))))
+        found = find_candidate(session, candidate)
+        click.echo("\n".join(candidate_lines(session, found, lab.config)))
 
 
 @main.command("review")
@@ -107,7 +108,8 @@ def show(lab: CommandContext, candidate: str) -> None:
 def review(lab: CommandContext, reviewer: str | None) -> None:
     """Go through the candidates that passed the gate, one by one: the report, the equity (a
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
-    approve, reject or skip, with a note."""
+    approve, reject or skip, with a note. Then the incubating strategies whose incubation test
+    passed: confirm for real orders, retire or skip."""
     from promotion.lifecycle import decide, in_status
     from promotion.review import NotReviewable, review_lines
     from store import lab_database
@@ -125,6 +127,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     if not waiting:
         click.echo("nothing to review: no candidate has passed the gate since the last review")
         _name_left_out(left_out)
+        _review_incubating(lab, who)
         return
     panel, _, windows = _data(lab)
     click.echo(f"{len(waiting)} candidate(s) passed the gate; reviewer: {shown(who)}")
@@ -158,6 +161,52 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
             )
             click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
     _name_left_out(left_out)
+    _review_incubating(lab, who)
+
+
+def _review_incubating(lab: CommandContext, who: str) -> None:
+    """The incubating strategies whose incubation test passed, one by one: everything
+    `promote show` shows, then confirm (real orders), retire or skip, with a note."""
+    from promotion.incubation import incubating
+    from promotion.lifecycle import decide
+    from promotion.views import candidate_lines
+    from store import lab_database
+    from store.models import Candidate
+
+    database = lab_database(lab)
+    with database.transaction() as session:
+        ready = [
+            i.candidate.id for i in incubating(session, lab.config.incubation) if i.test.passed
+        ]
+    if not ready:
+        return
+    click.echo(
+        f"\n{len(ready)} incubating strateg(ies) passed the incubation test (README "
+        '"Incubation"): confirm for real orders, retire, or skip'
+    )
+    for number, candidate_id in enumerate(ready, 1):
+        click.echo(f"\n=== incubation {number} of {len(ready)} " + "=" * 50)
+        with database.transaction() as session:
+            candidate = session.get_one(Candidate, candidate_id)
+            click.echo("\n".join(candidate_lines(session, candidate, lab.config)))
+        choice = click.prompt(
+            "\nconfirm, retire or skip? [c/t/s]",
+            type=click.Choice(["confirm", "retire", "skip", "c", "t", "s"]),
+            show_choices=False,
+        )
+        action = {"c": "confirm", "t": "retire", "s": "skip"}.get(choice, choice)
+        if action == "skip":
+            click.echo("skipped: it stays incubating")
+            continue
+        note = ""
+        while not note.strip():
+            note = click.prompt("note (required: why)", default="", show_default=False)
+        with database.transaction() as session:
+            candidate = session.get_one(Candidate, candidate_id)
+            decision = decide(
+                session, candidate, action, who, note, incubation=lab.config.incubation
+            )
+            click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
 
 
 def _name_left_out(left_out: list[int]) -> None:

@@ -187,7 +187,7 @@ def review_lines(
         (("candidate", curve.equity), (MARKET, curve.market)),
         curve.text(),
     )
-    lines = candidate_lines(session, candidate)
+    lines = candidate_lines(session, candidate, config)
     lines += [
         "",
         f"equity, {curve.text()} (after costs; each line scaled to its own range):",

@@ -11,6 +11,7 @@ from deap import gp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from configs import LabConfig
 from configs.output import shown
 from genome.grammar import SERIES, SIGNALS, Const, Lookback, function_of, window_of
 from promotion.figures import (
@@ -22,6 +23,7 @@ from promotion.figures import (
     lineage,
     window_figures,
 )
+from promotion.incubation import forward_lines
 from promotion.lifecycle import (
     QUARANTINED,
     genome_texts,
@@ -122,9 +124,10 @@ def candidate_table(session: Session, candidates: Sequence[Candidate]) -> list[s
     return lines
 
 
-def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
+def candidate_lines(session: Session, candidate: Candidate, config: LabConfig) -> list[str]:
     """Everything about a candidate: genome tree, metrics per window, the newest gate report,
-    the holdout (if opened), lineage, correlation with the live book and the decisions."""
+    the holdout (if opened), the forward record (and incubation test), lineage, correlation
+    with the live book and the decisions."""
     genome = session.get(Genome, candidate.genome_id)
     assert genome is not None
     tree = parse_stored(session, genome.id, genome.text)
@@ -161,6 +164,8 @@ def candidate_lines(session: Session, candidate: Candidate) -> list[str]:
         lines += report_lines(session, report)
     else:
         lines.append(unreadable or "gate: not run yet (`promote gate`)")
+    lines.append("")
+    lines += forward_lines(session, candidate, config.incubation, config.backtest.costs_text())
     lines += ["", "lineage:"]
     lines += [_ancestor_line(a) for a in lineage(session, genome)]
     lines += ["", "decisions:"]

@@ -29,6 +29,7 @@ from tests.builders.browser import browser, click, count, screenshot, serve
 from tests.builders.cli import DEADLINE_SECONDS, LIVE, lab_environment
 from tests.builders.disk import fill, full_disk
 from tests.builders.emulated import FIRST_SESSION, KEY, SECRET, account_state, new_york
+from tests.builders.labs import incubating_lab
 from tests.builders.live_lab import GONE, HOLDING, QUICK_WATCH, STRATEGIES, approve
 from tests.builders.nights import reviewer_decisions, rows
 
@@ -236,3 +237,38 @@ def test_the_halt_button_is_shown_whatever_the_stored_account_holds(
         click(chrome, chrome.find_element(By.ID, "halt-button"))
         assert chrome.find_element(By.ID, "trading").text == "HALTED"
     assert "bad row" in (tmp_path / "HALT").read_text()
+
+
+def test_the_page_shows_an_incubating_strategy_beside_its_validation_and_confirms_it(
+    tmp_path: Path, chrome: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    number = incubating_lab(tmp_path, 8)
+    db = f"sqlite:///{tmp_path / 'research.db'}"
+    with served(tmp_path) as site:
+        chrome.get(f"{site}/live")
+        row = chrome.find_element(By.CSS_SELECTOR, f"tr.incubating[data-candidate='{number}']")
+        assert "8 / 5" in row.text and "passed: may be confirmed" in row.text
+        assert "validation 2007-07-02..2014-06-30: Sharpe 1.50, DSR 0.97" in row.text
+        # The decay watch follows it on its forward record too.
+        watched = chrome.find_element(By.CSS_SELECTOR, f"tr.strategy[data-candidate='{number}']")
+        assert "incubating" in watched.text
+        assert (
+            "forward paper returns 2017-04-14..2017-04-25 (8 sessions)"
+            in chrome.find_element(By.ID, "watch").text
+        )
+        screenshot(chrome, tmp_path / "live-incubating.png")
+        ready = chrome.find_element(By.CSS_SELECTOR, f"tr.ready[data-candidate='{number}']")
+        ready.find_element(By.NAME, "note").send_keys("eight good sessions on paper")
+        click(chrome, ready.find_element(By.TAG_NAME, "button"))
+        flash = chrome.find_element(By.ID, "flash").text
+        assert flash.startswith(f"recorded: candidate {number} approved by ")
+        assert count(chrome, "tr.incubating") == 0
+        assert chrome.find_element(By.ID, "no-incubating").text == "No strategy is incubating."
+    decisions = reviewer_decisions(db)
+    assert [(d.action, d.from_status, d.to_status) for d in decisions][-1] == (
+        "confirm",
+        "incubating",
+        "approved",
+    )

@@ -96,6 +96,6 @@ def test_a_candidate_that_does_not_parse_is_left_out_of_the_gate_and_the_others_
     with database.transaction() as session:
         candidate = session.get(Candidate, pending[0].id)
         assert candidate is not None
-        text = "\n".join(candidate_lines(session, candidate))
+        text = "\n".join(candidate_lines(session, candidate, config))
     database.close()
     assert BROKEN in text and "QUARANTINED, never gated or traded: genome error" in text

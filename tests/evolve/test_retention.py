@@ -102,7 +102,7 @@ def test_a_pruning_night_breeds_and_gates_like_one_that_keeps_everything(tmp_pat
         assert genome is not None
         genome.first_parent_id = "f" * 64  # as retention leaves a child whose parent died
         session.flush()
-        lineage = "\n".join(candidate_lines(session, candidate)).split("lineage:")[1]
+        lineage = "\n".join(candidate_lines(session, candidate, load_config())).split("lineage:")[1]
         session.rollback()
     database.close()
     assert "  ffffffffffff (pruned: a parent that died)" in lineage

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from configs import IncubationConfig, LabConfig, load_config
 from fitness.buy_and_hold import buy_and_hold
@@ -26,9 +25,9 @@ from promotion.holdout import open_holdout
 from promotion.incubation import incubating
 from promotion.lifecycle import PromotionError, decide
 from store import Database, open_database
-from store.data_records import record_data
 from store.lifecycle import move_candidate
-from store.models import Candidate, ForwardReturn, GateReport
+from store.models import Candidate, ForwardReturn
+from tests.builders.labs import gate_report
 
 JUDGED_UNTIL = dt.date(2013, 12, 31)
 PASSED = "gt(close, sma(close, 50))"
@@ -52,37 +51,6 @@ def _config() -> LabConfig:
 def _until(panel: Panel, day: dt.date, more: int = 0) -> Panel:
     stop = int(np.searchsorted(panel.dates, np.datetime64(day, "D"), side="right"))
     return panel.days(0, stop + more)
-
-
-def _gated(
-    session: Session,
-    candidate: Candidate,
-    panel: Panel,
-    config: LabConfig,
-    passed: bool,
-    dsr: float,
-) -> None:
-    # A gate report as the gate writes one, judged on `panel`, with the deflated Sharpe `dsr`.
-    windows = build_windows(panel, config.windows, config.backtest)
-    record_data(session, panel, "bundled", windows, config.backtest)
-    report = GateReport(
-        candidate_id=candidate.id,
-        genome_id=candidate.genome_id,
-        run_id=None,
-        config_id=config.id,
-        code_version="test",
-        panel_fingerprint=panel.fingerprint,
-        train_window_id=windows["train"].id,
-        validation_window_id=windows["validation"].id,
-        passed=passed,
-        reasons=[],
-        criteria=[{"name": "dsr", "value": dsr, "required": True, "passed": dsr >= 0.95}],
-        details={},
-    )
-    session.add(report)
-    session.flush()
-    action = "gate_pass" if passed else "gate_fail"
-    move_candidate(session, candidate, action, "gate", "test", gate_report_id=report.id)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +78,7 @@ def lab(
             (REJECTED, True, 0.99),
         ):
             candidate = put_forward(session, text, run.id)
-            _gated(session, candidate, judged, config, passed, dsr)
+            gate_report(session, candidate, judged, config, passed, dsr)
             numbers[text] = candidate.id
         rejected = session.get_one(Candidate, numbers[REJECTED])
         move_candidate(session, rejected, "reject", "dana", "not for me")
@@ -187,7 +155,7 @@ def test_an_incubating_strategy_is_confirmed_only_once_its_forward_record_passed
     with database.transaction() as session:
         run = user_run(session, config, judged, report.source, windows)
         candidate = put_forward(session, PASSED, run.id)
-        _gated(session, candidate, judged, config, True, 0.97)
+        gate_report(session, candidate, judged, config, True, 0.97)
         open_holdout(session, candidate, judged, windows["holdout"], config.backtest, "dana")
         made = decide(
             session,

@@ -352,7 +352,7 @@ def test_a_genome_that_reads_price_levels_fails_the_gate_by_name_in_review_and_o
         assert not outcome.verdict.passed
         assert by_name["lookahead"].passed  # a level is no look-ahead: only this rule refuses it
     with database.transaction() as session:
-        detail = candidate_detail(session, levels)
+        detail = candidate_detail(session, levels, config)
         assert detail is not None and detail.gate is not None
         assert [c.passed for c in detail.gate.criteria if c.name == "scale_free"] == [False]
     database.close()
