@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 DataPolicy = Literal["reject", "drop_symbol"]
+WindowScheme = Literal["fixed", "rolling"]
 AlpacaFeed = Literal["iex", "sip", "delayed_sip"]
 
 # Field metadata: a path written in a user config file is relative to that file's folder.
@@ -123,18 +124,38 @@ class WindowsConfig:
     train: tuple[dt.date, dt.date]
     validation: tuple[dt.date, dt.date]
     holdout: tuple[dt.date, dt.date]
+    scheme: WindowScheme
+    train_sessions: int
+    validation_sessions: int
+    holdout_sessions: int
+    reanchor_sessions: int
     warmup_days: int
     min_days: int
 
     def ranges(self) -> dict[str, tuple[dt.date, dt.date]]:
-        """The three windows by name, in chronological order."""
+        """The three fixed windows by name, in chronological order."""
         return {"train": self.train, "validation": self.validation, "holdout": self.holdout}
+
+    def lengths(self) -> dict[str, int]:
+        """The sessions of the three rolling windows by name, in chronological order."""
+        return {
+            "train": self.train_sessions,
+            "validation": self.validation_sessions,
+            "holdout": self.holdout_sessions,
+        }
 
     def check(self) -> None:
         """Raise ConfigurationError naming the first key whose value is not allowed, or windows that
         overlap or run backwards."""
         _require(self.warmup_days >= 0, "windows.warmup_days", "must not be negative")
         _require(self.min_days >= 2, "windows.min_days", "must be at least 2")
+        for name, sessions in self.lengths().items():
+            _require(
+                sessions >= self.min_days,
+                f"windows.{name}_sessions",
+                f"must be at least windows.min_days ({self.min_days})",
+            )
+        _require(self.reanchor_sessions >= 1, "windows.reanchor_sessions", "must be at least 1")
         previous: tuple[str, dt.date] | None = None
         for name, (start, end) in self.ranges().items():
             _require(start <= end, f"windows.{name}", f"starts {start} after it ends {end}")

@@ -1,4 +1,5 @@
-"""Fixed evaluation windows: train, validation and holdout, each with a warm-up and an id.
+"""Evaluation windows: train, validation and holdout, each with a warm-up and an id; fixed
+dates, or rolling with the data (`windows.scheme`).
 
 A window's id is a hash of the panel content over its range including the warm-up (dates,
 symbols, every array), the warm-up length and the account and cost rules. Every stored metric
@@ -18,7 +19,7 @@ import numpy as np
 from configs import BacktestConfig, ConfigurationError, WindowsConfig
 from market.panel import Panel
 
-__all__ = ["Window", "build_window", "build_windows", "split_train"]
+__all__ = ["Window", "build_window", "build_windows", "rolling_ranges", "split_train"]
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,43 @@ class Window:
 
 
 def build_windows(panel: Panel, windows: WindowsConfig, rules: BacktestConfig) -> dict[str, Window]:
-    """The configured windows on `panel`, snapped to its trading days.
+    """The configured windows on `panel`: the fixed dates snapped to its trading days, or the
+    rolling windows at its anchor (`rolling_ranges`).
 
     Raises:
         ConfigurationError: a window outside the data, shorter than `windows.min_days`, or
             without room for `windows.warmup_days` sessions of warm-up before it.
     """
+    ranges = windows.ranges() if windows.scheme == "fixed" else rolling_ranges(panel, windows)
     return {
         name: build_window(panel, name, first, last, windows.warmup_days, windows.min_days, rules)
-        for name, (first, last) in windows.ranges().items()
+        for name, (first, last) in ranges.items()
     }
+
+
+def rolling_ranges(panel: Panel, windows: WindowsConfig) -> dict[str, tuple[dt.date, dt.date]]:
+    """The rolling windows' dates on `panel`: train, validation and holdout of their configured
+    lengths, back to back, the holdout ending at the anchor, the newest session whose index is
+    a multiple of `windows.reanchor_sessions` (the data's first session is index 0). The
+    sessions after the anchor are in no window until the anchor moves.
+
+    Raises:
+        ConfigurationError: the data is too short for the windows and their warm-up.
+    """
+    dates = panel.dates
+    anchor = (len(dates) - 1) // windows.reanchor_sessions * windows.reanchor_sessions
+    needed = sum(windows.lengths().values()) + windows.warmup_days
+    if anchor + 1 < needed:
+        raise ConfigurationError(
+            f"windows.scheme: the rolling windows and their warm-up need {needed} sessions up to "
+            f"the anchor {dates[anchor]}, the data ({dates[0]}..{dates[-1]}) has {anchor + 1}"
+        )
+    out = {}
+    stop = anchor + 1
+    for name, sessions in reversed(windows.lengths().items()):
+        out[name] = (dates[stop - sessions].item(), dates[stop - 1].item())
+        stop -= sessions
+    return dict(reversed(out.items()))
 
 
 def build_window(

@@ -12,6 +12,7 @@ from promotion.statistics import (
     effective_trials,
     expected_max_sharpe,
     min_trl,
+    pass_line,
     pbo,
     psr,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "effective_trials",
     "expected_max_sharpe",
     "min_trl",
+    "pass_line",
     "pbo",
     "psr",
 ]

@@ -58,7 +58,9 @@ def gate(lab: CommandContext, candidates: tuple[str, ...]) -> None:
                 else in_status(session, CandidateStatus.CANDIDATE).rows
             )
             outcomes = gate_candidates(session, panel, source, windows, lab.config, chosen)
-            lines = gate_lines(outcomes, windows["validation"], lab.config.backtest)
+            lines = gate_lines(
+                outcomes, windows["validation"], lab.config.backtest, lab.config.gate.min_dsr
+            )
     click.echo("\n".join(lines))
 
 

@@ -15,6 +15,7 @@ newest one. Only candidates whose status is candidate, gate_passed or gate_faile
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,13 +30,14 @@ from fitness.portfolio import WORST_FITNESS, highest_correlation
 from fitness.windows import Window
 from genome.errors import GenomeError
 from genome.text import parse
+from market.exchange import TRADING_DAYS
 from market.panel import Panel
 from promotion.following import record_forward
 from promotion.gate import CohortPBO, Verdict, judge, unmeasurable
 from promotion.incubation import incubation_lines
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
 from promotion.measure import Measurer
-from promotion.statistics import StatisticsError, pbo
+from promotion.statistics import StatisticsError, pass_line, pbo
 from promotion.trials import Trials, count_trials
 from promotion.watch import record_decays, watch_strategies
 from store.data_records import record_data
@@ -189,7 +191,7 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     ) -> list[str]:
         candidates = in_status(session, CandidateStatus.CANDIDATE).rows
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
-        lines = gate_lines(outcomes, windows["validation"], config.backtest)
+        lines = gate_lines(outcomes, windows["validation"], config.backtest, config.gate.min_dsr)
         lines.append(record_forward(session, panel, config, run_id))
         lines += incubation_lines(session, config.incubation)
         watched = watch_strategies(session, panel, windows, config)
@@ -199,7 +201,7 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
 
 
 def gate_lines(
-    outcomes: Sequence[GateOutcome], validation: Window, rules: BacktestConfig
+    outcomes: Sequence[GateOutcome], validation: Window, rules: BacktestConfig, min_dsr: float
 ) -> list[str]:
     """A summary: one line per candidate with its verdict and the criteria it failed."""
     passed = sum(o.verdict.passed for o in outcomes)
@@ -207,6 +209,14 @@ def gate_lines(
         f"gate: {len(outcomes)} candidate(s), {passed} passed (window {validation.describe()}; "
         f"costs: {rules.costs_text()})"
     ]
+    trials = outcomes[0].verdict.details.get("trials") if outcomes else None
+    if trials is not None and validation.n_days >= 2:
+        line = pass_line(trials["n"], validation.n_days, min_dsr) * math.sqrt(TRADING_DAYS)
+        lines.append(
+            f"  N = {trials['n']:g} on this validation period: a candidate with no skew and "
+            f"normal tails passes the deflation at a validation Sharpe of {line:.2f} "
+            f"(DSR >= {min_dsr:g})"
+        )
     for o in outcomes:
         failed = [c.name for c in o.verdict.criteria if c.required and not c.passed]
         verdict = "passed" if o.verdict.passed else "failed: " + ", ".join(failed)

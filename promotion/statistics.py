@@ -32,6 +32,7 @@ __all__ = [
     "effective_trials",
     "expected_max_sharpe",
     "min_trl",
+    "pass_line",
     "pbo",
     "psr",
 ]
@@ -104,6 +105,27 @@ def dsr(
         var_trials: V, the variance of the trials' per-observation Sharpe ratios.
     """
     return psr(sr, n_obs, skew, kurtosis, expected_max_sharpe(n_trials, var_trials))
+
+
+def pass_line(n_trials: float, n_obs: int, min_dsr: float) -> float:
+    """The per-observation Sharpe ratio at which returns with no skew and normal tails
+    (kurtosis 3) reach a DSR of `min_dsr` after `n_trials` trials on `n_obs` observations
+    (the trials' variance that of an estimate with no edge, 1 / (n_obs - 1), as the gate's):
+    the line a candidate's validation Sharpe must clear. Multiply by sqrt(252) for a year."""
+    if n_obs < 2 or not 0 < min_dsr < 1:
+        raise StatisticsError(
+            f"pass_line needs n_obs >= 2 and 0 < min_dsr < 1, got {n_obs}, {min_dsr}"
+        )
+    sr0 = expected_max_sharpe(max(n_trials, 1.0), 1.0 / (n_obs - 1))
+    low, high = sr0, sr0 + 10.0
+    for _ in range(100):  # dsr rises with sr: bisect
+        middle = (low + high) / 2
+        low, high = (
+            (middle, high)
+            if dsr(middle, n_obs, 0.0, 3.0, n_trials, 1.0 / (n_obs - 1)) < min_dsr
+            else (low, middle)
+        )
+    return (low + high) / 2
 
 
 def min_trl(

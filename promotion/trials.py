@@ -5,9 +5,10 @@ The gate deflates for the selection that touches the data it judges. Evolution t
 of genomes, but only on the train window: that search is already paid for by judging its
 output on data it never saw. What does touch the validation data is the gate itself: every
 candidate ever measured there is one more try at a lucky validation Sharpe, across nights. So N
-is the number of distinct candidates with a gate report on this validation window (every stored
-version with the same dates counts, so re-adjusted data does not reset it), this batch
-included.
+is the number of distinct candidates with a gate report on a validation window that shares a
+session with this one (every stored version with the same dates counts, so re-adjusted data
+does not reset it; with rolling windows, the earlier periods that overlap this one count, and a
+period that overlaps none starts afresh), this batch included.
 
 `method = "effective"` reduces N by the average pairwise correlation rho of the candidates'
 validation returns, N-hat = rho + (1 - rho) N (Bailey & Lopez de Prado 2014, appendix),
@@ -45,7 +46,7 @@ class Trials:
         sample: how many candidates that correlation was measured on.
         search: genomes evaluated on the train window(s) (the search's size; not used to
             deflate).
-        window_ids: the validation windows counted.
+        window_ids: the validation windows counted (this one and those that overlap it).
     """
 
     gated: int
@@ -69,7 +70,8 @@ class Trials:
             else f"N = {self.gated} candidate(s)"
         )
         return (
-            f"{how} tested on the validation window ({len(self.window_ids)} version(s)); "
+            f"{how} tested on the validation window ({len(self.window_ids)} version(s) or "
+            "overlapping period(s)); "
             f"the search behind them evaluated {self.search} genomes on train"
         )
 
@@ -84,10 +86,10 @@ def count_trials(
     returns: Callable[[str], np.ndarray | None] | None = None,
 ) -> Trials:
     """The tests on validation window `validation_window_id` (and every stored window with the
-    same name and dates): the genome ids of the candidates with a gate report there, plus
-    `batch` (the genome ids about to be gated). With `method = "effective"`, `returns(text)`
-    gives a genome's validation returns (None when it cannot be measured)."""
-    ids = _same_dates(session, validation_window_id)
+    same name that shares a session with it): the genome ids of the candidates with a gate
+    report there, plus `batch` (the genome ids about to be gated). With `method = "effective"`,
+    `returns(text)` gives a genome's validation returns (None when it cannot be measured)."""
+    ids = _same_dates(session, validation_window_id, overlapping=True)
     tested = session.execute(
         select(Candidate.genome_id, func.max(GateReport.id))
         .join(GateReport, GateReport.candidate_id == Candidate.id)
@@ -135,18 +137,21 @@ def search_trials(session: Session, train_window_id: str) -> int:
     return int(sum(counts))
 
 
-def _same_dates(session: Session, window_id: str) -> tuple[str, ...]:
+def _same_dates(session: Session, window_id: str, overlapping: bool = False) -> tuple[str, ...]:
+    # The stored windows of the same name with the same dates (or, `overlapping`, any that
+    # shares a session with it), this one included.
     window = session.get(WindowRecord, window_id)
     if window is None:  # not stored, or cannot be read (quarantined): this window's own count
         return (window_id,)
+    dates = (
+        (WindowRecord.first_day <= window.last_day, WindowRecord.last_day >= window.first_day)
+        if overlapping
+        else (WindowRecord.first_day == window.first_day, WindowRecord.last_day == window.last_day)
+    )
     return tuple(
         session.scalars(
             select(WindowRecord.id)
-            .where(
-                WindowRecord.name == window.name,
-                WindowRecord.first_day == window.first_day,
-                WindowRecord.last_day == window.last_day,
-            )
+            .where(WindowRecord.name == window.name, *dates)
             .order_by(WindowRecord.id)
         ).all()
     )

@@ -86,3 +86,41 @@ def test_bad_windows_are_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         build_windows(panel, windows(**overrides), CONFIG.backtest)
+
+
+def test_rolling_windows_move_with_the_anchor_every_k_sessions(panel: Panel) -> None:
+    config = load_config()
+    rolling = dataclasses.replace(
+        config.windows,
+        scheme="rolling",
+        train_sessions=500,
+        validation_sessions=300,
+        holdout_sessions=150,
+        reanchor_sessions=20,
+    )
+    seen = []
+    first = build_windows(panel.days(0, 3000), rolling, config.backtest)
+    for n in range(3000, 3041):  # the data grows by a session a night
+        windows = build_windows(panel.days(0, n), rolling, config.backtest)
+        # Windows only move forward: a candidate bred and judged on an earlier night's windows
+        # is judged and reviewed later on sessions after those it was bred and judged on.
+        assert windows["validation"].start >= first["train"].stop
+        assert windows["holdout"].start >= first["validation"].stop
+        train, validation, holdout = (windows[k] for k in ("train", "validation", "holdout"))
+        assert (train.n_days, validation.n_days, holdout.n_days) == (500, 300, 150)
+        assert train.stop == validation.start and validation.stop == holdout.start
+        anchor = holdout.stop - 1
+        assert anchor % 20 == 0 and n - 20 <= anchor <= n - 1  # never a session ahead of the data
+        seen.append((n, anchor, validation.id))
+    # The same windows (same ids) between re-anchorings; every window moves 20 sessions at one.
+    anchors = sorted({a for _, a, _ in seen})
+    assert anchors == [2980, 3000, 3020]
+    assert len({v for _, a, v in seen if a == 3000}) == 1
+    assert [n for n, a, _ in seen if a == 3020] == list(range(3021, 3041))
+
+
+def test_rolling_windows_need_the_data_to_hold_them(panel: Panel) -> None:
+    config = load_config()
+    rolling = dataclasses.replace(config.windows, scheme="rolling")
+    with pytest.raises(ConfigurationError, match=r"windows\.scheme: the rolling windows and their"):
+        build_windows(panel.days(0, 2000), rolling, config.backtest)

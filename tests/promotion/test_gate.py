@@ -5,6 +5,7 @@ trials from research.db, every criterion with its value and threshold, and the s
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session
 
 from configs import LabConfig, load_config
 from fitness.windows import Window, build_windows
@@ -184,7 +186,7 @@ def _lab(folder: Path) -> tuple[str, LabConfig, Panel, str, dict[str, Window]]:
     return f"sqlite:///{folder / 'research.db'}", config, panel, report.source, windows
 
 
-def test_trials_are_the_candidates_tested_on_the_validation_window_and_its_earlier_versions(
+def test_trials_are_the_candidates_tested_on_the_validation_window_and_those_overlapping_it(
     night: Path,
 ) -> None:
     db, config, panel, _, windows = _lab(night)
@@ -255,8 +257,65 @@ def test_trials_are_the_candidates_tested_on_the_validation_window_and_its_earli
         session.flush()
         both = count_trials(session, validation.id, train, [], "all", 50)
         assert both.gated == found.gated + 1 and len(both.window_ids) == 2
+        # A rolling period that shares sessions with this one counts; a later period that
+        # shares none does not: its data was judged on by no candidate of this one.
+        day = dt.timedelta(days=1)
+        periods = {
+            "e" * 64: (validation.last_day - 30 * day, validation.last_day + 300 * day),
+            "d" * 64: (validation.last_day + day, validation.last_day + 400 * day),
+        }
+        for number, (window_id, (first, last)) in enumerate(periods.items()):
+            _judged_on(
+                session,
+                report,
+                window_id,
+                first,
+                last,
+                f"gt(close, sma(close, {(10, 14)[number]}))",
+            )
+        rolled = count_trials(session, validation.id, train, [], "all", 50)
+        assert rolled.gated == both.gated + 1 and "e" * 64 in rolled.window_ids
+        later = count_trials(session, "d" * 64, train, [], "all", 50)
+        assert later.gated == 2 and set(later.window_ids) == {"e" * 64, "d" * 64}
         session.rollback()
     database.close()
+
+
+def _judged_on(
+    session: Session, like: GateReport, window_id: str, first: dt.date, last: dt.date, text: str
+) -> None:
+    # A validation window of these dates and a new candidate with a report on it.
+    shape = session.get_one(WindowRecord, like.validation_window_id)
+    session.add(
+        WindowRecord(
+            id=window_id,
+            name="validation",
+            panel_fingerprint=shape.panel_fingerprint,
+            first_day=first,
+            last_day=last,
+            n_days=shape.n_days,
+            warmup_days=shape.warmup_days,
+            rules=shape.rules,
+        )
+    )
+    assert like.run_id is not None
+    candidate = put_forward(session, text, like.run_id)
+    session.add(
+        GateReport(
+            candidate_id=candidate.id,
+            run_id=like.run_id,
+            config_id=like.config_id,
+            code_version=like.code_version,
+            panel_fingerprint=like.panel_fingerprint,
+            train_window_id=like.train_window_id,
+            validation_window_id=window_id,
+            passed=False,
+            reasons=[],
+            criteria=[],
+            details={},
+        )
+    )
+    session.flush()
 
 
 def test_reports_are_immutable_and_a_rerun_adds_one(night: Path) -> None:

@@ -16,6 +16,7 @@ from promotion import (
     effective_trials,
     expected_max_sharpe,
     min_trl,
+    pass_line,
     pbo,
     psr,
 )
@@ -163,3 +164,13 @@ def test_psr_is_a_probability_and_grows_with_the_sharpe(
 @given(n=st.integers(2, 10**6), v=st.floats(1e-6, 1.0))
 def test_more_trials_never_lower_the_bar(n: int, v: float) -> None:
     assert expected_max_sharpe(n + 1, v) >= expected_max_sharpe(n, v) > 0
+
+
+def test_the_pass_line_is_where_the_dsr_reaches_its_threshold() -> None:
+    # The README's figures for the default 1,762-day validation window.
+    year = math.sqrt(252)
+    lines = {n: pass_line(n, 1762, 0.95) * year for n in (5, 50, 1250)}
+    assert [round(lines[n], 1) for n in (5, 50, 1250)] == [1.1, 1.5, 1.9]
+    for n, line in lines.items():
+        at = dsr(line / year, 1762, 0.0, 3.0, n, 1 / 1761)
+        assert at == pytest.approx(0.95, abs=1e-9)
