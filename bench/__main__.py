@@ -30,6 +30,7 @@ from bench import (
     lottery,
     power,
     storage,
+    year,
 )
 from bench.night_lab import NightSize
 from configs import load_config
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         help="storage: generations of the projected Pi night (default 3600)",
     )
     _power_options(parser)
+    _year_options(parser)
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})"
     )
@@ -177,6 +179,26 @@ def _power_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="power: an [evolve] setting for every night (repeatable), e.g. fitness_blocks=1",
+    )
+
+
+def _year_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--year",
+        action="store_true",
+        help="only the simulated year (a market growing a session a night, incubation)",
+    )
+    parser.add_argument(
+        "--year-seeds", type=int, default=10, help="year: years per kind (default 10)"
+    )
+    parser.add_argument(
+        "--year-kinds", default=",".join(year.KINDS), help="year: kinds of year, comma-separated"
+    )
+    parser.add_argument(
+        "--year-nights", type=int, default=250, help="year: nights a year (default 250)"
+    )
+    parser.add_argument(
+        "--year-workers", type=int, default=2, help="year: years run at once (default 2)"
     )
 
 
@@ -229,6 +251,8 @@ def main() -> int:
         return _storage(report, sources[0][1], config, args)
     if args.dashboard:
         return _dashboard(report, sources[0][1], args)
+    if args.year:
+        return _year(report, args)
     _speed(report, sources, config, args)
     _evolution(report, sources[0][1], config, args.smoke)
     _live(report, sources[0][1], args.smoke)
@@ -236,6 +260,7 @@ def main() -> int:
     _power(report, args)
     _storage(report, sources[0][1], config, args)
     _dashboard(report, sources[0][1], args)
+    _year(report, args)
     print(
         "targets: "
         + " ".join(f"{k}{'>=' if k.startswith('x_') else '<'}{v:g}" for k, v in TARGETS.items())
@@ -342,6 +367,27 @@ def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
     for line in lines:
         print(line)
     _save(report, f"{kind}-", args.smoke)
+    return 0
+
+
+def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.smoke:
+        # The path only: a strong edge, a gate that passes everything, two sessions on paper.
+        size = year.YearSize(
+            nights=8, population=16, generations=1, incubation=2, confidence=0.6, lenient=True
+        )
+        figures = year.measure(["all year"], [1], size, strength=3.0)
+    else:
+        figures = year.measure(
+            args.year_kinds.split(","),
+            list(range(1, args.year_seeds + 1)),
+            year.YearSize(nights=args.year_nights),
+            workers=args.year_workers,
+        )
+    report["year"] = figures
+    for line in year.table(figures):
+        print(line)
+    _save(report, "year-", args.smoke)
     return 0
 
 

@@ -105,10 +105,17 @@ class _Bars:
 
 
 def planted_market(
-    dates: np.ndarray, edge: Edge, drift: float, seed: int, n_symbols: int = 60
+    dates: np.ndarray,
+    edge: Edge,
+    drift: float,
+    seed: int,
+    n_symbols: int = 60,
+    active: np.ndarray | None = None,
 ) -> Panel:
     """A market on `dates` ((T,) datetime64[D]) whose only edge is `edge` with daily `drift`
-    (0 gives a null market: the same noise, no edge)."""
+    (0 gives a null market: the same noise, no edge); with `active` ((T,) bool), the edge tilts
+    only the days marked (an edge that appears, or dies, part-way). The noise is the same
+    whatever `drift` and `active` are."""
     rng = np.random.default_rng(seed)
     n_days = len(dates)
     beta = rng.uniform(0.6, 1.4, n_symbols)
@@ -147,7 +154,9 @@ def planted_market(
         close[t] = open_[t] * (1.0 + day)
         move = np.abs(close[t] / close[t - 1] - 1.0)
         volume[t] = np.round(level * np.exp(chatter[t] + 8.0 * move))
-        if drift and t + 1 >= edge.lookback:
+        tilt = np.zeros(n_symbols)
+        live = active is None or (t + 1 < n_days and bool(active[t + 1]))
+        if drift and live and t + 1 >= edge.lookback:
             rows = slice(t + 1 - edge.lookback, t + 1)
             index = np.empty(edge.lookback)
             market_nb(close[rows], index)  # the index of the rows read, as it always was

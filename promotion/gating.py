@@ -210,7 +210,7 @@ def gate_lines(
         f"costs: {rules.costs_text()})"
     ]
     trials = outcomes[0].verdict.details.get("trials") if outcomes else None
-    if trials is not None and validation.n_days >= 2:
+    if trials is not None and validation.n_days >= 2 and 0 < min_dsr < 1:
         line = pass_line(trials["n"], validation.n_days, min_dsr) * math.sqrt(TRADING_DAYS)
         lines.append(
             f"  N = {trials['n']:g} on this validation period: a candidate with no skew and "

@@ -1,0 +1,533 @@
+"""A simulated year: the lab run night after night on a market that grows by one session a
+night, through the real nightly path, with a person who trusts it.
+
+Each night: the market's bars up to tonight's session are written as the lab's CSV (the data
+refresh), then `evolve nightly --discovery` and its gate (`run_nightly` with `gate_pending`, as
+the timer runs them: rolling windows, search, gate, forward records, incubation lines, decay
+watch), on the lab's clock at tonight's close. Then the person: every candidate that passed
+the gate has its holdout opened and is approved (so it incubates on paper), every incubating
+strategy whose incubation test passed is confirmed for real orders, and every strategy the
+decay watch proposes to retire is retired.
+
+Markets (bench.planted, `n_symbols` symbols on the bundled calendar's last sessions):
+
+- `all year`: an edge of the kind's ideal Sharpe (after costs) in every session;
+- `appears`: the same edge, only from mid-year on (nothing before);
+- `dies`: the edge until mid-year, nothing after;
+- `null`: the same generator, no edge.
+
+Per night: N (the candidates judged on validation periods overlapping tonight's) and the pass
+line it gives (`promotion.statistics.pass_line`), candidates gated and passed, strategies
+followed forward, incubating, trading real orders, proposed for retirement. Per year: whether
+and when a strategy reached real orders (and whether it trades the planted edge: its
+validation returns beyond buy-and-hold correlate above 0.4 with the ideal rule's), and for a
+dying edge, the sessions from its death to the proposal to retire each strategy that traded it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from bench.markets import long_bars
+from bench.planted import EDGES, Edge, calibrate, planted_market
+from bench.power import upper_bound
+from configs import LabConfig, load_config
+from evolve.nightly import NightOptions, run_nightly
+from fitness.buy_and_hold import beyond, buy_and_hold
+from fitness.score import WindowScorer
+from fitness.windows import Window, build_windows
+from genome.text import parse
+from labkit import LENIENT_GATE_PATH
+from market.exchange import TRADING_DAYS
+from market.panel import Panel
+from market.sources import load_panel
+from promotion.gating import gate_pending
+from promotion.holdout import open_holdout
+from promotion.incubation import incubating
+from promotion.lifecycle import decide
+from promotion.statistics import pass_line
+from promotion.trials import count_trials
+from store import open_database
+from store.lifecycle import BOOK, TRADING, CandidateStatus
+from store.models import Candidate, Decision, ForwardReturn, GateReport, Genome, LiveEvent
+
+__all__ = ["KINDS", "YearSize", "measure", "run_year", "summarise", "table"]
+
+KINDS = ("all year", "appears", "dies", "null")
+
+LAB = """
+[data]
+source = "bars.csv"
+benchmark = "S00"
+
+[windows]
+scheme = "rolling"
+train_sessions = {train}
+validation_sessions = {validation}
+holdout_sessions = {holdout}
+reanchor_sessions = {reanchor}
+min_days = 60
+
+[evolve]
+population = {population}
+workers = 1
+candidates = {candidates}
+budget_minutes = 1440.0
+lock_file = "evolve-nightly.lock"
+
+[gate]
+pbo_cohort = {cohort}
+{gate_extra}
+
+[incubation]
+sessions = {incubation}
+confidence = {confidence}
+
+[store]
+keep_backups = 2
+prune_every = 5
+"""
+
+
+@dataclass(frozen=True)
+class YearSize:
+    """How large a simulated year is: its nights, each night's search, the market and the
+    windows (in sessions), and the incubation."""
+
+    nights: int = 250
+    population: int = 30
+    generations: int = 2
+    candidates: int = 2
+    cohort: int = 10
+    n_symbols: int = 20
+    train: int = 756
+    validation: int = 756
+    holdout: int = 126
+    reanchor: int = 126
+    incubation: int = 63
+    confidence: float = 0.9
+    lenient: bool = False  # a gate that passes everything (labkit), to rehearse the path
+
+    def lab_toml(self) -> str:
+        """The lab.toml of a year of this size."""
+        extra = ""
+        if self.lenient:
+            lines = LENIENT_GATE_PATH.read_text().splitlines()
+            extra = "\n".join(line for line in lines if line and line[0] not in "#[")
+        return LAB.format(**asdict(self), gate_extra=extra)
+
+    def history(self, warmup: int) -> int:
+        """Sessions of the market before the year's first night: the windows and their warm-up,
+        and one re-anchoring's worth so that the first anchor has room."""
+        return self.train + self.validation + self.holdout + warmup + self.reanchor
+
+
+@dataclass
+class NightRow:
+    """One night of a year: what a person reads in the morning."""
+
+    night: int
+    day: str
+    n: int  # candidates judged on validation periods that overlap tonight's
+    pass_line: float  # the validation Sharpe (a year) that N asks of a normal candidate
+    gated: int
+    passed: int
+    followed: int
+    incubating: int
+    real: int
+    proposals: int
+    seconds: float
+
+
+@dataclass
+class YearOutcome:
+    """A simulated year and what became of its strategies."""
+
+    kind: str
+    seed: int
+    rows: list[NightRow] = field(default_factory=list)
+    real: dict[int, int] = field(default_factory=dict)  # candidate -> night it was confirmed
+    real_edge: dict[int, bool] = field(default_factory=dict)  # does it trade the planted edge
+    proposed: dict[int, int] = field(default_factory=dict)  # candidate -> night of the proposal
+    book_at_death: list[int] = field(default_factory=list)  # edge traders in the book then
+    after: dict[int, dict[str, Any]] = field(default_factory=dict)  # real ones, since confirmed
+
+    @property
+    def reached_real(self) -> bool:
+        """Whether any strategy reached real orders during the year."""
+        return bool(self.real)
+
+    def retire_delays(self, death: int) -> list[int | None]:
+        """For each edge trader in the book when the edge died, the sessions until the lab
+        proposed to retire it (None: not within the year)."""
+        return [
+            (self.proposed[c] - death) if c in self.proposed else None for c in self.book_at_death
+        ]
+
+
+def activity(kind: str, n_days: int, year_start: int, nights: int) -> np.ndarray | None:
+    """Which days the edge tilts in a year of `kind` (None: every day)."""
+    if kind == "all year":
+        return None
+    middle = year_start + nights // 2
+    days = np.arange(n_days)
+    return days >= middle if kind == "appears" else days < middle
+
+
+def run_year(
+    folder: Path,
+    market: Panel,
+    year_start: int,
+    kind: str,
+    seed: int,
+    size: YearSize,
+    edge: Edge | None,
+    progress: Callable[[str], None] = print,
+) -> YearOutcome:
+    """A year of `size.nights` nights in a fresh lab in `folder` on `market`, whose first night
+    sees its sessions up to `year_start` (see the module docstring)."""
+    folder.mkdir(parents=True)
+    (folder / "lab.toml").write_text(size.lab_toml())
+    config = load_config(folder / "lab.toml")
+    db = f"sqlite:///{folder / 'research.db'}"
+    outcome = YearOutcome(kind, seed)
+    death = size.nights // 2
+    for night in range(size.nights):
+        started = time.perf_counter()
+        panel = market.days(0, year_start + night + 1)
+        _write_bars(folder / "bars.csv", panel)
+        day = panel.dates[-1].item()
+        now = dt.datetime.combine(day, dt.time(22, 0), dt.UTC)
+        options = NightOptions(discovery=True, generations=size.generations, seed=seed + night)
+        summary = run_nightly(config, db, options, clock=_clock(now), after=gate_pending(config))
+        # The data as the lab read it tonight (the CSV's), and its windows.
+        seen, _ = load_panel(config.data, config.alpaca, now=now)
+        windows = build_windows(seen, config.windows, config.backtest)
+        _person(db, config, seen, windows, now, summary.run_id, night, outcome)
+        if kind == "dies" and night == death and edge is not None:
+            outcome.book_at_death = _edge_traders(db, config, seen, windows, edge, BOOK)
+        row = NightRow(
+            night,
+            str(day),
+            **_census(db, config, windows, summary.run_id),
+            proposals=len(outcome.proposed),
+            seconds=time.perf_counter() - started,
+        )
+        outcome.rows.append(row)
+        progress(_line(kind, seed, row))
+    if edge is not None and outcome.real:
+        statuses = (*BOOK, CandidateStatus.RETIRED)
+        traders = _edge_traders(db, config, seen, windows, edge, statuses)
+        outcome.real_edge = {c: c in traders for c in outcome.real}
+    outcome.after = _since_confirmed(db, outcome.real)
+    return outcome
+
+
+def _clock(now: dt.datetime) -> Callable[[], dt.datetime]:
+    return lambda: now
+
+
+def _write_bars(path: Path, panel: Panel) -> None:
+    fields = ("open", "high", "low", "close", "volume")
+    arrays = {f: getattr(panel, f) for f in fields}
+    long_bars(pd.Index(panel.dates), list(panel.symbols), arrays).to_csv(path, index=False)
+
+
+def _person(
+    db: str,
+    config: LabConfig,
+    panel: Panel,
+    windows: dict[str, Window],
+    now: dt.datetime,
+    run_id: int | None,
+    night: int,
+    outcome: YearOutcome,
+) -> None:
+    # A person who trusts the lab: approve what passed the gate (holdout first), confirm what
+    # passed incubation, retire what the decay watch proposes.
+    when = now.replace(tzinfo=None)
+    database = open_database(db)
+    with database.transaction() as session:
+        passed = session.scalars(
+            select(Candidate).where(Candidate.status == CandidateStatus.GATE_PASSED)
+        ).all()
+        for c in passed:
+            open_holdout(session, c, panel, windows["holdout"], config.backtest, "bench")
+            decide(
+                session,
+                c,
+                "approve",
+                "bench",
+                "passed the gate",
+                now=when,
+                incubation=config.incubation,
+            )
+        for found in incubating(session, config.incubation):
+            if found.test.passed:
+                decide(
+                    session,
+                    found.candidate,
+                    "confirm",
+                    "bench",
+                    "passed incubation",
+                    now=when,
+                    incubation=config.incubation,
+                )
+                outcome.real[found.candidate.id] = night
+        alarms = session.scalars(select(LiveEvent).where(LiveEvent.kind == "decay")).all()
+        for event in alarms:
+            number = int(event.detail["candidate"])
+            if event.detail.get("run_id") != run_id or number in outcome.proposed:
+                continue
+            outcome.proposed[number] = night
+            candidate = session.get_one(Candidate, number)
+            if candidate.status in BOOK:
+                decide(
+                    session,
+                    candidate,
+                    "retire",
+                    "bench",
+                    "decay watch",
+                    now=when,
+                    incubation=config.incubation,
+                )
+    database.close()
+
+
+def _census(
+    db: str, config: LabConfig, windows: dict[str, Window], run_id: int | None
+) -> dict[str, Any]:
+    # The morning's figures, read from research.db: N and the pass line on tonight's
+    # validation period, tonight's gate reports, and where the strategies stand.
+    validation = windows["validation"]
+    database = open_database(db)
+    with database.transaction() as session:
+        trials = count_trials(session, validation.id, windows["train"].id, [], "all", 0)
+        verdicts = session.scalars(select(GateReport.passed).where(GateReport.run_id == run_id))
+        passes = list(verdicts)
+        statuses = list(session.scalars(select(Candidate.status)))
+        newest = session.scalar(select(func.max(ForwardReturn.day)))
+        followed = session.scalar(
+            select(func.count(func.distinct(ForwardReturn.candidate_id))).where(
+                ForwardReturn.day == newest
+            )
+        )
+    database.close()
+    deflated = 0 < config.gate.min_dsr < 1  # not so with a gate that passes everything
+    line = pass_line(max(trials.n, 1.0), validation.n_days, config.gate.min_dsr) if deflated else 0
+    return {
+        "n": trials.gated,
+        "pass_line": line * math.sqrt(TRADING_DAYS),
+        "gated": len(passes),
+        "passed": sum(passes),
+        "followed": int(followed or 0),
+        "incubating": statuses.count(CandidateStatus.INCUBATING),
+        "real": sum(s in TRADING for s in statuses),
+    }
+
+
+def _edge_traders(
+    db: str,
+    config: LabConfig,
+    panel: Panel,
+    windows: dict[str, Window],
+    edge: Edge,
+    statuses: tuple[str, ...],
+) -> list[int]:
+    # The candidates in `statuses` whose validation returns beyond buy-and-hold follow the
+    # ideal rule's (correlation above 0.4), on tonight's validation window.
+    validation = windows["validation"]
+    scorer = WindowScorer(panel, validation, config.backtest)
+    market = buy_and_hold(panel, validation, config.backtest).result.returns
+    _, reference = beyond(scorer.score(parse(edge.rule)).result.returns, market)
+    database = open_database(db)
+    with database.transaction() as session:
+        found = session.execute(
+            select(Candidate.id, Genome.text)
+            .join(Genome, Genome.id == Candidate.genome_id)
+            .where(Candidate.status.in_(statuses))
+        ).all()
+    database.close()
+    out = []
+    for number, text in found:
+        _, own = beyond(scorer.score(parse(text)).result.returns, market)
+        if np.std(own) > 0 and np.corrcoef(own, reference)[0, 1] > 0.4:
+            out.append(number)
+    return out
+
+
+def _since_confirmed(db: str, real: dict[int, int]) -> dict[int, dict[str, Any]]:
+    # Each real-money strategy's forward record after its confirmation night's session.
+    database = open_database(db)
+    out = {}
+    with database.transaction() as session:
+        for number in real:
+            confirmed = session.scalar(
+                select(Decision.decided_at).where(
+                    Decision.candidate_id == number, Decision.action == "confirm"
+                )
+            )
+            rows = session.scalars(
+                select(ForwardReturn.strategy)
+                .where(ForwardReturn.candidate_id == number)
+                .where(ForwardReturn.day > (confirmed.date() if confirmed else dt.date.min))
+                .order_by(ForwardReturn.day)
+            ).all()
+            returns = np.array(rows, dtype=float)
+            sd = float(np.std(returns, ddof=1)) if len(returns) > 1 else 0.0
+            out[number] = {
+                "sessions": len(returns),
+                "sharpe": float(np.mean(returns) / sd * math.sqrt(TRADING_DAYS)) if sd else None,
+                "total_return": float(np.prod(1 + returns) - 1) if len(returns) else 0.0,
+            }
+    database.close()
+    return out
+
+
+def _line(kind: str, seed: int, row: NightRow) -> str:
+    return (
+        f"year {kind} seed {seed} night {row.night} {row.day}: N {row.n} pass line "
+        f"{row.pass_line:.2f}, gated {row.gated} passed {row.passed}, followed {row.followed}, "
+        f"incubating {row.incubating}, real {row.real}, proposals {row.proposals} "
+        f"({row.seconds:.1f} s)"
+    )
+
+
+def measure(
+    kinds: list[str],
+    seeds: list[int],
+    size: YearSize,
+    edge_kind: str = "trend",
+    strength: float = 2.0,
+    workers: int = 1,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Simulated years of `kinds` (KINDS), one per seed, on markets with `edge_kind` at ideal
+    Sharpe `strength` (calibrated on the history before the year), `workers` years at a time,
+    and their summary."""
+    config = load_config()
+    calendar, _ = load_panel(config.data, config.alpaca)
+    warmup = config.windows.warmup_days
+    history = size.history(warmup)
+    dates = calendar.dates[-(history + size.nights) :]
+    edge = EDGES[edge_kind]
+    drift = calibrate(
+        dates, edge, strength, config.backtest, (warmup, history), warmup, n_symbols=size.n_symbols
+    )
+    started = time.perf_counter()
+    jobs = [(kind, seed, dates, history, drift, edge, size) for kind in kinds for seed in seeds]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            years = list(pool.map(_one_year, jobs))
+        for year in years:
+            for row in year.rows:
+                progress(_line(year.kind, year.seed, row))
+    else:
+        years = [_one_year(job, progress) for job in jobs]
+    return {
+        **asdict(size),
+        "edge": edge_kind,
+        "strength": strength,
+        "drift": drift,
+        "kinds": summarise(years, size.nights // 2),
+        "years": [asdict(y) for y in years],
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _one_year(
+    job: tuple[str, int, np.ndarray, int, float, Edge, YearSize],
+    progress: Callable[[str], None] = lambda line: None,
+) -> YearOutcome:
+    # One year in its own scratch folder (a process of its own when run in parallel).
+    kind, seed, dates, history, drift, edge, size = job
+    active = activity(kind, len(dates), history, size.nights)
+    planted = 0.0 if kind == "null" else drift
+    market = planted_market(dates, edge, planted, seed, size.n_symbols, active)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "lab"
+        on = None if kind == "null" else edge
+        return run_year(folder, market, history, kind, seed, size, on, progress)
+
+
+def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]:
+    """Per kind of year: how often a strategy reached real orders (one trading the planted
+    edge), when, the pass line's first and last nights, and a dying edge's retirements."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in dict.fromkeys(y.kind for y in years):
+        group = [y for y in years if y.kind == kind]
+        real = sum(y.reached_real for y in group)
+        edge = sum(any(y.real_edge.values()) for y in group)
+        firsts = [min(y.real.values()) for y in group if y.real]
+        row: dict[str, Any] = {
+            "years": len(group),
+            "reached_real": real,
+            # The one-sided 95 % bound on the share of years that reach real orders: upper for a
+            # null market (how bad it could be), lower for an edge (how good it surely is).
+            "reached_real_bound": (
+                upper_bound(real, len(group))
+                if kind == "null"
+                else 1.0 - upper_bound(len(group) - real, len(group))
+            ),
+            "real_trading_the_edge": edge,
+            "first_real_night_median": float(np.median(firsts)) if firsts else None,
+            "pass_line_first": float(np.median([y.rows[0].pass_line for y in group])),
+            "pass_line_last": float(np.median([y.rows[-1].pass_line for y in group])),
+            "pass_line_max": float(max(r.pass_line for y in group for r in y.rows)),
+            "n_last": float(np.median([y.rows[-1].n for y in group])),
+            "gate_passes": sum(r.passed for y in group for r in y.rows),
+        }
+        if kind == "dies":
+            delays = [d for y in group for d in y.retire_delays(death)]
+            row["edge_traders_at_death"] = len(delays)
+            row["proposed_within_60"] = sum(d is not None and d <= 60 for d in delays)
+            row["delays"] = delays
+        out[kind] = row
+    return out
+
+
+def table(figures: dict[str, Any]) -> list[str]:
+    """The summary as Markdown: one row per kind of year."""
+    lines = [
+        f"edge {figures['edge']}, ideal Sharpe {figures['strength']:g} after costs (drift "
+        f"{figures['drift']:.5f} a day); {figures['nights']} nights of population "
+        f"{figures['population']} x {figures['generations']} generations, {figures['n_symbols']} "
+        f"symbols; windows {figures['train']}/{figures['validation']}/{figures['holdout']} "
+        f"sessions re-anchored every {figures['reanchor']}; incubation {figures['incubation']}",
+        "",
+        "| year | years | reached real orders | trading the edge | first real night (median) "
+        "| pass line night 1 | last night | highest | N last night | gate passes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, row in figures["kinds"].items():
+        first = row["first_real_night_median"]
+        share = row["reached_real"] / row["years"]
+        lines.append(
+            f"| {kind} | {row['years']} | {row['reached_real']} ({share:.0%}; "
+            f"95 % {'upper' if kind == 'null' else 'lower'} bound "
+            f"{row['reached_real_bound']:.0%}) | {row['real_trading_the_edge']} | "
+            f"{'-' if first is None else f'{first:.0f}'} | {row['pass_line_first']:.2f} | "
+            f"{row['pass_line_last']:.2f} | {row['pass_line_max']:.2f} | {row['n_last']:.0f} | "
+            f"{row['gate_passes']} |"
+        )
+    dies = figures["kinds"].get("dies")
+    if dies is not None:
+        lines += [
+            "",
+            f"dying edge: {dies['edge_traders_at_death']} edge trader(s) in the book when it "
+            f"died, {dies['proposed_within_60']} proposed for retirement within 60 sessions "
+            f"(sessions to the proposal: {dies['delays']})",
+        ]
+    return lines
