@@ -71,6 +71,13 @@ LAB = """
 [data]
 source = "bars.csv"
 benchmark = "S00"
+cache_dir = "data-cache"
+
+[log]
+dir = "logs"
+
+[review]
+chart_dir = "charts"
 
 [windows]
 scheme = "rolling"
@@ -96,6 +103,7 @@ sessions = {incubation}
 confidence = {confidence}
 
 [store]
+backup_dir = "backups"
 keep_backups = 2
 prune_every = 5
 """

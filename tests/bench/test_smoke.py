@@ -44,6 +44,15 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert commands["file"].endswith("bundled_bars.csv.xz")
     assert commands["backtest_data_seconds"] > 0 and commands["read_csv_seconds"] > 0
     assert commands["help_seconds"] > 0 and commands["backtest_seconds"] > 0
+    year = figures["year"]
+    (night,) = {len(y["rows"]) for y in year["years"]}
+    assert night == 8 and year["kinds"]["all year"]["years"] == 1
+    (one,) = year["years"]
+    # The whole path ran: passes approved to paper, confirmed for real orders once the
+    # incubation test passed (seed 1 is pinned), each night with its N and forward records.
+    assert any(r["incubating"] for r in one["rows"]) and one["real"]
+    assert all(r["n"] > 0 and r["gated"] > 0 for r in one["rows"])
+    assert one["rows"][-1]["followed"] > 0 and set(one["after"]) == set(one["real"])
     board = figures["dashboard"]
     assert board["research_db_mb"] > 0 and board["requests"] == 3
     assert len(board["pages"]) == 8 and all(p["median_ms"] > 0 for p in board["pages"].values())

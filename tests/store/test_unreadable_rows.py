@@ -39,6 +39,7 @@ SAMPLE = {
     ("live_cash", "amount"),
     ("live_plans", "weights"),
     ("runs", "config"),
+    ("forward_returns", "strategy"),
 }
 PAGES = ("/", "/nights", "/nights/lineage.svg", "/candidates", "/health", "/live", "/review")
 
@@ -77,6 +78,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with sqlite3.connect(folder / "research.db") as db:
         db.execute("UPDATE candidates SET status = 'gate_passed' WHERE status = 'gate_failed'")
         _add_stagnation_event(db)
+        _add_forward_return(db)
         db.execute(  # and a row quarantined before, as a night that met a bad text leaves it
             "INSERT INTO quarantine (table_name, row_id, reason, found_by, created_at) "
             "VALUES ('genomes', 'f00d', 'bad text', 'evolve nightly', '2026-01-02 03:04:05')"
@@ -96,6 +98,18 @@ def _add_stagnation_event(db: sqlite3.Connection) -> None:
     values = (1, 1, 2, "best", 0.5, 0.0, "inject", 3, "2026-01-02 03:04:05.000000")
     db.execute(
         f"INSERT INTO stagnation_events ({', '.join(columns)}) VALUES (?,?,?,?,?,?,?,?,?)", values
+    )
+
+
+def _add_forward_return(db: sqlite3.Connection) -> None:
+    # The bundled data does not grow: one session after candidate 1's gate report stands for
+    # what a night with a newer session records.
+    (report,) = db.execute("SELECT max(id) FROM gate_reports WHERE candidate_id = 1").fetchone()
+    db.execute(
+        "INSERT INTO forward_returns (candidate_id, day, gate_report_id, strategy, market, "
+        "run_id, recorded_at) VALUES (1, '2017-04-17', ?, 0.001, 0.0005, 1, "
+        "'2026-01-02 03:04:05.000000')",
+        (report,),
     )
 
 
