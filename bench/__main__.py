@@ -200,6 +200,17 @@ def _year_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--year-workers", type=int, default=2, help="year: years run at once (default 2)"
     )
+    parser.add_argument(
+        "--year-replay",
+        action="store_true",
+        help="year: the full data set replayed a session a night instead of planted markets",
+    )
+    parser.add_argument(
+        "--year-from",
+        type=dt.date.fromisoformat,
+        default=dt.date(2012, 1, 3),
+        help="year replay: the first night's session (default 2012-01-03)",
+    )
 
 
 def _settings(pairs: list[str]) -> str:
@@ -371,6 +382,13 @@ def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
 
 
 def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.year_replay and not args.smoke:
+        replayed = year.replay(FULL_DATA, args.year_from, year.YearSize(nights=args.year_nights))
+        report["year_replay"] = replayed
+        for line in year.replay_table(replayed):
+            print(line)
+        _save(report, "year-replay-", args.smoke)
+        return 0
     if args.smoke:
         # The path only: a strong edge, a gate that passes everything, two sessions on paper.
         size = year.YearSize(

@@ -26,6 +26,7 @@ dying edge, the sessions from its death to the proposal to retire each strategy 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import tempfile
@@ -50,8 +51,10 @@ from fitness.score import WindowScorer
 from fitness.windows import Window, build_windows
 from genome.text import parse
 from labkit import LENIENT_GATE_PATH
+from market.bars import read_bars_file
 from market.exchange import TRADING_DAYS
 from market.panel import Panel
+from market.problems import DataReport
 from market.sources import load_panel
 from promotion.gating import gate_pending
 from promotion.holdout import open_holdout
@@ -63,14 +66,25 @@ from store import open_database
 from store.lifecycle import BOOK, TRADING, CandidateStatus
 from store.models import Candidate, Decision, ForwardReturn, GateReport, Genome, LiveEvent
 
-__all__ = ["KINDS", "YearSize", "measure", "run_year", "summarise", "table"]
+__all__ = [
+    "KINDS",
+    "YearSize",
+    "measure",
+    "planted_writer",
+    "replay",
+    "replay_table",
+    "replay_writer",
+    "run_year",
+    "summarise",
+    "table",
+]
 
 KINDS = ("all year", "appears", "dies", "null")
 
 LAB = """
 [data]
-source = "bars.csv"
-benchmark = "S00"
+source = "{source}"
+benchmark = "{benchmark}"
 cache_dir = "data-cache"
 
 [log]
@@ -127,6 +141,8 @@ class YearSize:
     incubation: int = 63
     confidence: float = 0.9
     lenient: bool = False  # a gate that passes everything (labkit), to rehearse the path
+    source: str = "bars.csv"  # the lab's data file
+    benchmark: str = "S00"
 
     def lab_toml(self) -> str:
         """The lab.toml of a year of this size."""
@@ -194,9 +210,12 @@ def activity(kind: str, n_days: int, year_start: int, nights: int) -> np.ndarray
     return days >= middle if kind == "appears" else days < middle
 
 
+Writer = Callable[[Path, int], dt.date]  # writes the sessions before `stop`; the newest one
+
+
 def run_year(
     folder: Path,
-    market: Panel,
+    write: Writer,
     year_start: int,
     kind: str,
     seed: int,
@@ -204,8 +223,8 @@ def run_year(
     edge: Edge | None,
     progress: Callable[[str], None] = print,
 ) -> YearOutcome:
-    """A year of `size.nights` nights in a fresh lab in `folder` on `market`, whose first night
-    sees its sessions up to `year_start` (see the module docstring)."""
+    """A year of `size.nights` nights in a fresh lab in `folder` whose data `write` writes each
+    night, the first night's ending at session `year_start` (see the module docstring)."""
     folder.mkdir(parents=True)
     (folder / "lab.toml").write_text(size.lab_toml())
     config = load_config(folder / "lab.toml")
@@ -214,13 +233,11 @@ def run_year(
     death = size.nights // 2
     for night in range(size.nights):
         started = time.perf_counter()
-        panel = market.days(0, year_start + night + 1)
-        _write_bars(folder / "bars.csv", panel)
-        day = panel.dates[-1].item()
+        day = write(folder, year_start + night + 1)
         now = dt.datetime.combine(day, dt.time(22, 0), dt.UTC)
         options = NightOptions(discovery=True, generations=size.generations, seed=seed + night)
         summary = run_nightly(config, db, options, clock=_clock(now), after=gate_pending(config))
-        # The data as the lab read it tonight (the CSV's), and its windows.
+        # The data as the lab read it tonight, and its windows.
         seen, _ = load_panel(config.data, config.alpaca, now=now)
         windows = build_windows(seen, config.windows, config.backtest)
         _person(db, config, seen, windows, now, summary.run_id, night, outcome)
@@ -243,14 +260,35 @@ def run_year(
     return outcome
 
 
+def planted_writer(market: Panel) -> Writer:
+    """A planted market written as the lab's CSV, up to a session."""
+
+    def write(folder: Path, stop: int) -> dt.date:
+        panel = market.days(0, stop)
+        fields = ("open", "high", "low", "close", "volume")
+        arrays = {f: getattr(panel, f) for f in fields}
+        bars = long_bars(pd.Index(panel.dates), list(panel.symbols), arrays)
+        bars.to_csv(folder / "bars.csv", index=False)
+        return panel.dates[-1].item()
+
+    return write
+
+
+def replay_writer(bars: pd.DataFrame, dates: np.ndarray) -> Writer:
+    """Real bars (long format) replayed: those dated up to `dates[stop - 1]`, as the lab's file
+    (Parquet: a night rewrites it whole, as a refreshed download would)."""
+    stamps = pd.to_datetime(bars["date"])
+
+    def write(folder: Path, stop: int) -> dt.date:
+        day = pd.Timestamp(dates[stop - 1])
+        bars[stamps <= day].to_parquet(folder / "bars.parquet", index=False)
+        return day.date()
+
+    return write
+
+
 def _clock(now: dt.datetime) -> Callable[[], dt.datetime]:
     return lambda: now
-
-
-def _write_bars(path: Path, panel: Panel) -> None:
-    fields = ("open", "high", "low", "close", "volume")
-    arrays = {f: getattr(panel, f) for f in fields}
-    long_bars(pd.Index(panel.dates), list(panel.symbols), arrays).to_csv(path, index=False)
 
 
 def _person(
@@ -467,7 +505,63 @@ def _one_year(
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "lab"
         on = None if kind == "null" else edge
-        return run_year(folder, market, history, kind, seed, size, on, progress)
+        return run_year(folder, planted_writer(market), history, kind, seed, size, on, progress)
+
+
+def replay(
+    data: Path, first_day: dt.date, size: YearSize, progress: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Real bars from `data` replayed a session a night from `first_day` for `size.nights`
+    nights (fewer when the data ends first), through the same path and person: what reached
+    real orders, and its forward record after its confirmation."""
+    bars = read_bars_file(data, DataReport(source=str(data)))
+    dates = np.sort(pd.to_datetime(bars["date"]).unique()).astype("datetime64[D]")
+    start = int(np.searchsorted(dates, np.datetime64(first_day, "D")))
+    size = dataclasses.replace(
+        size,
+        nights=min(size.nights, len(dates) - start),
+        source="bars.parquet",
+        benchmark="SPY",
+    )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "lab"
+        write = replay_writer(bars, dates)
+        outcome = run_year(folder, write, start, "real", 0, size, None, progress)
+    return {
+        **asdict(size),
+        "data": str(data),
+        "symbols": int(bars["symbol"].nunique()),
+        "first_night": str(dates[start]),
+        "year": asdict(outcome),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def replay_table(figures: dict[str, Any]) -> list[str]:
+    """What the replay's year did: nights, gate passes, incubations, real orders and how each
+    real-money strategy did on the sessions after its confirmation."""
+    year = figures["year"]
+    rows = year["rows"]
+    lines = [
+        f"real data {figures['data']} ({figures['symbols']} symbols) replayed a session a night "
+        f"from {figures['first_night']}, {len(rows)} nights; windows "
+        f"{figures['train']}/{figures['validation']}/{figures['holdout']} re-anchored every "
+        f"{figures['reanchor']}; incubation {figures['incubation']}",
+        f"gate passes {sum(r['passed'] for r in rows)}, incubating at most "
+        f"{max((r['incubating'] for r in rows), default=0)}, reached real orders "
+        f"{len(year['real'])}, retirement proposals {len(year['proposed'])}; N and pass line "
+        f"night 1 {rows[0]['n']} / {rows[0]['pass_line']:.2f}, last night {rows[-1]['n']} / "
+        f"{rows[-1]['pass_line']:.2f}",
+    ]
+    for number, after in year["after"].items():
+        sharpe = after["sharpe"]
+        lines.append(
+            f"  candidate {number}, confirmed night {year['real'][number]}: "
+            f"{after['sessions']} sessions after, total return {after['total_return']:+.1%}, "
+            f"Sharpe {'-' if sharpe is None else f'{sharpe:.2f}'} (paper, forward record)"
+        )
+    return lines
 
 
 def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]:
