@@ -28,6 +28,7 @@ ALERT_URLS = "LAB_ALERT_URLS"
 EVENTS = {
     "night_finished": "info",
     "review_waiting": "info",
+    "incubation_ready": "info",
     "halted": "warning",
     "resumed": "warning",
     "login_failed": "warning",

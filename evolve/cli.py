@@ -359,6 +359,7 @@ def nightly(
     )
     from evolve.nightly import NightOptions, run_nightly
     from promotion.gating import gate_pending
+    from promotion.incubation import incubating
     from promotion.lifecycle import awaiting_review
     from promotion.watch import decays_of_run
     from store import lab_database, make_lab
@@ -384,6 +385,7 @@ def nightly(
     with lab_database(lab).transaction() as session:
         waiting = awaiting_review(session)
         decays = decays_of_run(session, summary.run_id)
+        ready = [i.text() for i in incubating(session, lab.config.incubation) if i.test.passed]
     step = next_step(summary, len(waiting))
     click.echo(f"lab home: {shown(str(lab.home))}\n{text}\n{step}")
     verdict = night_verdict(summary, len(waiting))
@@ -399,6 +401,12 @@ def nightly(
             "review_waiting",
             f"{len(waiting)} candidate(s) await review",
             "\n".join(waiting) + "\nrun `promote review`",
+        )
+    if ready:
+        alert(
+            "incubation_ready",
+            f"{len(ready)} incubating strateg(ies) may be confirmed for real orders",
+            "\n".join(ready) + "\nrun `promote review` (or `promote confirm N --note ...`)",
         )
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.builders.cli import live, promote
+from configs.alerts import ALERT_URLS
+from tests.builders.alerts import Receiver
+from tests.builders.cli import evolve, live, promote
 from tests.builders.labs import incubating_lab
 from tests.builders.nights import reviewer_decisions
 
@@ -52,3 +54,25 @@ def test_a_strategy_is_not_confirmed_before_its_test_passed(tmp_path: Path) -> N
     ) in refused.stderr
     review = promote("review", cwd=tmp_path, env=LAB)
     assert review.returncode == 0 and "incubation" not in review.stdout
+
+
+def test_the_night_alerts_when_a_strategy_may_be_confirmed(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    number = incubating_lab(tmp_path, 8)
+    with (tmp_path / "lab.toml").open("a") as lab:
+        lab.write("\n[evolve]\npopulation = 16\n")
+    night = evolve(
+        "nightly",
+        "--discovery",
+        "--generations",
+        "1",
+        cwd=tmp_path,
+        env={**LAB, ALERT_URLS: receiver.url},
+    )
+    assert night.returncode == 0, night.stderr
+    assert f"candidate {number} incubating since 2017-04-13: ready" in night.stdout
+    titles = receiver.titles(3)
+    assert "gplab: 1 incubating strateg(ies) may be confirmed for real orders" in titles, titles
+    (body,) = [r["message"] for r in receiver.received if "may be confirmed" in r["title"]]
+    assert f"promote confirm {number}" in body
