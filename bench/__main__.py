@@ -192,6 +192,9 @@ def _year_options(parser: argparse.ArgumentParser) -> None:
         "--year-seeds", type=int, default=10, help="year: years per kind (default 10)"
     )
     parser.add_argument(
+        "--year-seed-from", type=int, default=1, help="year: the first seed (default 1)"
+    )
+    parser.add_argument(
         "--year-kinds", default=",".join(year.KINDS), help="year: kinds of year, comma-separated"
     )
     parser.add_argument(
@@ -396,11 +399,14 @@ def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
         )
         figures = year.measure(["all year"], [1], size, strength=3.0)
     else:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        args.results.mkdir(parents=True, exist_ok=True)
         figures = year.measure(
             args.year_kinds.split(","),
-            list(range(1, args.year_seeds + 1)),
+            list(range(args.year_seed_from, args.year_seed_from + args.year_seeds)),
             year.YearSize(nights=args.year_nights),
             workers=args.year_workers,
+            kept=args.results / f"year-kept-{stamp}.jsonl",
         )
     report["year"] = figures
     for line in year.table(figures):

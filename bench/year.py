@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ __all__ = [
     "replay_writer",
     "run_year",
     "summarise",
+    "summarise_kept",
     "table",
 ]
 
@@ -459,10 +461,12 @@ def measure(
     strength: float = 2.0,
     workers: int = 1,
     progress: Callable[[str], None] = print,
+    kept: Path | None = None,
 ) -> dict[str, Any]:
     """Simulated years of `kinds` (KINDS), one per seed, on markets with `edge_kind` at ideal
     Sharpe `strength` (calibrated on the history before the year), `workers` years at a time,
-    and their summary."""
+    and their summary. Each year is appended to `kept` (JSON lines) as it ends, so that a run
+    stopped part-way keeps the years it finished (`summarise_kept` reads them back)."""
     config = load_config()
     calendar, _ = load_panel(config.data, config.alpaca)
     warmup = config.windows.warmup_days
@@ -474,14 +478,17 @@ def measure(
     )
     started = time.perf_counter()
     jobs = [(kind, seed, dates, history, drift, edge, size) for kind in kinds for seed in seeds]
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            years = list(pool.map(_one_year, jobs))
-        for year in years:
-            for row in year.rows:
-                progress(_line(year.kind, year.seed, row))
-    else:
-        years = [_one_year(job, progress) for job in jobs]
+    years = []
+    with ProcessPoolExecutor(max(workers, 1)) as pool:
+        for done in as_completed([pool.submit(_one_year, job) for job in jobs]):
+            year = done.result()
+            years.append(year)
+            last = year.rows[-1]
+            progress(f"{_line(year.kind, year.seed, last)}; real {sorted(year.real)}")
+            if kept is not None:
+                with kept.open("a") as out:
+                    out.write(json.dumps({"drift": drift, "year": asdict(year)}) + "\n")
+    years.sort(key=lambda y: (KINDS.index(y.kind), y.seed))
     return {
         **asdict(size),
         "edge": edge_kind,
@@ -493,11 +500,8 @@ def measure(
     }
 
 
-def _one_year(
-    job: tuple[str, int, np.ndarray, int, float, Edge, YearSize],
-    progress: Callable[[str], None] = lambda line: None,
-) -> YearOutcome:
-    # One year in its own scratch folder (a process of its own when run in parallel).
+def _one_year(job: tuple[str, int, np.ndarray, int, float, Edge, YearSize]) -> YearOutcome:
+    # One year in its own scratch folder and process.
     kind, seed, dates, history, drift, edge, size = job
     active = activity(kind, len(dates), history, size.nights)
     planted = 0.0 if kind == "null" else drift
@@ -505,7 +509,7 @@ def _one_year(
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "lab"
         on = None if kind == "null" else edge
-        return run_year(folder, planted_writer(market), history, kind, seed, size, on, progress)
+        return run_year(folder, planted_writer(market), history, kind, seed, size, on, _quiet)
 
 
 def replay(
@@ -562,6 +566,41 @@ def replay_table(figures: dict[str, Any]) -> list[str]:
             f"Sharpe {'-' if sharpe is None else f'{sharpe:.2f}'} (paper, forward record)"
         )
     return lines
+
+
+def _quiet(line: str) -> None:
+    pass
+
+
+def summarise_kept(paths: list[Path], size: YearSize) -> dict[str, Any]:
+    """The summary of the years kept in `paths` (JSON lines written by `measure`), as
+    `measure` returns it: runs stopped part-way and runs of other seeds, together."""
+    found = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
+    years = [_outcome(f["year"]) for f in found]
+    years.sort(key=lambda y: (KINDS.index(y.kind), y.seed))
+    return {
+        **asdict(size),
+        "edge": "trend",
+        "strength": 2.0,
+        "drift": found[0]["drift"] if found else 0.0,
+        "kinds": summarise(years, size.nights // 2),
+        "years": [asdict(y) for y in years],
+        "seconds": 0.0,
+    }
+
+
+def _outcome(stored: dict[str, Any]) -> YearOutcome:
+    # A year read back from JSON (its dict keys are strings there).
+    return YearOutcome(
+        stored["kind"],
+        stored["seed"],
+        [NightRow(**row) for row in stored["rows"]],
+        {int(k): v for k, v in stored["real"].items()},
+        {int(k): v for k, v in stored["real_edge"].items()},
+        {int(k): v for k, v in stored["proposed"].items()},
+        list(stored["book_at_death"]),
+        {int(k): v for k, v in stored["after"].items()},
+    )
 
 
 def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]:
