@@ -112,7 +112,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
     sparkline here, a PNG chart against buy-and-hold), then the holdout, opened once; then
     approve, reject or skip, with a note. Then the incubating strategies whose incubation test
     passed: confirm for real orders, retire or skip."""
-    from promotion.lifecycle import decide, in_status
+    from promotion.lifecycle import in_status
     from promotion.review import NotReviewable, review_lines
     from store import lab_database
     from store.lifecycle import CandidateStatus
@@ -144,24 +144,7 @@ def review(lab: CommandContext, reviewer: str | None) -> None:
             left_out.append(candidate_id)
             continue
         click.echo("\n".join(lines))
-        choice = click.prompt(
-            "\napprove, reject or skip? [a/r/s]",
-            type=click.Choice(["approve", "reject", "skip", "a", "r", "s"]),
-            show_choices=False,
-        )
-        action = {"a": "approve", "r": "reject", "s": "skip"}.get(choice, choice)
-        if action == "skip":
-            click.echo("skipped: it stays gate_passed")
-            continue
-        note = ""
-        while not note.strip():
-            note = click.prompt("note (required: why)", default="", show_default=False)
-        with database.transaction() as session:
-            candidate = session.get_one(Candidate, candidate_id)
-            decision = decide(
-                session, candidate, action, who, note, incubation=lab.config.incubation
-            )
-            click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
+        _ask_and_decide(lab, candidate_id, who, ("approve", "reject"), "gate_passed")
     _name_left_out(left_out)
     _review_incubating(lab, who)
 
@@ -170,7 +153,6 @@ def _review_incubating(lab: CommandContext, who: str) -> None:
     """The incubating strategies whose incubation test passed, one by one: everything
     `promote show` shows, then confirm (real orders), retire or skip, with a note."""
     from promotion.incubation import incubating
-    from promotion.lifecycle import decide
     from promotion.views import candidate_lines
     from store import lab_database
     from store.models import Candidate
@@ -191,24 +173,35 @@ def _review_incubating(lab: CommandContext, who: str) -> None:
         with database.transaction() as session:
             candidate = session.get_one(Candidate, candidate_id)
             click.echo("\n".join(candidate_lines(session, candidate, lab.config)))
-        choice = click.prompt(
-            "\nconfirm, retire or skip? [c/t/s]",
-            type=click.Choice(["confirm", "retire", "skip", "c", "t", "s"]),
-            show_choices=False,
-        )
-        action = {"c": "confirm", "t": "retire", "s": "skip"}.get(choice, choice)
-        if action == "skip":
-            click.echo("skipped: it stays incubating")
-            continue
-        note = ""
-        while not note.strip():
-            note = click.prompt("note (required: why)", default="", show_default=False)
-        with database.transaction() as session:
-            candidate = session.get_one(Candidate, candidate_id)
-            decision = decide(
-                session, candidate, action, who, note, incubation=lab.config.incubation
-            )
-            click.echo(f"recorded: candidate {candidate_id} {decision.to_status} by {who}")
+        _ask_and_decide(lab, candidate_id, who, ("confirm", "retire"), "incubating")
+
+
+def _ask_and_decide(
+    lab: CommandContext, candidate_id: int, who: str, actions: tuple[str, str], status: str
+) -> None:
+    """Ask which of `actions` (or skip) and a note, and record the decision."""
+    from promotion.lifecycle import decide
+    from store import lab_database
+    from store.models import Candidate
+
+    keys = {"approve": "a", "reject": "r", "confirm": "c", "retire": "t", "skip": "s"}
+    both = (*actions, "skip")
+    choice = click.prompt(
+        f"\n{', '.join(both[:2])} or skip? [{'/'.join(keys[a] for a in both)}]",
+        type=click.Choice([*both, *(keys[a] for a in both)]),
+        show_choices=False,
+    )
+    action = {keys[a]: a for a in both}.get(choice, choice)
+    if action == "skip":
+        click.echo(f"skipped: it stays {status}")
+        return
+    note = ""
+    while not note.strip():
+        note = click.prompt("note (required: why)", default="", show_default=False)
+    with lab_database(lab).transaction() as session:
+        candidate = session.get_one(Candidate, candidate_id)
+        made = decide(session, candidate, action, who, note, incubation=lab.config.incubation)
+        click.echo(f"recorded: candidate {candidate_id} {made.to_status} by {who}")
 
 
 def _name_left_out(left_out: list[int]) -> None:

@@ -118,18 +118,28 @@ def incubating_lab(folder: Path, sessions: int) -> int:
             incubation=config.incubation,
         )
         days = [d.item() for d in np.arange("2017-04-14", "2017-06-30", dtype="datetime64[D]")]
-        days = [d for d in days if d.weekday() < 5][:sessions]
-        for i, day in enumerate(days):
-            gain = 0.004 + 0.002 * np.sin(i)
-            session.add(
-                ForwardReturn(
-                    candidate_id=candidate.id,
-                    day=day,
-                    gate_report_id=made.gate_report_id,
-                    strategy=gain,
-                    market=0.001 * np.cos(i),
-                )
-            )
+        assert made.gate_report_id is not None
+        good_sessions(
+            session, candidate, made.gate_report_id, [d for d in days if d.weekday() < 5][:sessions]
+        )
         number = candidate.id
     database.close()
     return number
+
+
+def good_sessions(
+    session: Session, candidate: Candidate, report_id: int, days: list[dt.date]
+) -> None:
+    """Forward sessions on `days` after gate report `report_id`, each a gain of 0.2 to 0.6 %
+    (a record whose P(Sharpe > 0) is near 1 within a few sessions), as a night records them."""
+    for i, day in enumerate(days):
+        session.add(
+            ForwardReturn(
+                candidate_id=candidate.id,
+                day=day,
+                gate_report_id=report_id,
+                strategy=0.004 + 0.002 * np.sin(i),
+                market=0.001 * np.cos(i),
+            )
+        )
+    session.flush()

@@ -27,7 +27,7 @@ from promotion.lifecycle import PromotionError, decide
 from store import Database, open_database
 from store.lifecycle import move_candidate
 from store.models import Candidate, ForwardReturn
-from tests.builders.labs import gate_report
+from tests.builders.labs import gate_report, good_sessions
 
 JUDGED_UNTIL = dt.date(2013, 12, 31)
 PASSED = "gt(close, sma(close, 50))"
@@ -175,18 +175,8 @@ def test_an_incubating_strategy_is_confirmed_only_once_its_forward_record_passed
             decide(session, candidate, "confirm", "dana", "go", incubation=config.incubation)
         # Eight forward sessions, the first on approval day: seven count, all good ones.
         days = [d.item() for d in full.dates[len(judged.dates) :][:8]]
-        gains = 0.004 + 0.002 * np.sin(np.arange(8))
-        for day, gain in zip(days, gains, strict=True):
-            session.add(
-                ForwardReturn(
-                    candidate_id=candidate.id,
-                    day=day,
-                    gate_report_id=made.gate_report_id,
-                    strategy=gain,
-                    market=0.0,
-                )
-            )
-        session.flush()
+        assert made.gate_report_id is not None
+        good_sessions(session, candidate, made.gate_report_id, days)
         (found,) = incubating(session, config.incubation)
         assert found.approved == dt.date(2014, 1, 2) and found.test.sessions == 7
         assert found.test.passed and "ready: confirm with `promote confirm" in found.text()
