@@ -25,7 +25,7 @@ from promotion.lifecycle import decide
 from store import Database, open_database
 from store.data_records import record_data
 from store.lifecycle import move_candidate
-from store.models import Candidate, ForwardReturn, GateReport
+from store.models import Candidate, Decision, ForwardReturn, GateReport
 
 
 def bundled_bars() -> pd.DataFrame:
@@ -106,16 +106,8 @@ def incubating_lab(folder: Path, sessions: int) -> int:
     with database.transaction() as session:
         run = user_run(session, config, panel, report.source, windows)
         candidate = put_forward(session, "gt(close, sma(close, 50))", run.id)
-        gate_report(session, candidate, panel, config, True, 0.97)
-        open_holdout(session, candidate, panel, windows["holdout"], config.backtest, "dana")
-        made = decide(
-            session,
-            candidate,
-            "approve",
-            "dana",
-            "on paper first",
-            now=dt.datetime(2017, 4, 13, 22, 0),
-            incubation=config.incubation,
+        made = approved_on_paper(
+            session, candidate, config, panel, windows, dt.datetime(2017, 4, 13, 22, 0)
         )
         days = [d.item() for d in np.arange("2017-04-14", "2017-06-30", dtype="datetime64[D]")]
         assert made.gate_report_id is not None
@@ -143,3 +135,26 @@ def good_sessions(
             )
         )
     session.flush()
+
+
+def approved_on_paper(
+    session: Session,
+    candidate: Candidate,
+    config: LabConfig,
+    panel: Panel,
+    windows: dict[str, Window],
+    when: dt.datetime,
+) -> Decision:
+    """`candidate` passed the gate on `panel` (DSR 0.97), its holdout opened and approved by
+    dana at `when` (naive UTC): the decision (incubating when `config` incubates)."""
+    gate_report(session, candidate, panel, config, True, 0.97)
+    open_holdout(session, candidate, panel, windows["holdout"], config.backtest, "dana")
+    return decide(
+        session,
+        candidate,
+        "approve",
+        "dana",
+        "on paper first",
+        now=when,
+        incubation=config.incubation,
+    )

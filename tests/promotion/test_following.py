@@ -21,13 +21,12 @@ from labkit.lab import put_forward, user_run
 from market.panel import Panel
 from market.sources import load_panel
 from promotion.following import followed, forward_records, record_forward
-from promotion.holdout import open_holdout
 from promotion.incubation import incubating
 from promotion.lifecycle import PromotionError, decide
 from store import Database, open_database
 from store.lifecycle import move_candidate
 from store.models import Candidate, ForwardReturn
-from tests.builders.labs import gate_report, good_sessions
+from tests.builders.labs import approved_on_paper, gate_report, good_sessions
 
 JUDGED_UNTIL = dt.date(2013, 12, 31)
 PASSED = "gt(close, sma(close, 50))"
@@ -155,17 +154,7 @@ def test_an_incubating_strategy_is_confirmed_only_once_its_forward_record_passed
     with database.transaction() as session:
         run = user_run(session, config, judged, report.source, windows)
         candidate = put_forward(session, PASSED, run.id)
-        gate_report(session, candidate, judged, config, True, 0.97)
-        open_holdout(session, candidate, judged, windows["holdout"], config.backtest, "dana")
-        made = decide(
-            session,
-            candidate,
-            "approve",
-            "dana",
-            "on paper first",
-            now=approved_at,
-            incubation=config.incubation,
-        )
+        made = approved_on_paper(session, candidate, config, judged, windows, approved_at)
         assert (made.action, made.to_status) == ("incubate", "incubating")
         with pytest.raises(
             PromotionError,
