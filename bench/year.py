@@ -663,6 +663,7 @@ def table(figures: dict[str, Any]) -> list[str]:
             f"{row['pass_line_last']:.2f} | {row['pass_line_max']:.2f} | {row['n_last']:.0f} | "
             f"{row['gate_passes']} |"
         )
+    lines += _nights_sample(figures["years"])
     dies = figures["kinds"].get("dies")
     if dies is not None:
         lines += [
@@ -671,4 +672,28 @@ def table(figures: dict[str, Any]) -> list[str]:
             f"died, {dies['proposed_within_60']} proposed for retirement within 60 sessions "
             f"(sessions to the proposal: {dies['delays']})",
         ]
+    return lines
+
+
+def _nights_sample(years: list[dict[str, Any]], every: int = 25) -> list[str]:
+    # Every `every`-th night (and the last) of the first year of each kind: what a person
+    # read in the morning.
+    lines = [
+        "",
+        "| year (seed) | night | session | N | pass line | gated | passed | followed "
+        "| incubating | real | proposals |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    shown = set()
+    for year in years:
+        if year["kind"] in shown:
+            continue
+        shown.add(year["kind"])
+        rows = year["rows"]
+        for row in rows[::every] + ([rows[-1]] if (len(rows) - 1) % every else []):
+            lines.append(
+                f"| {year['kind']} ({year['seed']}) | {row['night'] + 1} | {row['day']} | "
+                f"{row['n']} | {row['pass_line']:.2f} | {row['gated']} | {row['passed']} | "
+                f"{row['followed']} | {row['incubating']} | {row['real']} | {row['proposals']} |"
+            )
     return lines
