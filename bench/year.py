@@ -161,7 +161,7 @@ class YearSize:
 
 
 @dataclass
-class NightRow:
+class YearNight:
     """One night of a year: what a person reads in the morning."""
 
     night: int
@@ -183,7 +183,7 @@ class YearOutcome:
 
     kind: str
     seed: int
-    rows: list[NightRow] = field(default_factory=list)
+    rows: list[YearNight] = field(default_factory=list)
     real: dict[int, int] = field(default_factory=dict)  # candidate -> night it was confirmed
     real_edge: dict[int, bool] = field(default_factory=dict)  # does it trade the planted edge
     proposed: dict[int, int] = field(default_factory=dict)  # candidate -> night of the proposal
@@ -245,7 +245,7 @@ def run_year(
         _person(db, config, seen, windows, now, summary.run_id, night, outcome)
         if kind == "dies" and night == death and edge is not None:
             outcome.book_at_death = _edge_traders(db, config, seen, windows, edge, BOOK)
-        row = NightRow(
+        row = YearNight(
             night,
             str(day),
             **_census(db, config, windows, summary.run_id),
@@ -444,7 +444,7 @@ def _since_confirmed(db: str, real: dict[int, int]) -> dict[int, dict[str, Any]]
     return out
 
 
-def _line(kind: str, seed: int, row: NightRow) -> str:
+def _line(kind: str, seed: int, row: YearNight) -> str:
     return (
         f"year {kind} seed {seed} night {row.night} {row.day}: N {row.n} pass line "
         f"{row.pass_line:.2f}, gated {row.gated} passed {row.passed}, followed {row.followed}, "
@@ -594,7 +594,7 @@ def _outcome(stored: dict[str, Any]) -> YearOutcome:
     return YearOutcome(
         stored["kind"],
         stored["seed"],
-        [NightRow(**row) for row in stored["rows"]],
+        [YearNight(**row) for row in stored["rows"]],
         {int(k): v for k, v in stored["real"].items()},
         {int(k): v for k, v in stored["real_edge"].items()},
         {int(k): v for k, v in stored["proposed"].items()},
