@@ -204,6 +204,12 @@ def _year_options(parser: argparse.ArgumentParser) -> None:
         "--year-workers", type=int, default=2, help="year: years run at once (default 2)"
     )
     parser.add_argument(
+        "--year-candidates", type=int, default=2, help="year: new candidates a night (default 2)"
+    )
+    parser.add_argument(
+        "--year-refine", type=int, default=3, help="year: refinements a night (default 3)"
+    )
+    parser.add_argument(
         "--year-replay",
         action="store_true",
         help="year: the full data set replayed a session a night instead of planted markets",
@@ -404,7 +410,11 @@ def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
         figures = year.measure(
             args.year_kinds.split(","),
             list(range(args.year_seed_from, args.year_seed_from + args.year_seeds)),
-            year.YearSize(nights=args.year_nights),
+            year.YearSize(
+                nights=args.year_nights,
+                candidates=args.year_candidates,
+                refine=args.year_refine,
+            ),
             workers=args.year_workers,
             kept=args.results / f"year-kept-{stamp}.jsonl",
         )

@@ -107,6 +107,7 @@ min_days = 60
 population = {population}
 workers = 1
 candidates = {candidates}
+refine_candidates = {refine}
 budget_minutes = 1440.0
 lock_file = "evolve-nightly.lock"
 
@@ -134,6 +135,7 @@ class YearSize:
     population: int = 30
     generations: int = 2
     candidates: int = 2
+    refine: int = 3  # the night's refinements of its best candidates, gated too
     cohort: int = 10
     n_symbols: int = 20
     train: int = 756
@@ -644,7 +646,9 @@ def table(figures: dict[str, Any]) -> list[str]:
     lines = [
         f"edge {figures['edge']}, ideal Sharpe {figures['strength']:g} after costs (drift "
         f"{figures['drift']:.5f} a day); {figures['nights']} nights of population "
-        f"{figures['population']} x {figures['generations']} generations, {figures['n_symbols']} "
+        f"{figures['population']} x {figures['generations']} generations, "
+        f"{figures['candidates']} candidates and {figures['refine']} refinements a night, "
+        f"{figures['n_symbols']} "
         f"symbols; windows {figures['train']}/{figures['validation']}/{figures['holdout']} "
         f"sessions re-anchored every {figures['reanchor']}; incubation {figures['incubation']}",
         "",
