@@ -191,6 +191,7 @@ class YearOutcome:
     proposed: dict[int, int] = field(default_factory=dict)  # candidate -> night of the proposal
     book_at_death: list[int] = field(default_factory=list)  # edge traders in the book then
     after: dict[int, dict[str, Any]] = field(default_factory=dict)  # real ones, since confirmed
+    found: int = 0  # candidates (any status) that trade the planted edge, at the year's end
 
     @property
     def reached_real(self) -> bool:
@@ -256,9 +257,10 @@ def run_year(
         )
         outcome.rows.append(row)
         progress(_line(kind, seed, row))
-    if edge is not None and outcome.real:
-        statuses = (*BOOK, CandidateStatus.RETIRED)
-        traders = _edge_traders(db, config, seen, windows, edge, statuses)
+    if edge is not None:
+        # Did the search breed the edge at all (any candidate, whatever the gate said)?
+        traders = _edge_traders(db, config, seen, windows, edge, tuple(CandidateStatus))
+        outcome.found = len(traders)
         outcome.real_edge = {c: c in traders for c in outcome.real}
     outcome.after = _since_confirmed(db, outcome.real)
     return outcome
@@ -602,6 +604,7 @@ def _outcome(stored: dict[str, Any]) -> YearOutcome:
         {int(k): v for k, v in stored["proposed"].items()},
         list(stored["book_at_death"]),
         {int(k): v for k, v in stored["after"].items()},
+        stored.get("found", 0),
     )
 
 
@@ -631,6 +634,7 @@ def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]
             "pass_line_max": float(max(r.pass_line for y in group for r in y.rows)),
             "n_last": float(np.median([y.rows[-1].n for y in group])),
             "gate_passes": sum(r.passed for y in group for r in y.rows),
+            "years_edge_bred": sum(y.found > 0 for y in group),
         }
         if kind == "dies":
             delays = [d for y in group for d in y.retire_delays(death)]
@@ -653,8 +657,9 @@ def table(figures: dict[str, Any]) -> list[str]:
         f"sessions re-anchored every {figures['reanchor']}; incubation {figures['incubation']}",
         "",
         "| year | years | reached real orders | trading the edge | first real night (median) "
-        "| pass line night 1 | last night | highest | N last night | gate passes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| pass line night 1 | last night | highest | N last night | gate passes "
+        "| years the edge was bred |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, row in figures["kinds"].items():
         first = row["first_real_night_median"]
@@ -665,7 +670,7 @@ def table(figures: dict[str, Any]) -> list[str]:
             f"{row['reached_real_bound']:.0%}) | {row['real_trading_the_edge']} | "
             f"{'-' if first is None else f'{first:.0f}'} | {row['pass_line_first']:.2f} | "
             f"{row['pass_line_last']:.2f} | {row['pass_line_max']:.2f} | {row['n_last']:.0f} | "
-            f"{row['gate_passes']} |"
+            f"{row['gate_passes']} | {row['years_edge_bred']} |"
         )
     lines += _nights_sample(figures["years"])
     dies = figures["kinds"].get("dies")
