@@ -57,6 +57,7 @@ from market.exchange import TRADING_DAYS
 from market.panel import Panel
 from market.problems import DataReport
 from market.sources import load_panel
+from promotion.following import forward_records
 from promotion.gating import gate_pending
 from promotion.holdout import open_holdout
 from promotion.incubation import incubating
@@ -192,6 +193,8 @@ class YearOutcome:
     book_at_death: list[int] = field(default_factory=list)  # edge traders in the book then
     after: dict[int, dict[str, Any]] = field(default_factory=dict)  # real ones, since confirmed
     found: int = 0  # candidates (any status) that trade the planted edge, at the year's end
+    # The followed candidates' forward records at the year's end: status, sessions, Sharpe, PSR.
+    forward: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def reached_real(self) -> bool:
@@ -263,6 +266,7 @@ def run_year(
         outcome.found = len(traders)
         outcome.real_edge = {c: c in traders for c in outcome.real}
     outcome.after = _since_confirmed(db, outcome.real)
+    outcome.forward = _forward_at_end(db)
     return outcome
 
 
@@ -448,6 +452,27 @@ def _since_confirmed(db: str, real: dict[int, int]) -> dict[int, dict[str, Any]]
     return out
 
 
+def _forward_at_end(db: str) -> dict[int, dict[str, Any]]:
+    # Every candidate with a forward record: where it stands and what its record says.
+    database = open_database(db)
+    with database.transaction() as session:
+        numbers = list(session.scalars(select(ForwardReturn.candidate_id).distinct()))
+        found = select(Candidate.id, Candidate.status).where(Candidate.id.in_(numbers))
+        statuses = {number: status for number, status in session.execute(found)}
+        records = forward_records(session, numbers)
+    database.close()
+    return {
+        n: {
+            "status": str(statuses.get(n)),
+            "sessions": r.sessions,
+            "sharpe": r.sharpe,
+            "psr": r.psr,
+            "dsr": r.dsr,
+        }
+        for n, r in records.items()
+    }
+
+
 def _line(kind: str, seed: int, row: YearNight) -> str:
     return (
         f"year {kind} seed {seed} night {row.night} {row.day}: N {row.n} pass line "
@@ -605,6 +630,7 @@ def _outcome(stored: dict[str, Any]) -> YearOutcome:
         list(stored["book_at_death"]),
         {int(k): v for k, v in stored["after"].items()},
         stored.get("found", 0),
+        {int(k): v for k, v in stored.get("forward", {}).items()},
     )
 
 
@@ -635,6 +661,12 @@ def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]
             "n_last": float(np.median([y.rows[-1].n for y in group])),
             "gate_passes": sum(r.passed for y in group for r in y.rows),
             "years_edge_bred": sum(y.found > 0 for y in group),
+            # Followed candidates whose forward record at the year's end says P(Sharpe > 0)
+            # of at least 0.9 (the incubation test's confidence), whatever their status.
+            "forward_strong": sum(
+                (f["psr"] or 0) >= 0.9 for y in group for f in y.forward.values()
+            ),
+            "followed": sum(len(y.forward) for y in group),
         }
         if kind == "dies":
             delays = [d for y in group for d in y.retire_delays(death)]
@@ -671,6 +703,12 @@ def table(figures: dict[str, Any]) -> list[str]:
             f"{'-' if first is None else f'{first:.0f}'} | {row['pass_line_first']:.2f} | "
             f"{row['pass_line_last']:.2f} | {row['pass_line_max']:.2f} | {row['n_last']:.0f} | "
             f"{row['gate_passes']} | {row['years_edge_bred']} |"
+        )
+    lines.append("")
+    for kind, row in figures["kinds"].items():
+        lines.append(
+            f"{kind}: {row['followed']} candidate(s) followed forward, {row['forward_strong']} "
+            "with P(forward Sharpe > 0) >= 0.9 at the year's end"
         )
     lines += _nights_sample(figures["years"])
     dies = figures["kinds"].get("dies")
