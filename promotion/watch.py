@@ -84,7 +84,7 @@ def watch_strategies(
             continue
         record = forward.get(c.id)
         if record is not None:
-            found = _on_forward_record(base, record, config)
+            found = _on_forward_record(base, record)
         else:
             found = _since_first_plan(base, panel, config)
         if isinstance(found, str):
@@ -105,9 +105,7 @@ def watch_strategies(
     return out
 
 
-def _on_forward_record(
-    base: Watched, record: ForwardRecord, config: LabConfig
-) -> tuple[Watched, np.ndarray] | str:
+def _on_forward_record(base: Watched, record: ForwardRecord) -> tuple[Watched, np.ndarray] | str:
     # An incubating strategy: its forward record (sessions after its gate report's data).
     if record.sessions < 2:
         return f"{record.sessions} forward session(s) so far"
