@@ -377,6 +377,7 @@ class GateConfig:
     min_dsr: float
     trials: Literal["all", "effective"]
     correlation_sample: int
+    period_budget: int
     min_sharpe: float
     beat_buy_and_hold: bool
     buy_and_hold_confidence: float
@@ -417,6 +418,7 @@ class GateConfig:
             "gate.correlation_sample",
             f"must be at least 2, got {self.correlation_sample}",
         )
+        _require(self.period_budget >= 0, "gate.period_budget", "must not be negative")
         _require(self.min_trades >= 0, "gate.min_trades", "must not be negative")
         _require(
             0 < self.max_drawdown <= 1,

@@ -1,5 +1,7 @@
 """Run the gate on candidates and store the reports: the I/O around `promotion.gate.judge`.
 
+    which        <- the pending candidates, or with a budget (gate.period_budget) the fittest
+                    on train that the validation period still has room for (to_judge)
     trials       <- research.db: every candidate tested on the validation window, this batch
                     included (promotion.trials)
     live book    <- approved and live candidates, their validation returns
@@ -38,7 +40,7 @@ from promotion.incubation import incubation_lines
 from promotion.lifecycle import GATEABLE, PromotionError, genome_texts, in_status
 from promotion.measure import Measurer
 from promotion.statistics import StatisticsError, pass_line, pbo
-from promotion.trials import Trials, count_trials
+from promotion.trials import Trials, count_trials, judged_on
 from promotion.watch import record_decays, watch_strategies
 from store.data_records import record_data
 from store.lifecycle import BOOK, CandidateStatus, move_candidate
@@ -105,6 +107,7 @@ def gate_candidates(
         gate.trials,
         gate.correlation_sample,
         partial(_returns, measurer),
+        gate.period_budget,
     )
     live = _live_returns(session, measurer)
     cohort = _cohort_pbo(session, measurer, [texts[c.genome_id] for c in candidates], config)
@@ -180,7 +183,8 @@ def _gate_note(verdict: Verdict) -> str:
 
 
 def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
-    """The step that ends a nightly run: gate every pending candidate with the night's data,
+    """The step that ends a nightly run: gate the pending candidates with the night's data (all
+    of them, or with `gate.period_budget` those the period still has room for, see `to_judge`),
     record the forward sessions of the candidates followed (promotion.following), say which
     incubating strategies passed their test (promotion.incubation), watch the incubating,
     approved and live strategies for decay (promotion.watch), and say how it went (see
@@ -189,15 +193,43 @@ def gate_pending(config: LabConfig) -> Callable[..., list[str]]:
     def run(
         session: Session, panel: Panel, source: str, windows: dict[str, Window], run_id: int
     ) -> list[str]:
-        candidates = in_status(session, CandidateStatus.CANDIDATE).rows
+        pending = in_status(session, CandidateStatus.CANDIDATE).rows
+        budget = config.gate.period_budget
+        spent = judged_on(session, windows["validation"].id) if budget else 0
+        candidates, waiting = to_judge(pending, spent, budget)
         outcomes = gate_candidates(session, panel, source, windows, config, candidates, run_id)
         lines = gate_lines(outcomes, windows["validation"], config.backtest, config.gate.min_dsr)
+        if budget:
+            lines.insert(1, budget_line(spent + len(outcomes), budget, len(waiting)))
         lines.append(record_forward(session, panel, config, run_id))
         lines += incubation_lines(session, config.incubation)
         watched = watch_strategies(session, panel, windows, config)
         return lines + record_decays(session, watched, run_id)
 
     return run
+
+
+def to_judge(
+    pending: Sequence[Candidate], spent: int, budget: int
+) -> tuple[list[Candidate], list[Candidate]]:
+    """The pending candidates a night judges, and those that wait: all of them without a budget
+    (`budget` 0); with one, the fittest on the train window they were bred on (ties: the older
+    first) until `budget` candidates have been judged on the period, `spent` already."""
+    if not budget:
+        return list(pending), []
+    ranked = sorted(pending, key=lambda c: (-_finite(c.fitness), c.id))
+    room = max(budget - spent, 0)
+    return ranked[:room], ranked[room:]
+
+
+def _finite(fitness: float) -> float:
+    return fitness if math.isfinite(fitness) else -math.inf
+
+
+def budget_line(spent: int, budget: int, waiting: int) -> str:
+    """What is spent of the validation period's budget, and how many candidates wait."""
+    wait = f"; {waiting} candidate(s) wait for the next period" if waiting else ""
+    return f"  budget: {spent} of {budget} candidate(s) judged on this validation period{wait}"
 
 
 def gate_lines(

@@ -14,6 +14,12 @@ period that overlaps none starts afresh), this batch included.
 validation returns, N-hat = rho + (1 - rho) N (Bailey & Lopez de Prado 2014, appendix),
 measured on up to `sample` of them (the newest).
 
+With a budget (`gate.period_budget` B > 0), at most B candidates are judged on one validation
+period, and that period counts B from its first candidate, as if all B had been tried: a
+number of trials stated before the data is looked at. N is then the candidates judged on the
+earlier periods that overlap this one plus B, so the pass line does not rise while a period
+lasts (`judged_on` says how much of a budget is spent).
+
 The genomes evaluated on the train window (`search_trials`) are reported with every verdict as
 the size of the search, not used to deflate.
 """
@@ -31,7 +37,7 @@ from sqlalchemy.orm import Session
 from promotion.statistics import effective_trials
 from store.models import Candidate, GateReport, Genome, TrialCount, WindowRecord
 
-__all__ = ["Trials", "count_trials", "search_trials"]
+__all__ = ["Trials", "count_trials", "judged_on", "search_trials"]
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,15 @@ class Trials:
 
     Attributes:
         gated: distinct candidates tested on the validation window (this batch included).
-        n: the N used by the deflation (gated, or the effective number).
+        n: the N used by the deflation (gated, or the effective number; with a budget, the
+            earlier periods' candidates plus the budget when that is more).
         method: "all" or "effective".
         mean_correlation: average pairwise correlation of validation returns ("effective").
         sample: how many candidates that correlation was measured on.
         search: genomes evaluated on the train window(s) (the search's size; not used to
             deflate).
         window_ids: the validation windows counted (this one and those that overlap it).
+        budget: the candidates this period counts from its first one (0: no budget).
     """
 
     gated: int
@@ -56,6 +64,7 @@ class Trials:
     sample: int
     search: int
     window_ids: tuple[str, ...]
+    budget: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The trials as JSON-ready values."""
@@ -69,10 +78,15 @@ class Trials:
             if self.method == "effective"
             else f"N = {self.gated} candidate(s)"
         )
+        budget = (
+            f"; N = {self.n:g}: this period counts its whole budget of {self.budget}"
+            if self.budget
+            else ""
+        )
         return (
             f"{how} tested on the validation window ({len(self.window_ids)} version(s) or "
             "overlapping period(s)); "
-            f"the search behind them evaluated {self.search} genomes on train"
+            f"the search behind them evaluated {self.search} genomes on train{budget}"
         )
 
 
@@ -84,23 +98,23 @@ def count_trials(
     method: Literal["all", "effective"],
     sample: int,
     returns: Callable[[str], np.ndarray | None] | None = None,
+    budget: int = 0,
 ) -> Trials:
     """The tests on validation window `validation_window_id` (and every stored window with the
     same name that shares a session with it): the genome ids of the candidates with a gate
     report there, plus `batch` (the genome ids about to be gated). With `method = "effective"`,
-    `returns(text)` gives a genome's validation returns (None when it cannot be measured)."""
+    `returns(text)` gives a genome's validation returns (None when it cannot be measured).
+    With `budget` B > 0, this period (the windows with the same dates) counts at least B."""
     ids = _same_dates(session, validation_window_id, overlapping=True)
-    tested = session.execute(
-        select(Candidate.genome_id, func.max(GateReport.id))
-        .join(GateReport, GateReport.candidate_id == Candidate.id)
-        .where(GateReport.validation_window_id.in_(ids))
-        .group_by(Candidate.genome_id)
-    ).all()
-    newest_first = [gid for gid, _ in sorted(tested, key=lambda row: -row[1])]
-    genomes = list(dict.fromkeys([*batch, *newest_first]))
+    genomes = list(dict.fromkeys([*batch, *_judged(session, ids)]))
+    counted = len(genomes)
+    if budget:
+        here = set(batch) | set(_judged(session, _same_dates(session, validation_window_id)))
+        counted = len(genomes) - len(here) + max(budget, len(here))
     search = search_trials(session, train_window_id)
-    if method == "all" or len(genomes) < 2 or returns is None:
-        return Trials(len(genomes), float(max(len(genomes), 1)), "all", None, 0, search, ids)
+    if method == "all" or counted < 2 or returns is None:
+        n = float(max(counted, 1))
+        return Trials(len(genomes), n, "all", None, 0, search, ids, budget)
     texts = {
         gid: text
         for gid, text in session.execute(
@@ -110,11 +124,29 @@ def count_trials(
     series = [returns(texts[g]) for g in genomes[:sample] if g in texts]
     moving = [s for s in series if s is not None and np.std(s) > 0]
     if len(moving) < 2:
-        return Trials(len(genomes), float(len(genomes)), "all", None, len(moving), search, ids)
+        n = float(counted)
+        return Trials(len(genomes), n, "all", None, len(moving), search, ids, budget)
     matrix = np.corrcoef(np.vstack(moving))
     rho = float(np.mean(matrix[np.triu_indices(len(moving), k=1)]))
-    n = effective_trials(len(genomes), rho)
-    return Trials(len(genomes), n, "effective", rho, len(moving), search, ids)
+    n = effective_trials(counted, rho)
+    return Trials(len(genomes), n, "effective", rho, len(moving), search, ids, budget)
+
+
+def judged_on(session: Session, validation_window_id: str) -> int:
+    """How many distinct candidates have a gate report on this validation period (the stored
+    windows with its name and dates): what is spent of its budget."""
+    return len(_judged(session, _same_dates(session, validation_window_id)))
+
+
+def _judged(session: Session, window_ids: Sequence[str]) -> list[str]:
+    # The genome ids with a gate report on `window_ids`, the most recently judged first.
+    tested = session.execute(
+        select(Candidate.genome_id, func.max(GateReport.id))
+        .join(GateReport, GateReport.candidate_id == Candidate.id)
+        .where(GateReport.validation_window_id.in_(window_ids))
+        .group_by(Candidate.genome_id)
+    ).all()
+    return [gid for gid, _ in sorted(tested, key=lambda row: -row[1])]
 
 
 def search_trials(session: Session, train_window_id: str) -> int:

@@ -105,6 +105,7 @@ def test_bad_keys_and_values_name_the_key(tmp_path: Path, text: str, message: st
         ),
         ("[backtest]\nsettlement_days = 3\n", "backtest.settlement_days: must be 0, 1 or 2, got 3"),
         ("[backtest]\nslippage_bps = -1\n", "backtest.slippage_bps: must not be negative"),
+        ("[gate]\nperiod_budget = -1\n", "gate.period_budget: must not be negative"),
         ("[data]\nsymbols = ['SPY', 'SPY']\n", "data.symbols: lists SPY more than once"),
         ("[alpaca]\ndata_url = 'ftp://x'\n", "alpaca.data_url: must be empty"),
     ],

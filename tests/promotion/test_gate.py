@@ -24,12 +24,13 @@ from labkit.lab import NO_INCUBATION, put_forward
 from market.panel import Panel
 from market.sources import load_panel
 from promotion.gate import CohortPBO, judge
-from promotion.gating import gate_candidates
+from promotion.gating import gate_candidates, gate_pending
 from promotion.lifecycle import PromotionError, decide
 from promotion.measure import Measurement, Measurer, lookahead_cuts, yearly_sharpe
 from promotion.statistics import expected_max_sharpe, psr
-from promotion.trials import Trials, count_trials
+from promotion.trials import Trials, count_trials, judged_on
 from store import open_database
+from store.lifecycle import CandidateStatus
 from store.models import Candidate, Evaluation, GateReport, WindowRecord
 from store.quarantine import quarantine_reason
 from tests.builders.cli import lab_folder
@@ -277,6 +278,48 @@ def test_trials_are_the_candidates_tested_on_the_validation_window_and_those_ove
         assert rolled.gated == both.gated + 1 and "e" * 64 in rolled.window_ids
         later = count_trials(session, "d" * 64, train, [], "all", 50)
         assert later.gated == 2 and set(later.window_ids) == {"e" * 64, "d" * 64}
+        # With a budget, a period counts all of it from its first candidate: the earlier
+        # overlapping period's one candidate plus 5; a period judged more than its budget
+        # (by `promote gate`) counts what was judged.
+        budgeted = count_trials(session, "d" * 64, train, [], "all", 50, budget=5)
+        assert budgeted.gated == 2 and budgeted.n == 1 + 5 and judged_on(session, "d" * 64) == 1
+        assert "budget of 5" in budgeted.describe()
+        over = count_trials(session, validation.id, train, [], "all", 50, budget=1)
+        assert over.n == rolled.gated
+        session.rollback()
+    database.close()
+
+
+def test_with_a_budget_the_night_judges_the_fittest_and_the_others_wait(night: Path) -> None:
+    db, config, panel, source, windows = _lab(night)
+    database = open_database(db)
+    with database.transaction() as session:
+        spent = judged_on(session, windows["validation"].id)
+        budgeted = dataclasses.replace(
+            config, gate=dataclasses.replace(config.gate, period_budget=spent + 2)
+        )
+        run_id = session.scalars(select(GateReport.run_id)).first()
+        assert run_id is not None and spent >= 3
+        waiting = []
+        for fitness, lookback in zip((0.1, 0.4, 0.3, 0.2), (3, 4, 5, 100), strict=True):
+            candidate = put_forward(session, f"lt(sma(close, {lookback}), close)", run_id)
+            candidate.fitness = fitness
+            waiting.append(candidate)
+        gate = gate_pending(budgeted)
+        lines = gate(session, panel, source, windows, run_id)
+        judged = {c.id for c in waiting if c.status != CandidateStatus.CANDIDATE}
+        assert judged == {waiting[1].id, waiting[2].id}  # fitness 0.4 and 0.3
+        assert lines[0].startswith("gate: 2 candidate(s)")
+        assert f"budget: {spent + 2} of {spent + 2} candidate(s) judged" in lines[1]
+        assert "2 candidate(s) wait for the next period" in lines[1]
+        trials = session.scalars(
+            select(GateReport.details).where(GateReport.candidate_id == waiting[1].id)
+        ).one()["trials"]
+        assert trials["n"] == spent + 2 and trials["budget"] == spent + 2
+        # The budget is spent: the next night on the same period judges none.
+        again = gate(session, panel, source, windows, run_id)
+        assert again[0].startswith("gate: 0 candidate(s)") and "2 candidate(s) wait" in again[1]
+        assert judged_on(session, windows["validation"].id) == spent + 2
         session.rollback()
     database.close()
 
