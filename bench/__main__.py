@@ -210,6 +210,12 @@ def _year_options(parser: argparse.ArgumentParser) -> None:
         "--year-refine", type=int, default=3, help="year: refinements a night (default 3)"
     )
     parser.add_argument(
+        "--year-budget",
+        type=int,
+        default=0,
+        help="year: gate.period_budget, candidates judged on one validation period (default 0)",
+    )
+    parser.add_argument(
         "--year-replay",
         action="store_true",
         help="year: the full data set replayed a session a night instead of planted markets",
@@ -392,7 +398,8 @@ def _lottery(report: dict[str, Any], args: argparse.Namespace) -> int:
 
 def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
     if args.year_replay and not args.smoke:
-        replayed = year.replay(FULL_DATA, args.year_from, year.YearSize(nights=args.year_nights))
+        size = year.YearSize(nights=args.year_nights, budget=args.year_budget)
+        replayed = year.replay(FULL_DATA, args.year_from, size)
         report["year_replay"] = replayed
         for line in year.replay_table(replayed):
             print(line)
@@ -414,6 +421,7 @@ def _year(report: dict[str, Any], args: argparse.Namespace) -> int:
                 nights=args.year_nights,
                 candidates=args.year_candidates,
                 refine=args.year_refine,
+                budget=args.year_budget,
             ),
             workers=args.year_workers,
             kept=args.results / f"year-kept-{stamp}.jsonl",

@@ -114,6 +114,7 @@ lock_file = "evolve-nightly.lock"
 
 [gate]
 pbo_cohort = {cohort}
+period_budget = {budget}
 {gate_extra}
 
 [incubation]
@@ -145,6 +146,7 @@ class YearSize:
     reanchor: int = 126
     incubation: int = 63
     confidence: float = 0.9
+    budget: int = 0  # gate.period_budget: candidates judged on one validation period (0: all)
     lenient: bool = False  # a gate that passes everything (labkit), to rehearse the path
     source: str = "bars.csv"  # the lab's data file
     benchmark: str = "S00"
@@ -169,7 +171,7 @@ class YearNight:
 
     night: int
     day: str
-    n: int  # candidates judged on validation periods that overlap tonight's
+    n: int  # the deflation's N: candidates judged on periods overlapping tonight's (+ budget)
     pass_line: float  # the validation Sharpe (a year) that N asks of a normal candidate
     gated: int
     passed: int
@@ -178,6 +180,7 @@ class YearNight:
     real: int
     proposals: int
     seconds: float
+    waiting: int = 0  # candidates not judged yet (with a budget: waiting for a new period)
 
 
 @dataclass
@@ -370,7 +373,15 @@ def _census(
     validation = windows["validation"]
     database = open_database(db)
     with database.transaction() as session:
-        trials = count_trials(session, validation.id, windows["train"].id, [], "all", 0)
+        trials = count_trials(
+            session,
+            validation.id,
+            windows["train"].id,
+            [],
+            "all",
+            0,
+            budget=config.gate.period_budget,
+        )
         verdicts = session.scalars(select(GateReport.passed).where(GateReport.run_id == run_id))
         passes = list(verdicts)
         statuses = list(session.scalars(select(Candidate.status)))
@@ -384,13 +395,14 @@ def _census(
     deflated = 0 < config.gate.min_dsr < 1  # not so with a gate that passes everything
     line = pass_line(max(trials.n, 1.0), validation.n_days, config.gate.min_dsr) if deflated else 0
     return {
-        "n": trials.gated,
+        "n": round(trials.n),
         "pass_line": line * math.sqrt(TRADING_DAYS),
         "gated": len(passes),
         "passed": sum(passes),
         "followed": int(followed or 0),
         "incubating": statuses.count(CandidateStatus.INCUBATING),
         "real": sum(s in TRADING for s in statuses),
+        "waiting": statuses.count(CandidateStatus.CANDIDATE),
     }
 
 
@@ -477,8 +489,8 @@ def _line(kind: str, seed: int, row: YearNight) -> str:
     return (
         f"year {kind} seed {seed} night {row.night} {row.day}: N {row.n} pass line "
         f"{row.pass_line:.2f}, gated {row.gated} passed {row.passed}, followed {row.followed}, "
-        f"incubating {row.incubating}, real {row.real}, proposals {row.proposals} "
-        f"({row.seconds:.1f} s)"
+        f"incubating {row.incubating}, real {row.real}, proposals {row.proposals}, "
+        f"waiting {row.waiting} ({row.seconds:.1f} s)"
     )
 
 
@@ -580,7 +592,7 @@ def replay_table(figures: dict[str, Any]) -> list[str]:
         f"real data {figures['data']} ({figures['symbols']} symbols) replayed a session a night "
         f"from {figures['first_night']}, {len(rows)} nights; windows "
         f"{figures['train']}/{figures['validation']}/{figures['holdout']} re-anchored every "
-        f"{figures['reanchor']}; incubation {figures['incubation']}",
+        f"{figures['reanchor']}; incubation {figures['incubation']}; {_budget(figures)}",
         f"gate passes {sum(r['passed'] for r in rows)}, incubating at most "
         f"{max((r['incubating'] for r in rows), default=0)}, reached real orders "
         f"{len(year['real'])}, retirement proposals {len(year['proposed'])}; N and pass line "
@@ -677,6 +689,12 @@ def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]
     return out
 
 
+def _budget(figures: dict[str, Any]) -> str:
+    # The gate's budget a validation period (figures kept before it existed had none).
+    budget = figures.get("budget", 0)
+    return f"gate budget {budget} a period" if budget else "no gate budget"
+
+
 def table(figures: dict[str, Any]) -> list[str]:
     """The summary as Markdown: one row per kind of year."""
     lines = [
@@ -686,7 +704,8 @@ def table(figures: dict[str, Any]) -> list[str]:
         f"{figures['candidates']} candidates and {figures['refine']} refinements a night, "
         f"{figures['n_symbols']} "
         f"symbols; windows {figures['train']}/{figures['validation']}/{figures['holdout']} "
-        f"sessions re-anchored every {figures['reanchor']}; incubation {figures['incubation']}",
+        f"sessions re-anchored every {figures['reanchor']}; incubation {figures['incubation']}; "
+        f"{_budget(figures)}",
         "",
         "| year | years | reached real orders | trading the edge | first real night (median) "
         "| pass line night 1 | last night | highest | N last night | gate passes "
