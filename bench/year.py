@@ -747,8 +747,8 @@ def _nights_sample(years: list[dict[str, Any]], every: int = 25) -> list[str]:
     lines = [
         "",
         "| year (seed) | night | session | N | pass line | gated | passed | followed "
-        "| incubating | real | proposals |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| incubating | real | proposals | waiting |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     shown = set()
     for year in years:
@@ -760,6 +760,7 @@ def _nights_sample(years: list[dict[str, Any]], every: int = 25) -> list[str]:
             lines.append(
                 f"| {year['kind']} ({year['seed']}) | {row['night'] + 1} | {row['day']} | "
                 f"{row['n']} | {row['pass_line']:.2f} | {row['gated']} | {row['passed']} | "
-                f"{row['followed']} | {row['incubating']} | {row['real']} | {row['proposals']} |"
+                f"{row['followed']} | {row['incubating']} | {row['real']} | {row['proposals']} | "
+                f"{row.get('waiting', 0)} |"
             )
     return lines
