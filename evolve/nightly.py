@@ -433,18 +433,14 @@ class _NightRun:
         return {i.child.id: i for i in found if i.fitness > WORST_FITNESS}
 
     def _refine(self, run_id: int, train: EvaluationCache, selection: EvaluationCache) -> None:
-        # Refine the constants of the best candidates; the better rules found become candidates.
+        # Refine the constants of the night's best candidates; the better rules found become
+        # candidates.
         cfg = self.config.evolve
         if cfg.refine_candidates == 0 or cfg.refine_trials == 0:
             return
         with self.db.transaction() as session:
-            rows = session.scalars(
-                select(Candidate)
-                .where(Candidate.status == CandidateStatus.CANDIDATE)
-                .order_by(Candidate.score.desc(), Candidate.genome_id)
-            ).all()
-            trees = children_of(session, [r.genome_id for r in rows])
-            originals = to_refine([r.genome_id for r in rows], trees, cfg.refine_candidates)
+            ids = refine_pool(session, run_id)
+            originals = to_refine(ids, children_of(session, ids), cfg.refine_candidates)
             found = self._refined(session, originals, train, selection)
             for child, value, original in found:
                 record = selection.records(session, [child])[child.id]
@@ -483,6 +479,20 @@ class _NightRun:
             if child.id not in chosen and session.scalars(known).first() is None:
                 out.append((child, value, original))
         return out
+
+
+def refine_pool(session: Session, run_id: int) -> list[str]:
+    """The genome ids of run `run_id`'s candidates not gated yet, best score first: what its
+    refinement chooses from. Only the run's own: with a gate budget (gate.period_budget)
+    earlier nights' candidates wait, and refining the same ones every night would fill the
+    queue with rules tuned again and again on the same train data."""
+    return list(
+        session.scalars(
+            select(Candidate.genome_id)
+            .where(Candidate.status == CandidateStatus.CANDIDATE, Candidate.run_id == run_id)
+            .order_by(Candidate.score.desc(), Candidate.genome_id)
+        )
+    )
 
 
 def to_refine(candidates: list[str], trees: dict[str, Child], most: int) -> list[Child]:
