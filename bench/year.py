@@ -690,8 +690,8 @@ def summarise(years: list[YearOutcome], death: int) -> dict[str, dict[str, Any]]
 
 
 def _budget(figures: dict[str, Any]) -> str:
-    # The gate's budget a validation period (figures kept before it existed had none).
-    budget = figures.get("budget", 0)
+    # The gate's budget a validation period.
+    budget = figures["budget"]
     return f"gate budget {budget} a period" if budget else "no gate budget"
 
 
@@ -761,6 +761,6 @@ def _nights_sample(years: list[dict[str, Any]], every: int = 25) -> list[str]:
                 f"| {year['kind']} ({year['seed']}) | {row['night'] + 1} | {row['day']} | "
                 f"{row['n']} | {row['pass_line']:.2f} | {row['gated']} | {row['passed']} | "
                 f"{row['followed']} | {row['incubating']} | {row['real']} | {row['proposals']} | "
-                f"{row.get('waiting', 0)} |"
+                f"{row['waiting']} |"
             )
     return lines

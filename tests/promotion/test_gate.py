@@ -320,6 +320,22 @@ def test_with_a_budget_the_night_judges_the_fittest_and_the_others_wait(night: P
         again = gate(session, panel, source, windows, run_id)
         assert again[0].startswith("gate: 0 candidate(s)") and "2 candidate(s) wait" in again[1]
         assert judged_on(session, windows["validation"].id) == spent + 2
+        # A new period (other validation dates) opens a new budget: the waiting are judged,
+        # and N is the earlier, overlapping period's candidates plus the whole new budget.
+        first, last = config.windows.validation
+        moved = dataclasses.replace(config.windows, validation=(first, last - dt.timedelta(90)))
+        later = build_windows(panel, moved, config.backtest)
+        assert later["validation"].id != windows["validation"].id
+        opened = gate(session, panel, source, later, run_id)
+        assert opened[0].startswith("gate: 2 candidate(s)") and "wait" not in opened[1]
+        assert all(c.status != CandidateStatus.CANDIDATE for c in waiting)
+        trials = session.scalars(
+            select(GateReport.details).where(
+                GateReport.candidate_id == waiting[0].id,
+                GateReport.validation_window_id == later["validation"].id,
+            )
+        ).one()["trials"]
+        assert trials["n"] == (spent + 2) + (spent + 2)
         session.rollback()
     database.close()
 
